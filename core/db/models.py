@@ -1,0 +1,436 @@
+"""SQLAlchemy 2 models. Dialect-neutral: the same schema on SQLite and PostgreSQL.
+
+Money is integer fen (1/100 CNY), never float. Telegram ids are BIGINT.
+Full ID numbers only ever exist encrypted (`id_cipher`) and as a keyed hash (`id_hash`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: DateTime(timezone=True),
+    }
+
+
+# --- reference data -------------------------------------------------------------------------
+
+
+class Region(Base):
+    """Province / city / county with its GB/T 2260 six-digit code."""
+
+    __tablename__ = "region"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(60))
+    # neighbouring regions of the same level (counties / cities) for "covered by a neighbour"
+    neighbours: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Trade(Base):
+    __tablename__ = "trade"
+    code: Mapped[str] = mapped_column(String(30), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(20))
+    name_en: Mapped[str] = mapped_column(String(40))
+    sort_order: Mapped[int] = mapped_column(SmallInteger, default=0)
+    guided: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Grade(Base):
+    """Skill grade; level 1 (一级) is the highest, as in the seed's tables."""
+
+    __tablename__ = "grade"
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(10))
+    name_en: Mapped[str] = mapped_column(String(20))
+
+
+# --- parties --------------------------------------------------------------------------------
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprise"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    type: Mapped[str] = mapped_column(String(24))
+    credit_score: Mapped[int] = mapped_column(SmallInteger, default=60)
+    credit_grade: Mapped[str] = mapped_column(String(4), default="B")
+    county_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    city_code: Mapped[str] = mapped_column(String(6), index=True)
+    created_at: Mapped[datetime]
+
+
+class Project(Base):
+    __tablename__ = "project"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    county_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    city_code: Mapped[str] = mapped_column(String(6), index=True)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    created_at: Mapped[datetime]
+
+
+class Team(Base):
+    """班组: a crew inside a project, usually of one trade."""
+
+    __tablename__ = "team"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    trade_code: Mapped[str | None] = mapped_column(ForeignKey("trade.code"))
+
+
+class Worker(Base):
+    __tablename__ = "worker"
+    __table_args__ = (
+        Index("ix_worker_pick", "enterprise_id", "status", "trade_code", "grade_level"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    id_masked: Mapped[str] = mapped_column(String(18))
+    name: Mapped[str] = mapped_column(String(30), index=True)
+    gender: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(11))
+    education: Mapped[str | None] = mapped_column(String(20))
+    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))
+    grade_level: Mapped[int] = mapped_column(ForeignKey("grade.level"))
+    credit_grade: Mapped[str] = mapped_column(String(4), default="B")
+    status: Mapped[str] = mapped_column(String(8), default="busy")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    status_changed_at: Mapped[datetime]
+
+
+class Account(Base):
+    """A person using the bot (or the CLI/API): role and scope decide what they may see."""
+
+    __tablename__ = "account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    display_name: Mapped[str] = mapped_column(String(60))
+    locale: Mapped[str] = mapped_column(String(5), default="zh")
+    role: Mapped[str] = mapped_column(String(12))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
+    phone: Mapped[str | None] = mapped_column(String(11))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    notifications_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    digest_time: Mapped[time] = mapped_column(Time, default=time(8, 0))
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+    created_at: Mapped[datetime]
+    projects: Mapped[list[AccountProject]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class AccountProject(Base):
+    """A foreman's scope: the projects they post for."""
+
+    __tablename__ = "account_project"
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), primary_key=True)
+
+
+class Invite(Base):
+    """A one-time binding token (deep link `/start <token>`); only its hash is stored."""
+
+    __tablename__ = "invite"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(12))
+    display_name: Mapped[str] = mapped_column(String(60))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
+    project_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+
+
+class GuidePrice(Base):
+    """用工指导价: a city's monthly price for a trade and grade from an effective date on."""
+
+    __tablename__ = "guide_price"
+    __table_args__ = (UniqueConstraint("city_code", "trade_code", "grade_level", "effective_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))
+    grade_level: Mapped[int] = mapped_column(ForeignKey("grade.level"))
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    effective_date: Mapped[date] = mapped_column(Date)
+    set_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime]
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(30))
+    entity_id: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- postings -------------------------------------------------------------------------------
+
+
+class ShortagePosting(Base):
+    """缺工: a project needs `headcount` workers of a trade at or above a grade."""
+
+    __tablename__ = "shortage_posting"
+    __table_args__ = (
+        Index("ix_shortage_match", "trade_code", "status", "min_grade", "city_code"),
+        Index("ix_shortage_search", "status", "created_at", "id"),
+        Index("ix_shortage_county", "county_code", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    city_code: Mapped[str] = mapped_column(String(6))
+    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))
+    min_grade: Mapped[int] = mapped_column(ForeignKey("grade.level"))
+    headcount: Mapped[int] = mapped_column(Integer)
+    filled_count: Mapped[int] = mapped_column(Integer, default=0)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    contact_name: Mapped[str] = mapped_column(String(30))
+    contact_phone: Mapped[str] = mapped_column(String(11))
+    ring: Mapped[str] = mapped_column(String(10), default="market")
+    status: Mapped[str] = mapped_column(String(14), default="open")
+    posted_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    escalated_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IdlePosting(Base):
+    """赋闲: a company offers chosen idle workers of a trade and grade at an asking price."""
+
+    __tablename__ = "idle_posting"
+    __table_args__ = (
+        Index("ix_idle_match", "trade_code", "status", "grade_level", "city_code"),
+        Index("ix_idle_search", "status", "created_at", "id"),
+        Index("ix_idle_county", "county_code", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    city_code: Mapped[str] = mapped_column(String(6))
+    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))
+    grade_level: Mapped[int] = mapped_column(ForeignKey("grade.level"))
+    headcount: Mapped[int] = mapped_column(Integer)
+    filled_count: Mapped[int] = mapped_column(Integer, default=0)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    contact_name: Mapped[str] = mapped_column(String(30))
+    contact_phone: Mapped[str] = mapped_column(String(11))
+    ring: Mapped[str] = mapped_column(String(10), default="market")
+    status: Mapped[str] = mapped_column(String(14), default="open")
+    avg_rating_x100: Mapped[int | None] = mapped_column(Integer)
+    posted_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    escalated_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IdlePostingWorker(Base):
+    __tablename__ = "idle_posting_worker"
+    posting_id: Mapped[int] = mapped_column(ForeignKey("idle_posting.id"), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"), primary_key=True, index=True)
+
+
+# --- deals and ratings ----------------------------------------------------------------------
+
+
+class Deal(Base):
+    """用工交易: an offer between a shortage and an idle side, countered until settled."""
+
+    __tablename__ = "deal"
+    __table_args__ = (Index("ix_deal_status_expiry", "status", "expires_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shortage_id: Mapped[int] = mapped_column(ForeignKey("shortage_posting.id"), index=True)
+    idle_posting_id: Mapped[int | None] = mapped_column(ForeignKey("idle_posting.id"), index=True)
+    shortage_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    idle_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))
+    county_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    headcount: Mapped[int] = mapped_column(Integer)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    start_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    proposer_side: Mapped[str] = mapped_column(String(8))
+    awaiting_side: Mapped[str | None] = mapped_column(String(8))
+    shortage_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    idle_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None] = mapped_column(index=True)
+    rating_prompt_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class DealWorker(Base):
+    __tablename__ = "deal_worker"
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"), primary_key=True, index=True)
+
+
+class DealEvent(Base):
+    """The history of a deal: who proposed, countered, accepted, declined, when, at what terms."""
+
+    __tablename__ = "deal_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), index=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(10))
+    side: Mapped[str | None] = mapped_column(String(8))
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    headcount: Mapped[int] = mapped_column(Integer)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    start_date: Mapped[date] = mapped_column(Date)
+
+
+class Rating(Base):
+    __tablename__ = "rating"
+    __table_args__ = (UniqueConstraint("deal_id", "worker_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"), index=True)
+    stars: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(String(200))
+    by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- delivery and infrastructure ------------------------------------------------------------
+
+
+class OutboxMessage(Base):
+    """A notification written in the same transaction as the change it announces."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dedup_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    not_before: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class DigestDelivery(Base):
+    """One row per (recipient, digest day): the UNIQUE constraint makes a digest exactly-once."""
+
+    __tablename__ = "digest_delivery"
+    __table_args__ = (UniqueConstraint("account_id", "kind", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    kind: Mapped[str] = mapped_column(String(10), default="daily")
+    day: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    created_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already taken in; kept ≥ 24 h so a re-sent update has one effect."""
+
+    __tablename__ = "processed_update"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    raw: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="done")
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data kept in SQL, so a restart resumes a dialog where it was."""
+
+    __tablename__ = "fsm_record"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(12), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(60))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Lease(Base):
+    """A named lease (e.g. the scheduler leader) held by one process until it expires."""
+
+    __tablename__ = "lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    expires_at: Mapped[datetime]

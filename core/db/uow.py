@@ -1,0 +1,129 @@
+"""Unit of work: one session per update / request / job. Only services commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.config import Settings
+from core.db.models import AuditLog, OutboxMessage
+from core.pii import PersonalDataCipher
+from core.ports import Clock, SystemClock
+
+
+@dataclass
+class Services:
+    """What a unit of work needs besides the session; built once in the composition root."""
+
+    session_factory: async_sessionmaker[AsyncSession]
+    settings: Settings
+    cipher: PersonalDataCipher
+    clock: Clock = field(default_factory=SystemClock)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+
+class UnitOfWork:
+    """`async with services.uow() as uow:` … `await uow.commit()`; anything else rolls back."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.cipher = services.cipher
+        self.clock = services.clock
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside `async with`")
+        return self._session
+
+    @property
+    def dialect(self) -> str:
+        bind = self.session.get_bind()
+        return bind.dialect.name
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._session = self.services.session_factory()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._session is not None
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+    def audit(
+        self,
+        *,
+        actor_account_id: int | None,
+        action: str,
+        entity: str,
+        entity_id: object,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        self.session.add(
+            AuditLog(
+                at=self.now(),
+                actor_account_id=actor_account_id,
+                action=action,
+                entity=entity,
+                entity_id=str(entity_id),
+                before=before,
+                after=after,
+            )
+        )
+
+    async def notify(
+        self,
+        *,
+        account_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        dedup_key: str | None = None,
+        not_before: datetime | None = None,
+    ) -> bool:
+        """Queue a notification in this transaction; the sender delivers it after commit.
+
+        With a `dedup_key` a notification is queued once ever (e.g. once per matched pair)."""
+        if dedup_key is not None:
+            pending = [
+                obj
+                for obj in self.session.new
+                if isinstance(obj, OutboxMessage) and obj.dedup_key == dedup_key
+            ]
+            found = await self.session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+            )
+            if pending or found is not None:
+                return False
+        now = self.now()
+        self.session.add(
+            OutboxMessage(
+                account_id=account_id,
+                kind=kind,
+                payload=payload,
+                dedup_key=dedup_key,
+                not_before=not_before or now,
+                created_at=now,
+            )
+        )
+        return True

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    FOREMAN = "foreman"
+    DISPATCHER = "dispatcher"
+    REGULATOR = "regulator"
+    ADMIN = "admin"
+
+
+class EnterpriseType(StrEnum):
+    GENERAL_CONTRACTOR = "general_contractor"
+    SUBCONTRACTOR = "subcontractor"
+    LABOR_SERVICE = "labor_service"
+
+
+class Ring(StrEnum):
+    """Dispatch rings of the seed: inside one company, company to company, brokered by a bureau."""
+
+    INTERNAL = "internal"
+    MARKET = "market"
+    ESCALATED = "escalated"
+
+
+class PostingStatus(StrEnum):
+    OPEN = "open"
+    PARTLY_FILLED = "partly_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def is_live(self) -> bool:
+        return self in (PostingStatus.OPEN, PostingStatus.PARTLY_FILLED)
+
+
+LIVE_STATUSES = (PostingStatus.OPEN, PostingStatus.PARTLY_FILLED)
+
+
+class WorkerStatus(StrEnum):
+    BUSY = "busy"
+    IDLE = "idle"
+
+
+class DealStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class Side(StrEnum):
+    """Which side of a deal: the project that is short, or the company with idle workers."""
+
+    SHORTAGE = "shortage"
+    IDLE = "idle"
+
+    @property
+    def other(self) -> Side:
+        return Side.IDLE if self is Side.SHORTAGE else Side.SHORTAGE
+
+
+class DealAction(StrEnum):
+    PROPOSE = "propose"
+    COUNTER = "counter"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    EXPIRE = "expire"
+    CANCEL = "cancel"
+
+
+class ProjectStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+
+
+class Gender(StrEnum):
+    MALE = "M"
+    FEMALE = "F"
+
+
+class RegionLevel(StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"

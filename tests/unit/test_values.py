@@ -1,0 +1,90 @@
+from decimal import Decimal
+
+import pytest
+
+from core.domain.enums import Gender
+from core.domain.errors import ValidationError
+from core.domain.values import (
+    IdNumber,
+    clean_person_name,
+    clean_text,
+    parse_headcount,
+    parse_mobile,
+    parse_price,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "gender"), [("11010519491231002X", Gender.FEMALE), ("440524188001010014", Gender.MALE)]
+)
+def test_valid_id_numbers_parse_with_gender_and_masking(raw: str, gender: Gender) -> None:
+    number = IdNumber.parse(raw)
+    assert number.gender is gender
+    assert number.masked == raw[:6] + "********" + raw[-4:]
+
+
+def test_lower_case_x_is_accepted() -> None:
+    assert IdNumber.parse("11010519491231002x").value == "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("4430219504243121", "error.id_length"),  # 16 digits, from the seed
+        ("44302195032020190", "error.id_length"),  # 17 digits, from the seed
+        ("110105194912310021", "error.id_checksum"),
+        ("110105194913310021", "error.id_birth_date"),  # month 13
+        ("110105209912310029", "error.id_birth_date"),  # in the future
+        ("11010519491231002Y", "error.id_invalid"),
+        ("999999194912310025", "error.id_region"),
+    ],
+)
+def test_bad_id_numbers_are_refused_with_a_reason(raw: str, key: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        IdNumber.parse(raw)
+    assert err.value.key == key
+
+
+@pytest.mark.parametrize("raw", ["13800138000", "+86 138 0013 8000", "0086-138-0013-8000"])
+def test_mobiles_are_normalized(raw: str) -> None:
+    assert parse_mobile(raw) == "13800138000"
+
+
+@pytest.mark.parametrize("raw", ["11", "111", "1", "23800138000", "12345678901", "abc", ""])
+def test_bad_mobiles_are_refused(raw: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_mobile(raw)
+    assert err.value.key == "error.phone"
+
+
+def test_price_is_decimal_within_bounds() -> None:
+    assert parse_price("5,500") == Decimal("5500.00")
+    assert parse_price("６０００") == Decimal("6000.00")
+    for bad, key in (("11", "error.price_range"), ("1000000000", "error.price_range"),
+                     ("abc", "error.price_not_number"), ("NaN", "error.price_not_number")):
+        with pytest.raises(ValidationError) as err:
+            parse_price(bad)
+        assert err.value.key == key
+
+
+def test_headcount_bounds() -> None:
+    assert parse_headcount("12") == 12
+    for bad, key in (("0", "error.headcount_range"), ("10000", "error.headcount_range"),
+                     ("five", "error.headcount_not_number"), ("-3", "error.headcount_not_number")):
+        with pytest.raises(ValidationError) as err:
+            parse_headcount(bad)
+        assert err.value.key == key
+
+
+def test_free_text_is_cleaned_and_capped() -> None:
+    assert clean_text("  张\x00三  ", field="name") == "张三"
+    with pytest.raises(ValidationError) as err:
+        clean_text("x" * 5000, field="contact", max_len=30)
+    assert err.value.key == "error.text_too_long"
+
+
+def test_seed_junk_contact_names_are_refused() -> None:
+    for junk in ("11", "111", "z", ""):
+        with pytest.raises(ValidationError):
+            clean_person_name(junk)
+    assert clean_person_name("张伟") == "张伟"
