@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -45,8 +48,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     """A throw-away PostgreSQL database for this pytest session."""
-    import asyncio
-
     name = f"jingong_test_{uuid.uuid4().hex[:10]}"
 
     async def _admin(sql: str) -> None:
@@ -56,10 +57,16 @@ def pg_database_url() -> Iterator[str]:
         finally:
             await conn.close()
 
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    _run_in_thread(_admin(f'CREATE DATABASE "{name}"'))
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     yield f"{base}/{name}"
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    _run_in_thread(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _run_in_thread(coro: Coroutine[Any, Any, None]) -> None:
+    # the fixture may be first requested from inside a running event loop
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture
