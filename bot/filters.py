@@ -1,0 +1,19 @@
+"""Router-level filters for role checks (the access middleware already demands an account)."""
+
+from __future__ import annotations
+
+from aiogram.filters import BaseFilter
+from aiogram.types import TelegramObject
+
+from core.domain.enums import Role
+from core.services.accounts import AccountView
+
+
+class HasRole(BaseFilter):
+    """The active account has one of these roles (exactly: ADMIN is not implied here)."""
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+
+    async def __call__(self, event: TelegramObject, account: AccountView | None = None) -> bool:
+        return account is not None and account.role in self.roles

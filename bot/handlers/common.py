@@ -1,0 +1,156 @@
+"""Commands that work in any state: /cancel (and every Cancel button), /help, /language, /menu."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardRemove,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import CancelCb, LangCb
+from bot.i18n import N_, SUPPORTED_LOCALES, tr
+from bot.keyboards.common import CANCEL, ROLE_MENUS, MenuText, main_menu, menu_button
+from bot.middlewares.locale import FSM_LOCALE_KEY
+from bot.render.messages import drop_inline_keyboard
+from core.db.uow import UnitOfWork
+from core.domain.enums import Role
+from core.services import accounts
+from core.services.accounts import AccountView
+
+LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # each in its own language, never translated
+ROLE_NAMES = {
+    Role.FOREMAN: N_("role.foreman"),
+    Role.DISPATCHER: N_("role.dispatcher"),
+    Role.REGULATOR: N_("role.regulator"),
+    Role.ADMIN: N_("role.admin"),
+}
+
+
+async def show_menu(message: Message, account: AccountView, text: str | None = None) -> None:
+    await message.answer(text or _("menu.title"), reply_markup=main_menu(account.role))
+
+
+# --- /cancel ---------------------------------------------------------------------------------
+
+
+async def cancel(message: Message, state: FSMContext, account: AccountView | None) -> None:
+    """Leave whatever step the user is in and go back to the menu."""
+    await state.set_state(None)
+    await _forget_flow_data(state)
+    if account is None:
+        await message.answer(_("common.cancelled"), reply_markup=ReplyKeyboardRemove())
+        return
+    await show_menu(message, account, _("common.cancelled"))
+
+
+async def cancel_inline(
+    query: CallbackQuery, state: FSMContext, account: AccountView | None
+) -> None:
+    await state.set_state(None)
+    await _forget_flow_data(state)
+    await query.answer(_("common.cancelled"))
+    await drop_inline_keyboard(query)
+    if account is not None and query.bot is not None:
+        await query.bot.send_message(
+            query.from_user.id, _("common.cancelled"), reply_markup=main_menu(account.role)
+        )
+
+
+async def _forget_flow_data(state: FSMContext) -> None:
+    # the dialog's scratch data goes; a guest's language choice stays
+    data = await state.get_data()
+    kept = {k: v for k, v in data.items() if k == FSM_LOCALE_KEY}
+    if kept != data:
+        await state.set_data(kept)
+
+
+# --- /help, /menu ----------------------------------------------------------------------------
+
+
+async def help_command(message: Message, account: AccountView | None) -> None:
+    if account is None:
+        await message.answer(_("help.guest"), reply_markup=ReplyKeyboardRemove())
+        return
+    buttons = "\n".join(f"• {menu_button(key)}" for key in ROLE_MENUS[account.role])
+    text = "\n\n".join(
+        (
+            tr("help.header", role=_(ROLE_NAMES[account.role])),
+            _("help.commands"),
+            tr("help.buttons", buttons=buttons),
+        )
+    )
+    await show_menu(message, account, text)
+
+
+async def menu_command(message: Message, account: AccountView) -> None:
+    await show_menu(message, account)
+
+
+# --- /language -------------------------------------------------------------------------------
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=LANGUAGE_NAMES[code], callback_data=LangCb(code=code).pack()
+                )
+                for code in SUPPORTED_LOCALES
+            ]
+        ]
+    )
+
+
+async def language_command(message: Message) -> None:
+    await message.answer(_("language.pick"), reply_markup=language_keyboard())
+
+
+async def language_chosen(
+    query: CallbackQuery,
+    callback_data: LangCb,
+    uow: UnitOfWork,
+    state: FSMContext,
+    account: AccountView | None,
+    i18n: I18n,
+) -> None:
+    code = callback_data.code
+    if code not in SUPPORTED_LOCALES:
+        await query.answer(_("common.stale"))
+        return
+    if account is not None:
+        account = await accounts.set_locale(uow, account.id, code)
+    else:
+        await state.update_data({FSM_LOCALE_KEY: code})
+    with i18n.use_locale(code):
+        await query.answer(_("language.changed"))
+        await drop_inline_keyboard(query)
+        if query.bot is None:
+            return
+        if account is not None:
+            # re-send the menu: the reply keyboard's button texts change language too
+            await query.bot.send_message(
+                query.from_user.id, _("language.changed"), reply_markup=main_menu(account.role)
+            )
+        else:
+            await query.bot.send_message(query.from_user.id, _("language.changed"))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(cancel, MenuText(CANCEL))
+    router.callback_query.register(cancel_inline, CancelCb.filter())
+    router.message.register(help_command, Command("help"))
+    router.message.register(menu_command, Command("menu"))
+    router.message.register(language_command, Command("language"))
+    router.callback_query.register(language_chosen, LangCb.filter())
+    return router

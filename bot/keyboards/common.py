@@ -1,0 +1,144 @@
+"""Main-menu buttons (their texts are msgids, defined here once), the per-role reply menus,
+and the `MenuText` filter that matches a button's text in any language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from aiogram.filters import BaseFilter
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import CancelCb
+from bot.i18n import N_
+from core.domain.enums import Role
+
+# --- button keys (msgids). Feature routers match them with MenuText(KEY). ---------------------
+POST_SHORTAGE = N_("menu.post_shortage")
+MY_POSTINGS = N_("menu.my_postings")
+SEARCH = N_("menu.search")
+DEALS = N_("menu.deals")
+RATE_WORKERS = N_("menu.rate_workers")
+SETTINGS = N_("menu.settings")
+PROJECTS = N_("menu.projects")
+WORKERS = N_("menu.workers")
+DECLARE_IDLE = N_("menu.declare_idle")
+INVITE_FOREMAN = N_("menu.invite_foreman")
+SUMMARY = N_("menu.summary")
+STATISTICS = N_("menu.statistics")
+SHORTAGES = N_("menu.shortages")
+DEAL_RECORDS = N_("menu.deal_records")
+RATINGS = N_("menu.ratings")
+GUIDE_PRICES = N_("menu.guide_prices")
+GRADING = N_("menu.grading")
+ESCALATIONS = N_("menu.escalations")
+
+CANCEL = N_("common.cancel")
+SHARE_PHONE = N_("start.share_phone")
+
+ROLE_MENUS: dict[Role, tuple[str, ...]] = {
+    Role.FOREMAN: (POST_SHORTAGE, MY_POSTINGS, SEARCH, DEALS, RATE_WORKERS, SETTINGS),
+    Role.DISPATCHER: (
+        PROJECTS,
+        WORKERS,
+        DECLARE_IDLE,
+        MY_POSTINGS,
+        SEARCH,
+        DEALS,
+        INVITE_FOREMAN,
+        SETTINGS,
+    ),
+    Role.REGULATOR: (
+        SUMMARY,
+        STATISTICS,
+        SHORTAGES,
+        DEAL_RECORDS,
+        RATINGS,
+        GUIDE_PRICES,
+        GRADING,
+        ESCALATIONS,
+        SETTINGS,
+    ),
+}
+# the admin works from the CLI; in the bot it sees the market like the province bureau
+ROLE_MENUS[Role.ADMIN] = ROLE_MENUS[Role.REGULATOR]
+
+ALL_MENU_KEYS: tuple[str, ...] = tuple(
+    dict.fromkeys(k for keys in ROLE_MENUS.values() for k in keys)
+)
+
+
+def menu_button(key: str) -> str:
+    """The button text of `key` in the current user's language."""
+    return _(key)
+
+
+def button_texts(i18n: I18n, keys: Iterable[str]) -> dict[str, str]:
+    """Every language's text of these buttons → the key (what a tap sends back)."""
+    return {i18n.gettext(key, locale=loc): key for loc in i18n.available_locales for key in keys}
+
+
+class MenuText(BaseFilter):
+    """Matches a message whose text is one of these buttons in any language; passes the
+    matched key to the handler as `menu_key`."""
+
+    def __init__(self, *keys: str) -> None:
+        if not keys:
+            raise ValueError("MenuText needs at least one key")
+        self.keys = keys
+
+    async def __call__(self, message: Message, i18n: I18n) -> bool | dict[str, Any]:
+        if not message.text:
+            return False
+        key = button_texts(i18n, self.keys).get(message.text.strip())
+        return {"menu_key": key} if key else False
+
+
+def _rows(buttons: Sequence[KeyboardButton], per_row: int = 2) -> list[list[KeyboardButton]]:
+    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def main_menu(role: Role) -> ReplyKeyboardMarkup:
+    """The role's reply-keyboard menu: big buttons, two per row."""
+    buttons = [KeyboardButton(text=menu_button(key)) for key in ROLE_MENUS[role]]
+    return ReplyKeyboardMarkup(keyboard=_rows(buttons), resize_keyboard=True, is_persistent=True)
+
+
+def cancel_keyboard() -> ReplyKeyboardMarkup:
+    """Shown while a step waits for typed input: the only button is Cancel."""
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=menu_button(CANCEL))]], resize_keyboard=True
+    )
+
+
+def phone_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=menu_button(SHARE_PHONE), request_contact=True)],
+            [KeyboardButton(text=menu_button(CANCEL))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def cancel_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=menu_button(CANCEL), callback_data=CancelCb().pack())
+
+
+def inline_rows(
+    buttons: Sequence[InlineKeyboardButton], per_row: int = 1, *, cancel: bool = True
+) -> InlineKeyboardMarkup:
+    """Inline buttons in rows, with the Cancel button last when asked."""
+    rows = [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+    if cancel:
+        rows.append([cancel_button()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

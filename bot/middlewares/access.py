@@ -1,0 +1,57 @@
+"""The gate: without an active account only /start, /help and /language (and its buttons) get
+through; everything else gets one "no access" reply and reveals nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, TelegramObject, Update
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import LangCb
+
+OPEN_COMMANDS = frozenset({"start", "help", "language"})
+
+
+def command_of(message: Message) -> str | None:
+    """ "/start@Bot abc" → "start"; None if the message is no command."""
+    text = message.text or ""
+    if not text.startswith("/"):
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else None
+
+
+def _open_to_guests(update: Update) -> bool:
+    if update.message is not None:
+        return command_of(update.message) in OPEN_COMMANDS
+    if update.callback_query is not None:
+        return (update.callback_query.data or "").startswith(LangCb.__prefix__ + ":")
+    return update.my_chat_member is not None  # blocked / unblocked: handlers check the account
+
+
+class AccessMiddleware(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        message = event.message or event.edited_message
+        if message is not None and message.chat.type != ChatType.PRIVATE:
+            return None  # the bot works in private chats only; groups get silence
+        if data.get("account") is not None or _open_to_guests(event):
+            return await handler(event, data)
+        if event.message is not None:
+            await event.message.answer(_("access.denied"), reply_markup=ReplyKeyboardRemove())
+        elif event.callback_query is not None:
+            await _deny_callback(event.callback_query)
+        return None
+
+
+async def _deny_callback(query: CallbackQuery) -> None:
+    await query.answer(_("access.denied_short"), show_alert=True)

@@ -1,0 +1,36 @@
+"""Who is writing: the account bound to the Telegram user, loaded once per update.
+
+Handler data gets `account` (an active AccountView, else None) and `bound_account` (the
+bound account even when deactivated, for the my_chat_member handlers)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+
+from bot.middlewares.db import end_read
+from core.db.uow import UnitOfWork
+from core.services import accounts
+
+
+class AccountMiddleware(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        uow: UnitOfWork = data["uow"]
+        bound = None
+        if user is not None and not user.is_bot:
+            bound = await accounts.get_account_by_telegram(uow, user.id)
+            # end the read now: on SQLite a transaction holds the write lock, which must not
+            # wait for the handler's round trips to Telegram
+            await end_read(uow)
+        data["bound_account"] = bound
+        data["account"] = bound if bound is not None and bound.active else None
+        return await handler(event, data)

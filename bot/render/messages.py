@@ -1,0 +1,32 @@
+"""Small sending helpers shared by handlers."""
+
+from __future__ import annotations
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+
+async def edit_or_send(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the message the button sat on; send a new one if it can't be edited (too old).
+    "message is not modified" (the same tap twice) is not an error."""
+    message = query.message
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:
+                return
+    if query.from_user is not None and query.bot is not None:
+        await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+async def drop_inline_keyboard(query: CallbackQuery) -> None:
+    """Take the buttons off a message whose step is done, so old taps can't repeat it."""
+    if isinstance(query.message, Message) and query.message.reply_markup is not None:
+        try:
+            await query.message.edit_reply_markup(reply_markup=None)
+        except TelegramBadRequest:
+            pass  # already edited, or too old: nothing to undo

@@ -1,0 +1,180 @@
+"""aiogram FSM storage in our SQL database (table fsm_record), so a restart resumes a dialog.
+
+aiogram ships Memory (lost on restart, one process), Redis and Mongo storages but no SQL one;
+this one works on SQLite and PostgreSQL alike. One row per key holds state and data; a row
+whose state and data are both empty is deleted.
+
+Data must be JSON-serializable (str, int, float, bool, None, lists, dicts with str keys): it
+is stored in a JSON column, so dates travel as ISO strings and Decimals as strings.
+Raw ID numbers are never stored in FSM data (PIPL: sensitive personal information; FSM rows
+are neither encrypted nor audited): a handler that asks for an ID number validates it and
+hands it to a service in the same update, keeping at most the masked form in the dialog.
+`set_data` refuses data containing anything that checks out as an 18-character ID number.
+
+Each call runs in its own short transaction. On SQLite our engine takes the write lock at
+BEGIN (even for reads), so an FSM call made while the handler's unit of work still has a
+transaction open (any query not followed by commit/rollback) waits for that transaction, which
+waits for the handler: stuck until the 30 s busy timeout, then "database is locked". Either
+keep FSM calls outside open transactions, or on SQLite give the storage a file of its own:
+`SqlStorage.from_url("sqlite+aiosqlite:///…/fsm.db")` (PostgreSQL locks rows, no such issue).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import (
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from stdnum.cn import ric
+
+from core.db.engine import create_engine, create_session_factory
+from core.db.models import FsmRecord
+
+_MAX_UPSERT_TRIES = 5
+_UNSET: Any = object()
+_ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _contains_id_number(value: Any) -> bool:
+    if isinstance(value, str):
+        for match in _ID_LIKE.finditer(value):
+            candidate = match.group().upper()
+            if ric.calc_check_digit(candidate) == candidate[-1]:
+                return True
+        return False
+    if isinstance(value, Mapping):
+        return any(_contains_id_number(k) or _contains_id_number(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_id_number(v) for v in value)
+    return False
+
+
+def _check_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
+        raise DataNotDictLikeError(msg)
+    try:
+        # a round trip gives what a later read returns, and rejects what JSON cannot hold
+        copy: dict[str, Any] = json.loads(json.dumps(data, ensure_ascii=False, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"FSM data must be JSON-serializable: {exc}") from exc
+    if _contains_id_number(copy):
+        raise ValueError("FSM data must not contain an ID number (store it via a service)")
+    return copy
+
+
+class SqlStorage(BaseStorage):
+    """FSM state and data in the `fsm_record` table through an async_sessionmaker."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        key_builder: KeyBuilder | None = None,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.session_factory = session_factory
+        self.key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        self._now = now
+        self._owned_engine: AsyncEngine | None = None
+
+    @classmethod
+    async def from_url(cls, url: str, **kwargs: Any) -> SqlStorage:
+        """A storage with an engine of its own (created table included); close() disposes it."""
+        engine = create_engine(url=url)
+        async with engine.begin() as conn:
+            await conn.run_sync(
+                lambda sync: FsmRecord.metadata.create_all(
+                    sync, tables=[FsmRecord.metadata.tables["fsm_record"]], checkfirst=True
+                )
+            )
+        storage = cls(create_session_factory(engine), **kwargs)
+        storage._owned_engine = engine
+        return storage
+
+    def _key(self, key: StorageKey) -> str:
+        return self.key_builder.build(key)
+
+    async def close(self) -> None:
+        """Disposes an engine made by from_url; a shared one is the composition root's to close."""
+        if self._owned_engine is not None:
+            await self._owned_engine.dispose()
+            self._owned_engine = None
+
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        value = state.state if isinstance(state, State) else state
+        await self._write(self._key(key), state=value)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        async with self.session_factory() as session:
+            return await session.scalar(
+                select(FsmRecord.state).where(FsmRecord.key == self._key(key))
+            )
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        await self._write(self._key(key), data=_check_data(data))
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        async with self.session_factory() as session:
+            data = await session.scalar(
+                select(FsmRecord.data).where(FsmRecord.key == self._key(key))
+            )
+        return dict(data) if data else {}
+
+    async def _write(self, key: str, *, state: Any = _UNSET, data: Any = _UNSET) -> None:
+        """Dialect-neutral upsert: update; insert if no row; a lost insert race retries."""
+        values: dict[str, Any] = {}
+        if state is not _UNSET:
+            values["state"] = state
+        if data is not _UNSET:
+            values["data"] = data
+        for _ in range(_MAX_UPSERT_TRIES):
+            values["updated_at"] = self._now()
+            try:
+                async with self.session_factory() as session, session.begin():
+                    row = (
+                        await session.execute(
+                            update(FsmRecord)
+                            .where(FsmRecord.key == key)
+                            .values(**values)
+                            .returning(FsmRecord.state, FsmRecord.data)
+                        )
+                    ).first()
+                    if row is not None:
+                        if row.state is None and not row.data:
+                            await session.execute(delete(FsmRecord).where(FsmRecord.key == key))
+                        return
+                    new_state = values.get("state")
+                    new_data = values.get("data") or {}
+                    if new_state is None and not new_data:
+                        return  # nothing to keep, and nothing stored
+                    session.add(
+                        FsmRecord(
+                            key=key,
+                            state=new_state,
+                            data=new_data,
+                            updated_at=values["updated_at"],
+                        )
+                    )
+                return
+            except IntegrityError:
+                continue  # another writer inserted the row first: now the update finds it
+        raise RuntimeError(f"could not write FSM record {key!r}")

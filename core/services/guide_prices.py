@@ -1,0 +1,262 @@
+"""用工指导价: monthly guide prices that city bureaus publish per trade and grade."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.exc import IntegrityError
+
+from core.db.models import Grade, GuidePrice, Region, Trade
+from core.db.uow import UnitOfWork
+from core.domain.actor import Actor
+from core.domain.enums import RegionLevel, Role
+from core.domain.errors import Conflict, PermissionDenied, ValidationError
+from core.domain.timeutil import local_date
+from core.domain.values import fen_to_price, parse_price, percent_off, price_to_fen
+
+# a deal or posting priced further than this from the guide gets a warning (seed: 解决价位不平衡)
+GUIDE_WARN_PCT = 30
+
+PROVINCE_CODE = "140000"
+
+
+@dataclass(frozen=True, slots=True)
+class GuidePriceView:
+    city_code: str
+    city_name_zh: str
+    trade_code: str
+    trade_name_zh: str
+    grade_level: int
+    grade_name_zh: str
+    price: Decimal
+    effective_date: date
+    set_by_account_id: int | None
+
+
+def price_deviation(price: Decimal, guide: Decimal) -> Decimal:
+    """Signed distance of `price` from the guide price, in percent of the guide (one decimal)."""
+    return percent_off(price, guide)
+
+
+def is_far_from_guide(price: Decimal, guide: Decimal | None) -> bool:
+    """True when a guide exists and the price is more than GUIDE_WARN_PCT percent off it."""
+    return guide is not None and abs(price_deviation(price, guide)) > GUIDE_WARN_PCT
+
+
+def _city_code(raw: str) -> str:
+    # "1401" / "140100" → "140100"; anything else is looked up as given and fails there
+    code = (raw or "").strip()
+    if len(code) == 4 and code.isdigit():
+        return code + "00"
+    return code
+
+
+def _may_set_for(actor: Actor, city_code: str) -> bool:
+    if actor.role is Role.ADMIN:
+        return True
+    if actor.role is not Role.REGULATOR or not actor.region_code:
+        return False
+    return actor.region_code == PROVINCE_CODE or actor.region_code == city_code
+
+
+async def set_guide_price(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    city_code: str,
+    trade_code: str,
+    grade_level: int,
+    price: Decimal | str | int,
+    effective_date: date | None = None,
+) -> GuidePriceView:
+    """Publish (or correct, for the same effective date) a city's guide price."""
+    actor.require(Role.REGULATOR)
+    value = parse_price(price)
+    code = _city_code(city_code)
+    region = await uow.session.get(Region, code)
+    if region is None or region.level != RegionLevel.CITY:
+        raise ValidationError("error.guide_price_city")
+    if not _may_set_for(actor, code):
+        raise PermissionDenied("error.forbidden")
+    trade = await uow.session.get(Trade, trade_code)
+    if trade is None:
+        raise ValidationError("error.trade_unknown")
+    grade = await uow.session.get(Grade, grade_level)
+    if grade is None:
+        raise ValidationError("error.grade_unknown")
+    day = effective_date or local_date(uow.now())
+
+    same_day = await uow.session.scalar(
+        select(GuidePrice).where(
+            GuidePrice.city_code == code,
+            GuidePrice.trade_code == trade_code,
+            GuidePrice.grade_level == grade_level,
+            GuidePrice.effective_date == day,
+        )
+    )
+    # "before" is what applied on that day until now: the row replaced, or the one it follows
+    previous = same_day or await uow.session.scalar(
+        select(GuidePrice)
+        .where(
+            GuidePrice.city_code == code,
+            GuidePrice.trade_code == trade_code,
+            GuidePrice.grade_level == grade_level,
+            GuidePrice.effective_date <= day,
+        )
+        .order_by(GuidePrice.effective_date.desc())
+        .limit(1)
+    )
+    before = (
+        {
+            "price": str(fen_to_price(previous.price_fen)),
+            "effective_date": previous.effective_date.isoformat(),
+        }
+        if previous is not None
+        else None
+    )
+    if same_day is not None:
+        row = same_day
+        row.price_fen = price_to_fen(value)
+        row.set_by_account_id = actor.account_id
+    else:
+        row = GuidePrice(
+            city_code=code,
+            trade_code=trade_code,
+            grade_level=grade_level,
+            price_fen=price_to_fen(value),
+            effective_date=day,
+            set_by_account_id=actor.account_id,
+            created_at=uow.now(),
+        )
+        uow.session.add(row)
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        # another regulator published the same key and day a moment ago
+        raise Conflict("error.stale") from exc
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="guide_price.set",
+        entity="guide_price",
+        entity_id=row.id,
+        before=before,
+        after={
+            "city_code": code,
+            "trade_code": trade_code,
+            "grade_level": grade_level,
+            "price": str(value),
+            "effective_date": day.isoformat(),
+        },
+    )
+    await uow.commit()
+    return GuidePriceView(
+        city_code=code,
+        city_name_zh=region.name_zh,
+        trade_code=trade.code,
+        trade_name_zh=trade.name_zh,
+        grade_level=grade.level,
+        grade_name_zh=grade.name_zh,
+        price=value,
+        effective_date=day,
+        set_by_account_id=actor.account_id,
+    )
+
+
+def _current_rows(on: date) -> Select[Any]:
+    """Per (city, trade, grade) the row with the latest effective date on or before `on`."""
+    latest = (
+        select(
+            GuidePrice.city_code,
+            GuidePrice.trade_code,
+            GuidePrice.grade_level,
+            func.max(GuidePrice.effective_date).label("eff"),
+        )
+        .where(GuidePrice.effective_date <= on)
+        .group_by(GuidePrice.city_code, GuidePrice.trade_code, GuidePrice.grade_level)
+        .subquery()
+    )
+    return select(GuidePrice).join(
+        latest,
+        and_(
+            GuidePrice.city_code == latest.c.city_code,
+            GuidePrice.trade_code == latest.c.trade_code,
+            GuidePrice.grade_level == latest.c.grade_level,
+            GuidePrice.effective_date == latest.c.eff,
+        ),
+    )
+
+
+async def current_guide_price(
+    uow: UnitOfWork, city_code: str, trade_code: str, grade_level: int, on: date | None = None
+) -> Decimal | None:
+    """The guide price in force on `on` (default: today in Shanxi), or None if never published."""
+    day = on or local_date(uow.now())
+    fen = await uow.session.scalar(
+        select(GuidePrice.price_fen)
+        .where(
+            GuidePrice.city_code == _city_code(city_code),
+            GuidePrice.trade_code == trade_code,
+            GuidePrice.grade_level == grade_level,
+            GuidePrice.effective_date <= day,
+        )
+        .order_by(GuidePrice.effective_date.desc())
+        .limit(1)
+    )
+    return None if fen is None else fen_to_price(fen)
+
+
+async def list_guide_prices(
+    uow: UnitOfWork,
+    *,
+    city_code: str | None = None,
+    trade_code: str | None = None,
+    on: date | None = None,
+) -> list[GuidePriceView]:
+    """The prices in force today (or on `on`), by city, trade order and grade."""
+    day = on or local_date(uow.now())
+    stmt = (
+        _current_rows(day)
+        .add_columns(Region.name_zh, Trade.name_zh, Grade.name_zh)
+        .join(Region, Region.code == GuidePrice.city_code)
+        .join(Trade, Trade.code == GuidePrice.trade_code)
+        .join(Grade, Grade.level == GuidePrice.grade_level)
+        .order_by(GuidePrice.city_code, Trade.sort_order, GuidePrice.grade_level)
+    )
+    if city_code:
+        stmt = stmt.where(GuidePrice.city_code == _city_code(city_code))
+    if trade_code:
+        stmt = stmt.where(GuidePrice.trade_code == trade_code)
+    rows = (await uow.session.execute(stmt)).all()
+    return [
+        GuidePriceView(
+            city_code=gp.city_code,
+            city_name_zh=city_name,
+            trade_code=gp.trade_code,
+            trade_name_zh=trade_name,
+            grade_level=gp.grade_level,
+            grade_name_zh=grade_name,
+            price=fen_to_price(gp.price_fen),
+            effective_date=gp.effective_date,
+            set_by_account_id=gp.set_by_account_id,
+        )
+        for gp, city_name, trade_name, grade_name in rows
+    ]
+
+
+async def guide_price_map(
+    uow: UnitOfWork, city_codes: Iterable[str], on: date | None = None
+) -> dict[tuple[str, str, int], Decimal]:
+    """{(city, trade, grade): price} in force today for the given cities, in one query."""
+    codes = sorted({_city_code(c) for c in city_codes})
+    if not codes:
+        return {}
+    day = on or local_date(uow.now())
+    rows = (
+        await uow.session.scalars(_current_rows(day).where(GuidePrice.city_code.in_(codes)))
+    ).all()
+    return {(r.city_code, r.trade_code, r.grade_level): fen_to_price(r.price_fen) for r in rows}

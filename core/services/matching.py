@@ -1,0 +1,592 @@
+"""Matching shortages (缺工) with idle workers (赋闲) and telling the other side.
+
+A pair is a shortage S and an idle posting I. Hard filters (in SQL, on ix_shortage_match /
+ix_idle_match): the same trade; I's grade at or above S's (I.grade_level <= S.min_grade, level 1
+is the highest); both live (open / partly filled) and not past expires_at; the candidate has open
+headcount (headcount > filled_count); a posting in the "internal" ring pairs only with postings of
+its own enterprise (on either side).
+
+Order: candidates of the same enterprise first (the seed's "dispatch internally first"), then by
+score descending, then by id ascending. The score is 0..100, the sum of five parts:
+
+- region, 35: same county 35, same city 20, same province 5, else 0.
+- price, 30: S offers `offered`, I asks `asking`. asking <= offered → 30; otherwise
+  30 × max(0, 1 − gap/30) with gap = (asking − offered) / offered × 100, so a 15 % gap gives 15
+  and 30 % or more gives 0. Then a guide-price penalty: each side whose price is more than 30 %
+  above or below its city guide price (用工指导价, the newest one in force today for that city,
+  the trade and that side's grade: S.min_grade for S, I.grade_level for I) loses 5 points, at
+  most 10 in all, and the part never goes below 0. A side without a guide price is not penalised.
+  Prices far from the guide are often typos or bait (the seed's "price 11.00").
+- credit, 15: the candidate enterprise's credit_score / 100 × 15 (score clamped to 0..100).
+- rating, 15: the idle workers' average rating (I.avg_rating_x100 / 100, 1..5 stars) / 5 × 15;
+  unrated workers count as a neutral 3.0 (9 points).
+- headcount, 5: the candidate's open headcount covers my open headcount → 5; otherwise
+  5 × candidate_open / my_open.
+
+Each part is rounded to 2 decimals; the total is their sum. A candidate outside my city scores
+at most 5 + 30 + 15 + 15 + 5 = 70, which lets the matcher look at the rest of the province only
+when the city itself does not already fill the list with better candidates.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, and_, null, or_, select
+
+from core.db.models import (
+    Account,
+    AccountProject,
+    Enterprise,
+    GuidePrice,
+    IdlePosting,
+    ShortagePosting,
+)
+from core.db.uow import UnitOfWork
+from core.domain.actor import Actor
+from core.domain.enums import LIVE_STATUSES, PostingStatus, Ring, Role
+from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.domain.timeutil import SHANGHAI, as_utc, local_date
+from core.domain.values import price_to_fen
+from core.services.regions import region_contains
+from core.services.search import KINDS, PostingCard, load_cards
+
+REGION_SAME_COUNTY = 35.0
+REGION_SAME_CITY = 20.0
+REGION_SAME_PROVINCE = 5.0
+PRICE_MAX = 30.0
+GAP_ZERO_PERCENT = 30.0
+GUIDE_TOLERANCE_PERCENT = 30
+GUIDE_PENALTY = 5.0
+CREDIT_MAX = 15.0
+RATING_MAX = 15.0
+NEUTRAL_RATING = 3.0
+HEADCOUNT_MAX = 5.0
+OUTSIDE_CITY_MAX = REGION_SAME_PROVINCE + PRICE_MAX + CREDIT_MAX + RATING_MAX + HEADCOUNT_MAX
+MAX_LIMIT = 50
+
+_LIVE = [s.value for s in LIVE_STATUSES]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchFacts:
+    """Everything the score looks at for one pair, seen from "my" posting."""
+
+    my_county: str
+    my_city: str
+    candidate_county: str
+    candidate_city: str
+    offered: Decimal  # the shortage's monthly price
+    asking: Decimal  # the idle posting's monthly price
+    offered_guide: Decimal | None = None  # guide price for the shortage's city and min grade
+    asking_guide: Decimal | None = None  # guide price for the idle posting's city and grade
+    candidate_credit: int = 60
+    avg_rating: float | None = None  # the idle workers' average stars, None when unrated
+    my_open: int = 1
+    candidate_open: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBreakdown:
+    region: float
+    price: float
+    guide_penalty: float  # already taken off `price`; shown so the front end can explain it
+    credit: float
+    rating: float
+    headcount: float
+    total: float
+
+
+def _off_guide(price_fen: int, guide_fen: int | None) -> bool:
+    # integer arithmetic: exactly 30 % off is still tolerated
+    if guide_fen is None or guide_fen <= 0:
+        return False
+    return abs(price_fen - guide_fen) * 100 > GUIDE_TOLERANCE_PERCENT * guide_fen
+
+
+def region_points(my_county: str, my_city: str, cand_county: str, cand_city: str) -> float:
+    if my_county == cand_county:
+        return REGION_SAME_COUNTY
+    if my_city == cand_city:
+        return REGION_SAME_CITY
+    if my_county[:2] == cand_county[:2]:
+        return REGION_SAME_PROVINCE
+    return 0.0
+
+
+_Parts = tuple[float, float, float, float, float, float, float]
+
+
+def _parts(
+    region: float,
+    offered_fen: int,
+    asking_fen: int,
+    offered_guide_fen: int | None,
+    asking_guide_fen: int | None,
+    credit_score: int,
+    stars: float | None,
+    my_open: int,
+    candidate_open: int,
+) -> _Parts:
+    """(region, price, guide_penalty, credit, rating, headcount, total), each rounded to 2
+    places; the total is the sum of the rounded parts. The one implementation of the rules,
+    on plain numbers, because the matcher runs it over hundreds of candidates per call."""
+    if asking_fen <= offered_fen:
+        base = PRICE_MAX
+    elif offered_fen <= 0:
+        base = 0.0
+    else:
+        # 30 × (1 − gap / 30) with gap = (asking − offered) / offered × 100
+        gap = (asking_fen - offered_fen) * 100 / offered_fen
+        base = PRICE_MAX * max(0.0, 1 - gap / GAP_ZERO_PERCENT)
+    penalty = GUIDE_PENALTY * (
+        _off_guide(offered_fen, offered_guide_fen) + _off_guide(asking_fen, asking_guide_fen)
+    )
+    price = round(max(0.0, base - penalty), 2)
+    credit = round(CREDIT_MAX * min(100, max(0, credit_score)) / 100, 2)
+    star = NEUTRAL_RATING if stars is None else min(5.0, max(0.0, stars))
+    rating = round(RATING_MAX * star / 5, 2)
+    if my_open <= 0 or candidate_open >= my_open:
+        headcount = HEADCOUNT_MAX
+    else:
+        headcount = round(HEADCOUNT_MAX * max(0, candidate_open) / my_open, 2)
+    region = round(region, 2)
+    total = round(region + price + credit + rating + headcount, 2)
+    return (region, price, round(min(penalty, base), 2), credit, rating, headcount, total)
+
+
+def _raw_total(
+    region: float,
+    offered_fen: int,
+    asking_fen: int,
+    offered_guide_fen: int | None,
+    asking_guide_fen: int | None,
+    credit_score: int,
+    stars: float | None,
+    my_open: int,
+    candidate_open: int,
+) -> float:
+    """`_parts(...)[-1]` without the rounding (within 0.03 of it): a cheap first pass that
+    ranks hundreds of candidates before the exact parts are built for the few that win."""
+    if asking_fen <= offered_fen:
+        price = PRICE_MAX
+    elif offered_fen <= 0:
+        price = 0.0
+    else:
+        price = PRICE_MAX * (1 - (asking_fen - offered_fen) * 100 / offered_fen / GAP_ZERO_PERCENT)
+        if price < 0:
+            price = 0.0
+    if offered_guide_fen and offered_guide_fen > 0:
+        if (
+            abs(offered_fen - offered_guide_fen) * 100
+            > GUIDE_TOLERANCE_PERCENT * offered_guide_fen
+        ):
+            price -= GUIDE_PENALTY
+    if asking_guide_fen and asking_guide_fen > 0:
+        if abs(asking_fen - asking_guide_fen) * 100 > GUIDE_TOLERANCE_PERCENT * asking_guide_fen:
+            price -= GUIDE_PENALTY
+    if price < 0:
+        price = 0.0
+    credit = CREDIT_MAX * (100 if credit_score > 100 else credit_score if credit_score > 0 else 0)
+    star = NEUTRAL_RATING if stars is None else 5.0 if stars > 5 else stars if stars > 0 else 0.0
+    if my_open <= 0 or candidate_open >= my_open:
+        fit = HEADCOUNT_MAX
+    else:
+        fit = HEADCOUNT_MAX * (candidate_open if candidate_open > 0 else 0) / my_open
+    return region + price + credit / 100 + RATING_MAX * star / 5 + fit
+
+
+# |raw - exact| ≤ 0.03 (five parts rounded to 2 places, then the sum): a window of 0.1 around
+# the last winner's raw total is sure to hold every candidate that could still win exactly
+_RAW_WINDOW = 0.1
+
+
+def _breakdown(parts: _Parts) -> ScoreBreakdown:
+    return ScoreBreakdown(*parts)
+
+
+def _fen(value: Decimal | None) -> int | None:
+    return None if value is None else price_to_fen(value)
+
+
+def score(facts: MatchFacts) -> ScoreBreakdown:
+    """The 0..100 score of one pair (see the module docstring for every rule)."""
+    return _breakdown(
+        _parts(
+            region_points(
+                facts.my_county, facts.my_city, facts.candidate_county, facts.candidate_city
+            ),
+            price_to_fen(facts.offered),
+            price_to_fen(facts.asking),
+            _fen(facts.offered_guide),
+            _fen(facts.asking_guide),
+            facts.candidate_credit,
+            facts.avg_rating,
+            facts.my_open,
+            facts.candidate_open,
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MatchView:
+    kind: str  # the candidate's kind: "idle" for a shortage, "shortage" for an idle posting
+    posting_id: int
+    score: float
+    breakdown: ScoreBreakdown
+    internal: bool  # same enterprise: dispatch inside the company first
+    card: PostingCard
+
+
+@dataclass(frozen=True, slots=True)
+class _Mine:
+    kind: str
+    id: int
+    enterprise_id: int
+    project_id: int | None
+    county_code: str
+    city_code: str
+    trade_code: str
+    grade_level: int
+    open: int
+    price_fen: int
+    ring: str
+    status: str
+    expires_at: datetime
+    avg_rating_x100: int | None
+    posted_by_account_id: int | None
+
+    @property
+    def live(self) -> bool:
+        return PostingStatus(self.status).is_live
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    id: int
+    internal: bool
+    breakdown: ScoreBreakdown
+
+
+async def _load_mine(uow: UnitOfWork, kind: str, posting_id: int) -> _Mine:
+    if kind not in KINDS:
+        raise ValidationError("error.unknown_kind")
+    m: Any = ShortagePosting if kind == "shortage" else IdlePosting
+    project = ShortagePosting.project_id if kind == "shortage" else null()
+    grade = ShortagePosting.min_grade if kind == "shortage" else IdlePosting.grade_level
+    rating = null() if kind == "shortage" else IdlePosting.avg_rating_x100
+    row = (
+        await uow.session.execute(
+            select(
+                m.id, m.enterprise_id, project, m.county_code, m.city_code, m.trade_code, grade,
+                m.headcount - m.filled_count, m.price_fen, m.ring, m.status, m.expires_at,
+                rating, m.posted_by_account_id,
+            ).where(m.id == posting_id)
+        )
+    ).first()  # fmt: skip
+    if row is None:
+        raise NotFound("error.posting_not_found")
+    values = list(row)
+    values[11] = as_utc(values[11])
+    return _Mine(kind, *values)
+
+
+async def _guide_prices(uow: UnitOfWork, trade_code: str) -> dict[tuple[str, int], int]:
+    """The guide price (fen) in force today per (city, grade) for one trade, in one query."""
+    today: date = local_date(uow.now())
+    rows = await uow.session.execute(
+        select(GuidePrice.city_code, GuidePrice.grade_level, GuidePrice.price_fen)
+        .where(GuidePrice.trade_code == trade_code, GuidePrice.effective_date <= today)
+        .order_by(GuidePrice.effective_date)
+    )
+    return {(city, grade): fen for city, grade, fen in rows}  # the newest wins
+
+
+def _candidate_filters(mine: _Mine, now: datetime) -> tuple[Any, list[ColumnElement[bool]]]:
+    """The candidate model and the hard filters of the pairing rule."""
+    cand: Any = IdlePosting if mine.kind == "shortage" else ShortagePosting
+    clauses: list[ColumnElement[bool]] = [
+        cand.trade_code == mine.trade_code,
+        cand.status.in_(_LIVE),
+        cand.headcount > cand.filled_count,
+        cand.expires_at > now,
+    ]
+    if mine.kind == "shortage":
+        clauses.append(IdlePosting.grade_level <= mine.grade_level)
+    else:
+        clauses.append(ShortagePosting.min_grade >= mine.grade_level)
+    if mine.ring == Ring.INTERNAL.value:
+        clauses.append(cand.enterprise_id == mine.enterprise_id)
+    else:
+        clauses.append(
+            or_(cand.ring != Ring.INTERNAL.value, cand.enterprise_id == mine.enterprise_id)
+        )
+    return cand, clauses
+
+
+async def _rank(uow: UnitOfWork, mine: _Mine, limit: int) -> list[_Ranked]:
+    """Top `limit` candidates: hard filters in SQL, score in Python, the city before the rest."""
+    now = uow.now()
+    cand, base = _candidate_filters(mine, now)
+    grade_col = cand.grade_level if mine.kind == "shortage" else cand.min_grade
+    rating_col = cand.avg_rating_x100 if mine.kind == "shortage" else None
+    cols = [
+        cand.id,
+        cand.enterprise_id,
+        cand.county_code,
+        cand.city_code,
+        grade_col,
+        cand.headcount - cand.filled_count,
+        cand.price_fen,
+        Enterprise.credit_score,
+    ]
+    if rating_col is not None:
+        cols.append(rating_col)
+    guides = await _guide_prices(uow, mine.trade_code)
+    my_guide = guides.get((mine.city_code, mine.grade_level))
+    my_stars = mine.avg_rating_x100 / 100 if mine.avg_rating_x100 is not None else None
+    my_county, my_city, my_ent, my_open = (
+        mine.county_code, mine.city_code, mine.enterprise_id, mine.open,
+    )  # fmt: skip
+    is_shortage = mine.kind == "shortage"
+    my_price = mine.price_fen
+    # (external?, -raw total, id, the score's arguments): sorts internal first, best first
+    Scored = tuple[bool, float, int, tuple[Any, ...]]
+
+    def scored(rows: Iterable[Sequence[Any]]) -> list[Scored]:
+        out: list[Scored] = []
+        for row in rows:
+            cid, ent_id, county, city, grade, open_, price_fen, credit = row[:8]
+            if county == my_county:
+                region = REGION_SAME_COUNTY
+            elif city == my_city:
+                region = REGION_SAME_CITY
+            else:
+                region = region_points(my_county, my_city, county, city)
+            guide = guides.get((city, grade))
+            if is_shortage:
+                stars = row[8] / 100 if row[8] is not None else None
+                args = (
+                    region,
+                    my_price,
+                    price_fen,
+                    my_guide,
+                    guide,
+                    credit,
+                    stars,
+                    my_open,
+                    open_,
+                )
+            else:
+                args = (region, price_fen, my_price, guide, my_guide, credit, my_stars, my_open,
+                        open_)  # fmt: skip
+            out.append((ent_id != my_ent, -_raw_total(*args), cid, args))
+        return out
+
+    async def fetch(*extra: ColumnElement[bool]) -> list[Scored]:
+        stmt = (
+            select(*cols)
+            .join(Enterprise, Enterprise.id == cand.enterprise_id)
+            .where(and_(*base, *extra))
+        )
+        return scored((await uow.session.execute(stmt)).all())
+
+    # the city first, and my own enterprise anywhere (internal candidates always come first)
+    ranked = await fetch(or_(cand.city_code == my_city, cand.enterprise_id == my_ent))
+    internal = sum(1 for r in ranked if not r[0])
+    if internal < limit:
+        needed = limit - internal
+        external = heapq.nsmallest(needed, (r[1] for r in ranked if r[0]))  # -raw, best first
+        # outside the city nobody scores above OUTSIDE_CITY_MAX: only look if that could matter
+        if len(external) < needed or -external[-1] <= OUTSIDE_CITY_MAX + _RAW_WINDOW:
+            ranked += await fetch(cand.city_code != my_city, cand.enterprise_id != my_ent)
+    if not ranked:
+        return []
+    # exact parts only for the candidates that can still make the list
+    last = heapq.nsmallest(limit, ranked, key=lambda r: r[:3])[-1]
+    window = [
+        r for r in ranked if r[0] < last[0] or (r[0] == last[0] and r[1] <= last[1] + _RAW_WINDOW)
+    ]
+    exact = [
+        (ext, parts[6], cid, parts) for ext, _, cid, args in window for parts in [_parts(*args)]
+    ]
+    best = heapq.nsmallest(limit, exact, key=lambda r: (r[0], -r[1], r[2]))
+    return [_Ranked(cid, not ext, _breakdown(parts)) for ext, _, cid, parts in best]
+
+
+def _check_can_view(actor: Actor, mine: _Mine) -> None:
+    if actor.role is Role.ADMIN:
+        return
+    if actor.role is Role.REGULATOR:
+        if actor.region_code and region_contains(actor.region_code, mine.county_code):
+            return
+        raise PermissionDenied("error.forbidden")
+    if mine.kind == "shortage" and mine.project_id is not None:
+        if actor.can_act_for_project(mine.project_id, mine.enterprise_id):
+            return
+    elif actor.role is Role.DISPATCHER and actor.can_act_for_enterprise(mine.enterprise_id):
+        return
+    raise PermissionDenied("error.forbidden")
+
+
+async def match_posting(
+    uow: UnitOfWork, actor: Actor | None, kind: str, posting_id: int, *, limit: int = 10
+) -> list[MatchView]:
+    """The best live candidates of the other kind for one posting, internal ones first."""
+    if kind not in KINDS:
+        raise ValidationError("error.unknown_kind")
+    if limit < 1 or limit > MAX_LIMIT:
+        raise ValidationError("error.page_size", min=1, max=MAX_LIMIT)
+    mine = await _load_mine(uow, kind, posting_id)
+    if actor is not None:
+        _check_can_view(actor, mine)
+    if not mine.live:
+        raise Conflict("error.posting_closed")
+    ranked = await _rank(uow, mine, limit)
+    other = "idle" if kind == "shortage" else "shortage"
+    cards = await load_cards(uow, other, [r.id for r in ranked])
+    return [
+        MatchView(other, r.id, r.breakdown.total, r.breakdown, r.internal, cards[r.id])
+        for r in ranked
+        if r.id in cards
+    ]
+
+
+def quiet_until(
+    now: datetime, start: time | None, end: time | None, tz: ZoneInfo = SHANGHAI
+) -> datetime | None:
+    """End of the quiet period `now` falls in (aware UTC), or None when it is not quiet.
+
+    [start, end) in local time; start > end wraps midnight (22:00–07:00)."""
+    if start is None or end is None or start == end:
+        return None
+    local = now.astimezone(tz)
+    t = local.time().replace(tzinfo=None)
+    day = local.date()
+    if start < end:
+        if not (start <= t < end):
+            return None
+    elif t >= start:
+        day += timedelta(days=1)
+    elif t >= end:
+        return None
+    return datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else SHANGHAI
+    except (ZoneInfoNotFoundError, ValueError):
+        return SHANGHAI
+
+
+async def _recipients(
+    uow: UnitOfWork, other_kind: str, ids: Sequence[int]
+) -> dict[int, list[Account]]:
+    """Who answers for each candidate posting: its poster if active, else the enterprise's
+    active dispatchers; for a shortage also the foremen bound to its project."""
+    model: Any = ShortagePosting if other_kind == "shortage" else IdlePosting
+    project_col = ShortagePosting.project_id if other_kind == "shortage" else None
+    cols = [model.id, model.enterprise_id, model.posted_by_account_id]
+    if project_col is not None:
+        cols.append(project_col)
+    postings = (await uow.session.execute(select(*cols).where(model.id.in_(list(ids))))).all()
+    posters = {p[2] for p in postings if p[2] is not None}
+    enterprises = {p[1] for p in postings}
+    projects = {p[3] for p in postings} if project_col is not None else set()
+    conds: list[ColumnElement[bool]] = [
+        Account.id.in_(posters),
+        and_(Account.role == Role.DISPATCHER.value, Account.enterprise_id.in_(enterprises)),
+    ]
+    if projects:
+        conds.append(
+            and_(
+                Account.role == Role.FOREMAN.value,
+                Account.id.in_(
+                    select(AccountProject.account_id).where(
+                        AccountProject.project_id.in_(projects)
+                    )
+                ),
+            )
+        )
+    accounts = (
+        await uow.session.scalars(select(Account).where(Account.active.is_(True), or_(*conds)))
+    ).all()
+    by_id = {a.id: a for a in accounts}
+    foremen_of: dict[int, list[Account]] = {}
+    if projects:
+        links = await uow.session.execute(
+            select(AccountProject.project_id, AccountProject.account_id).where(
+                AccountProject.project_id.in_(projects)
+            )
+        )
+        for project_id, account_id in links:
+            acc = by_id.get(account_id)
+            if acc is not None and acc.role == Role.FOREMAN.value:
+                foremen_of.setdefault(project_id, []).append(acc)
+    result: dict[int, list[Account]] = {}
+    for row in postings:
+        pid, ent_id, poster_id = row[0], row[1], row[2]
+        poster = by_id.get(poster_id) if poster_id is not None else None
+        if poster is not None:
+            people = [poster]
+        else:
+            people = [
+                a
+                for a in accounts
+                if a.role == Role.DISPATCHER.value and a.enterprise_id == ent_id
+            ]
+        if project_col is not None:
+            people += foremen_of.get(row[3], [])
+        unique = {a.id: a for a in people}
+        result[pid] = list(unique.values())
+    return result
+
+
+async def notify_matches(uow: UnitOfWork, kind: str, posting_id: int, *, top: int = 5) -> int:
+    """Queue a "match" notification for the best `top` pairs to the other side; once per pair
+    and account ever, never to this posting's own poster. Returns how many were queued.
+
+    Does not commit: the posting services call it inside their own transaction."""
+    if kind not in KINDS:
+        raise ValidationError("error.unknown_kind")
+    await uow.session.flush()
+    mine = await _load_mine(uow, kind, posting_id)
+    if not mine.live or mine.open <= 0 or top < 1:
+        return 0
+    ranked = await _rank(uow, mine, top)
+    if not ranked:
+        return 0
+    other = "idle" if kind == "shortage" else "shortage"
+    recipients = await _recipients(uow, other, [r.id for r in ranked])
+    now = uow.now()
+    queued = 0
+    for r in ranked:
+        shortage_id, idle_id = (mine.id, r.id) if kind == "shortage" else (r.id, mine.id)
+        for account in recipients.get(r.id, []):
+            if account.id == mine.posted_by_account_id or not account.notifications_enabled:
+                continue
+            not_before = quiet_until(
+                now, account.quiet_start, account.quiet_end, _zone(account.timezone)
+            )
+            done = await uow.notify(
+                account_id=account.id,
+                kind="match",
+                payload={
+                    "my_posting_kind": other,
+                    "my_posting_id": r.id,
+                    "other_kind": kind,
+                    "other_posting_id": mine.id,
+                    "score": r.breakdown.total,
+                },
+                dedup_key=f"match:{shortage_id}:{idle_id}:{account.id}",
+                not_before=not_before,
+            )
+            queued += int(done)
+    return queued

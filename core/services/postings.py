@@ -1,0 +1,880 @@
+"""Posting shortages (发布缺工信息) and declaring idle workers (赋闲工人提报), their edits,
+closing, expiry and escalation to the regulator (the third dispatch ring)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from core.db.models import (
+    Account,
+    Enterprise,
+    Grade,
+    IdlePosting,
+    IdlePostingWorker,
+    Project,
+    Region,
+    ShortagePosting,
+    Trade,
+    Worker,
+)
+from core.db.uow import UnitOfWork
+from core.domain.actor import Actor
+from core.domain.enums import (
+    LIVE_STATUSES,
+    PostingStatus,
+    ProjectStatus,
+    RegionLevel,
+    Ring,
+    Role,
+    WorkerStatus,
+)
+from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.domain.timeutil import as_utc
+from core.domain.values import (
+    MAX_HEADCOUNT,
+    clean_person_name,
+    fen_to_price,
+    mask_phone,
+    parse_headcount,
+    parse_mobile,
+    parse_price,
+    price_to_fen,
+)
+from core.services.matching import notify_matches
+from core.services.regions import normalize_region_code
+
+_LIVE = [s.value for s in LIVE_STATUSES]
+
+
+# --- commands and views ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostShortageCommand:
+    project_id: int
+    trade_code: str
+    min_grade: int
+    headcount: int | str
+    price: Decimal | str | int
+    contact_name: str
+    contact_phone: str
+    ring: Ring | str | None = None  # default: the market; "internal" keeps it in the company
+
+
+@dataclass(frozen=True, slots=True)
+class DeclareIdleCommand:
+    county_code: str
+    trade_code: str
+    grade_level: int
+    worker_ids: Sequence[int]
+    price: Decimal | str | int
+    contact_name: str
+    contact_phone: str
+    ring: Ring | str | None = None
+    enterprise_id: int | None = None  # only for an admin; a dispatcher posts for their own
+
+
+@dataclass(frozen=True, slots=True)
+class ShortageView:
+    id: int
+    project_id: int
+    project_name: str
+    enterprise_id: int
+    enterprise_name: str
+    county_code: str
+    city_code: str
+    trade_code: str
+    min_grade: int
+    headcount: int
+    filled_count: int
+    open_headcount: int
+    price: Decimal
+    contact_name: str
+    contact_phone_masked: str
+    contact_phone_private: str  # the raw number: front ends decide who may see it
+    ring: str
+    status: str
+    posted_by_account_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    escalated_at: datetime | None
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class IdlePostingView:
+    id: int
+    enterprise_id: int
+    enterprise_name: str
+    county_code: str
+    city_code: str
+    trade_code: str
+    grade_level: int
+    headcount: int
+    filled_count: int
+    open_headcount: int
+    worker_ids: tuple[int, ...]
+    price: Decimal
+    avg_rating: Decimal | None
+    contact_name: str
+    contact_phone_masked: str
+    contact_phone_private: str  # the raw number: front ends decide who may see it
+    ring: str
+    status: str
+    posted_by_account_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    escalated_at: datetime | None
+    version: int
+
+
+def _opt_utc(value: datetime | None) -> datetime | None:
+    return as_utc(value) if value is not None else None
+
+
+async def _shortage_view(uow: UnitOfWork, s: ShortagePosting) -> ShortageView:
+    project = await uow.session.get(Project, s.project_id)
+    enterprise = await uow.session.get(Enterprise, s.enterprise_id)
+    assert project is not None and enterprise is not None
+    return ShortageView(
+        id=s.id,
+        project_id=s.project_id,
+        project_name=project.name,
+        enterprise_id=s.enterprise_id,
+        enterprise_name=enterprise.name,
+        county_code=s.county_code,
+        city_code=s.city_code,
+        trade_code=s.trade_code,
+        min_grade=s.min_grade,
+        headcount=s.headcount,
+        filled_count=s.filled_count,
+        open_headcount=max(0, s.headcount - s.filled_count),
+        price=fen_to_price(s.price_fen),
+        contact_name=s.contact_name,
+        contact_phone_masked=mask_phone(s.contact_phone),
+        contact_phone_private=s.contact_phone,
+        ring=s.ring,
+        status=s.status,
+        posted_by_account_id=s.posted_by_account_id,
+        created_at=as_utc(s.created_at),
+        updated_at=as_utc(s.updated_at),
+        expires_at=as_utc(s.expires_at),
+        escalated_at=_opt_utc(s.escalated_at),
+        version=s.version,
+    )
+
+
+async def idle_worker_ids(uow: UnitOfWork, posting_id: int) -> tuple[int, ...]:
+    rows = await uow.session.scalars(
+        select(IdlePostingWorker.worker_id)
+        .where(IdlePostingWorker.posting_id == posting_id)
+        .order_by(IdlePostingWorker.worker_id)
+    )
+    return tuple(rows.all())
+
+
+async def _idle_view(uow: UnitOfWork, p: IdlePosting) -> IdlePostingView:
+    enterprise = await uow.session.get(Enterprise, p.enterprise_id)
+    assert enterprise is not None
+    avg = (
+        (Decimal(p.avg_rating_x100) / 100).quantize(Decimal("0.01"))
+        if p.avg_rating_x100 is not None
+        else None
+    )
+    return IdlePostingView(
+        id=p.id,
+        enterprise_id=p.enterprise_id,
+        enterprise_name=enterprise.name,
+        county_code=p.county_code,
+        city_code=p.city_code,
+        trade_code=p.trade_code,
+        grade_level=p.grade_level,
+        headcount=p.headcount,
+        filled_count=p.filled_count,
+        open_headcount=max(0, p.headcount - p.filled_count),
+        worker_ids=await idle_worker_ids(uow, p.id),
+        price=fen_to_price(p.price_fen),
+        avg_rating=avg,
+        contact_name=p.contact_name,
+        contact_phone_masked=mask_phone(p.contact_phone),
+        contact_phone_private=p.contact_phone,
+        ring=p.ring,
+        status=p.status,
+        posted_by_account_id=p.posted_by_account_id,
+        created_at=as_utc(p.created_at),
+        updated_at=as_utc(p.updated_at),
+        expires_at=as_utc(p.expires_at),
+        escalated_at=_opt_utc(p.escalated_at),
+        version=p.version,
+    )
+
+
+async def get_shortage(uow: UnitOfWork, actor: Actor, posting_id: int) -> ShortageView:
+    """One shortage as its own side sees it (raw phone included for the front end to decide)."""
+    s = await _load_shortage(uow, posting_id)
+    _check_shortage_rights(actor, s)
+    return await _shortage_view(uow, s)
+
+
+async def get_idle(uow: UnitOfWork, actor: Actor, posting_id: int) -> IdlePostingView:
+    """One idle posting as its own enterprise sees it."""
+    p = await _load_idle(uow, posting_id)
+    _check_idle_rights(actor, p)
+    return await _idle_view(uow, p)
+
+
+# --- shared checks --------------------------------------------------------------------------
+
+
+async def _check_trade(uow: UnitOfWork, code: str) -> str:
+    code = (code or "").strip()
+    if not code or await uow.session.get(Trade, code) is None:
+        raise ValidationError("error.unknown_trade")
+    return code
+
+
+async def _check_grade(uow: UnitOfWork, level: int | str) -> int:
+    try:
+        value = int(level)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("error.unknown_grade") from exc
+    if await uow.session.get(Grade, value) is None:
+        raise ValidationError("error.unknown_grade")
+    return value
+
+
+def _new_ring(ring: Ring | str | None) -> str:
+    """Posters choose internal or market; escalation has its own act."""
+    if ring is None or ring == "":
+        return Ring.MARKET.value
+    try:
+        value = Ring(ring)
+    except ValueError as exc:
+        raise ValidationError("error.bad_ring") from exc
+    if value is Ring.ESCALATED:
+        raise ValidationError("error.bad_ring")
+    return value.value
+
+
+def _status_for(headcount: int, filled: int) -> str:
+    if filled <= 0:
+        return PostingStatus.OPEN.value
+    if filled >= headcount:
+        return PostingStatus.FILLED.value
+    return PostingStatus.PARTLY_FILLED.value
+
+
+def _require_live(status: str) -> None:
+    if status not in _LIVE:
+        raise Conflict("error.posting_closed")
+
+
+def _require_version(current: int, expected: int | None) -> None:
+    if expected is not None and expected != current:
+        raise Conflict("error.stale")
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    keys = [k for k in after if before.get(k) != after[k]]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def _ts(value: datetime | None) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
+
+
+async def _load_shortage(uow: UnitOfWork, posting_id: int) -> ShortagePosting:
+    s = await uow.session.get(ShortagePosting, posting_id, with_for_update=True)
+    if s is None:
+        raise NotFound("error.posting_not_found")
+    return s
+
+
+async def _load_idle(uow: UnitOfWork, posting_id: int) -> IdlePosting:
+    p = await uow.session.get(IdlePosting, posting_id, with_for_update=True)
+    if p is None:
+        raise NotFound("error.posting_not_found")
+    return p
+
+
+def _check_shortage_rights(actor: Actor, s: ShortagePosting) -> None:
+    actor.require(Role.FOREMAN, Role.DISPATCHER)
+    if not actor.can_act_for_project(s.project_id, s.enterprise_id):
+        raise PermissionDenied("error.forbidden")
+
+
+def _check_idle_rights(actor: Actor, p: IdlePosting) -> None:
+    actor.require(Role.DISPATCHER)
+    if not actor.can_act_for_enterprise(p.enterprise_id):
+        raise PermissionDenied("error.forbidden")
+
+
+async def _notify_regulators(
+    uow: UnitOfWork,
+    kind: str,
+    posting_id: int,
+    county_code: str,
+    city_code: str,
+    extra: dict[str, Any],
+) -> int:
+    """Tell every active regulator whose region holds the posting (province, city or county)."""
+    province = county_code[:2] + "0000"
+    regulators = await uow.session.scalars(
+        select(Account.id).where(
+            Account.role == Role.REGULATOR.value,
+            Account.active.is_(True),
+            Account.region_code.in_([province, city_code, county_code]),
+        )
+    )
+    sent = 0
+    for account_id in regulators.all():
+        sent += await uow.notify(
+            account_id=account_id,
+            kind="escalation",
+            payload={"posting_kind": kind, "posting_id": posting_id, **extra},
+            dedup_key=f"escalation:{kind}:{posting_id}:{account_id}",
+        )
+    return sent
+
+
+# --- shortages ------------------------------------------------------------------------------
+
+
+async def post_shortage(uow: UnitOfWork, actor: Actor, cmd: PostShortageCommand) -> ShortageView:
+    """Publish a project's shortage of workers; tells matching idle workers' companies."""
+    actor.require(Role.FOREMAN, Role.DISPATCHER)
+    project = await uow.session.get(Project, cmd.project_id)
+    if project is None:
+        raise NotFound("error.project_not_found")
+    if not actor.can_act_for_project(project.id, project.enterprise_id):
+        raise PermissionDenied("error.forbidden")
+    if project.status != ProjectStatus.ACTIVE.value:
+        raise Conflict("error.project_inactive")
+    trade = await _check_trade(uow, cmd.trade_code)
+    grade = await _check_grade(uow, cmd.min_grade)
+    headcount = parse_headcount(cmd.headcount)
+    price = parse_price(cmd.price)
+    contact_name = clean_person_name(cmd.contact_name, field="contact_name")
+    contact_phone = parse_mobile(cmd.contact_phone)
+    ring = _new_ring(cmd.ring)
+    now = uow.now()
+    s = ShortagePosting(
+        project_id=project.id,
+        enterprise_id=project.enterprise_id,
+        county_code=project.county_code,
+        city_code=project.city_code,
+        trade_code=trade,
+        min_grade=grade,
+        headcount=headcount,
+        filled_count=0,
+        price_fen=price_to_fen(price),
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        ring=ring,
+        status=PostingStatus.OPEN.value,
+        posted_by_account_id=actor.account_id,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(days=uow.settings.posting_ttl_days),
+        version=1,
+    )
+    uow.session.add(s)
+    await uow.session.flush()
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="shortage.post",
+        entity="shortage_posting",
+        entity_id=s.id,
+        after={
+            "project_id": s.project_id,
+            "trade_code": trade,
+            "min_grade": grade,
+            "headcount": headcount,
+            "price_fen": s.price_fen,
+            "contact_name": contact_name,
+            "contact_phone": mask_phone(contact_phone),
+            "ring": ring,
+            "expires_at": _ts(s.expires_at),
+        },
+    )
+    await notify_matches(uow, "shortage", s.id)
+    view = await _shortage_view(uow, s)
+    await uow.commit()
+    return view
+
+
+async def edit_shortage(
+    uow: UnitOfWork,
+    actor: Actor,
+    posting_id: int,
+    *,
+    headcount: int | str | None = None,
+    price: Decimal | str | int | None = None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    ring: Ring | str | None = None,
+    expected_version: int | None = None,
+) -> ShortageView:
+    """Change the posted counts, price, contact or ring (internal ↔ market) of a live shortage."""
+    s = await _load_shortage(uow, posting_id)
+    _check_shortage_rights(actor, s)
+    _require_live(s.status)
+    _require_version(s.version, expected_version)
+    before = _shortage_fields(s)
+    after = dict(before)
+    if headcount is not None:
+        value = parse_headcount(headcount)
+        if value < s.filled_count:
+            raise ValidationError("error.headcount_below_filled", filled=s.filled_count)
+        after["headcount"] = value
+        after["status"] = _status_for(value, s.filled_count)
+    if price is not None:
+        after["price_fen"] = price_to_fen(parse_price(price))
+    if contact_name is not None:
+        after["contact_name"] = clean_person_name(contact_name, field="contact_name")
+    if contact_phone is not None:
+        after["contact_phone"] = parse_mobile(contact_phone)
+    if ring is not None:
+        if s.ring == Ring.ESCALATED.value:
+            raise Conflict("error.already_escalated")
+        after["ring"] = _new_ring(ring)
+    old, new = _diff(before, after)
+    if not new:
+        return await _shortage_view(uow, s)
+    for key, value in new.items():
+        setattr(s, key, value)
+    s.updated_at = uow.now()
+    s.version += 1
+    await uow.session.flush()
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="shortage.edit",
+        entity="shortage_posting",
+        entity_id=s.id,
+        before=_masked(old),
+        after=_masked(new),
+    )
+    if s.status in _LIVE:
+        await notify_matches(uow, "shortage", s.id)
+    view = await _shortage_view(uow, s)
+    await uow.commit()
+    return view
+
+
+def _shortage_fields(s: ShortagePosting) -> dict[str, Any]:
+    return {
+        "headcount": s.headcount,
+        "status": s.status,
+        "price_fen": s.price_fen,
+        "contact_name": s.contact_name,
+        "contact_phone": s.contact_phone,
+        "ring": s.ring,
+    }
+
+
+def _masked(fields: dict[str, Any]) -> dict[str, Any]:
+    """Audit rows keep phones masked: the audit log is read more widely than the postings."""
+    if fields.get("contact_phone"):
+        return {**fields, "contact_phone": mask_phone(fields["contact_phone"])}
+    return fields
+
+
+async def _close_shortage(
+    uow: UnitOfWork, actor: Actor, posting_id: int, status: PostingStatus, action: str,
+    expected_version: int | None,
+) -> ShortageView:  # fmt: skip
+    s = await _load_shortage(uow, posting_id)
+    _check_shortage_rights(actor, s)
+    _require_live(s.status)
+    _require_version(s.version, expected_version)
+    before = s.status
+    s.status = status.value
+    s.updated_at = uow.now()
+    s.version += 1
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action=action,
+        entity="shortage_posting",
+        entity_id=s.id,
+        before={"status": before},
+        after={"status": s.status},
+    )
+    view = await _shortage_view(uow, s)
+    await uow.commit()
+    return view
+
+
+async def cancel_shortage(
+    uow: UnitOfWork, actor: Actor, posting_id: int, *, expected_version: int | None = None
+) -> ShortageView:
+    """Take a live shortage off the market."""
+    return await _close_shortage(
+        uow, actor, posting_id, PostingStatus.CANCELLED, "shortage.cancel", expected_version
+    )
+
+
+async def close_shortage_filled(
+    uow: UnitOfWork, actor: Actor, posting_id: int, *, expected_version: int | None = None
+) -> ShortageView:
+    """Mark a shortage as filled (the project found its workers)."""
+    return await _close_shortage(
+        uow, actor, posting_id, PostingStatus.FILLED, "shortage.close_filled", expected_version
+    )
+
+
+async def escalate_shortage(
+    uow: UnitOfWork, actor: Actor, posting_id: int, *, expected_version: int | None = None
+) -> ShortageView:
+    """Hand an unfilled shortage to the regulators of its region (the third ring)."""
+    s = await _load_shortage(uow, posting_id)
+    _check_shortage_rights(actor, s)
+    _require_live(s.status)
+    _require_version(s.version, expected_version)
+    if s.ring == Ring.ESCALATED.value:
+        raise Conflict("error.already_escalated")
+    before = {"ring": s.ring, "escalated_at": None}
+    now = uow.now()
+    s.ring = Ring.ESCALATED.value
+    s.escalated_at = now
+    s.updated_at = now
+    s.version += 1
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="shortage.escalate",
+        entity="shortage_posting",
+        entity_id=s.id,
+        before=before,
+        after={"ring": s.ring, "escalated_at": _ts(now)},
+    )
+    await _notify_regulators(
+        uow,
+        "shortage",
+        s.id,
+        s.county_code,
+        s.city_code,
+        {"trade_code": s.trade_code, "open_headcount": s.headcount - s.filled_count},
+    )
+    view = await _shortage_view(uow, s)
+    await uow.commit()
+    return view
+
+
+async def expire_postings(uow: UnitOfWork, now: datetime | None = None) -> int:
+    """Mark every live posting (both kinds) past its expiry as expired; returns how many."""
+    at = now or uow.now()
+    count = 0
+    for model, entity in ((ShortagePosting, "shortage_posting"), (IdlePosting, "idle_posting")):
+        rows = (
+            await uow.session.execute(
+                select(model.id, model.status).where(
+                    model.status.in_(_LIVE), model.expires_at <= at
+                )
+            )
+        ).all()
+        if not rows:
+            continue
+        ids = [row[0] for row in rows]
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            await uow.session.execute(
+                update(model)
+                .where(model.id.in_(chunk), model.status.in_(_LIVE))
+                .values(
+                    status=PostingStatus.EXPIRED.value, updated_at=at, version=model.version + 1
+                )
+                .execution_options(synchronize_session=False)
+            )
+        for posting_id, status in rows:
+            uow.audit(
+                actor_account_id=None,
+                action=f"{entity.split('_')[0]}.expire",
+                entity=entity,
+                entity_id=posting_id,
+                before={"status": status},
+                after={"status": PostingStatus.EXPIRED.value},
+            )
+        count += len(ids)
+    await uow.commit()
+    return count
+
+
+# --- idle workers ---------------------------------------------------------------------------
+
+
+async def _county(uow: UnitOfWork, code: str) -> Region:
+    norm = normalize_region_code(code)
+    region = await uow.session.get(Region, norm)
+    if region is None or region.level != RegionLevel.COUNTY.value:
+        raise ValidationError("error.unknown_region")
+    return region
+
+
+def _posting_rating(workers: Sequence[Worker]) -> int | None:
+    """The workers' average stars × 100 over all their ratings; None when nobody is rated."""
+    count = sum(w.rating_count for w in workers)
+    if count <= 0:
+        return None
+    return round(sum(w.rating_sum for w in workers) * 100 / count)
+
+
+async def refresh_idle_rating(uow: UnitOfWork, posting: IdlePosting) -> None:
+    """Recompute the stored average rating of a posting's workers (after workers change)."""
+    workers = (
+        await uow.session.scalars(
+            select(Worker)
+            .join(IdlePostingWorker, IdlePostingWorker.worker_id == Worker.id)
+            .where(IdlePostingWorker.posting_id == posting.id)
+        )
+    ).all()
+    posting.avg_rating_x100 = _posting_rating(workers)
+
+
+async def declare_idle(uow: UnitOfWork, actor: Actor, cmd: DeclareIdleCommand) -> IdlePostingView:
+    """Publish chosen idle workers of one trade and grade; tells matching shortages' sides."""
+    actor.require(Role.DISPATCHER)
+    if actor.role is Role.ADMIN:
+        if cmd.enterprise_id is None:
+            raise ValidationError("error.enterprise_required")
+        enterprise_id = cmd.enterprise_id
+    else:
+        if actor.enterprise_id is None:
+            raise PermissionDenied("error.forbidden")
+        if cmd.enterprise_id is not None and cmd.enterprise_id != actor.enterprise_id:
+            raise PermissionDenied("error.forbidden")
+        enterprise_id = actor.enterprise_id
+    enterprise = await uow.session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound("error.enterprise_not_found")
+    county = await _county(uow, cmd.county_code)
+    trade = await _check_trade(uow, cmd.trade_code)
+    grade = await _check_grade(uow, cmd.grade_level)
+    price = parse_price(cmd.price)
+    contact_name = clean_person_name(cmd.contact_name, field="contact_name")
+    contact_phone = parse_mobile(cmd.contact_phone)
+    ring = _new_ring(cmd.ring)
+    worker_ids = list(dict.fromkeys(int(w) for w in cmd.worker_ids))
+    if not worker_ids:
+        raise ValidationError("error.no_workers")
+    if len(worker_ids) > MAX_HEADCOUNT:
+        raise ValidationError("error.headcount_range", min=1, max=MAX_HEADCOUNT)
+    # lock the workers: two declarations of the same worker must not both pass the checks
+    workers = {
+        w.id: w
+        for w in (
+            await uow.session.scalars(
+                select(Worker).where(Worker.id.in_(worker_ids)).with_for_update()
+            )
+        ).all()
+    }
+    for wid in worker_ids:
+        w = workers.get(wid)
+        if w is None or w.enterprise_id != enterprise_id:
+            raise ValidationError("error.worker_not_in_enterprise", worker_id=wid)
+        if w.status != WorkerStatus.IDLE.value:
+            raise Conflict("error.worker_not_idle", worker_id=wid, name=w.name)
+        if w.trade_code != trade:
+            raise ValidationError("error.worker_trade_mismatch", worker_id=wid, name=w.name)
+        if w.grade_level > grade:
+            raise ValidationError("error.worker_grade_too_low", worker_id=wid, name=w.name)
+    posted = (
+        await uow.session.execute(
+            select(IdlePostingWorker.worker_id, Worker.name)
+            .join(IdlePosting, IdlePosting.id == IdlePostingWorker.posting_id)
+            .join(Worker, Worker.id == IdlePostingWorker.worker_id)
+            .where(IdlePostingWorker.worker_id.in_(worker_ids), IdlePosting.status.in_(_LIVE))
+            .limit(1)
+        )
+    ).first()
+    if posted is not None:
+        raise Conflict("error.worker_already_posted", worker_id=posted[0], name=posted[1])
+    now = uow.now()
+    p = IdlePosting(
+        enterprise_id=enterprise_id,
+        county_code=county.code,
+        city_code=county.parent_code or county.code[:4] + "00",
+        trade_code=trade,
+        grade_level=grade,
+        headcount=len(worker_ids),
+        filled_count=0,
+        price_fen=price_to_fen(price),
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        ring=ring,
+        status=PostingStatus.OPEN.value,
+        avg_rating_x100=_posting_rating([workers[w] for w in worker_ids]),
+        posted_by_account_id=actor.account_id,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + timedelta(days=uow.settings.posting_ttl_days),
+        version=1,
+    )
+    uow.session.add(p)
+    await uow.session.flush()
+    uow.session.add_all(IdlePostingWorker(posting_id=p.id, worker_id=w) for w in worker_ids)
+    await uow.session.flush()
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="idle.declare",
+        entity="idle_posting",
+        entity_id=p.id,
+        after={
+            "county_code": p.county_code,
+            "trade_code": trade,
+            "grade_level": grade,
+            "headcount": p.headcount,
+            "worker_ids": worker_ids,
+            "price_fen": p.price_fen,
+            "contact_name": contact_name,
+            "contact_phone": mask_phone(contact_phone),
+            "ring": ring,
+            "expires_at": _ts(p.expires_at),
+        },
+    )
+    await notify_matches(uow, "idle", p.id)
+    view = await _idle_view(uow, p)
+    await uow.commit()
+    return view
+
+
+def _idle_fields(p: IdlePosting) -> dict[str, Any]:
+    return {
+        "headcount": p.headcount,
+        "status": p.status,
+        "price_fen": p.price_fen,
+        "contact_name": p.contact_name,
+        "contact_phone": p.contact_phone,
+        "ring": p.ring,
+    }
+
+
+async def edit_idle(
+    uow: UnitOfWork,
+    actor: Actor,
+    posting_id: int,
+    *,
+    headcount: int | str | None = None,
+    price: Decimal | str | int | None = None,
+    contact_name: str | None = None,
+    contact_phone: str | None = None,
+    ring: Ring | str | None = None,
+    expected_version: int | None = None,
+) -> IdlePostingView:
+    """Change the offered count (between filled and the listed workers), price, contact, ring."""
+    p = await _load_idle(uow, posting_id)
+    _check_idle_rights(actor, p)
+    _require_live(p.status)
+    _require_version(p.version, expected_version)
+    before = _idle_fields(p)
+    after = dict(before)
+    if headcount is not None:
+        value = parse_headcount(headcount)
+        if value < p.filled_count:
+            raise ValidationError("error.headcount_below_filled", filled=p.filled_count)
+        listed = await uow.session.scalar(
+            select(func.count()).where(IdlePostingWorker.posting_id == p.id)
+        )
+        if value > (listed or 0):
+            raise ValidationError("error.headcount_above_workers", max=listed or 0)
+        after["headcount"] = value
+        after["status"] = _status_for(value, p.filled_count)
+    if price is not None:
+        after["price_fen"] = price_to_fen(parse_price(price))
+    if contact_name is not None:
+        after["contact_name"] = clean_person_name(contact_name, field="contact_name")
+    if contact_phone is not None:
+        after["contact_phone"] = parse_mobile(contact_phone)
+    if ring is not None:
+        if p.ring == Ring.ESCALATED.value:
+            raise Conflict("error.already_escalated")
+        after["ring"] = _new_ring(ring)
+    old, new = _diff(before, after)
+    if not new:
+        return await _idle_view(uow, p)
+    for key, value in new.items():
+        setattr(p, key, value)
+    p.updated_at = uow.now()
+    p.version += 1
+    await uow.session.flush()
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="idle.edit",
+        entity="idle_posting",
+        entity_id=p.id,
+        before=_masked(old),
+        after=_masked(new),
+    )
+    if p.status in _LIVE:
+        await notify_matches(uow, "idle", p.id)
+    view = await _idle_view(uow, p)
+    await uow.commit()
+    return view
+
+
+async def withdraw_idle(
+    uow: UnitOfWork, actor: Actor, posting_id: int, *, expected_version: int | None = None
+) -> IdlePostingView:
+    """Take idle workers off the market (they stay idle and may be posted again)."""
+    p = await _load_idle(uow, posting_id)
+    _check_idle_rights(actor, p)
+    _require_live(p.status)
+    _require_version(p.version, expected_version)
+    before = p.status
+    p.status = PostingStatus.CANCELLED.value
+    p.updated_at = uow.now()
+    p.version += 1
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="idle.withdraw",
+        entity="idle_posting",
+        entity_id=p.id,
+        before={"status": before},
+        after={"status": p.status},
+    )
+    view = await _idle_view(uow, p)
+    await uow.commit()
+    return view
+
+
+async def escalate_idle(
+    uow: UnitOfWork, actor: Actor, posting_id: int, *, expected_version: int | None = None
+) -> IdlePostingView:
+    """Hand unplaced idle workers to the regulators of the region (the third ring)."""
+    p = await _load_idle(uow, posting_id)
+    _check_idle_rights(actor, p)
+    _require_live(p.status)
+    _require_version(p.version, expected_version)
+    if p.ring == Ring.ESCALATED.value:
+        raise Conflict("error.already_escalated")
+    before = {"ring": p.ring, "escalated_at": None}
+    now = uow.now()
+    p.ring = Ring.ESCALATED.value
+    p.escalated_at = now
+    p.updated_at = now
+    p.version += 1
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="idle.escalate",
+        entity="idle_posting",
+        entity_id=p.id,
+        before=before,
+        after={"ring": p.ring, "escalated_at": _ts(now)},
+    )
+    await _notify_regulators(
+        uow,
+        "idle",
+        p.id,
+        p.county_code,
+        p.city_code,
+        {"trade_code": p.trade_code, "open_headcount": p.headcount - p.filled_count},
+    )
+    view = await _idle_view(uow, p)
+    await uow.commit()
+    return view
