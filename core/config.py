@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     telegram_api_base: str = Field(default="https://api.telegram.org")
     webhook_secret: SecretStr = Field(default=SecretStr(""))
     webhook_base_url: str = Field(default="")
+    webhook_path: str = Field(default="/telegram/webhook", pattern=r"^/[A-Za-z0-9_\-/.]*$")
+    api_cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to call /api/v1 from a browser"
+    )
+    api_rate_per_second: float = Field(default=10.0, gt=0, description="Per API key")
+    api_rate_burst: int = Field(default=20, ge=1)
+    api_max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     bot_username: str = Field(default="JinGongDispatchBot")
     timezone: str = Field(default="Asia/Shanghai")
     default_locale: str = Field(default="zh")

@@ -1,4 +1,6 @@
 """`jingong digest preview --region CODE [--date D] [--out DIR]`: a digest written to files.
+`jingong digest send-now --region CODE [--date D]`: the digest queued for the region's
+regulators at once (once per regulator and day, as the scheduler would).
 
 Registered like every command module of core.cli: `add_parser(subparsers)` adds the `digest`
 group; other digest commands (send-now) hang theirs on the returned group's subparsers.
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ def add_parser(subparsers: Any) -> Any:
     )
     commands = group.add_subparsers(dest="digest_command", metavar="COMMAND", required=True)
     add_preview_parser(commands)
+    add_send_now_parser(commands)
     return commands
 
 
@@ -74,4 +78,56 @@ def run_preview(args: argparse.Namespace) -> int:
 
     for path in asyncio.run(go()):
         print(path)
+    return 0
+
+
+def add_send_now_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "send-now",
+        help="queue a region's digest for its regulators now",
+        description="Queue the daily digest for every active regulator (with a Telegram chat) "
+        "whose region is exactly this code, whatever their digest time. Still once per "
+        "regulator and day: a regulator who already got that day's digest is listed as "
+        "already sent and gets nothing more. The outbox sender of a running `jingong "
+        "scheduler` (or bot) delivers the queued messages.",
+    )
+    parser.add_argument(
+        "--region",
+        required=True,
+        type=region_arg,
+        metavar="CODE",
+        help="14 (province), 1401 or 140100 (a city), 140105 (a county); exact match",
+    )
+    parser.add_argument(
+        "--date",
+        type=date_arg,
+        metavar="YYYY-MM-DD",
+        help="the digest's date (it reports on the day before). Default: today in Shanxi",
+    )
+    parser.set_defaults(handler=run_send_now)
+
+
+def run_send_now(args: argparse.Namespace) -> int:
+    from core.domain.timeutil import SHANGHAI, local_date
+    from core.services.digest_schedule import EnqueuedDigest, send_now
+
+    settings = load_settings()
+
+    async def go() -> tuple[date, list[EnqueuedDigest]]:
+        async with open_services(settings) as (_engine, services):
+            async with services.uow() as uow:
+                day = args.date or local_date(uow.now(), SHANGHAI)
+                return day, await send_now(uow, args.region, day=day)
+
+    day, results = asyncio.run(go())
+    if not results:
+        print(f"no active regulator with a Telegram chat has region {args.region}")
+        return 0
+    for item in results:
+        if item.already:
+            print(f"account {item.account_id}: digest of {day} already sent, nothing queued")
+        else:
+            print(f"account {item.account_id}: digest of {day} queued ({item.parts} messages)")
+    queued = sum(1 for item in results if not item.already)
+    print(f"{queued} queued, {len(results) - queued} already sent")
     return 0

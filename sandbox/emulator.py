@@ -32,7 +32,10 @@ def create_emulator_app(state: SandboxState) -> FastAPI:
         yield
         await state.aclose()
 
-    app = FastAPI(title="JinGong Dispatch sandbox", lifespan=lifespan, docs_url="/sandbox/docs")
+    # no /docs: Swagger UI loads from a CDN and this machine may have no internet
+    app = FastAPI(
+        title="JinGong Dispatch sandbox", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.sandbox = state
     app.add_exception_handler(SandboxError, sandbox_error_response)
 

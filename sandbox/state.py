@@ -58,10 +58,28 @@ class Persona:
 
 @dataclass
 class FloodLimit:
-    """Sends and edits allowed per second, per chat and in total; None switches a limit off."""
+    """Sends and edits per second, per chat and in total, as token buckets: Telegram allows
+    short bursts, then answers 429. None switches a limit off."""
 
-    per_chat_per_second: int | None = 5
-    global_per_second: int | None = 30
+    per_chat_per_second: float | None = 1.0
+    per_chat_burst: int = 20
+    global_per_second: float | None = 30.0
+    global_burst: int = 30
+
+
+@dataclass
+class TokenBucket:
+    tokens: float | None = None  # None: full, sized by the limit in force when first used
+    updated: float = 0.0
+
+    def refill(self, now: float, rate: float, burst: int) -> float:
+        capacity = max(1, burst)
+        if self.tokens is None:
+            self.tokens = float(capacity)
+        else:
+            self.tokens = min(capacity, self.tokens + (now - self.updated) * rate)
+        self.updated = now
+        return self.tokens
 
 
 @dataclass
@@ -232,7 +250,7 @@ class ChatState:
     next_message_id: int = 1
     reply_keyboard: dict[str, Any] | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
-    sent_at: deque[float] = field(default_factory=deque)
+    flood: TokenBucket = field(default_factory=TokenBucket)
 
 
 @dataclass
@@ -307,13 +325,14 @@ class SandboxState:
         self.webhook: WebhookConfig | None = None
         self.poll_generation = 0
         self.closed = False
-        self.requests: list[str] = []  # Bot API method names in call order, for tests
+        # Bot API method names in call order, for tests; bounded for long demo runs
+        self.requests: deque[str] = deque(maxlen=10_000)
 
         self._update_ids = itertools.count(1)
         self._user_ids = itertools.count(1_000_001)
         self._file_numbers = itertools.count(1)
         self._seq = itertools.count(1)
-        self._global_sent: deque[float] = deque()
+        self._global_flood = TokenBucket()
         self.updates_changed = _Signal()
         self.events_changed = _Signal()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -493,19 +512,23 @@ class SandboxState:
     def check_flood(self, chat: ChatState) -> None:
         """Count one send or edit, or answer 429 like Telegram when over the limit."""
         now = time.monotonic()
-        for bucket, limit in (
-            (chat.sent_at, self.flood.per_chat_per_second),
-            (self._global_sent, self.flood.global_per_second),
-        ):
-            while bucket and bucket[0] <= now - 1.0:
-                bucket.popleft()
-            if limit is not None and len(bucket) >= limit:
-                retry_after = max(1, math.ceil(bucket[0] + 1.0 - now))
+        limits = (
+            (chat.flood, self.flood.per_chat_per_second, self.flood.per_chat_burst),
+            (self._global_flood, self.flood.global_per_second, self.flood.global_burst),
+        )
+        refilled = []
+        for bucket, rate, burst in limits:
+            if not rate or rate <= 0:
+                continue
+            tokens = bucket.refill(now, rate, burst)
+            if tokens < 1:
+                retry_after = max(1, math.ceil((1 - tokens) / rate))
                 raise ApiError(
                     429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
                 )
-        chat.sent_at.append(now)
-        self._global_sent.append(now)
+            refilled.append((bucket, tokens))
+        for bucket, tokens in refilled:  # only a send that passes every limit counts
+            bucket.tokens = tokens - 1
 
     # -- files -------------------------------------------------------------------------------
     def store_file(
@@ -590,6 +613,8 @@ class SandboxState:
         self, user_id: int, message_id: int, *, data: str | None = None, text: str | None = None
     ) -> CallbackQueryRecord:
         """Press an inline button (found by callback data or by its text) under a bot message."""
+        if data is None and text is None:
+            raise SandboxError(422, "say which button: its callback data or its text")
         chat = self._writable_chat(user_id)
         message = chat.messages.get(message_id)
         if message is None or message.deleted or not message.from_bot:
@@ -606,7 +631,7 @@ class SandboxState:
             ),
             None,
         )
-        if button is None or (data is None and text is None):
+        if button is None:
             raise SandboxError(404, "no such callback button on that message")
         query = CallbackQueryRecord(
             id=str(secrets.randbits(63)),
@@ -622,16 +647,16 @@ class SandboxState:
                 "id": query.id,
                 "from": chat.user.to_api(),
                 "message": message.to_api(),
-                "chat_instance": str(
-                    int(
-                        hashlib.sha256(f"{self.token}:{chat.user.id}".encode()).hexdigest()[:15],
-                        16,
-                    )
-                ),
+                "chat_instance": self._chat_instance(chat.user.id),
                 "data": query.data,
             },
         )
         return query
+
+    def _chat_instance(self, user_id: int) -> str:
+        # stable per chat, opaque, numeric like Telegram's
+        digest = hashlib.sha256(f"{self.token}:{user_id}".encode()).hexdigest()
+        return str(int(digest[:15], 16))
 
     def user_press_reply(
         self, user_id: int, text: str, *, phone_number: str | None = None

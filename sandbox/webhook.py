@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import aiohttp
 
 from sandbox.errors import ApiError
 from sandbox.params import Params, parse_body
@@ -30,7 +30,9 @@ Execute = Callable[["SandboxState", str, Params], Awaitable[tuple[int, dict[str,
 
 async def deliver_webhooks(state: SandboxState, execute: Execute) -> None:
     delay = state.webhook_retry_delay
-    async with httpx.AsyncClient(timeout=60.0, trust_env=False) as http:
+    # aiohttp, not httpx: aiogram brings it, so the demo needs no dev dependency
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as http:
         while not state.closed:
             hook = state.webhook
             if hook is None:
@@ -41,18 +43,20 @@ async def deliver_webhooks(state: SandboxState, execute: Execute) -> None:
             update = state.updates[0]
             headers = {SECRET_HEADER: hook.secret_token} if hook.secret_token else {}
             try:
-                response = await http.post(hook.url, json=update, headers=headers)
-            except httpx.HTTPError as error:
+                async with http.post(hook.url, json=update, headers=headers) as response:
+                    status = response.status
+                    content_type = response.headers.get("content-type", "")
+                    body = await response.read()
+            except (TimeoutError, aiohttp.ClientError) as error:
                 failure = f"Connection failed: {type(error).__name__}: {error}"
             else:
-                if 200 <= response.status_code < 300:
+                if 200 <= status < 300:
                     if state.updates and state.updates[0] is update:
                         state.updates.popleft()
                     delay = state.webhook_retry_delay
-                    await _run_reply(state, response, execute)
+                    await _run_reply(state, content_type, body, execute)
                     continue
-                phrase = _reason(response.status_code)
-                failure = f"Wrong response from the webhook: {response.status_code} {phrase}"
+                failure = f"Wrong response from the webhook: {status} {_reason(status)}"
             hook.last_error_date = state.now()
             hook.last_error_message = failure
             log.info("webhook delivery failed, will retry: %s", failure)
@@ -67,16 +71,18 @@ def _reason(status: int) -> str:
         return ""
 
 
-async def _run_reply(state: SandboxState, response: httpx.Response, execute: Execute) -> None:
+async def _run_reply(
+    state: SandboxState, content_type: str, body: bytes, execute: Execute
+) -> None:
     """A bot may answer the webhook with a method call instead of calling the API."""
     try:
-        params = await parse_body(response.headers.get("content-type", ""), response.content)
+        params = await parse_body(content_type, body)
     except ApiError as error:
         log.warning("unreadable webhook reply: %s", error.description)
         return
     name = params.text("method")
     if not name:
         return
-    status, body = await execute(state, name, params)
+    status, answer = await execute(state, name, params)
     if status != 200:
-        log.warning("method %s returned from the webhook failed: %s", name, body["description"])
+        log.warning("method %s returned from the webhook failed: %s", name, answer["description"])

@@ -17,11 +17,10 @@ OPEN_COMMANDS = frozenset({"start", "help", "language"})
 
 
 def command_of(message: Message) -> str | None:
-    """ "/start@Bot abc" → "start"; None if the message is no command."""
+    """The command's name ("/start@Bot abc" gives "start"); None if it is no command."""
     text = message.text or ""
-    if not text.startswith("/"):
-        return None
-    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else None
+    parts = text[1:].split(maxsplit=1) if text.startswith("/") else []
+    return parts[0].split("@", 1)[0].lower() if parts else None
 
 
 def _open_to_guests(update: Update) -> bool:

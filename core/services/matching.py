@@ -23,9 +23,14 @@ score descending, then by id ascending. The score is 0..100, the sum of five par
 - headcount, 5: the candidate's open headcount covers my open headcount → 5; otherwise
   5 × candidate_open / my_open.
 
-Each part is rounded to 2 decimals; the total is their sum. A candidate outside my city scores
-at most 5 + 30 + 15 + 15 + 5 = 70, which lets the matcher look at the rest of the province only
-when the city itself does not already fill the list with better candidates.
+Each part is rounded to 2 decimals; the total is their sum. `score()` is the pure function of
+these rules; the credit is always the candidate's enterprise's, the rating always the idle side's.
+
+Speed at province scale (20 000 live postings a side): one query fetches the hard-filtered
+candidates of my city and of my own enterprise; a candidate outside my city scores at most
+5 + 30 + 15 + 15 + 5 = 70, so the rest of the province is fetched only when the city does not
+already fill the list with better ones. An unrounded first pass ranks every candidate; the exact
+parts are built only for those within 0.1 of the last place. Guide prices come in one query.
 """
 
 from __future__ import annotations

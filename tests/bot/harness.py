@@ -201,6 +201,10 @@ class BotDriver:
         """A text message (commands are text too: "/start abc")."""
         return await self.feed(self.message(user, text=text))
 
+    async def command(self, user: User, name: str, args: str = "") -> list[Sent]:
+        """A command: `await driver.command(user, "start", token)`."""
+        return await self.send(user, f"/{name} {args}".strip())
+
     async def share_contact(self, user: User, phone: str, *, owner_id: int | None) -> list[Sent]:
         """A contact card; owner_id is the Telegram user it belongs to (None: not a user)."""
         contact = Contact(phone_number=phone, first_name="Card", user_id=owner_id)

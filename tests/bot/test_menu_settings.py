@@ -13,6 +13,7 @@ from bot.i18n import t
 from core.db.models import AuditLog, Invite
 from core.db.uow import Services
 from core.domain.enums import Role
+from core.domain.errors import ValidationError
 from core.services import accounts
 from tests.bot.conftest import (
     DISPATCHER_TG,
@@ -21,6 +22,7 @@ from tests.bot.conftest import (
     REGULATOR_TG,
     Company,
     account_of,
+    new_invite,
     onboard,
 )
 from tests.bot.harness import (
@@ -36,7 +38,7 @@ from tests.bot.harness import (
     texts,
     tg_user,
 )
-from tests.factories import make_account
+from tests.factories import make_account, make_enterprise
 
 DISPATCHER = tg_user(DISPATCHER_TG)
 FOREMAN = tg_user(FOREMAN_TG)
@@ -380,8 +382,6 @@ async def test_a_dispatcher_without_active_projects_is_told_so(
     driver: BotDriver, services: Services
 ) -> None:
     async with services.uow() as uow:
-        from tests.factories import make_enterprise
-
         empty = await make_enterprise(uow)
         await make_account(
             uow, role=Role.DISPATCHER, enterprise=empty, telegram_user_id=DISPATCHER_TG
@@ -394,8 +394,6 @@ async def test_a_dispatcher_without_active_projects_is_told_so(
 async def test_set_locale_refuses_languages_we_do_not_have(
     services: Services, company: Company
 ) -> None:
-    from core.domain.errors import ValidationError
-
     async with services.uow() as uow:
         with pytest.raises(ValidationError) as err:
             await accounts.set_locale(uow, company.dispatcher_id, "fr")
@@ -414,3 +412,21 @@ async def test_sharing_the_same_number_again_is_fine(
         sent = await driver.share_contact(DISPATCHER, account.phone, owner_id=DISPATCHER_TG)
     assert last_text(sent) == t("start.phone_saved", "zh")
     assert await driver.state(DISPATCHER) is None
+
+
+async def test_several_users_at_once_do_not_wait_on_each_other(
+    driver: BotDriver, services: Services, company: Company, regulator: int
+) -> None:
+    invite = await new_invite(
+        services, enterprise_id=company.enterprise_id, project_ids=company.project_ids[:1]
+    )
+    async with asyncio.timeout(10):  # SQLite's busy timeout is 30 s: a lock cycle would show
+        await asyncio.gather(
+            driver.send(DISPATCHER, "➕ 邀请工长"),
+            driver.send(FOREMAN, f"/start {invite.token}"),
+            driver.tap(REGULATOR, "set:digest:0700"),
+            driver.send(tg_user(GUEST_TG), "/language"),
+            driver.tap(DISPATCHER, "set:notify:0"),
+        )
+    assert await driver.state(FOREMAN) == "Onboarding:phone"
+    assert (await account_of(services, REGULATOR_TG)).digest_time == time(7)  # type: ignore[union-attr]

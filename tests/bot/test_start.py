@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
+from aiogram.types import Chat, Message, Update
 from sqlalchemy import func, select
 
 from bot.i18n import t
@@ -51,7 +54,7 @@ async def test_an_invite_link_binds_the_account_and_asks_for_the_phone(
     )
     user = tg_user(FOREMAN_TG, language_code=lang)
 
-    sent = await driver.send(user, f"/start {invite.token}")
+    sent = await driver.command(user, "start", invite.token)
 
     assert last_text(sent) == t("start.welcome", lang, name="张伟")
     phone_button, cancel = last_reply_markup(sent).keyboard
@@ -287,11 +290,9 @@ async def test_the_same_update_fed_twice_has_one_effect(
 
 
 async def test_group_chats_get_silence(driver: BotDriver, services: Services) -> None:
-    from aiogram.types import Chat, Message, Update
-
     message = Message(
         message_id=1,
-        date=driver.message(tg_user(GUEST_TG), text="x").message.date,  # type: ignore[union-attr]
+        date=datetime.now(UTC),
         chat=Chat(id=-100123, type="supergroup"),
         from_user=tg_user(GUEST_TG),
         text="/start",

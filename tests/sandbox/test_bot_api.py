@@ -282,4 +282,4 @@ async def test_every_call_is_recorded_for_tests(
     await bot.send_message(user_id, "a")
     await bot.send_chat_action(user_id, "typing")
 
-    assert state.requests[-2:] == ["sendMessage", "sendChatAction"]
+    assert list(state.requests)[-2:] == ["sendMessage", "sendChatAction"]

@@ -71,7 +71,7 @@ def bot_methods() -> dict[str, str]:
 
 @cache
 def shortcuts() -> dict[str, dict[str, str]]:
-    """shortcut name → {aiogram type name → Bot API method} (answer: Message → sendMessage, ...)."""
+    """shortcut → {aiogram type → Bot API method}, e.g. answer: {Message: sendMessage, ...}."""
     classes = api_method_classes()
     result: dict[str, dict[str, str]] = defaultdict(dict)
     for type_name, cls in vars(aiogram.types).items():
@@ -204,7 +204,7 @@ def used_methods() -> dict[str, set[str]]:
 
 
 def test_the_scanner_maps_aiogram_calls_to_bot_api_methods() -> None:
-    source = '''
+    source = """
 from aiogram import Bot
 from aiogram.methods import SendMessage
 from aiogram.types import CallbackQuery, Message
@@ -230,7 +230,7 @@ async def unrelated(engine, session) -> None:
     await engine.dispose()
     await session.close()
     items.delete()
-'''
+"""
     used = scan_source(source)
 
     assert set(used) == {

@@ -31,6 +31,7 @@ from tests.sandbox.conftest import polling
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 LAUNCH_ARGS = [
     "--no-sandbox",
@@ -68,7 +69,9 @@ def demo_router() -> Router:
             keyboard=[[KeyboardButton(text="分享手机号", request_contact=True)]],
             resize_keyboard=True,
         )
-        await message.answer("<b>欢迎使用晋工调度</b>\n请先分享手机号。", reply_markup=keyboard)
+        await message.answer(
+            "<b>欢迎使用晋工调度</b>\n请先分享手机号。", parse_mode="HTML", reply_markup=keyboard
+        )
 
     @router.message(F.contact)
     async def contact(message: Message) -> None:
@@ -97,7 +100,7 @@ def demo_router() -> Router:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
+    if not HAVE_CHROMIUM:
         pytest.skip("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
     playwright_api = pytest.importorskip("playwright.async_api")
     async with playwright_api.async_playwright() as playwright:
@@ -140,6 +143,7 @@ async def test_a_foreman_chats_with_the_bot_in_the_browser(
 
     async with polling(bot, demo_router()):
         page = await browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(10_000)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         await page.goto(sandbox.url)

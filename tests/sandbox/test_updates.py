@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramConflictError
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -71,10 +72,9 @@ async def test_allowed_updates_filters_what_is_created(
     bot: Bot, state: SandboxState, user_id: int
 ) -> None:
     await bot.get_updates(timeout=0, allowed_updates=["callback_query"])
+    button = InlineKeyboardButton(text="A", callback_data="a")
     sent = await bot.send_message(
-        user_id,
-        "选",
-        reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]},  # type: ignore[arg-type]
+        user_id, "选", reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]])
     )
 
     state.user_send_text(user_id, "这条不会送达")

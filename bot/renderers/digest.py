@@ -1,0 +1,116 @@
+"""Renderers of the digest outbox kinds (queued by core.services.digest_schedule).
+
+- "digest_text": one HTML chunk rendered when the digest was queued (≤ 4096 characters).
+- "digest_chart": the PNG chart, sent as a photo with a short caption.
+- "digest_xlsx": the workbook, sent as a document named 晋工调度_<region>_<day>.xlsx.
+- "weekly": one HTML chunk of a labour company's weekly digest.
+
+The chart and workbook rows carry only {region_code, day, locale}: the bytes are rebuilt here
+from the database at send time, which keeps binary blobs out of the outbox. A digest dated
+`day` reports on the day before up to a fixed cut-off, so the rebuild shows the same figures
+as the text queued earlier. The two rebuilds of one recipient (chart, then workbook) share
+one digest through a small cache, and so do regulators of the same region.
+
+An inactive recipient gets nothing: the sender checks `active` before rendering, and a 403
+during a digest marks the account inactive and every remaining part `blocked`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import OrderedDict
+from datetime import date
+
+from bot.notifier import OutgoingMessage, Translate, register
+from core.db.uow import UnitOfWork
+from core.domain.actor import Actor
+from core.reports.chart import render_digest_chart
+from core.reports.labels import html_label
+from core.reports.xlsx import digest_workbook
+from core.services.digest_schedule import KIND_CHART, KIND_TEXT, KIND_WEEKLY, KIND_XLSX
+from core.services.digests import Digest, build_digest
+from core.services.outbox import OutboxItem
+
+CACHE_SECONDS = 600.0
+CACHE_SIZE = 64
+BRAND = {"zh": "晋工调度", "en": "JinGong"}
+
+_cache: OrderedDict[tuple[str, date], tuple[float, Digest]] = OrderedDict()
+# matplotlib's font cache and rcParams are process-global: one chart at a time
+_chart_lock = threading.Lock()
+
+
+def _locale(item: OutboxItem) -> str:
+    # the language the text parts were rendered in when queued, so all parts match
+    return str(item.payload.get("locale") or item.locale or "zh")
+
+
+async def _digest(item: OutboxItem, uow: UnitOfWork) -> Digest:
+    region = str(item.payload["region_code"])
+    day = date.fromisoformat(str(item.payload["day"]))
+    key = (region, day)
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    # as the system: the recipient's scope was checked when the digest was queued
+    digest = await build_digest(uow, Actor.system(), region, day)
+    # end the read before the CPU work: on SQLite an open transaction holds the write lock
+    await uow.rollback()
+    _cache[key] = (now, digest)
+    _cache.move_to_end(key)
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return digest
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def _chart_png(digest: Digest, locale: str) -> bytes:
+    with _chart_lock:
+        return render_digest_chart(digest, locale)
+
+
+def digest_filename(digest: Digest, locale: str) -> str:
+    """晋工调度_太原市_2026-03-04.xlsx (JinGong_Taiyuan_2026-03-04.xlsx in English)."""
+    brand = BRAND.get(locale, BRAND["zh"])
+    region = digest.region.name(locale).replace(" ", "_").replace("/", "_")
+    return f"{brand}_{region}_{digest.day.isoformat()}.xlsx"
+
+
+@register(KIND_TEXT)
+def render_digest_text_part(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
+    return OutgoingMessage(text=str(item.payload["html"]))
+
+
+@register(KIND_CHART)
+async def render_digest_chart_part(
+    item: OutboxItem, uow: UnitOfWork, t: Translate
+) -> OutgoingMessage:
+    locale = _locale(item)
+    digest = await _digest(item, uow)
+    # matplotlib takes ~0.1 s of CPU: off the event loop, so other sends keep their pace
+    png = await asyncio.to_thread(_chart_png, digest, locale)
+    caption = html_label(locale, "chart_title", region=digest.region.name(locale))
+    return OutgoingMessage(text=caption, photo=png, filename="digest.png")
+
+
+@register(KIND_XLSX)
+async def render_digest_xlsx_part(
+    item: OutboxItem, uow: UnitOfWork, t: Translate
+) -> OutgoingMessage:
+    locale = _locale(item)
+    digest = await _digest(item, uow)
+    data = await asyncio.to_thread(digest_workbook, digest, locale)
+    caption = html_label(locale, "title", region=digest.region.name(locale))
+    caption += f" · {digest.day.isoformat()}"
+    return OutgoingMessage(text=caption, document=data, filename=digest_filename(digest, locale))
+
+
+@register(KIND_WEEKLY)
+def render_weekly_part(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
+    return OutgoingMessage(text=str(item.payload["html"]))
