@@ -266,13 +266,15 @@ def build_scheduler(
     Intervals are injectable so a test can run the real thing for a few seconds."""
     lease = lease or LeaderLease(services, clock=clock)
     ctx = SchedulerContext(services=services, sender=sender, clock=clock, lease=lease)
-    scheduler = JingongScheduler(
-        timezone=SCHEDULER_TZ,
-        job_defaults={"coalesce": True, "max_instances": 1},
-    )
+    scheduler = JingongScheduler(timezone=SCHEDULER_TZ)
     scheduler.context = ctx
     now = datetime.now(SCHEDULER_TZ)
-    common: dict[str, Any] = {"args": [ctx], "replace_existing": True}
+    common: dict[str, Any] = {
+        "args": [ctx],
+        "replace_existing": True,
+        "coalesce": True,  # runs missed while blocked fold into one
+        "max_instances": 1,  # a slow tick is never overlapped by the next
+    }
     scheduler.add_job(
         renew_lease_job,
         IntervalTrigger(seconds=_seconds(lease_renew or lease.ttl / 3), timezone=SCHEDULER_TZ),

@@ -18,6 +18,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.cli.invite",
     "core.digest_cli",
     "bot.cli_commands",  # `scheduler`: imports only stdlib at module level, bot.* when run
+    "core.cli.apikey",
+    "webhooks.cli",  # `serve`, `run`: stdlib only at module level, the web stack when run
 )
 
 

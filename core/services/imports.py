@@ -158,7 +158,9 @@ class _Scope:
         if raw is None:
             raise _RowFailed("enterprise_id", ValidationError("error.enterprise_required"))
         if not raw.isdigit() or len(raw) > 9:
-            raise _RowFailed("enterprise_id", ValidationError("error.invalid", field="enterprise_id"))
+            raise _RowFailed(
+                "enterprise_id", ValidationError("error.invalid", field="enterprise_id")
+            )
         enterprise = self.enterprises.get(int(raw))
         if enterprise is None:
             raise _RowFailed("enterprise_id", ValidationError("error.enterprise_not_found"))
@@ -276,7 +278,9 @@ def _parse_worker(
     if team_name is not None:
         team_name = _check("team", lambda: clean_text(team_name, field="team", max_len=60))
         if project_code is None:
-            raise _RowFailed("project_code", ValidationError("error.text_required", field="project_code"))
+            raise _RowFailed(
+                "project_code", ValidationError("error.text_required", field="project_code")
+            )
     return _WorkerRow(
         row=number,
         enterprise_id=enterprise_id,
@@ -556,7 +560,9 @@ async def import_projects(
     for item in parsed:
         if item.code in first_seen:
             rejected.append(
-                RowError(item.row, "code", "error.duplicate_row", {"first_row": first_seen[item.code]})
+                RowError(
+                    item.row, "code", "error.duplicate_row", {"first_row": first_seen[item.code]}
+                )
             )
             continue
         first_seen[item.code] = item.row

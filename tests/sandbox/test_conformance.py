@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from aiogram import Bot
@@ -15,6 +17,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from sandbox import FloodLimit, RunningSandbox, SandboxState
+from sandbox.errors import ApiError
 from tests.sandbox.conftest import TOKEN, make_bot
 
 NOT_MODIFIED = (
@@ -243,6 +246,31 @@ async def test_flooding_one_chat_answers_429_with_retry_after(
     assert raw.status_code == 429
     assert raw.json()["parameters"]["retry_after"] >= 1
     assert (await bot.send_message(other, "别的聊天不受影响")).chat.id == other
+
+
+async def test_after_a_429_the_chat_recovers_at_the_configured_rate(
+    bot: Bot, state: SandboxState, user_id: int
+) -> None:
+    state.flood = FloodLimit(per_chat_per_second=5, per_chat_burst=1, global_per_second=None)
+    await bot.send_message(user_id, "1")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(user_id, "2")
+
+    await asyncio.sleep(0.25)
+
+    assert (await bot.send_message(user_id, "3")).text == "3"
+
+
+def test_by_default_a_chat_takes_a_burst_of_20_then_one_message_a_second() -> None:
+    state = SandboxState(TOKEN)
+    chat = state.chats[state.create_user("王工", started=True).id]
+    for _ in range(20):
+        state.check_flood(chat)
+
+    with pytest.raises(ApiError) as caught:
+        state.check_flood(chat)
+
+    assert (caught.value.code, caught.value.retry_after) == (429, 1)
 
 
 async def test_the_global_flood_limit_spans_chats(bot: Bot, state: SandboxState) -> None:

@@ -1,0 +1,316 @@
+"""Pydantic models of the HTTP side: what /api/v1 answers, and the documented import rows.
+
+Money is a decimal string in yuan ("5500.00"), never a float. No model has a field for a full
+ID number or an unmasked phone: personal data cannot leave through a response by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.services.deals import DealRecord, DealRecordPage
+from core.services.guide_prices import GuidePriceView
+from core.services.imports import MAX_ROWS, ImportReport
+from core.services.paging import Page
+from core.services.search import PostingCard
+from core.services.summaries import AreaRow, RegionalSummary, TradeGradeCell
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(description="message key, e.g. error.out_of_scope")
+    params: dict[str, Any] = Field(default_factory=dict, description="values for the message")
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    status: str = Field(description="ok or unavailable")
+    checks: dict[str, str] = Field(description="per dependency: ok, error or skipped")
+
+
+# --- regions --------------------------------------------------------------------------------
+
+
+class RegionOut(_Out):
+    code: str
+    name_zh: str
+    name_en: str
+    level: str
+    parent_code: str | None
+
+
+class AreaRowOut(_Out):
+    code: str
+    name_zh: str
+    name_en: str
+    shortage_postings: int
+    shortage_headcount: int
+    idle_postings: int
+    idle_headcount: int
+    balance: int = Field(description="idle minus shortage headcount")
+
+    @classmethod
+    def of(cls, row: AreaRow) -> AreaRowOut:
+        return cls.model_validate(row)
+
+
+class TradeGradeCellOut(_Out):
+    trade_code: str
+    trade_name_zh: str
+    trade_name_en: str
+    grade_level: int
+    grade_name_zh: str
+    grade_name_en: str
+    shortage: int
+    idle: int
+
+
+class NewTodayOut(_Out):
+    shortage_postings: int
+    shortage_headcount: int
+    idle_postings: int
+    idle_headcount: int
+
+
+class DealsTodayOut(_Out):
+    count: int
+    headcount: int
+    avg_price: Decimal | None
+    guided_headcount: int
+    guided_avg_price: Decimal | None
+    avg_guide_price: Decimal | None
+    vs_guide_pct: Decimal | None
+
+
+class RegionalSummaryOut(BaseModel):
+    region: RegionOut
+    day: date
+    rows: list[AreaRowOut]
+    total: AreaRowOut
+    matrix: list[TradeGradeCellOut]
+    new_today: NewTodayOut
+    deals_today: DealsTodayOut
+
+    @classmethod
+    def of(cls, summary: RegionalSummary) -> RegionalSummaryOut:
+        cells: list[TradeGradeCell] = list(summary.matrix)
+        return cls(
+            region=RegionOut(
+                code=summary.region.code,
+                name_zh=summary.region.name_zh,
+                name_en=summary.region.name_en,
+                level=summary.region.level.value,
+                parent_code=summary.region.parent_code,
+            ),
+            day=summary.day,
+            rows=[AreaRowOut.of(row) for row in summary.rows],
+            total=AreaRowOut.of(summary.total),
+            matrix=[TradeGradeCellOut.model_validate(cell) for cell in cells],
+            new_today=NewTodayOut.model_validate(summary.new_today),
+            deals_today=DealsTodayOut.model_validate(summary.deals_today),
+        )
+
+
+# --- postings -------------------------------------------------------------------------------
+
+
+class PostingOut(_Out):
+    kind: str
+    id: int
+    enterprise_id: int
+    enterprise_name: str
+    project_id: int | None
+    project_name: str | None
+    county_code: str
+    county_name_zh: str
+    county_name_en: str
+    city_code: str
+    city_name_zh: str
+    city_name_en: str
+    trade_code: str
+    trade_name_zh: str
+    trade_name_en: str
+    grade_level: int
+    headcount: int
+    filled_count: int
+    open_headcount: int
+    price: Decimal = Field(description="CNY per worker-month")
+    ring: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    contact_name: str
+    contact_phone_masked: str
+
+
+class PostingPageOut(BaseModel):
+    items: list[PostingOut]
+    next_cursor: str | None = Field(description='pass with direction "next" for older rows')
+    prev_cursor: str | None = Field(description='pass with direction "prev" for newer rows')
+
+    @classmethod
+    def of(cls, page: Page[PostingCard]) -> PostingPageOut:
+        return cls(
+            items=[PostingOut.model_validate(card) for card in page.items],
+            next_cursor=page.next_cursor,
+            prev_cursor=page.prev_cursor,
+        )
+
+
+# --- deals ----------------------------------------------------------------------------------
+
+
+class DealRecordOut(_Out):
+    deal_id: int
+    enterprise_name: str = Field(description="the receiving (shortage) enterprise")
+    supplier_name: str = Field(description="the enterprise whose workers moved")
+    trade_code: str
+    trade_name_zh: str
+    headcount: int
+    person_days: int
+    price: Decimal = Field(description="CNY per worker-month")
+    amount: Decimal = Field(description="headcount × price")
+    county_code: str
+    accepted_at: datetime
+
+
+class DealRecordPageOut(BaseModel):
+    items: list[DealRecordOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+    total_deals: int
+    total_headcount: int
+    total_person_days: int
+
+    @classmethod
+    def of(cls, result: DealRecordPage) -> DealRecordPageOut:
+        records: tuple[DealRecord, ...] = result.page.items
+        return cls(
+            items=[DealRecordOut.model_validate(r) for r in records],
+            next_cursor=result.page.next_cursor,
+            prev_cursor=result.page.prev_cursor,
+            total_deals=result.total_deals,
+            total_headcount=result.total_headcount,
+            total_person_days=result.total_person_days,
+        )
+
+
+# --- guide prices ---------------------------------------------------------------------------
+
+
+class GuidePriceOut(_Out):
+    city_code: str
+    city_name_zh: str
+    trade_code: str
+    trade_name_zh: str
+    grade_level: int
+    grade_name_zh: str
+    price: Decimal = Field(description="CNY per worker-month")
+    effective_date: date
+
+
+class GuidePriceListOut(BaseModel):
+    items: list[GuidePriceOut]
+
+    @classmethod
+    def of(cls, views: list[GuidePriceView]) -> GuidePriceListOut:
+        return cls(items=[GuidePriceOut.model_validate(v) for v in views])
+
+
+# --- imports --------------------------------------------------------------------------------
+
+
+class RowErrorOut(BaseModel):
+    row: int = Field(description="1 = the first data row (a CSV header is not counted)")
+    field: str
+    error: str = Field(description="message key, e.g. error.id_checksum")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ImportReportOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: list[RowErrorOut]
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportReportOut:
+        return cls(
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            rejected=[
+                RowErrorOut(row=e.row, field=e.field, error=e.key, params=dict(e.params))
+                for e in report.rejected
+            ],
+        )
+
+
+Cell = str | int | None
+
+
+class WorkerRowIn(BaseModel):
+    """One worker of the real-name platform (documentation; rows are checked one by one)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id_number: Cell = Field(None, description="18-character resident ID number (GB 11643)")
+    name: Cell = Field(None, description="as on the ID card")
+    trade: Cell = Field(None, description="trade code, Chinese or English name: 抹灰工")
+    grade: Cell = Field(None, description="1..5 or 一级..五级 (一级 is the highest)")
+    phone: Cell = Field(None, description="mainland mobile; empty clears it")
+    education: Cell = None
+    gender: Cell = Field(None, description="M/F or 男/女; must agree with the ID number")
+    project_code: Cell = Field(None, description="register the worker on this project")
+    team: Cell = Field(None, description="team (班组) name inside the project")
+    enterprise_id: Cell = Field(None, description="regulator keys only: the worker's employer")
+
+
+class ProjectRowIn(BaseModel):
+    """One project of the real-name platform (documentation; rows are checked one by one)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: Cell = Field(None, description="the platform's project code (the upsert key)")
+    name: Cell = None
+    county_code: Cell = Field(None, description="six-digit county code, e.g. 140105")
+    address: Cell = None
+    status: Cell = Field(None, description="active / completed (在建 / 竣工)")
+    enterprise_id: Cell = Field(None, description="regulator keys only: the project's owner")
+
+
+def bulk_request_body(row_model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI requestBody of a bulk import: JSON {"rows": [...]} or CSV with a header row."""
+    row_schema = row_model.model_json_schema()
+    row_schema.pop("title", None)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["rows"],
+                        "properties": {
+                            "rows": {"type": "array", "maxItems": MAX_ROWS, "items": row_schema}
+                        },
+                    },
+                    "example": {"rows": [example]},
+                },
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": ",".join(example) + "\n" + ",".join(map(str, example.values())),
+                },
+            },
+        }
+    }

@@ -1,0 +1,155 @@
+"""Taking Telegram updates in: store the raw update durably first, answer 200, process after.
+
+Choice (reliability.md, "don't acknowledge with 200 and then lose the update"): the route
+INSERTs `processed_update(update_id, raw, status="received")` and commits BEFORE answering.
+The primary key makes a re-sent update a no-op (200, no effect). The dispatcher then runs in
+a background task kept in `UpdateIntake._tasks` and awaited on shutdown. A process that dies
+after answering leaves its rows `received`; the next start (of any process) feeds them again.
+
+Cooperation with bot.middlewares.dedup.DedupMiddleware (the dispatcher's first outer
+middleware, which also guards long polling): its INSERT meets our row, so it *claims* it
+instead (`received` → `done`, in one UPDATE … WHERE status = 'received'). Exactly one feed of
+an update gets past that claim, even when a recovering process and a live one feed the same
+row. After the feed we clear `raw` (it may hold a phone number) and make sure the row is
+`done`. Consequence: a crash in the middle of a handler, after the claim, is not retried (at
+most once from there on); a crash between our commit and the claim is (at least once up to
+the claim, exactly once overall).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from pydantic import ValidationError as PydanticValidationError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.middlewares.dedup import DONE, RECEIVED
+from core.db.models import ProcessedUpdate
+from core.db.uow import Services
+from webhooks.logging import update_id_var
+
+log = logging.getLogger(__name__)
+
+MAX_UPDATE_ID = 2**62  # BIGINT with room; Telegram's ids are far below
+
+
+class UpdateIntake:
+    def __init__(
+        self,
+        services: Services,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        *,
+        concurrency: int = 64,
+        after_update: Callable[[], None] | None = None,
+    ) -> None:
+        self.services = services
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.after_update = after_update
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.processed = 0
+
+    # --- intake ---------------------------------------------------------------------------
+
+    async def store(self, update_id: int, raw: str) -> bool:
+        """Record the raw update durably; False if this update_id was taken in before."""
+        async with self.services.uow() as uow:
+            uow.session.add(
+                ProcessedUpdate(
+                    update_id=update_id, received_at=uow.now(), raw=raw, status=RECEIVED
+                )
+            )
+            try:
+                await uow.commit()
+            except IntegrityError:
+                return False
+        return True
+
+    def schedule(self, update: Update) -> None:
+        task = asyncio.create_task(self._process(update), name=f"update-{update.update_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    # --- processing -----------------------------------------------------------------------
+
+    async def _process(self, update: Update) -> None:
+        token = update_id_var.set(update.update_id)
+        try:
+            async with self._slots:
+                try:
+                    await self.dispatcher.feed_update(self.bot, update)
+                except Exception:
+                    log.exception("update processing failed")
+                await self._finish(update.update_id)
+                self.processed += 1
+            if self.after_update is not None:
+                self.after_update()
+        finally:
+            update_id_var.reset(token)
+
+    async def _finish(self, update_id: int) -> None:
+        """Forget the raw payload; `done` even if no middleware claimed it."""
+        try:
+            async with self.services.uow() as uow:
+                await uow.session.execute(
+                    update(ProcessedUpdate)
+                    .where(ProcessedUpdate.update_id == update_id)
+                    .values(status=DONE, raw=None)
+                )
+                await uow.commit()
+        except Exception:
+            log.exception("could not mark the update done")
+
+    async def recover(self, limit: int = 10_000) -> int:
+        """Feed again the updates stored but never claimed (a process died); returns how many."""
+        async with self.services.uow() as uow:
+            rows = (
+                await uow.session.execute(
+                    select(ProcessedUpdate.update_id, ProcessedUpdate.raw)
+                    .where(ProcessedUpdate.status == RECEIVED)
+                    .order_by(ProcessedUpdate.update_id)
+                    .limit(limit)
+                )
+            ).all()
+        count = 0
+        for update_id, raw in rows:
+            try:
+                parsed = Update.model_validate_json(raw or "", context={"bot": self.bot})
+            except (PydanticValidationError, ValueError):
+                log.warning("stored update %s is unreadable: dropped", update_id)
+                await self._finish(update_id)
+                continue
+            self.schedule(parsed)
+            count += 1
+        if count:
+            log.info("re-feeding %d stored updates", count, extra={"recovered": count})
+        return count
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def wait_idle(self) -> None:
+        """Until no update is being processed (tests, graceful stops)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self, grace: float = 25.0) -> None:
+        """Let running updates finish (up to `grace` s), then cancel what is left."""
+        try:
+            await asyncio.wait_for(self.wait_idle(), grace)
+        except TimeoutError:
+            left = list(self._tasks)
+            log.warning("%d updates still running at shutdown: cancelled", len(left))
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
