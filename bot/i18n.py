@@ -29,6 +29,7 @@ from typing import Any
 from aiogram import html
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -65,13 +66,31 @@ class CatalogI18n(I18n):
         translations: dict[str, gettext.GNUTranslations] = {}
         for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
             locale = po_path.parent.parent.name
-            with po_path.open("rb") as fp:
-                catalog = read_po(fp, locale=locale, domain=self.domain)
+            catalog = merged_catalog(po_path.parent, locale)
             buffer = io.BytesIO()
             write_mo(buffer, catalog, use_fuzzy=False)
             buffer.seek(0)
             translations[locale] = gettext.GNUTranslations(buffer)
         return translations
+
+
+def merged_catalog(lc_messages: Path, locale: str) -> Catalog:
+    """messages.po plus one fragment per feature (shortage.po, deals.po, …) in one catalog.
+
+    Fragments let features keep their texts apart; a msgid defined twice is an error."""
+    merged = Catalog(locale=locale, domain=DOMAIN)
+    seen: dict[str, str] = {}
+    for path in sorted(lc_messages.glob("*.po")):
+        with path.open("rb") as fp:
+            part = read_po(fp, locale=locale, domain=DOMAIN)
+        for message in part:
+            if not message.id:
+                continue
+            if message.id in seen:
+                raise RuntimeError(f"{message.id!r} in both {seen[message.id]} and {path.name}")
+            seen[str(message.id)] = path.name
+            merged[message.id] = message
+    return merged
 
 
 @lru_cache(maxsize=4)

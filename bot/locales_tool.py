@@ -20,7 +20,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import DOMAIN, LOCALES_DIR, SUPPORTED_LOCALES
+from bot.i18n import DOMAIN, LOCALES_DIR, SUPPORTED_LOCALES, merged_catalog
 
 ROOT = LOCALES_DIR.parent
 MSGID_FUNCS = frozenset({"_", "__", "N_", "tr", "t", "gettext", "lazy_gettext", "menu_button"})
@@ -117,7 +117,8 @@ def sync(root: Path = ROOT, locales: Iterable[str] = SUPPORTED_LOCALES) -> dict[
     for locale in locales:
         path = po_path(locale, root)
         catalog = read_catalog(path, locale) if path.exists() else Catalog(locale=locale)
-        missing = sorted(m for m in found.msgids if m not in catalog)
+        known = merged_catalog(path.parent, locale) if path.parent.exists() else catalog
+        missing = sorted(m for m in found.msgids if m not in known)
         if missing or not path.exists():
             for msgid in missing:
                 catalog.add(msgid, "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from babel.messages.catalog import Catalog
 
-from bot.i18n import SUPPORTED_LOCALES, load_i18n, t
+from bot.i18n import SUPPORTED_LOCALES, load_i18n, merged_catalog, t
 from bot.keyboards.common import ALL_MENU_KEYS, CANCEL, ROLE_MENUS, SHARE_PHONE
 from bot.locales_tool import ROOT, Scan, placeholders, po_path, read_catalog, scan
 
@@ -24,7 +24,7 @@ def found() -> Scan:
 
 @pytest.fixture(scope="module")
 def catalogs() -> dict[str, Catalog]:
-    return {loc: read_catalog(po_path(loc), loc) for loc in SUPPORTED_LOCALES}
+    return {loc: merged_catalog(po_path(loc).parent, loc) for loc in SUPPORTED_LOCALES}
 
 
 def _translation(catalogs: dict[str, Catalog], locale: str, msgid: str) -> str:
