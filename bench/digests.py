@@ -18,8 +18,8 @@
    Target: within 1.2x of the bound. The stub also checks the limits were kept: the most
    calls it saw in any 1 s window, overall and per chat.
 
-The digest date is the morning after the newest posting in the data, so a database seeded
-days ago still has a full "yesterday".
+The digest date is today in Shanxi, or the morning after the newest posting if the data is
+older, so a database seeded days ago still has a full "yesterday".
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import sys
 import time
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -82,11 +82,15 @@ def line(name: str, samples: list[float]) -> str:
 # --- the database ---------------------------------------------------------------------------
 
 
-async def prepare(path: Path, reuse: bool) -> tuple[AsyncEngine, Services]:
+def _sqlite_file(path: Path, *, fresh: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not reuse:
+    if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def prepare(path: Path, reuse: bool) -> tuple[AsyncEngine, Services]:
+    _sqlite_file(path, fresh=not reuse)
     engine = create_engine(url=f"sqlite+aiosqlite:///{path.as_posix()}")
     settings = Settings(
         data_dir=path.parent,
@@ -117,20 +121,19 @@ async def regulator_regions(services: Services) -> list[tuple[str, str]]:
     """(code, name) of the province, its cities and their counties."""
     async with services.uow() as uow:
         rows = (await uow.session.execute(select(Region.code, Region.level, Region.name_zh))).all()
-    levels = {
-        RegionLevel.PROVINCE.value: 0,
-        RegionLevel.CITY.value: 1,
-        RegionLevel.COUNTY.value: 2,
-    }
-    return [(code, name) for code, level, name in sorted(rows, key=lambda r: (levels[r[1]], r[0]))]
+    order = [RegionLevel.PROVINCE.value, RegionLevel.CITY.value, RegionLevel.COUNTY.value]
+    ranked = sorted(rows, key=lambda r: (order.index(r[1]), r[0]))
+    return [(code, name) for code, _level, name in ranked]
 
 
 async def digest_day(services: Services) -> date:
+    """Today in Shanxi, or the morning after the newest posting if the data is older."""
     async with services.uow() as uow:
         newest = await uow.session.scalar(select(func.max(ShortagePosting.created_at)))
+        today = local_date(uow.now())
     if newest is None:
         raise SystemExit("no postings: seed first")
-    return local_date(as_utc(newest)) + timedelta(days=1)
+    return min(today, local_date(as_utc(newest)) + timedelta(days=1))
 
 
 # --- building -------------------------------------------------------------------------------
@@ -229,6 +232,14 @@ class StubBotApi:
             )
         return web.json_response({"ok": True, "result": message})
 
+    def min_chat_gap(self) -> float:
+        """The shortest time between two calls to the same chat, as the stub saw them."""
+        by_chat: dict[int, list[float]] = defaultdict(list)
+        for t, _, chat in self.calls:
+            by_chat[chat].append(t)
+        gaps = [b - a for ts in by_chat.values() for a, b in zip(ts, ts[1:], strict=False)]
+        return min(gaps, default=float("inf"))
+
     def max_in_window(self, chat: int | None = None, window: float = 1.0) -> int:
         """Most calls (overall, or to one chat) inside any `window` seconds."""
         times = sorted(t for t, _, c in self.calls if chat is None or c == chat)
@@ -277,11 +288,18 @@ async def bench_accounts(services: Services, codes: list[str]) -> dict[str, int]
 
 
 async def deliver_all(
-    services: Services, codes: list[str], day: date, latency: float, concurrency: int | None
+    services: Services,
+    codes: list[str],
+    day: date,
+    *,
+    latency: float,
+    concurrency: int | None,
+    cold: bool,
 ) -> None:
     from bot import renderers  # noqa: F401 - registers the digest renderers
     from bot.renderers.digest import clear_cache
-    from bot.sender import OutboxSender, SenderConfig
+    from bot.scheduler import sender_config
+    from bot.sender import OutboxSender
     from core.reports.chart import cjk_font_family
     from core.services.digest_schedule import send_now
     from core.services.outbox import pending_count
@@ -304,10 +322,13 @@ async def deliver_all(
     url = await stub.start()
     session = AiohttpSession(api=TelegramAPIServer.from_base(url))
     bot = Bot(token="42:BENCH", session=session)
-    config = SenderConfig() if concurrency is None else SenderConfig(concurrency=concurrency)
+    config = sender_config()  # what `jingong scheduler` runs with
+    if concurrency is not None:
+        config = replace(config, concurrency=concurrency)
     sender = OutboxSender(bot, services, config=config)
     cjk_font_family()  # once per process, not per digest
-    clear_cache()  # the renderers rebuild each digest at send time, as in production
+    if cold:
+        clear_cache()  # as if another process had queued them: the renderers rebuild
     try:
         started = time.perf_counter()
         stats = await sender.drain(timeout=3600)
@@ -334,8 +355,9 @@ async def deliver_all(
         f"{GLOBAL_RATE:.0f} msg/s: {bound:.2f} s; ratio {elapsed / bound:.2f} (target ≤ 1.2)"
     )
     print(
-        f"limits kept: max {stub.max_in_window()} calls in any 1 s overall, max "
-        f"{max(stub.max_in_window(c) for c in chats)} to one chat in any 1 s"
+        f"limits kept: max {stub.max_in_window()} calls in any 1 s overall; shortest gap "
+        f"between two calls to one chat {stub.min_chat_gap():.3f} s (as received); sender "
+        f"concurrency {config.concurrency}"
         f"{f'; stub latency {latency * 1000:.0f} ms' if latency else ''}"
     )
 
@@ -346,6 +368,11 @@ async def main() -> None:
     parser.add_argument("--db-file", type=Path, default=OUT / "digests.db")
     parser.add_argument("--regions", type=int, default=0, help="only the first N regions")
     parser.add_argument("--no-delivery", action="store_true", help="only build and render")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="renderers rebuild every digest (as when another process queued them)",
+    )
     parser.add_argument(
         "--latency-ms", type=float, default=0.0, help="stub Bot API answer delay (ms)"
     )
@@ -380,7 +407,14 @@ async def main() -> None:
             f"{slowest[1]} {slowest[0]:.0f} ms"
         )
         if not args.no_delivery:
-            await deliver_all(services, codes, day, args.latency_ms / 1000, args.concurrency)
+            await deliver_all(
+                services,
+                codes,
+                day,
+                latency=args.latency_ms / 1000,
+                concurrency=args.concurrency,
+                cold=args.cold,
+            )
     finally:
         await engine.dispose()
 

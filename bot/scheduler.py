@@ -50,6 +50,8 @@ from core.services.digest_schedule import (
     run_maintenance,
 )
 
+from bot.sender import SenderConfig
+
 if TYPE_CHECKING:
     from bot.sender import OutboxSender
 
@@ -66,6 +68,15 @@ LEASE_TTL = timedelta(seconds=60)
 # a digest an hour late beats none. coalesce folds the missed runs into one.
 DIGEST_GRACE = timedelta(hours=6)
 STOP_GRACE = 30.0  # seconds a stopping scheduler waits for running jobs
+# recipients served at once by this process's sender: each chat takes ≤ 1 message/s, so at
+# 08:00, when most digests (3+ messages each) go out together, fewer than 30 recipients in
+# flight could never reach the global 30 messages/s
+SENDER_CONCURRENCY = 48
+
+
+def sender_config() -> SenderConfig:
+    """Production limits (30/s overall, 1/s per chat) with enough recipients in flight."""
+    return SenderConfig(concurrency=SENDER_CONCURRENCY)
 
 
 # --- the leader lease -----------------------------------------------------------------------
@@ -324,7 +335,7 @@ async def run_scheduler(settings: Settings, *, stop: asyncio.Event | None = None
             handled.append(sig)
     async with open_services(settings) as (_engine, services):
         tg_bot = create_bot(settings)
-        sender = OutboxSender(tg_bot, services)
+        sender = OutboxSender(tg_bot, services, config=sender_config())
         scheduler = build_scheduler(services, sender=sender, clock=services.clock)
         try:
             sender.start()

@@ -8,8 +8,9 @@
 The chart and workbook rows carry only {region_code, day, locale}: the bytes are rebuilt here
 from the database at send time, which keeps binary blobs out of the outbox. A digest dated
 `day` reports on the day before up to a fixed cut-off, so the rebuild shows the same figures
-as the text queued earlier. The two rebuilds of one recipient (chart, then workbook) share
-one digest through a small cache, and so do regulators of the same region.
+as the text queued earlier. In the scheduler process (tick and sender together) the digest
+the tick just built is reused (digest_schedule.recent_digest), so it is not even rebuilt;
+the chart and workbook of a recipient, and regulators of one region, share it as well.
 
 An inactive recipient gets nothing: the sender checks `active` before rendering, and a 403
 during a digest marks the account inactive and every remaining part `blocked`.
@@ -19,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections import OrderedDict
 from datetime import date
 
 from bot.notifier import OutgoingMessage, Translate, register
@@ -29,15 +28,20 @@ from core.domain.actor import Actor
 from core.reports.chart import render_digest_chart
 from core.reports.labels import html_label
 from core.reports.xlsx import digest_workbook
-from core.services.digest_schedule import KIND_CHART, KIND_TEXT, KIND_WEEKLY, KIND_XLSX
+from core.services.digest_schedule import (
+    KIND_CHART,
+    KIND_TEXT,
+    KIND_WEEKLY,
+    KIND_XLSX,
+    forget_digests,
+    recent_digest,
+    remember_digest,
+)
 from core.services.digests import Digest, build_digest
 from core.services.outbox import OutboxItem
 
-CACHE_SECONDS = 600.0
-CACHE_SIZE = 64
 BRAND = {"zh": "晋工调度", "en": "JinGong"}
 
-_cache: OrderedDict[tuple[str, date], tuple[float, Digest]] = OrderedDict()
 # matplotlib's font cache and rcParams are process-global: one chart at a time
 _chart_lock = threading.Lock()
 
@@ -50,24 +54,20 @@ def _locale(item: OutboxItem) -> str:
 async def _digest(item: OutboxItem, uow: UnitOfWork) -> Digest:
     region = str(item.payload["region_code"])
     day = date.fromisoformat(str(item.payload["day"]))
-    key = (region, day)
-    now = time.monotonic()
-    hit = _cache.get(key)
-    if hit is not None and now - hit[0] < CACHE_SECONDS:
-        return hit[1]
+    # the tick of this process built it moments ago (the scheduler runs tick and sender)
+    digest = recent_digest(region, day)
+    if digest is not None:
+        return digest
     # as the system: the recipient's scope was checked when the digest was queued
     digest = await build_digest(uow, Actor.system(), region, day)
     # end the read before the CPU work: on SQLite an open transaction holds the write lock
     await uow.rollback()
-    _cache[key] = (now, digest)
-    _cache.move_to_end(key)
-    while len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
+    remember_digest(digest)
     return digest
 
 
 def clear_cache() -> None:
-    _cache.clear()
+    forget_digests()
 
 
 def _chart_png(digest: Digest, locale: str) -> bytes:

@@ -36,10 +36,12 @@ get the digest if they bind later that day).
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -133,6 +135,33 @@ class _BuildCache:
 
     digests: dict[tuple[str, date], Digest] = field(default_factory=dict)
     texts: dict[tuple[str, date, str], list[str]] = field(default_factory=dict)
+
+
+# Digests built by recent ticks, for the chart and workbook renderers of the same process:
+# they show the very figures the text was rendered from, and the digest is not built twice.
+RECENT_SECONDS = 900.0
+RECENT_SIZE = 512
+_recent: OrderedDict[tuple[str, date], tuple[float, Digest]] = OrderedDict()
+
+
+def remember_digest(digest: Digest) -> None:
+    key = (digest.region.code, digest.day)
+    _recent[key] = (monotonic(), digest)
+    _recent.move_to_end(key)
+    while len(_recent) > RECENT_SIZE:
+        _recent.popitem(last=False)
+
+
+def recent_digest(region_code: str, day: date) -> Digest | None:
+    """The digest of (region, day) this process built in the last RECENT_SECONDS, if any."""
+    hit = _recent.get((region_code, day))
+    if hit is None or monotonic() - hit[0] > RECENT_SECONDS:
+        return None
+    return hit[1]
+
+
+def forget_digests() -> None:
+    _recent.clear()
 
 
 @lru_cache(maxsize=64)
@@ -288,6 +317,7 @@ async def _enqueue_daily(
     if digest is None:
         digest = await build_digest(uow, recipient.actor(Role.REGULATOR), region, day)
         cache.digests[(region, day)] = digest
+        remember_digest(digest)
         await uow.rollback()
     chunks = cache.texts.get((region, day, recipient.locale))
     if chunks is None:
@@ -530,7 +560,10 @@ __all__ = [
     "MaintenanceReport",
     "dedup_key",
     "enqueue_due_digests",
+    "forget_digests",
+    "recent_digest",
     "reconcile_deliveries",
+    "remember_digest",
     "run_maintenance",
     "send_now",
     "zone_of",
