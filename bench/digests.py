@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -33,9 +35,11 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -176,37 +180,37 @@ def render_all(digests: dict[str, Digest]) -> dict[str, list[float]]:
 
 @dataclass
 class StubBotApi:
-    """Answers sendMessage / sendPhoto / sendDocument like Telegram, records when."""
+    """Answers sendMessage / sendPhoto / sendDocument like Telegram and records when each call
+    came in; GET /_calls hands the record over. Runs in a process of its own (StubProcess):
+    a real Bot API does not share our CPU."""
 
     latency: float = 0.0
     calls: list[tuple[float, str, int]] = field(default_factory=list)  # (t, method, chat)
     _next_id: int = 0
-    _runner: web.AppRunner | None = None
-    url: str = ""
 
-    async def start(self) -> str:
+    async def serve(self) -> tuple[web.AppRunner, str]:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        app.router.add_get("/_calls", self._calls)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-        return self.url
+        return runner, f"http://127.0.0.1:{port}"
 
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+    async def _calls(self, request: web.Request) -> web.Response:
+        return web.json_response(self.calls)
 
     async def _handle(self, request: web.Request) -> web.Response:
+        received = time.monotonic()  # before reading the body: uploads take a while
         method = request.match_info["method"]
         form = await request.post()
         chat_id = int(str(form.get("chat_id", "0")))
         if self.latency:
             await asyncio.sleep(self.latency)
         self._next_id += 1
-        self.calls.append((time.monotonic(), method, chat_id))
+        self.calls.append((received, method, chat_id))
         message: dict[str, Any] = {
             "message_id": self._next_id,
             "date": int(time.time()),
@@ -215,14 +219,8 @@ class StubBotApi:
         if method == "sendMessage":
             message["text"] = str(form.get("text", ""))
         elif method == "sendPhoto":
-            message["photo"] = [
-                {
-                    "file_id": f"p{self._next_id}",
-                    "file_unique_id": "p",
-                    "width": 1000,
-                    "height": 700,
-                }
-            ]
+            photo = {"file_id": f"p{self._next_id}", "file_unique_id": "p", "width": 1000}
+            message["photo"] = [{**photo, "height": 700}]
         elif method == "sendDocument":
             message["document"] = {"file_id": f"d{self._next_id}", "file_unique_id": "d"}
         else:
@@ -232,21 +230,55 @@ class StubBotApi:
             )
         return web.json_response({"ok": True, "result": message})
 
-    def min_chat_gap(self) -> float:
-        """The shortest time between two calls to the same chat, as the stub saw them."""
-        by_chat: dict[int, list[float]] = defaultdict(list)
-        for t, _, chat in self.calls:
-            by_chat[chat].append(t)
-        gaps = [b - a for ts in by_chat.values() for a, b in zip(ts, ts[1:], strict=False)]
-        return min(gaps, default=float("inf"))
 
-    def max_in_window(self, chat: int | None = None, window: float = 1.0) -> int:
-        """Most calls (overall, or to one chat) inside any `window` seconds."""
-        times = sorted(t for t, _, c in self.calls if chat is None or c == chat)
-        best = 0
-        for i, t in enumerate(times):
-            best = max(best, bisect_left(times, t + window - 1e-6) - i)
-        return best
+def _run_stub(urls: Any, latency: float) -> None:
+    """Child process: serve until terminated."""
+
+    async def main() -> None:
+        runner, url = await StubBotApi(latency=latency).serve()
+        urls.put(url)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
+
+
+class StubProcess:
+    def __init__(self, latency: float) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._urls = ctx.Queue()
+        self._process = ctx.Process(target=_run_stub, args=(self._urls, latency), daemon=True)
+        self.url = ""
+
+    def start(self) -> str:
+        self._process.start()
+        self.url = self._urls.get(timeout=60)
+        return self.url
+
+    async def calls(self) -> list[tuple[float, str, int]]:
+        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/_calls") as resp:
+            return [(float(t), str(m), int(c)) for t, m, c in await resp.json()]
+
+    def stop(self) -> None:
+        self._process.terminate()
+        self._process.join(10)
+
+
+def min_chat_gap(calls: list[tuple[float, str, int]]) -> float:
+    """The shortest time between two calls to the same chat, as the stub saw them."""
+    by_chat: dict[int, list[float]] = defaultdict(list)
+    for t, _, chat in calls:
+        by_chat[chat].append(t)
+    gaps = [b - a for ts in by_chat.values() for a, b in pairwise(sorted(ts))]
+    return min(gaps, default=float("inf"))
+
+
+def max_in_window(calls: list[tuple[float, str, int]], window: float = 1.0) -> int:
+    """Most calls inside any `window` seconds."""
+    times = sorted(t for t, _, _ in calls)
+    return max((bisect_left(times, t + window - 1e-6) - i for i, t in enumerate(times)), default=0)
 
 
 # --- delivering -----------------------------------------------------------------------------
@@ -294,10 +326,12 @@ async def deliver_all(
     *,
     latency: float,
     concurrency: int | None,
+    batch_size: int | None,
     cold: bool,
+    pool: bool,
 ) -> None:
     from bot import renderers  # noqa: F401 - registers the digest renderers
-    from bot.renderers.digest import clear_cache
+    from bot.renderers.digest import clear_cache, start_render_pool, stop_render_pool
     from bot.scheduler import sender_config
     from bot.sender import OutboxSender
     from core.reports.chart import cjk_font_family
@@ -318,33 +352,49 @@ async def deliver_all(
     enqueue_s = time.perf_counter() - started
     print(f"queued {queued} messages for {len(codes)} regulators in {enqueue_s:.2f} s")
 
-    stub = StubBotApi(latency=latency)
-    url = await stub.start()
+    stub = StubProcess(latency)
+    url = await asyncio.to_thread(stub.start)
     session = AiohttpSession(api=TelegramAPIServer.from_base(url))
     bot = Bot(token="42:BENCH", session=session)
     config = sender_config()  # what `jingong scheduler` runs with
     if concurrency is not None:
         config = replace(config, concurrency=concurrency)
+    if batch_size is not None:
+        config = replace(config, batch_size=batch_size)
     sender = OutboxSender(bot, services, config=config)
     cjk_font_family()  # once per process, not per digest
+    if pool:
+        await start_render_pool()  # as `jingong scheduler` does
     if cold:
         clear_cache()  # as if another process had queued them: the renderers rebuild
+    load_before = os.getloadavg()[0]
     try:
+        cpu = time.process_time()
         started = time.perf_counter()
         stats = await sender.drain(timeout=3600)
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        calls = await stub.calls()
     finally:
         await bot.session.close()
-        await stub.stop()
+        stub.stop()
+        await stop_render_pool()
 
-    sent = len(stub.calls)
+    if os.environ.get("BENCH_TIMELINE"):
+        t0 = min(t for t, *_ in calls)
+        per_second: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for t, method, _ in calls:
+            per_second[int(t - t0)][method] += 1
+        for second, methods in sorted(per_second.items()):
+            print(second, dict(methods), file=sys.stderr)
+    sent = len(calls)
     bound = sent / GLOBAL_RATE
-    kinds = defaultdict(int)
-    for _, method, _ in stub.calls:
+    kinds: dict[str, int] = defaultdict(int)
+    for _, method, _ in calls:
         kinds[method] += 1
-    first = min(t for t, *_ in stub.calls)
-    last = max(t for t, *_ in stub.calls)
-    chats = {c for _, _, c in stub.calls}
+    first = min(t for t, *_ in calls)
+    last = max(t for t, *_ in calls)
+    chats = {c for _, _, c in calls}
     print(
         f"delivered {sent} messages ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})"
         f" to {len(chats)} chats; sender stats: sent={stats.sent} retried={stats.retried} "
@@ -355,9 +405,14 @@ async def deliver_all(
         f"{GLOBAL_RATE:.0f} msg/s: {bound:.2f} s; ratio {elapsed / bound:.2f} (target ≤ 1.2)"
     )
     print(
-        f"limits kept: max {stub.max_in_window()} calls in any 1 s overall; shortest gap "
-        f"between two calls to one chat {stub.min_chat_gap():.3f} s (as received); sender "
-        f"concurrency {config.concurrency}"
+        f"limits kept: max {max_in_window(calls)} calls in any 1 s overall; shortest gap "
+        f"between two calls to one chat {min_chat_gap(calls):.3f} s (as received)"
+    )
+    print(
+        f"sender concurrency {config.concurrency}, batch {config.batch_size}, render "
+        f"{'pool of ' + str(os.cpu_count()) + ' processes' if pool else 'thread'}; main process "
+        f"CPU {cpu:.1f} s; {os.cpu_count()} cores, load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after"
         f"{f'; stub latency {latency * 1000:.0f} ms' if latency else ''}"
     )
 
@@ -368,6 +423,12 @@ async def main() -> None:
     parser.add_argument("--db-file", type=Path, default=OUT / "digests.db")
     parser.add_argument("--regions", type=int, default=0, help="only the first N regions")
     parser.add_argument("--no-delivery", action="store_true", help="only build and render")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="SenderConfig.batch_size (default: its own)"
+    )
+    parser.add_argument(
+        "--no-pool", action="store_true", help="render charts in a thread, not in processes"
+    )
     parser.add_argument(
         "--cold",
         action="store_true",
@@ -413,7 +474,9 @@ async def main() -> None:
                 day,
                 latency=args.latency_ms / 1000,
                 concurrency=args.concurrency,
+                batch_size=args.batch_size,
                 cold=args.cold,
+                pool=not args.no_pool,
             )
     finally:
         await engine.dispose()

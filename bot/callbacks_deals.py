@@ -1,5 +1,6 @@
-"""CallbackData shared by search, match notifications and deals. Opaque ids only (64 bytes);
-every handler re-checks the sender's rights through the core services."""
+"""CallbackData of search, match notifications and deals. Opaque ids and short codes only
+(64 bytes); the client can send anything, so every handler re-checks the sender's rights
+through the core services."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class ProposeCb(CallbackData, prefix="pp"):
-    """Propose a deal between this shortage and this idle posting (0 = pick one of mine)."""
+    """Propose a deal between this shortage and this idle posting; 0 on one side means "the
+    proposer picks one of its own" (a shortage) or "offers workers without a posting"."""
 
     shortage_id: int
     idle_id: int
@@ -18,3 +20,43 @@ class ViewPostingCb(CallbackData, prefix="vp"):
 
     kind: str
     id: int
+
+
+class SearchCb(CallbackData, prefix="sf"):
+    """The search filter screen: `a` is "open" (a filter's choices, `f` names it), "set"
+    (`f` = value `v`), "city" (the counties of city `v`), "show" (the filters) or "go"."""
+
+    a: str
+    f: str = ""
+    v: str = ""
+
+
+class SearchPageCb(CallbackData, prefix="sq"):
+    """A results page: filters `f` (compact, or "@token" kept in FSM data when too long) and
+    the keyset anchor (`at` µs since the epoch, `id`) walked in direction `d` ("n"/"p"; ""
+    for the first page). The same data re-runs the same page (the card's Back button)."""
+
+    f: str
+    at: int = 0
+    id: int = 0
+    d: str = ""
+
+
+class DealFlowCb(CallbackData, prefix="df"):
+    """A step of the propose / counter / accept dialogs (state and choices live in FSM data):
+    "s" shortage id, "h" headcount (0: type it), "w" toggle worker, "wp" worker page offset,
+    "wd" workers done, "p" price in yuan, "d" start in days from today, "ok" send,
+    "eh"/"ep"/"ed" edit headcount / price / start date."""
+
+    a: str
+    v: int = 0
+
+
+class DealActCb(CallbackData, prefix="da"):
+    """An action on deal `id` at `v`ersion: "a" accept, "c" counter, "d" decline,
+    "x" withdraw, "o" open the card, "l" back to the list. The version makes a button of an
+    older offer stale once the deal moved on."""
+
+    a: str
+    id: int = 0
+    v: int = 0

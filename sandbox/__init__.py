@@ -2,10 +2,11 @@
 
 from sandbox.emulator import create_emulator_app
 from sandbox.server import RunningSandbox, run_sandbox
-from sandbox.state import FloodLimit, Persona, SandboxState
+from sandbox.state import FloodLimit, PageAction, Persona, SandboxState
 
 __all__ = [
     "FloodLimit",
+    "PageAction",
     "Persona",
     "RunningSandbox",
     "SandboxState",

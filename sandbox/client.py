@@ -213,6 +213,17 @@ class SandboxClient:
     async def block(self, user_id: int) -> None:
         await self._call("POST", f"/users/{user_id}/block")
 
+    async def actions(self, user_id: int) -> list[dict[str, Any]]:
+        """The host program's page actions shown for this user: [{"id", "label"}]."""
+        return list(await self._call("GET", f"/users/{user_id}/actions"))
+
+    async def run_action(self, user_id: int, action_id: str) -> str | None:
+        """Run a page action (as its button on the page does); returns its note, if any."""
+        answer = await self._call("POST", f"/users/{user_id}/actions/{action_id}")
+        self._acted(user_id, answer)
+        note = answer.get("note")
+        return None if note is None else str(note)
+
     async def unblock(self, user_id: int) -> None:
         await self._call("POST", f"/users/{user_id}/unblock")
 
@@ -312,6 +323,12 @@ class UserClient:
 
     async def block(self) -> None:
         await self.sandbox.block(self.user_id)
+
+    async def actions(self) -> list[dict[str, Any]]:
+        return await self.sandbox.actions(self.user_id)
+
+    async def run_action(self, action_id: str) -> str | None:
+        return await self.sandbox.run_action(self.user_id, action_id)
 
     async def unblock(self) -> None:
         await self.sandbox.unblock(self.user_id)

@@ -152,6 +152,17 @@ def create_client_router(state: SandboxState) -> APIRouter:
         state.set_blocked(user_id, False)
         return state.user(user_id).to_json()
 
+    @router.get("/api/users/{user_id}/actions")
+    async def actions(user_id: int) -> list[dict[str, Any]]:
+        return [a.to_json() for a in state.actions_for(user_id)]
+
+    @router.post("/api/users/{user_id}/actions/{action_id}")
+    async def run_action(user_id: int, action_id: str) -> dict[str, Any]:
+        # the cursor from before: what the action sets off may arrive while it still runs
+        seq = state.last_seq(state.user(user_id).id)
+        note = await state.run_action(user_id, action_id)
+        return {"ok": True, "note": note, "seq": seq}
+
     @router.get("/api/callbacks/{query_id}")
     async def callback(query_id: str) -> dict[str, Any]:
         return state.callback_query(query_id).to_json()

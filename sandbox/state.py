@@ -13,7 +13,7 @@ import math
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,27 @@ class Persona:
             "user_id": self.user_id,
             "language_code": self.language_code,
         }
+
+
+ActionRunner = Callable[[int], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class PageAction:
+    """A button the page shows above a chat, outside Telegram: the host program's hook (the demo
+    registers "send the digest now" for regulators). `run(user_id)` may return a short note
+    for the page to show; `user_ids` None means every chat shows it."""
+
+    id: str
+    label: str
+    run: ActionRunner
+    user_ids: frozenset[int] | None = None
+
+    def shown_to(self, user_id: int) -> bool:
+        return self.user_ids is None or user_id in self.user_ids
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "label": self.label}
 
 
 @dataclass
@@ -311,6 +332,7 @@ class SandboxState:
         self.clock = clock
 
         self.personas: list[Persona] = []
+        self.actions: dict[str, PageAction] = {}
         self.users: dict[int, SandboxUser] = {}
         self.chats: dict[int, ChatState] = {}
         self.files: dict[str, StoredFile] = {}
@@ -408,6 +430,29 @@ class SandboxState:
                 started=True,
             )
         return user
+
+    # -- page actions (the host program's hooks) ---------------------------------------------
+    def add_action(self, action: PageAction) -> None:
+        if not action.id or not action.label:
+            raise ValueError("a page action needs an id and a label")
+        self.actions[action.id] = action
+
+    def actions_for(self, user_id: int) -> list[PageAction]:
+        self.user(user_id)
+        return [a for a in self.actions.values() if a.shown_to(user_id)]
+
+    async def run_action(self, user_id: int, action_id: str) -> str | None:
+        """Run a page action for this user; a failure is the host's bug, reported as 500."""
+        self.user(user_id)
+        action = self.actions.get(action_id)
+        if action is None or not action.shown_to(user_id):
+            raise SandboxError(404, f"no action {action_id!r} for user {user_id}")
+        try:
+            return await action.run(user_id)
+        except SandboxError:
+            raise
+        except Exception as exc:
+            raise SandboxError(500, f"{type(exc).__name__}: {exc}") from exc
 
     def user(self, user_id: int) -> SandboxUser:
         try:

@@ -42,6 +42,17 @@ class Redactor:
         return _MOBILE.sub(r"\1****\2", text)
 
 
+class ContextFilter(logging.Filter):
+    """Stamps the record with the update id / API key id of the task that logs it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "update_id", None) is None:
+            record.update_id = update_id_var.get()
+        if getattr(record, "api_key_id", None) is None:
+            record.api_key_id = api_key_id_var.get()
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, redactor: Redactor | None = None) -> None:
         super().__init__()
@@ -70,6 +81,14 @@ class JsonFormatter(logging.Formatter):
 
 
 _HANDLER_NAME = "jingong-json"
+# libraries whose debug output quotes SQL parameters or payloads (phones, raw updates)
+NOISY_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool", "httpcore")
+
+
+def quiet_noisy_loggers(level: int = logging.WARNING) -> None:
+    """Keep libraries that log statement parameters at `level`, whatever the root level."""
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(level)
 
 
 def configure_logging(level: int | str = logging.INFO, *, secrets: Iterable[str] = ()) -> None:
@@ -81,8 +100,10 @@ def configure_logging(level: int | str = logging.INFO, *, secrets: Iterable[str]
     handler = logging.StreamHandler(sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter(Redactor(secrets)))
+    handler.addFilter(ContextFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    quiet_noisy_loggers()
     # uvicorn's own loggers: through ours, no duplicate plain-text handlers
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)

@@ -30,11 +30,37 @@ from collections.abc import Callable
 
 from aiogram import Router
 
-from bot.handlers import common, errors, fallback, menu, settings, start
+from bot.handlers import (
+    common,
+    deals,
+    errors,
+    fallback,
+    idle,
+    menu,
+    my_postings,
+    projects,
+    ratings,
+    regulator,
+    search,
+    settings,
+    shortage,
+    start,
+    workers,
+)
 
 # Feature routers, tried in this order after the menu and before the placeholders.
 # One line per feature, e.g. `shortage.create_router,`.
-FEATURES: tuple[Callable[[], Router], ...] = ()
+FEATURES: tuple[Callable[[], Router], ...] = (
+    shortage.create_router,
+    my_postings.create_router,
+    projects.create_router,
+    workers.create_router,
+    idle.create_router,
+    ratings.create_router,
+    regulator.create_router,
+    search.create_router,
+    deals.create_router,
+)
 
 
 def build_root_router(features: tuple[Callable[[], Router], ...] = FEATURES) -> Router:

@@ -19,13 +19,17 @@ during a digest marks the account inactive and every remaining part `blocked`.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
 from bot.notifier import OutgoingMessage, Translate, register
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.reports.chart import render_digest_chart
+from core.reports.chart import cjk_font_family, render_digest_chart
 from core.reports.labels import html_label
 from core.reports.xlsx import digest_workbook
 from core.services.digest_schedule import (
@@ -42,8 +46,12 @@ from core.services.outbox import OutboxItem
 
 BRAND = {"zh": "晋工调度", "en": "JinGong"}
 
-# matplotlib's font cache and rcParams are process-global: one chart at a time
+# matplotlib's font cache and rcParams are process-global: one chart at a time per process
 _chart_lock = threading.Lock()
+# Charts (~0.1 s of CPU each) and workbooks can be rendered in worker processes, so a burst
+# of digests at 08:00 uses every core and the event loop keeps sending at full rate; without
+# a pool (tests, the CLI) they render in a thread of this process.
+_pool: ProcessPoolExecutor | None = None
 
 
 def _locale(item: OutboxItem) -> str:
@@ -75,6 +83,38 @@ def _chart_png(digest: Digest, locale: str) -> bytes:
         return render_digest_chart(digest, locale)
 
 
+async def start_render_pool(workers: int | None = None) -> None:
+    """Render charts and workbooks in `workers` processes (default: one per CPU), warmed up:
+    matplotlib imported and the CJK font registered before the first digest needs them."""
+    global _pool
+    if _pool is not None:
+        return
+    count = workers or os.cpu_count() or 1
+    # spawn, not fork: this process runs threads (aiosqlite, asyncio.to_thread) whose locks a
+    # forked child could inherit held
+    _pool = ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=cjk_font_family,
+    )
+    loop = asyncio.get_running_loop()
+    await asyncio.gather(*(loop.run_in_executor(_pool, os.getpid) for _ in range(count)))
+
+
+async def stop_render_pool() -> None:
+    global _pool
+    pool, _pool = _pool, None
+    if pool is not None:
+        await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
+
+
+async def _render(fn: Callable[[Digest, str], bytes], digest: Digest, locale: str) -> bytes:
+    if _pool is not None:
+        return await asyncio.get_running_loop().run_in_executor(_pool, fn, digest, locale)
+    # off the event loop at least, so other sends keep their pace
+    return await asyncio.to_thread(_chart_png if fn is render_digest_chart else fn, digest, locale)
+
+
 def digest_filename(digest: Digest, locale: str) -> str:
     """晋工调度_太原市_2026-03-04.xlsx (JinGong_Taiyuan_2026-03-04.xlsx in English)."""
     brand = BRAND.get(locale, BRAND["zh"])
@@ -93,8 +133,7 @@ async def render_digest_chart_part(
 ) -> OutgoingMessage:
     locale = _locale(item)
     digest = await _digest(item, uow)
-    # matplotlib takes ~0.1 s of CPU: off the event loop, so other sends keep their pace
-    png = await asyncio.to_thread(_chart_png, digest, locale)
+    png = await _render(render_digest_chart, digest, locale)
     caption = html_label(locale, "chart_title", region=digest.region.name(locale))
     return OutgoingMessage(text=caption, photo=png, filename="digest.png")
 
@@ -105,7 +144,7 @@ async def render_digest_xlsx_part(
 ) -> OutgoingMessage:
     locale = _locale(item)
     digest = await _digest(item, uow)
-    data = await asyncio.to_thread(digest_workbook, digest, locale)
+    data = await _render(digest_workbook, digest, locale)
     caption = html_label(locale, "title", region=digest.region.name(locale))
     caption += f" · {digest.day.isoformat()}"
     return OutgoingMessage(text=caption, document=data, filename=digest_filename(digest, locale))

@@ -25,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -66,7 +67,7 @@ class RowError:
     row: int
     field: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dc_field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,26 +360,26 @@ async def import_workers(
 
     existing: dict[str, Any] = {}
     for chunk in _chunks([item.id_hash for item in unique]):
-        result = await session.execute(select(*_WORKER_COLUMNS).where(Worker.id_hash.in_(chunk)))
-        for found in result.all():
-            existing[found.id_hash] = found
+        stored = await session.execute(select(*_WORKER_COLUMNS).where(Worker.id_hash.in_(chunk)))
+        for row in stored.all():
+            existing[row.id_hash] = row
 
     # projects and teams named by the rows, read once
     codes = sorted({item.project_code for item in unique if item.project_code})
     projects: dict[str, Project] = {}
     for chunk in _chunks(codes):
-        for project in await session.scalars(select(Project).where(Project.code.in_(chunk))):
-            projects[project.code] = project
+        for named in await session.scalars(select(Project).where(Project.code.in_(chunk))):
+            projects[named.code] = named
     teams: dict[tuple[int, str], int] = {}  # (project, name) → team id
     trade_teams: dict[tuple[int, str], int] = {}  # (project, trade) → first team id
     project_ids = sorted(p.id for p in projects.values())
     for chunk in _chunks(project_ids):
-        result = await session.execute(
+        team_rows = await session.execute(
             select(Team.id, Team.project_id, Team.name, Team.trade_code)
             .where(Team.project_id.in_(chunk))
             .order_by(Team.id)
         )
-        for team_id, project_id, name, trade_code in result.all():
+        for team_id, project_id, name, trade_code in team_rows.all():
             teams.setdefault((project_id, name), team_id)
             if trade_code:
                 trade_teams.setdefault((project_id, trade_code), team_id)

@@ -878,3 +878,115 @@ async def escalate_idle(
     view = await _idle_view(uow, p)
     await uow.commit()
     return view
+
+
+# --- what the posting dialogs offer (read-only) ---------------------------------------------
+
+MAX_POSTING_PROJECTS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class PostingProject:
+    id: int
+    name: str
+    county_code: str
+    city_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class TradeChoice:
+    code: str
+    name_zh: str
+    name_en: str
+    guided: bool  # one of the nine trades city guide prices cover
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class GradeChoice:
+    level: int
+    name_zh: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class RegulatorContact:
+    """A regulator an escalation goes to: who, and for which region they answer."""
+
+    account_id: int
+    display_name: str
+    region_code: str
+    region_name_zh: str
+    region_name_en: str
+
+
+async def list_posting_projects(uow: UnitOfWork, actor: Actor) -> list[PostingProject]:
+    """The active projects this actor may post a shortage for (a foreman's own, a
+    dispatcher's company's), by name."""
+    actor.require(Role.FOREMAN, Role.DISPATCHER)
+    stmt = select(Project).where(Project.status == ProjectStatus.ACTIVE.value)
+    if actor.role is Role.FOREMAN:
+        if not actor.project_ids:
+            return []
+        stmt = stmt.where(Project.id.in_(sorted(actor.project_ids)))
+    elif actor.role is Role.DISPATCHER:
+        if actor.enterprise_id is None:
+            return []
+        stmt = stmt.where(Project.enterprise_id == actor.enterprise_id)
+    rows = await uow.session.scalars(
+        stmt.order_by(Project.name, Project.id).limit(MAX_POSTING_PROJECTS)
+    )
+    return [PostingProject(p.id, p.name, p.county_code, p.city_code) for p in rows]
+
+
+async def list_trades(uow: UnitOfWork) -> list[TradeChoice]:
+    """Every trade of the reference table: the guided ones first, then by sort order."""
+    rows = await uow.session.scalars(
+        select(Trade).order_by(Trade.guided.desc(), Trade.sort_order, Trade.code)
+    )
+    return [TradeChoice(t.code, t.name_zh, t.name_en, bool(t.guided)) for t in rows]
+
+
+async def list_grades(uow: UnitOfWork) -> list[GradeChoice]:
+    """Every skill grade, 一级 (the highest) first."""
+    rows = await uow.session.scalars(select(Grade).order_by(Grade.level))
+    return [GradeChoice(g.level, g.name_zh, g.name_en) for g in rows]
+
+
+async def escalation_recipients(
+    uow: UnitOfWork, actor: Actor, kind: str, posting_id: int
+) -> list[RegulatorContact]:
+    """Who an escalation of this posting would tell (the same rule as the escalation itself),
+    for the poster to see before confirming."""
+    if kind == "shortage":
+        s = await uow.session.get(ShortagePosting, posting_id)
+        if s is None:
+            raise NotFound("error.posting_not_found")
+        _check_shortage_rights(actor, s)
+        county_code, city_code = s.county_code, s.city_code
+    elif kind == "idle":
+        p = await uow.session.get(IdlePosting, posting_id)
+        if p is None:
+            raise NotFound("error.posting_not_found")
+        _check_idle_rights(actor, p)
+        county_code, city_code = p.county_code, p.city_code
+    else:
+        raise ValidationError("error.unknown_kind")
+    province = county_code[:2] + "0000"
+    rows = await uow.session.execute(
+        select(Account.id, Account.display_name, Region.code, Region.name_zh, Region.name_en)
+        .join(Region, Region.code == Account.region_code)
+        .where(
+            Account.role == Role.REGULATOR.value,
+            Account.active.is_(True),
+            Account.region_code.in_([province, city_code, county_code]),
+        )
+        # the nearest bureau first: county, then city, then province
+        .order_by(Account.region_code.desc(), Account.display_name, Account.id)
+    )
+    return [RegulatorContact(*row) for row in rows]

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from sqlalchemy import String, case, cast, exists, func, literal, select, update
+from sqlalchemy import String, case, cast, exists, func, literal, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db.models import (
@@ -23,8 +23,10 @@ from core.db.models import (
     DealWorker,
     Enterprise,
     OutboxMessage,
+    Project,
     Rating,
     ShortagePosting,
+    Trade,
     Worker,
 )
 from core.db.uow import UnitOfWork
@@ -411,3 +413,195 @@ def _require_region_scope(actor: Actor, code: str) -> None:
         raise PermissionDenied("error.forbidden")
     if not region_contains(actor.region_code, code):
         raise PermissionDenied("error.forbidden")
+
+
+# --- what the receiving side still has to rate (the bot's "⭐ Rate workers") -----------------
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingRating:
+    """An accepted, started deal of the actor's side with workers not rated yet."""
+
+    deal_id: int
+    project_name: str
+    idle_enterprise_name: str
+    trade_code: str
+    trade_name_zh: str
+    trade_name_en: str
+    start_date: date
+    workers: int
+    unrated: int
+
+
+@dataclass(frozen=True, slots=True)
+class RatedWorker:
+    worker_id: int
+    name: str
+    stars: int
+    comment: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DealRatingSummary:
+    """The ratings given in one deal, with the seed's four buckets (counts, not shares)."""
+
+    deal_id: int
+    workers: int
+    rated: tuple[RatedWorker, ...]
+    unsatisfied: int  # 不满意, 1–2 stars
+    fair: int  # 一般, 3 stars
+    satisfied: int  # 比较满意, 4 stars
+    very_satisfied: int  # 非常满意, 5 stars
+    average: Decimal | None  # two decimals, None before the first rating
+
+    @property
+    def unrated(self) -> int:
+        return self.workers - len(self.rated)
+
+
+@dataclass(frozen=True, slots=True)
+class RatingPromptInfo:
+    deal_id: int
+    project_name: str
+    trade_code: str
+    trade_name_zh: str
+    trade_name_en: str
+    start_date: date
+    workers: int
+    unrated: int
+
+
+def bucket_of(stars: int) -> str:
+    """The seed's bucket of a star count: 1–2 不满意, 3 一般, 4 比较满意, 5 非常满意."""
+    return BUCKETS[max(0, min(stars, 5) - 2)]
+
+
+def _receiving_clause(actor: Actor) -> Any:
+    """Deals whose receiving side the actor stands for (foreman: own projects)."""
+    if actor.role is Role.ADMIN:
+        return true()
+    if actor.role is Role.DISPATCHER and actor.enterprise_id is not None:
+        return Deal.shortage_enterprise_id == actor.enterprise_id
+    if actor.role is Role.FOREMAN and actor.project_ids:
+        return ShortagePosting.project_id.in_(sorted(actor.project_ids))
+    raise PermissionDenied("error.forbidden")
+
+
+async def deals_awaiting_rating(
+    uow: UnitOfWork, actor: Actor, limit: int = 10
+) -> list[AwaitingRating]:
+    """Accepted deals of the actor's receiving side, started by today, with unrated workers;
+    the longest-running first."""
+    size = page_size(limit)
+    total = (
+        select(func.count())
+        .select_from(DealWorker)
+        .where(DealWorker.deal_id == Deal.id)
+        .scalar_subquery()
+    )
+    unrated = (
+        select(func.count())
+        .select_from(DealWorker)
+        .where(DealWorker.deal_id == Deal.id, _unrated_clause(Deal.id))
+        .scalar_subquery()
+    )
+    rows = (
+        await uow.session.execute(
+            select(
+                Deal.id,
+                Project.name,
+                Enterprise.name,
+                Deal.trade_code,
+                Trade.name_zh,
+                Trade.name_en,
+                Deal.start_date,
+                total,
+                unrated,
+            )
+            .join(ShortagePosting, ShortagePosting.id == Deal.shortage_id)
+            .join(Project, Project.id == ShortagePosting.project_id)
+            .join(Enterprise, Enterprise.id == Deal.idle_enterprise_id)
+            .join(Trade, Trade.code == Deal.trade_code)
+            .where(
+                _receiving_clause(actor),
+                Deal.status == DealStatus.ACCEPTED.value,
+                Deal.start_date <= local_date(uow.now()),
+                unrated > 0,
+            )
+            .order_by(Deal.start_date, Deal.id)
+            .limit(size)
+        )
+    ).all()
+    return [
+        AwaitingRating(
+            deal_id=deal_id,
+            project_name=project,
+            idle_enterprise_name=supplier,
+            trade_code=trade,
+            trade_name_zh=zh,
+            trade_name_en=en,
+            start_date=start,
+            workers=int(n),
+            unrated=int(left),
+        )
+        for deal_id, project, supplier, trade, zh, en, start, n, left in rows
+    ]
+
+
+async def deal_rating_summary(uow: UnitOfWork, actor: Actor, deal_id: int) -> DealRatingSummary:
+    """What the receiving side rated in one deal: each rating and the bucket counts."""
+    await _receiving_deal(uow, actor, deal_id)
+    workers = await uow.session.scalar(
+        select(func.count()).select_from(DealWorker).where(DealWorker.deal_id == deal_id)
+    )
+    rows = (
+        await uow.session.execute(
+            select(Rating.worker_id, Worker.name, Rating.stars, Rating.comment)
+            .join(Worker, Worker.id == Rating.worker_id)
+            .where(Rating.deal_id == deal_id)
+            .order_by(Rating.id)
+        )
+    ).all()
+    rated = tuple(RatedWorker(wid, name, int(stars), text) for wid, name, stars, text in rows)
+    counts = dict.fromkeys(BUCKETS, 0)
+    for r in rated:
+        counts[bucket_of(r.stars)] += 1
+    return DealRatingSummary(
+        deal_id=deal_id,
+        workers=int(workers or 0),
+        rated=rated,
+        unsatisfied=counts["unsatisfied"],
+        fair=counts["fair"],
+        satisfied=counts["satisfied"],
+        very_satisfied=counts["very_satisfied"],
+        average=_average(sum(r.stars for r in rated), len(rated)) if rated else None,
+    )
+
+
+async def rating_prompt_info(uow: UnitOfWork, deal_id: int) -> RatingPromptInfo | None:
+    """What the "please rate" prompt says about a deal (for the outbox renderer: the recipient
+    was chosen by mark_rating_prompted); None if the deal is gone."""
+    row = (
+        await uow.session.execute(
+            select(Deal.id, Project.name, Deal.trade_code, Trade.name_zh, Trade.name_en)
+            .add_columns(Deal.start_date)
+            .join(ShortagePosting, ShortagePosting.id == Deal.shortage_id)
+            .join(Project, Project.id == ShortagePosting.project_id)
+            .join(Trade, Trade.code == Deal.trade_code)
+            .where(Deal.id == deal_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    workers = await uow.session.scalar(
+        select(func.count()).select_from(DealWorker).where(DealWorker.deal_id == deal_id)
+    )
+    unrated = await uow.session.scalar(
+        select(func.count())
+        .select_from(DealWorker)
+        .where(DealWorker.deal_id == deal_id, _unrated_clause(deal_id))
+    )
+    did, project, trade, zh, en, start = row
+    return RatingPromptInfo(
+        did, project, trade, zh, en, start, workers=int(workers or 0), unrated=int(unrated or 0)
+    )

@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
 
-from core.db.models import Region
+from core.db.models import Enterprise, Project, Region
 from core.db.uow import UnitOfWork
-from core.domain.enums import RegionLevel
+from core.domain.actor import Actor
+from core.domain.enums import ProjectStatus, RegionLevel
 from core.domain.errors import NotFound, ValidationError
 
 PROVINCE_CODE = "140000"
@@ -110,3 +111,30 @@ async def children(uow: UnitOfWork, code: str) -> list[RegionView]:
         select(Region).where(Region.parent_code == parent.code).order_by(Region.code)
     )
     return [_view(row) for row in rows]
+
+
+async def company_counties(uow: UnitOfWork, actor: Actor) -> list[RegionView]:
+    """The counties a company works in: its own seat first, then its active projects' by code.
+
+    Where a dispatcher most likely posts idle workers, offered before the full region tree."""
+    if actor.enterprise_id is None:
+        return []
+    seat = await uow.session.scalar(
+        select(Enterprise.county_code).where(Enterprise.id == actor.enterprise_id)
+    )
+    projects = await uow.session.scalars(
+        select(Project.county_code)
+        .where(
+            Project.enterprise_id == actor.enterprise_id,
+            Project.status == ProjectStatus.ACTIVE.value,
+        )
+        .distinct()
+    )
+    codes = list(dict.fromkeys([*([seat] if seat else []), *sorted(projects.all())]))
+    rows = {
+        r.code: r
+        for r in await uow.session.scalars(
+            select(Region).where(Region.code.in_(codes), Region.level == RegionLevel.COUNTY.value)
+        )
+    }
+    return [_view(rows[c]) for c in codes if c in rows]

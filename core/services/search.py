@@ -26,14 +26,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from core.db.models import Enterprise, IdlePosting, Project, Region, ShortagePosting, Trade
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import LIVE_STATUSES, PostingStatus, Ring, Role
-from core.domain.errors import ValidationError
+from core.domain.errors import NotFound, PermissionDenied, ValidationError
 from core.domain.timeutil import as_utc
 from core.domain.values import fen_to_price, mask_phone, parse_price, price_to_fen
 from core.services.paging import (
@@ -242,6 +252,19 @@ def visibility_clause(actor: Actor, kind: str) -> ColumnElement[bool]:
     return or_(model.ring != Ring.INTERNAL.value, model.enterprise_id == actor.enterprise_id)
 
 
+async def get_posting_card(
+    uow: UnitOfWork, actor: Actor, kind: str, posting_id: int
+) -> PostingCard:
+    """One posting's card if the actor may see it in search, whatever its status; a hidden
+    posting (another company's internal one) and a missing one both raise NotFound."""
+    model = posting_model(kind)
+    stmt = card_select(kind).where(model.id == posting_id, visibility_clause(actor, kind))
+    row = (await uow.session.execute(stmt)).first()
+    if row is None:
+        raise NotFound("error.posting_not_found")
+    return card_from_row(kind, row)
+
+
 def _statuses(q: PostingQuery) -> list[str]:
     try:
         return sorted({PostingStatus(s).value for s in (q.statuses or LIVE_STATUSES)})
@@ -365,5 +388,87 @@ async def search_postings(uow: UnitOfWork, actor: Actor, q: PostingQuery) -> Pag
         else:
             # an empty page past the end: "prev" from just below the boundary row includes it
             at, row_id = decode_ts_cursor(q.cursor or "")
+            prev_cursor = encode_ts_cursor(at, row_id - 1)
+    return Page(items=tuple(items), next_cursor=next_cursor, prev_cursor=prev_cursor)
+
+
+# --- my own postings ------------------------------------------------------------------------
+
+CLOSED_STATUSES = tuple(s for s in PostingStatus if not s.is_live)
+
+
+def _my_scope(actor: Actor, kind: str) -> ColumnElement[bool]:
+    """A foreman's projects' shortages; a dispatcher's company's postings of either kind."""
+    model = posting_model(kind)
+    if actor.role is Role.ADMIN:
+        return true()
+    if actor.role is Role.DISPATCHER and actor.enterprise_id is not None:
+        return model.enterprise_id == actor.enterprise_id  # type: ignore[no-any-return]
+    if actor.role is Role.FOREMAN and kind == "shortage" and actor.project_ids:
+        return ShortagePosting.project_id.in_(sorted(actor.project_ids))
+    if actor.role in (Role.FOREMAN, Role.DISPATCHER):
+        return false()  # nothing of that kind is theirs
+    raise PermissionDenied("error.forbidden")
+
+
+async def list_my_postings(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    kind: str,
+    live: bool = True,
+    cursor: str | None = None,
+    direction: Direction = "next",
+    limit: int | None = 5,
+) -> Page[PostingCard]:
+    """One page of the actor's own postings (live ones, or the closed ones), newest first;
+    cursors work as in search_postings."""
+    if kind not in KINDS:
+        raise ValidationError("error.unknown_kind")
+    if direction not in ("next", "prev"):
+        raise ValidationError("error.bad_cursor")
+    size = page_size(limit)
+    model = posting_model(kind)
+    statuses = [s.value for s in (LIVE_STATUSES if live else CLOSED_STATUSES)]
+    where = and_(_my_scope(actor, kind), model.status.in_(statuses))
+    newest_first = (model.created_at.desc(), model.id.desc())
+    oldest_first = (model.created_at.asc(), model.id.asc())
+
+    async def fetch(extra: ColumnElement[bool], order: Any, n: int) -> list[PostingCard]:
+        stmt = card_select(kind).where(where, extra).order_by(*order).limit(n)
+        return [card_from_row(kind, row) for row in (await uow.session.execute(stmt)).all()]
+
+    async def any_beyond(extra: ColumnElement[bool]) -> bool:
+        return bool(await uow.session.scalar(select(exists().where(where, extra))))
+
+    if cursor is None:
+        rows = await fetch(true(), newest_first, size + 1)
+        items, has_older, has_newer = rows[:size], len(rows) > size, False
+    else:
+        at, row_id = decode_ts_cursor(cursor)
+        if direction == "next":
+            rows = await fetch(_older(model, at, row_id), newest_first, size + 1)
+            items, has_older = rows[:size], len(rows) > size
+            if items:
+                has_newer = await any_beyond(_newer(model, items[0].created_at, items[0].id))
+            else:
+                has_newer = await any_beyond(_newer(model, at, row_id - 1))
+        else:
+            rows = await fetch(_newer(model, at, row_id), oldest_first, size + 1)
+            if len(rows) <= size:
+                # back at the top: a full first page rather than a short one
+                rows = await fetch(true(), newest_first, size + 1)
+                items, has_older, has_newer = rows[:size], len(rows) > size, False
+            else:
+                items = list(reversed(rows[:size]))
+                has_newer = True
+                has_older = await any_beyond(_older(model, items[-1].created_at, items[-1].id))
+    next_cursor = encode_ts_cursor(items[-1].created_at, items[-1].id) if has_older else None
+    prev_cursor: str | None = None
+    if has_newer:
+        if items:
+            prev_cursor = encode_ts_cursor(items[0].created_at, items[0].id)
+        else:
+            at, row_id = decode_ts_cursor(cursor or "")
             prev_cursor = encode_ts_cursor(at, row_id - 1)
     return Page(items=tuple(items), next_cursor=next_cursor, prev_cursor=prev_cursor)

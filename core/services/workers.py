@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, case, delete, func, select
 
-from core.db.models import IdlePosting, IdlePostingWorker, Worker
+from core.db.models import Grade, IdlePosting, IdlePostingWorker, Trade, Worker
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import LIVE_STATUSES, PostingStatus, Role, WorkerStatus
@@ -271,3 +271,161 @@ async def find_workers(
         )
     ).all()
     return await _views(uow, rows)
+
+
+# --- picking workers to declare idle (赋闲工人提报) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TradeCount:
+    """A trade of the company's workers: how many are busy, idle, and idle but not on offer."""
+
+    trade_code: str
+    name_zh: str
+    name_en: str
+    busy: int
+    idle: int
+    declarable: int  # idle and not listed in a live idle posting yet
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class GradeCount:
+    level: int
+    name_zh: str
+    name_en: str
+    declarable: int  # declarable workers of exactly this grade
+    at_or_above: int  # declarable workers of this grade or a higher one (level <= this)
+
+    def name(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSlice:
+    """An offset page: the picker toggles workers by id, so pages are small and numbered."""
+
+    items: tuple[WorkerView, ...]
+    total: int
+    offset: int
+
+
+def _not_on_offer() -> ColumnElement[bool]:
+    on_offer = (
+        select(IdlePostingWorker.worker_id)
+        .join(IdlePosting, IdlePosting.id == IdlePostingWorker.posting_id)
+        .where(IdlePostingWorker.worker_id == Worker.id, IdlePosting.status.in_(_LIVE))
+        .exists()
+    )
+    return ~on_offer
+
+
+def _declarable(trade_code: str) -> list[ColumnElement[bool]]:
+    return [
+        Worker.status == WorkerStatus.IDLE.value,
+        Worker.trade_code == trade_code,
+        _not_on_offer(),
+    ]
+
+
+async def worker_trade_counts(uow: UnitOfWork, actor: Actor) -> list[TradeCount]:
+    """The trades of the actor's company's workers, in reference order, with their counts."""
+    scope = _scope(actor, None)
+    idle = Worker.status == WorkerStatus.IDLE.value
+    stmt = (
+        select(
+            Trade.code,
+            Trade.name_zh,
+            Trade.name_en,
+            func.sum(case((Worker.status == WorkerStatus.BUSY.value, 1), else_=0)),
+            func.sum(case((idle, 1), else_=0)),
+            func.sum(case((idle & _not_on_offer(), 1), else_=0)),
+        )
+        .join(Trade, Trade.code == Worker.trade_code)
+        .group_by(Trade.code, Trade.name_zh, Trade.name_en, Trade.sort_order)
+        .order_by(Trade.sort_order, Trade.code)
+    )
+    if scope is not None:
+        stmt = stmt.where(scope)
+    rows = (await uow.session.execute(stmt)).all()
+    return [
+        TradeCount(code, zh, en, int(busy or 0), int(idle_n or 0), int(free or 0))
+        for code, zh, en, busy, idle_n, free in rows
+    ]
+
+
+async def declarable_grade_counts(
+    uow: UnitOfWork, actor: Actor, trade_code: str
+) -> list[GradeCount]:
+    """Every grade with the company's declarable workers of the trade at and above it."""
+    actor.require(Role.DISPATCHER)
+    scope = _scope(actor, None)
+    clauses = _declarable(trade_code) + ([] if scope is None else [scope])
+    stmt = select(Worker.grade_level, func.count()).where(*clauses).group_by(Worker.grade_level)
+    counted: dict[int, int] = {
+        int(level): int(n) for level, n in (await uow.session.execute(stmt)).all()
+    }
+    grades = (await uow.session.scalars(select(Grade).order_by(Grade.level))).all()
+    return [
+        GradeCount(
+            level=g.level,
+            name_zh=g.name_zh,
+            name_en=g.name_en,
+            declarable=counted.get(g.level, 0),
+            at_or_above=sum(n for level, n in counted.items() if level <= g.level),
+        )
+        for g in grades
+    ]
+
+
+async def declarable_workers(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    trade_code: str,
+    max_grade: int,
+    offset: int = 0,
+    limit: int | None = None,
+) -> WorkerSlice:
+    """The company's idle workers of a trade at or above a grade (level <= max_grade) that no
+    live idle posting lists yet: the ones a declaration may name. Best grade first."""
+    actor.require(Role.DISPATCHER)
+    scope = _scope(actor, None)
+    size = page_size(limit)
+    if offset < 0:
+        raise ValidationError("error.bad_cursor")
+    clauses = [*_declarable(trade_code), Worker.grade_level <= max_grade]
+    if scope is not None:
+        clauses.append(scope)
+    total = int(
+        await uow.session.scalar(select(func.count()).select_from(Worker).where(*clauses)) or 0
+    )
+    if offset >= total > 0:
+        offset = (total - 1) // size * size  # the list shrank: show its last page
+    rows = (
+        await uow.session.scalars(
+            select(Worker)
+            .where(*clauses)
+            .order_by(Worker.grade_level, Worker.id)
+            .offset(offset)
+            .limit(size)
+        )
+    ).all()
+    return WorkerSlice(items=tuple(await _views(uow, rows)), total=total, offset=offset)
+
+
+async def get_workers(
+    uow: UnitOfWork, actor: Actor, worker_ids: Sequence[int]
+) -> list[WorkerView]:
+    """The actor's company's workers with these ids, in the order asked; others are left out."""
+    scope = _scope(actor, None)
+    ids = list(dict.fromkeys(int(w) for w in worker_ids))
+    if not ids:
+        return []
+    clauses: list[ColumnElement[bool]] = [Worker.id.in_(ids)]
+    if scope is not None:
+        clauses.append(scope)
+    rows = {w.id: w for w in (await uow.session.scalars(select(Worker).where(*clauses))).all()}
+    return await _views(uow, [rows[i] for i in ids if i in rows])

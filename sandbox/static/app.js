@@ -181,6 +181,31 @@ class ChatColumn {
     this.$(".alert-ok").addEventListener("click", () => { this.$(".alert-overlay").hidden = true; });
     this.renderBlocked(Boolean(user.blocked_bot));
     this.connect();
+    this.loadActions();
+  }
+
+  // -- page actions: the host program's buttons outside the chat (e.g. "send the digest now") --
+  async loadActions() {
+    let actions = [];
+    try { actions = await api(`/users/${this.userId}/actions`); } catch (_) { return; }
+    const bar = this.$(".page-actions");
+    bar.replaceChildren(...actions.map((action) => el("button", {
+      type: "button",
+      class: "page-action",
+      dataset: { actionId: action.id },
+      onclick: (event) => this.runAction(action, event.currentTarget),
+    }, action.label)));
+    bar.hidden = actions.length === 0;
+  }
+
+  async runAction(action, node) {
+    node.classList.add("loading");
+    node.disabled = true;
+    const answer = await this.run(() => api(
+      `/users/${this.userId}/actions/${encodeURIComponent(action.id)}`, { method: "POST" }));
+    node.classList.remove("loading");
+    node.disabled = false;
+    if (answer && answer.note) this.toast(answer.note);
   }
 
   title() {

@@ -62,7 +62,6 @@ class Web:
         return [s for s in self.session.requests if method is None or s.method == method]
 
 
-
 async def open_web(
     services: Services, settings: Settings, **app_kwargs: Any
 ) -> AsyncIterator[Web]:

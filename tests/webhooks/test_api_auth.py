@@ -114,8 +114,12 @@ async def test_a_regulator_searches_postings_only_inside_its_region(
 async def test_an_enterprise_sees_market_postings_and_its_own_with_phones_masked(
     web: Web, world: World
 ) -> None:
-    as_a = await web.client.get("/api/v1/postings?kind=shortage", headers=bearer(world.keys["ent_a"]))
-    as_b = await web.client.get("/api/v1/postings?kind=shortage", headers=bearer(world.keys["ent_b"]))
+    as_a = await web.client.get(
+        "/api/v1/postings?kind=shortage", headers=bearer(world.keys["ent_a"])
+    )
+    as_b = await web.client.get(
+        "/api/v1/postings?kind=shortage", headers=bearer(world.keys["ent_b"])
+    )
 
     assert [p["id"] for p in as_a.json()["items"]] == [world.market_a, world.market_b]
     assert {p["id"] for p in as_b.json()["items"]} == {
@@ -170,7 +174,12 @@ async def test_an_enterprise_key_cannot_import_into_another_enterprises_project(
         json={
             "rows": [
                 {"code": world.project_b, "name": "抢来的项目", "county_code": "140105"},
-                {"code": "NEW-A-1", "name": "新项目", "county_code": "140105", "enterprise_id": world.ent_b},
+                {
+                    "code": "NEW-A-1",
+                    "name": "新项目",
+                    "county_code": "140105",
+                    "enterprise_id": world.ent_b,
+                },
             ]
         },
     )
@@ -196,8 +205,18 @@ async def test_a_regulator_imports_only_for_enterprises_in_its_region(
         headers=bearer(world.keys["reg_1401"]),
         json={
             "rows": [
-                {"code": "TY-1", "name": "太原项目", "county_code": "140105", "enterprise_id": world.ent_a},
-                {"code": "JZ-1", "name": "晋中项目", "county_code": "140702", "enterprise_id": world.ent_b},
+                {
+                    "code": "TY-1",
+                    "name": "太原项目",
+                    "county_code": "140105",
+                    "enterprise_id": world.ent_a,
+                },
+                {
+                    "code": "JZ-1",
+                    "name": "晋中项目",
+                    "county_code": "140702",
+                    "enterprise_id": world.ent_b,
+                },
                 {"code": "XX-1", "name": "无主项目", "county_code": "140105"},
             ]
         },

@@ -156,9 +156,21 @@ async def test_csv_with_a_header_row_imports_like_json_and_updates_by_id_number(
     assert (first.json()["created"], triples(first.json())) == (2, EXPECTED_REJECTED)
 
     changed = [
-        {"id_number": GOOD_1, "name": "王海东", "trade": "plasterer", "grade": "一级", "phone": ""},
-        {"id_number": GOOD_2.lower(), "name": "赵丽", "trade": "Rebar worker", "grade": "1", "phone": ""},
-    ]  # fmt: skip
+        {
+            "id_number": GOOD_1,
+            "name": "王海东",
+            "trade": "plasterer",
+            "grade": "一级",
+            "phone": "",
+        },
+        {
+            "id_number": GOOD_2.lower(),
+            "name": "赵丽",
+            "trade": "Rebar worker",
+            "grade": "1",
+            "phone": "",
+        },
+    ]
     second = (await web.client.put(WORKERS, headers=key, content=as_csv(changed))).json()
 
     assert (second["created"], second["updated"], second["unchanged"]) == (0, 1, 1)
@@ -169,9 +181,7 @@ async def test_csv_with_a_header_row_imports_like_json_and_updates_by_id_number(
     assert stored[h(GOOD_1)][-1] == "抹灰一班"
 
 
-async def test_a_worker_of_another_company_is_not_taken_over(
-    web: Web, world: World
-) -> None:
+async def test_a_worker_of_another_company_is_not_taken_over(web: Web, world: World) -> None:
     row = {"id_number": GOOD_1, "name": "王海东", "trade": "抹灰工", "grade": 2}
     await web.client.put(WORKERS, headers=bearer(world.keys["ent_a"]), json={"rows": [row]})
 
@@ -187,7 +197,12 @@ async def test_projects_are_upserted_by_code_and_bad_rows_reported(
 ) -> None:
     key = bearer(world.keys["ent_a"])
     rows = [
-        {"code": "TY-2026-001", "name": "太原南站二期", "county_code": "140105", "address": "站前街1号"},
+        {
+            "code": "TY-2026-001",
+            "name": "太原南站二期",
+            "county_code": "140105",
+            "address": "站前街1号",
+        },
         {"code": "TY-2026-002", "name": "迎泽公寓", "county_code": "140106", "status": "在建"},
         {"code": "TY-2026-003", "name": "某项目", "county_code": "140100"},  # a city, not a county
         {"code": "TY-2026-004", "name": "某项目", "county_code": "149999"},
@@ -195,7 +210,7 @@ async def test_projects_are_upserted_by_code_and_bad_rows_reported(
         {"code": "TY-2026-001", "name": "重复", "county_code": "140105"},
         {"code": "TY-2026-005", "name": "竣工项目", "county_code": "140105", "status": "paused"},
         {"code": world.project_a, "name": "太原南站（更名）", "county_code": "140105"},
-    ]  # fmt: skip
+    ]
     first = (await web.client.put(PROJECTS, headers=key, json={"rows": rows})).json()
 
     assert (first["created"], first["updated"], first["unchanged"]) == (2, 1, 0)

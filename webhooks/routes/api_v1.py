@@ -25,6 +25,7 @@ from fastapi import APIRouter, Path, Query, Request
 from core.domain.enums import PostingStatus, Ring, Role
 from core.domain.errors import PermissionDenied, ValidationError
 from core.services import deals, guide_prices, imports, search, summaries
+from core.services.paging import decode_ts_cursor
 from core.services.regions import normalize_region_code, region_contains
 from webhooks.deps import PrincipalDep, UowDep
 from webhooks.errors import ApiError
@@ -40,7 +41,7 @@ from webhooks.schemas import (
     bulk_request_body,
 )
 
-REGION_PATTERN = r"^\d{2}(\d{2}){0,2}$"
+REGION_PATTERN = r"^14(\d{2}){0,2}$"  # Shanxi: 14, 14xx, 14xxxx
 CURSOR_MAX = 200
 FIRST_DAY = date(2000, 1, 1)  # deal records before the platform existed make no sense
 LAST_DAY = date(2100, 12, 31)
@@ -52,7 +53,9 @@ _ERR: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "invalid parameters"},
     429: {"model": ErrorOut, "description": "rate limit; see Retry-After"},
 }
-_NOT_FOUND = {404: {"model": ErrorOut, "description": "no such region"}}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "no such region"}
+}
 _BULK_ERR: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "the body is not JSON / CSV"},
     409: {"model": ErrorOut, "description": "a concurrent import wrote the same rows; retry"},
@@ -67,6 +70,7 @@ RegionParam = Annotated[
     Query(
         pattern=REGION_PATTERN,
         description="14 (province), a city (1401 or 140100) or a county (140105)",
+        examples=["1401"],
     ),
 ]
 CursorParam = Annotated[str | None, Query(max_length=CURSOR_MAX)]
@@ -87,7 +91,14 @@ def _check_region_scope(actor_region: str | None, role: Role, code: str) -> None
     responses=_NOT_FOUND,
 )
 async def region_summary(
-    code: Annotated[str, Path(pattern=REGION_PATTERN, description="14, 1401, 140105 …")],
+    code: Annotated[
+        str,
+        Path(
+            pattern=REGION_PATTERN,
+            description="14, 1401, 140105 …",
+            examples=["1401", "140105", "14"],
+        ),
+    ],
     principal: PrincipalDep,
     uow: UowDep,
 ) -> RegionalSummaryOut:
@@ -138,15 +149,13 @@ def _cursor(value: str | None) -> str | None:
     """Refuse a cursor whose id could not be a row id (a forged one would reach the SQL)."""
     if not value:
         return None
-    from core.services.paging import decode_ts_cursor
-
     _at, row_id = decode_ts_cursor(value)
     if not 0 <= row_id < 2**31:
         raise ValidationError("error.bad_cursor")
     return value
 
 
-def _day(value: date, name: str) -> date:
+def _day(value: date) -> date:
     if not FIRST_DAY <= value <= LAST_DAY:
         raise ValidationError("error.date_range")
     return value
@@ -174,8 +183,8 @@ async def list_deals(
         uow,
         actor,
         region_code=region or actor.region_code or "14",
-        date_from=_day(date_from, "date_from"),
-        date_to=_day(date_to, "date_to"),
+        date_from=_day(date_from),
+        date_to=_day(date_to),
         trade_code=trade,
         county_code=county,
         cursor=_cursor(cursor),

@@ -1,0 +1,355 @@
+"""`jingong demo` at run time: the seeded database, the sandbox, the real bot, sender, scheduler.
+
+    demo = await start_demo(Path(".jingong/demo"), port=8080)
+    print(demo.url)
+    ...
+    await demo.stop()
+
+The bot is the production one: create_bot() with aiogram's own HTTP session pointed at the
+emulator, create_dispatcher() with its middlewares and SQL FSM storage, long polling with the
+update types the routers use. The outbox sender delivers notifications and digests; the
+scheduler (with its leader lease) queues digests and runs maintenance as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import TelegramObject
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.demo.world import DemoPersona, DemoWorld, prepare_world
+from bot.scheduler import JingongScheduler
+from bot.sender import OutboxSender, SenderConfig
+from core.config import Settings
+from core.db.uow import Services
+from core.domain.enums import Role
+from core.domain.timeutil import local_date
+from core.ports import Clock
+from sandbox import FloodLimit, PageAction, Persona, RunningSandbox, SandboxState, run_sandbox
+
+log = logging.getLogger(__name__)
+
+DEMO_TOKEN = "7000000000:JinGong-demo-sandbox"  # the emulator's bot; never a real token
+DB_FILES = ("jingong.db", "jingong.db-wal", "jingong.db-shm")
+DIGEST_ACTION = "digest_now"
+# production rates, but notifications show up at once instead of after the 5 s poll
+DEMO_SENDER = SenderConfig(concurrency=16, poll_interval=1.0, stop_grace=5.0)
+STOP_TIMEOUT = 10.0
+
+
+class PortInUse(Exception):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(f"{host}:{port} is already in use; pick another with --port")
+        self.host = host
+        self.port = port
+
+
+@dataclass
+class RunningDemo:
+    """Everything `start_demo` started; `await stop()` ends it all, in order."""
+
+    url: str
+    data_dir: Path
+    world: DemoWorld
+    settings: Settings
+    services: Services
+    sandbox: RunningSandbox
+    bot: Bot
+    dispatcher: Dispatcher
+    sender: OutboxSender
+    scheduler: JingongScheduler | None
+    started_in: float  # seconds from the call to ready
+    _stack: AsyncExitStack = field(repr=False, default_factory=AsyncExitStack)
+    _stopped: bool = False
+
+    @property
+    def personas(self) -> tuple[DemoPersona, ...]:
+        return self.world.personas
+
+    def persona(self, key: str) -> DemoPersona:
+        return self.world.persona(key)
+
+    async def stop(self) -> None:
+        """Stop polling, the scheduler, the sender, the bot session, the sandbox; dispose."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self._stack.aclose()
+
+
+def demo_settings(data_dir: Path, api_base: str = "http://127.0.0.1") -> Settings:
+    """The demo's own settings: whatever the environment says about a database, Redis, a bot
+    token or webhooks is ignored, so the demo can never touch a real deployment."""
+    return Settings(
+        data_dir=data_dir,
+        database_url="",
+        redis_url="",
+        secret_key=SecretStr(""),  # a key file in the data dir
+        bot_token=SecretStr(DEMO_TOKEN),
+        telegram_api_base=api_base,
+        webhook_secret=SecretStr(""),
+        webhook_base_url="",
+    )
+
+
+def remove_database(data_dir: Path) -> bool:
+    """--fresh: delete the demo database (the key file stays). True if there was one."""
+    removed = False
+    for name in DB_FILES:
+        path = data_dir / name
+        if path.exists():
+            path.unlink()
+            removed = True
+    return removed
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early with a clear message: uvicorn would sys.exit() from inside the event loop."""
+    if port == 0:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUse(host, port) from exc
+
+
+def _wake_after(sender: OutboxSender) -> Callable[..., Awaitable[Any]]:
+    """Outer update middleware: an update may have queued notifications: send them now."""
+
+    async def middleware(
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        finally:
+            sender.wake()
+
+    return middleware
+
+
+def _digest_action(
+    services: Services, sender: OutboxSender, personas: tuple[DemoPersona, ...]
+) -> PageAction:
+    """The regulator personas' "send the digest now" button on the page."""
+    from core.services import digest_schedule
+
+    regulators = {p.user_id: p for p in personas if p.role is Role.REGULATOR and p.region_code}
+
+    async def run(user_id: int) -> str:
+        persona = regulators[user_id]
+        assert persona.region_code is not None
+        async with services.uow() as uow:
+            today = local_date(uow.now())
+            results = await digest_schedule.send_now(uow, persona.region_code, day=today)
+        sender.wake()
+        mine = [r for r in results if r.account_id == persona.account_id]
+        if mine and mine[0].already:
+            return "今天的日报已发送过 · today's digest was already sent"
+        return "日报已生成，正在发送 · the digest is on its way"
+
+    return PageAction(
+        id=DIGEST_ACTION,
+        label="立即发送日报 · Send today's digest now",
+        run=run,
+        user_ids=frozenset(regulators),
+    )
+
+
+async def start_demo(
+    data_dir: Path,
+    *,
+    port: int = 8080,
+    host: str = "127.0.0.1",
+    fresh: bool = False,
+    clock: Clock | None = None,
+    sender_config: SenderConfig | None = None,
+    flood: FloodLimit | None = None,
+    scheduler: bool = True,
+    greet: bool = True,
+    polling_timeout: int = 10,
+) -> RunningDemo:
+    """Seed (first run) or reuse the database, start the sandbox, the bot, the sender and the
+    scheduler; return once the bot polls. Everything started is stopped if a step fails."""
+    import bot.renderers  # noqa: F401 - registers the outbox renderers the sender needs
+    from bot.factory import create_bot, create_dispatcher, set_bot_commands
+    from bot.scheduler import build_scheduler
+    from core.bootstrap import build_services
+
+    started = time.perf_counter()
+    check_port_free(host, port)
+    data_dir = data_dir.expanduser().resolve()
+    if fresh:
+        remove_database(data_dir)
+    stack = AsyncExitStack()
+    try:
+        settings = demo_settings(data_dir)
+        engine: AsyncEngine
+        engine, services = build_services(settings, clock=clock)
+        stack.push_async_callback(engine.dispose)
+        world = await prepare_world(engine, services)
+
+        state = SandboxState(DEMO_TOKEN, bot_username=settings.bot_username, flood=flood)
+        for persona in world.personas:
+            user = state.add_persona(Persona(persona.name, persona.label, persona.user_id, "zh"))
+            user.phone_number = persona.phone  # the share-contact form offers it
+        sandbox = await run_sandbox(state, host, port)
+        stack.push_async_callback(sandbox.stop)
+        settings = settings.model_copy(update={"telegram_api_base": sandbox.url})
+
+        tg_bot = create_bot(settings)
+        stack.push_async_callback(tg_bot.session.close)
+        dp = create_dispatcher(settings, services=services)
+        sender = OutboxSender(tg_bot, services, config=sender_config or DEMO_SENDER)
+        dp.update.outer_middleware(_wake_after(sender))
+        sender.start()
+        stack.push_async_callback(sender.stop)
+        state.add_action(_digest_action(services, sender, world.personas))
+        await set_bot_commands(tg_bot)
+
+        jobs: JingongScheduler | None = None
+        if scheduler:
+            jobs = build_scheduler(services, sender=sender, clock=services.clock)
+            jobs.start()
+            stack.push_async_callback(jobs.stop, 5.0)
+
+        polling = asyncio.create_task(
+            dp.start_polling(
+                tg_bot,
+                allowed_updates=dp.resolve_used_update_types(),
+                handle_signals=False,
+                close_bot_session=False,  # the sender still needs it while it stops
+                polling_timeout=polling_timeout,
+            ),
+            name="demo-polling",
+        )
+        stack.push_async_callback(_stop_polling, dp, polling)
+        await _wait_polling(state, polling)
+        if greet:
+            await _greet(state, world.personas)
+    except BaseException:
+        await stack.aclose()
+        raise
+    return RunningDemo(
+        url=sandbox.url,
+        data_dir=data_dir,
+        world=world,
+        settings=settings,
+        services=services,
+        sandbox=sandbox,
+        bot=tg_bot,
+        dispatcher=dp,
+        sender=sender,
+        scheduler=jobs,
+        started_in=time.perf_counter() - started,
+        _stack=stack,
+    )
+
+
+async def _wait_polling(state: SandboxState, polling: asyncio.Task[None]) -> None:
+    """Until the bot's first getUpdates reached the emulator (so the demo is really up)."""
+    deadline = time.monotonic() + 10
+    while "getUpdates" not in state.requests:
+        if polling.done():
+            polling.result()  # raises what stopped it
+            raise RuntimeError("polling stopped before it started")
+        if time.monotonic() > deadline:
+            raise TimeoutError("the bot did not start polling within 10 s")
+        await asyncio.sleep(0.02)
+
+
+async def _greet(state: SandboxState, personas: tuple[DemoPersona, ...]) -> None:
+    """Each persona says /start and gets the menu: the page opens on a chat in use."""
+    for persona in personas:
+        state.user_send_text(persona.user_id, "/start")
+    deadline = time.monotonic() + 15
+    waiting = [p.user_id for p in personas]
+    while waiting and time.monotonic() < deadline:
+        waiting = [
+            uid for uid in waiting if not any(m.from_bot for m in state.chats[uid].messages.values())
+        ]
+        await asyncio.sleep(0.05)
+    if waiting:
+        log.warning("no answer to /start for users %s yet", waiting)
+
+
+async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[None]) -> None:
+    with contextlib.suppress(RuntimeError):  # polling had not started (or already stopped)
+        await dp.stop_polling()
+    try:
+        await asyncio.wait_for(polling, STOP_TIMEOUT)
+    except TimeoutError:
+        log.warning("polling did not stop within %.0f s; cancelled", STOP_TIMEOUT)
+    except Exception:
+        log.exception("polling ended with an error")
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def describe(demo: RunningDemo) -> str:
+    """What `jingong demo` prints once it is up."""
+    seeded = "seeded now" if demo.world.seeded_now else "reused"
+    lines = [
+        f"JinGong Dispatch demo (晋工调度 演示) ready in {demo.started_in:.1f} s",
+        "",
+        f"  Open the chat page:  {demo.url}/",
+        f"  Database ({seeded}): {demo.data_dir / 'jingong.db'}",
+        "",
+        "  Personas (pick one on the page; each is already bound to its account):",
+    ]
+    width = max(len(p.name) for p in demo.personas)
+    for p in demo.personas:
+        lines.append(f"    {p.name:<{width}}  {p.label}  (user id {p.user_id})")
+    lines += [
+        "",
+        "  Regulators have a 'Send today's digest now' button above their chat.",
+        "  Ctrl-C stops the demo.",
+    ]
+    return "\n".join(lines)
+
+
+async def run_demo(
+    data_dir: Path, *, port: int, host: str = "127.0.0.1", fresh: bool = False
+) -> None:
+    """`jingong demo`: run until SIGINT/SIGTERM, then stop everything cleanly."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
+    try:
+        if fresh:
+            print(f"jingong demo: starting afresh in {data_dir}", flush=True)
+        demo = await start_demo(data_dir, port=port, host=host, fresh=fresh)
+        try:
+            print(describe(demo), flush=True)
+            await stop.wait()
+            print("\njingong demo: stopping…", flush=True)
+        finally:
+            began = time.perf_counter()
+            await demo.stop()
+        print(f"jingong demo: stopped in {time.perf_counter() - began:.1f} s", flush=True)
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)

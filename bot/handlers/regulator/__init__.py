@@ -1,0 +1,83 @@
+"""The regulator's menu (the seed's government edition): 📊 汇总, 📈 统计, 📑 需求, 💰 成交,
+⭐ 评价, 🏷 指导价, 🎖 评级, 🧭 协调. One Router for regulators and admins.
+
+Every screen is scoped to the account's region and below: region codes, posting and worker ids
+in callback data are passed to core services that check the scope again, so a forged button
+is refused by the core (the `errors` router answers it) and changes nothing.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+
+from bot.filters import HasRole
+from bot.handlers.regulator import escalations, export, grading, guide, lists, summary
+from bot.handlers.regulator.states import RegulatorGrading, RegulatorGuide
+from bot.keyboards.common import (
+    ALL_MENU_KEYS,
+    DEAL_RECORDS,
+    ESCALATIONS,
+    GRADING,
+    GUIDE_PRICES,
+    RATINGS,
+    SHORTAGES,
+    STATISTICS,
+    SUMMARY,
+    MenuText,
+)
+from bot.keyboards.regulator import (
+    BrokerCb,
+    DealCb,
+    DealPickCb,
+    EscCb,
+    EscViewCb,
+    ExportCb,
+    GradeCb,
+    GuideCb,
+    RateCb,
+    ShortCb,
+    StatCb,
+    SumCb,
+    TopCb,
+)
+from core.domain.enums import Role
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    allowed = HasRole(Role.REGULATOR, Role.ADMIN)
+    router.message.filter(allowed)
+    router.callback_query.filter(allowed)
+
+    menu = router.message.register
+    menu(summary.summary_menu, MenuText(SUMMARY))
+    menu(summary.stats_menu, MenuText(STATISTICS))
+    menu(lists.shortages_menu, MenuText(SHORTAGES))
+    menu(lists.deals_menu, MenuText(DEAL_RECORDS))
+    menu(lists.ratings_menu, MenuText(RATINGS))
+    menu(guide.guide_menu, MenuText(GUIDE_PRICES))
+    menu(grading.grading_menu, MenuText(GRADING))
+    menu(escalations.escalations_menu, MenuText(ESCALATIONS))
+
+    # typed steps; a menu button's text is not an answer, it opens that screen instead
+    not_menu = ~MenuText(*ALL_MENU_KEYS)
+    menu(guide.price_typed, RegulatorGuide.price, F.text, not_menu)
+    menu(guide.price_expected, RegulatorGuide.price, not_menu)
+    menu(grading.query_typed, RegulatorGrading.query, F.text, not_menu)
+    menu(grading.query_expected, RegulatorGrading.query, not_menu)
+
+    tap = router.callback_query.register
+    tap(summary.summary_tap, SumCb.filter())
+    tap(summary.top_tap, TopCb.filter())
+    tap(summary.stats_tap, StatCb.filter())
+    tap(lists.shortages_tap, ShortCb.filter())
+    tap(lists.deals_tap, DealCb.filter())
+    tap(lists.deals_pick, DealPickCb.filter())
+    tap(lists.ratings_tap, RateCb.filter())
+    tap(guide.guide_tap, GuideCb.filter())
+    tap(grading.grade_tap, GradeCb.filter())
+    tap(escalations.escalations_tap, EscCb.filter())
+    tap(escalations.posting_tap, EscViewCb.filter())
+    tap(escalations.broker_tap, BrokerCb.filter())
+    tap(export.export_tap, ExportCb.filter())
+    return router

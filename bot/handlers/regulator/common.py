@@ -1,0 +1,101 @@
+"""Shared pieces of the regulator's screens: the home region, replying to a button or a menu
+tap alike, monospace tables and money."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+from aiogram import html
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import tr
+from bot.render.messages import edit_or_send
+from core.services.accounts import AccountView
+from core.services.regulator import home_region
+
+Event = Message | CallbackQuery
+
+
+def locale() -> str:
+    """The current user's language (set by the locale middleware)."""
+    return I18n.get_current().current_locale
+
+
+def zh() -> bool:
+    return locale().startswith("zh")
+
+
+def home(account: AccountView) -> str:
+    """The region this account answers for (an admin: the province)."""
+    return home_region(account.actor())
+
+
+async def show(event: Event, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A menu tap gets a new message; a button tap edits the message the button sat on."""
+    if isinstance(event, Message):
+        await event.answer(text, reply_markup=markup)
+        return
+    await event.answer()
+    await edit_or_send(event, text, markup)
+
+
+def money(value: Decimal | None) -> str:
+    """5500 → "5,500"; 5500.5 → "5,500.50"; None → "—"."""
+    if value is None:
+        return "—"
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def price_month(value: Decimal | None) -> str:
+    """¥5,500/月 (or /month)."""
+    if value is None:
+        return "—"
+    return tr("regulator.price_month", price=money(value))
+
+
+def pct(value: Decimal) -> str:
+    """A share already in percent, without needless decimals: 50.0 → "50%", 33.3 → "33.3%"."""
+    value = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{value.normalize():f}%" if value != value.to_integral_value() else f"{int(value)}%"
+
+
+def signed_pct(value: Decimal) -> str:
+    if value > 0:
+        return f"+{value}%"
+    if value < 0:
+        return f"−{-value}%"
+    return f"{value}%"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * max(0, width - _width(text))
+    return gap + text if right else text + gap
+
+
+def pre_table(
+    headers: Sequence[str], body: Sequence[Sequence[object]], right: set[int] | None = None
+) -> str:
+    """A monospace table in <pre>, columns padded to their display width (汉字 count 2);
+    columns in `right` (default: all but the first) are right-aligned. Cells are escaped."""
+    right = set(range(1, len(headers))) if right is None else right
+    cells = [[str(c) for c in headers], *([str(c) for c in row] for row in body)]
+    widths = [max(_width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        " ".join(_pad(cell, widths[i], i in right) for i, cell in enumerate(row)).rstrip()
+        for row in cells
+    ]
+    return "<pre>" + html.quote("\n".join(lines)) + "</pre>"
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten long names for buttons and narrow columns."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

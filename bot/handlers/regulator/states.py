@@ -1,0 +1,13 @@
+"""The regulator's typed-input steps. FSM data holds codes and ids only (never an ID number)."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class RegulatorGuide(StatesGroup):
+    price = State()  # typing the new guide price (city, trade, grade already picked)
+
+
+class RegulatorGrading(StatesGroup):
+    query = State()  # typing a worker's name or full ID number

@@ -1,0 +1,69 @@
+"""Renderer of the "broker" outbox kind (queued by core.services.regulator.broker_pair).
+
+payload {"shortage_id", "idle_id", "regulator_account_id"}: the bureau suggests a shortage and
+an idle posting to each other. The message shows both postings (phones masked: nobody has
+agreed to anything yet) with the deals feature's "propose" button, so either company can turn
+the suggestion into an offer.
+"""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks_deals import ProposeCb
+from bot.notifier import OutgoingMessage, Translate, register
+from core.db.uow import UnitOfWork
+from core.reports.labels import money
+from core.services.outbox import OutboxItem
+from core.services.regulator import broker_note
+from core.services.search import PostingCard
+
+
+def _line(card: PostingCard, locale: str, t: Translate) -> str:
+    zh = locale.startswith("zh")
+    params = {
+        "id": card.id,
+        "enterprise": card.enterprise_name,
+        "county": card.county_name_zh if zh else card.county_name_en,
+        "trade": card.trade_name_zh if zh else card.trade_name_en,
+        "level": card.grade_level,
+        "headcount": card.open_headcount,
+        "price": money(card.price),
+        "contact": card.contact_name,
+        "phone": card.contact_phone_masked,
+    }
+    if card.kind == "shortage":
+        return t("regulator.broker.note_shortage", project=card.project_name or "", **params)
+    return t("regulator.broker.note_idle", **params)
+
+
+@register("broker")
+async def render_broker(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
+    payload = item.payload
+    shortage_id, idle_id = int(payload["shortage_id"]), int(payload["idle_id"])
+    regulator_id = payload.get("regulator_account_id")
+    note = await broker_note(
+        uow, shortage_id, idle_id, int(regulator_id) if regulator_id is not None else None
+    )
+    locale = item.locale or "zh"
+    zh = locale.startswith("zh")
+    region = note.regulator_region_zh if zh else note.regulator_region_en
+    lines = [
+        t("regulator.broker.note_title", bureau=region or note.regulator_name or "—"),
+    ]
+    if note.shortage is not None:
+        lines.append(_line(note.shortage, locale, t))
+    if note.idle is not None:
+        lines.append(_line(note.idle, locale, t))
+    if note.shortage is None or note.idle is None:
+        # a posting was deleted since: say so, offer nothing to propose
+        lines.append(t("regulator.broker.note_gone"))
+        return OutgoingMessage(text="\n\n".join(lines))
+    lines.append(t("regulator.broker.note_hint"))
+    button = InlineKeyboardButton(
+        text=t("regulator.broker.propose"),
+        callback_data=ProposeCb(shortage_id=shortage_id, idle_id=idle_id).pack(),
+    )
+    return OutgoingMessage(
+        text="\n\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]])
+    )
