@@ -39,5 +39,7 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # every run of every job at INFO would drown our own lines
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     asyncio.run(run_scheduler(settings))
     return 0

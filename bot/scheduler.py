@@ -32,7 +32,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -40,6 +40,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.sender import OutboxSender, SenderConfig
 from core.config import Settings
 from core.db.models import Lease
 from core.db.uow import Services
@@ -49,11 +50,6 @@ from core.services.digest_schedule import (
     reconcile_deliveries,
     run_maintenance,
 )
-
-from bot.sender import SenderConfig
-
-if TYPE_CHECKING:
-    from bot.sender import OutboxSender
 
 log = logging.getLogger(__name__)
 
@@ -318,12 +314,17 @@ def build_scheduler(
 # --- the process ----------------------------------------------------------------------------
 
 
-async def run_scheduler(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+async def run_scheduler(
+    settings: Settings, *, stop: asyncio.Event | None = None, render_processes: int | None = None
+) -> None:
     """`jingong scheduler`: services, bot, outbox sender and scheduler until SIGINT/SIGTERM
-    (or `stop` is set); then a clean stop: jobs finished, lease released, sender drained."""
+    (or `stop` is set); then a clean stop: jobs finished, lease released, sender drained.
+
+    Digest charts and workbooks render in `render_processes` worker processes (default: one
+    per CPU; 0: a thread of this process), so the 08:00 burst keeps the sender at full rate."""
     import bot.renderers  # noqa: F401 - registers the renderers the sender needs
     from bot.factory import create_bot
-    from bot.sender import OutboxSender
+    from bot.renderers.digest import start_render_pool, stop_render_pool
     from core.cli.common import open_services
 
     stop = stop or asyncio.Event()
@@ -341,10 +342,14 @@ async def run_scheduler(settings: Settings, *, stop: asyncio.Event | None = None
             sender.start()
             scheduler.start()
             log.info("scheduler running as %s", scheduler.context.lease.holder)
+            if render_processes != 0:
+                # warmed while the first tick runs; until then charts render in a thread
+                await start_render_pool(render_processes)
             await stop.wait()
         finally:
             await scheduler.stop()
             await sender.stop()
+            await stop_render_pool()
             await tg_bot.session.close()
             for sig in handled:
                 loop.remove_signal_handler(sig)

@@ -79,6 +79,16 @@ class DemoPersona:
     enterprise_name: str | None
     project_ids: tuple[int, ...]
 
+    def actor(self) -> Actor:
+        """The persona's rights, as the bot builds them from the account."""
+        return Actor(
+            account_id=self.account_id,
+            role=self.role,
+            enterprise_id=self.enterprise_id,
+            region_code=self.region_code if self.role is Role.REGULATOR else None,
+            project_ids=frozenset(self.project_ids),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class DemoWorld:

@@ -37,6 +37,7 @@ from bot.keyboards.postings import (
     price_edit_keyboard,
     price_warning_edit_keyboard,
 )
+from bot.middlewares.db import end_read
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import (
@@ -210,6 +211,7 @@ async def _card(
     markup = card_keyboard(
         kind, view.id, view.version, live=live, escalated=view.ring == Ring.ESCALATED
     )
+    await end_read(uow)  # the service read the row FOR UPDATE: no lock over a Bot API call
     return "\n".join(lines), markup
 
 
@@ -299,6 +301,7 @@ async def _act(
 
     # the rest only show something: check the rights and that the card is current first
     view = await _view(uow, account, kind, pid)
+    await end_read(uow)  # read FOR UPDATE: release the row before talking to Telegram
     if view.version != version:
         raise Conflict("error.stale")
     if not PostingStatus(view.status).is_live:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiogram import Router
+from aiogram import Router, html
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -215,23 +215,23 @@ ANY_KEYS = {
 
 
 async def describe(uow: UnitOfWork, filters: Filters, locale: str) -> dict[str, str | None]:
-    """Readable values of the filters (None: not set), for the filter screen and results."""
+    """Readable values of the filters as HTML (None: not set), for the filter screen and the
+    results header."""
     region: str | None = None
     if filters.region:
         found = await regions.get_region(uow, filters.region)
-        region = found.name(locale)
+        region = html.quote(found.name(locale))
         if found.parent_code and found.parent_code != regions.PROVINCE_CODE:
             city = await regions.get_region(uow, found.parent_code)
-            region = f"{city.name(locale)} {region}"
+            region = f"{html.quote(city.name(locale))} {region}"
     trade: str | None = None
     if filters.trade:
         names = {t.code: t.name(locale) for t in await postings.list_trades(uow)}
-        trade = names.get(filters.trade, filters.trade)
+        trade = html.quote(names.get(filters.trade, filters.trade))
     grade: str | None = None
     if filters.grade:
-        grade = (await grade_names(uow, locale)).get(filters.grade, str(filters.grade))
-        if filters.kind == "s":
-            grade = tr("search.grade_min", grade=grade)
+        name = (await grade_names(uow, locale)).get(filters.grade, str(filters.grade))
+        grade = tr("search.grade_min", grade=name) if filters.kind == "s" else html.quote(name)
     ring = {
         "m": _("search.ring_market"),
         "e": _("search.ring_escalated"),
@@ -256,11 +256,11 @@ async def filters_text(uow: UnitOfWork, filters: Filters, locale: str) -> str:
     return "\n".join(
         (
             tr("search.filters_title", kind=kind_text(filters)),
-            tr("search.filter_region", value=shown["region"]),
-            tr("search.filter_trade", value=shown["trade"]),
-            tr("search.filter_grade", value=shown["grade"]),
-            tr("search.filter_price", value=shown["price"]),
-            tr("search.filter_ring", value=shown["ring"]),
+            tr("search.filter_region", value=Safe(shown["region"])),
+            tr("search.filter_trade", value=Safe(shown["trade"])),
+            tr("search.filter_grade", value=Safe(shown["grade"])),
+            tr("search.filter_price", value=Safe(shown["price"])),
+            tr("search.filter_ring", value=Safe(shown["ring"])),
             "",
             _("search.filters_hint"),
         )
@@ -456,8 +456,8 @@ async def show_page(
     described = await describe(uow, filters, locale)
     await end_read(uow)
     # the kind, then only the filters that narrow something
-    summary = " · ".join([kind_text(filters), *(v for v in described.values() if v)])
-    lines = [tr("search.results_title", filters=summary)]
+    summary = " · ".join([html.quote(kind_text(filters)), *(v for v in described.values() if v)])
+    lines = [tr("search.results_title", filters=Safe(summary))]
     if not page.items:
         lines.append(_("search.nothing_found"))
     lines += [result_line(n, card, locale, grades) for n, card in enumerate(page.items, 1)]

@@ -95,13 +95,9 @@ def _line(w: WorkerView, names: _Names) -> str:
 async def _list(
     uow: UnitOfWork, account: AccountView, st: str, trade: str, anchor: int, direction: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    if st not in STATUS_LETTERS or direction not in ("n", "p") or anchor < 0:
-        raise ValidationError("error.bad_cursor")
     actor = account.actor()
     counts = await workers.worker_trade_counts(uow, actor)
     names = await _Names.load(uow, account.locale)
-    if trade and trade not in names.trades:
-        raise ValidationError("error.unknown_trade")
     page = await workers.list_workers(
         uow,
         actor,
@@ -147,6 +143,11 @@ async def list_page(
     query: CallbackQuery, callback_data: WorkersCb, uow: UnitOfWork, account: AccountView
 ) -> None:
     cb = callback_data
+    valid = cb.st in STATUS_LETTERS and cb.d in ("n", "p") and cb.at >= 0
+    if not valid or (cb.tr and cb.tr not in (await _Names.load(uow, account.locale)).trades):
+        # forged, or from a keyboard no version of the bot made
+        await query.answer(_("common.stale"))
+        return
     text, markup = await _list(uow, account, cb.st, cb.tr, cb.at, cb.d)
     await query.answer()
     await edit_or_send(query, text, markup)

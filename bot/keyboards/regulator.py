@@ -50,14 +50,17 @@ class ShortCb(CallbackData, prefix="rgo"):
 
 class DealCb(CallbackData, prefix="rgd"):
     """成交: deal records of `area` (home region or one sub-region) in a date span
-    (y yesterday, w 7 days, m 30 days, c this calendar month), a trade ("" all); `back` 1 pages
-    towards newer records."""
+    (y yesterday, w 7 days, m 30 days, c this calendar month), a trade ("" all). A cursor
+    starting with PREV pages towards newer records (one field less: the data stays < 64 bytes
+    with the longest trade code and an 8-digit deal id)."""
 
     area: str
     span: str = "w"
     trade: str = ""
     cursor: str = ""
-    back: int = 0
+
+
+PREV = "<"  # not in the base64url alphabet of core cursors
 
 
 class DealPickCb(CallbackData, prefix="rgf"):

@@ -28,7 +28,7 @@ RING_KEYS = {
 
 def locale() -> str:
     """The current user's language (set by the locale middleware)."""
-    return I18n.get_current().current_locale
+    return I18n.get_current(no_error=False).current_locale
 
 
 def zh() -> bool:
@@ -78,7 +78,7 @@ def deviation_line(price: Decimal, guide: Decimal | None) -> str:
         return ""
     pct = price_deviation(price, guide)
     key = N_("posting.far_below") if pct < 0 else N_("posting.far_above")
-    return tr(key, pct=f"{abs(pct):g}", limit=GUIDE_WARN_PCT, guide=money(guide))
+    return tr(key, pct=f"{abs(pct).normalize():f}", limit=GUIDE_WARN_PCT, guide=money(guide))
 
 
 def match_lines(matches: Sequence[MatchView], grades: Sequence[GradeChoice]) -> list[str]:

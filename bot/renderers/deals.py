@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from aiogram import html
 
-from bot.i18n import N_
+from bot.i18n import N_, Safe
 from bot.keyboards.deals import deal_actions_keyboard
 from bot.notifier import OutgoingMessage, Translate, register
 from bot.renderers.match import grade_names, is_zh, local_time, price_text
@@ -82,14 +82,14 @@ def status_text(T: Translate, view: DealView) -> str:
 
 
 def terms_text(T: Translate, headcount: int, price_line: str, start: str) -> str:
-    return T("deals.terms", headcount=headcount, price=price_line, start=start)
+    return T("deals.terms", headcount=headcount, price=Safe(price_line), start=start)
 
 
 def worker_line(
     T: Translate, name: str, id_masked: str, grade: str, avg: object, count: int
 ) -> str:
     rating = T("deals.rating", avg=str(avg), n=count) if avg is not None else T("deals.unrated")
-    return T("deals.worker_line", name=name, id=id_masked, grade=grade, rating=rating)
+    return T("deals.worker_line", name=name, id=id_masked, grade=grade, rating=Safe(rating))
 
 
 def deal_text(
@@ -115,16 +115,20 @@ def deal_text(
         T("deals.history"),
     ]
     for event in view.history:
-        who = who_text(T, view, event.side)
-        action = T(ACTION_KEYS[event.action])
-        head = f"{local_time(event.at)} {who} {action}".replace("  ", " ")
+        when = local_time(event.at)
+        who = Safe(who_text(T, view, event.side))
+        action = Safe(T(ACTION_KEYS[event.action]))
         if event.action in (DealAction.PROPOSE, DealAction.COUNTER):
             terms = terms_text(
                 T, event.headcount, price_text(T, event.price), event.start_date.isoformat()
             )
-            lines.append(f"• {head}: {terms}")
+            lines.append(
+                T("deals.history_terms", at=when, who=who, action=action, terms=Safe(terms))
+            )
+        elif event.side is None:  # expiry: nobody acted
+            lines.append(T("deals.history_plain", at=when, action=action))
         else:
-            lines.append(f"• {head}")
+            lines.append(T("deals.history_event", at=when, who=who, action=action))
     if view.workers:
         lines += ["", T("deals.workers")]
         lines += [

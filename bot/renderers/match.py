@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
+from aiogram import html
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks_deals import ProposeCb, ViewPostingCb
+from bot.i18n import Safe
 from bot.notifier import OutgoingMessage, Translate, register
 from core.db.uow import UnitOfWork
 from core.domain.enums import PostingStatus
@@ -74,7 +76,7 @@ def ring_text(T: Translate, ring: str) -> str:
         "market": T("search.ring_market"),
         "escalated": T("search.ring_escalated"),
         "internal": T("search.ring_internal"),
-    }.get(ring, ring)
+    }.get(ring, html.quote(ring))
 
 
 def age_text(T: Translate, created_at: datetime, now: datetime) -> str:
@@ -106,12 +108,12 @@ def posting_card_text(
         T(
             "search.card_trade",
             trade=trade_name(card, locale),
-            grade=grade_text(T, card, grades),
+            grade=Safe(grade_text(T, card, grades)),
         ),
         T("search.card_open", open=card.open_headcount, total=card.headcount),
-        T("search.card_price", price=price_text(T, card.price)),
-        T("search.card_ring", ring=ring_text(T, card.ring)),
-        T("search.card_age", age=age_text(T, card.created_at, now)),
+        T("search.card_price", price=Safe(price_text(T, card.price))),
+        T("search.card_ring", ring=Safe(ring_text(T, card.ring))),
+        T("search.card_age", age=Safe(age_text(T, card.created_at, now))),
         T("search.card_contact", name=card.contact_name, phone=card.contact_phone_masked),
     ]
     if not is_live(card, now):
@@ -163,10 +165,10 @@ async def render_match(item: OutboxItem, uow: UnitOfWork, t: Translate) -> list[
         t(
             "search.card_trade",
             trade=trade_name(other, locale),
-            grade=grade_text(t, other, grades),
+            grade=Safe(grade_text(t, other, grades)),
         ),
         t("search.card_open", open=other.open_headcount, total=other.headcount),
-        t("search.card_price", price=price_text(t, other.price)),
+        t("search.card_price", price=Safe(price_text(t, other.price))),
     ]
     if isinstance(score, int | float):
         lines.append(t("match.score", score=f"{float(score):.0f}"))

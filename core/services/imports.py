@@ -207,8 +207,30 @@ def _check_size(rows: Sequence[Any]) -> None:
         raise ValidationError("error.too_many_rows", max=MAX_ROWS)
 
 
-async def _commit(uow: UnitOfWork) -> None:
+async def _write(
+    uow: UnitOfWork,
+    actor: Actor,
+    model: type[Worker] | type[Project],
+    inserts: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
+    unchanged: int,
+) -> None:
+    """executemany INSERT and UPDATE by primary key, an audit line, one commit."""
+    if not inserts and not updates:
+        return
     try:
+        if inserts:
+            await uow.session.execute(insert(model), inserts)
+        if updates:
+            await uow.session.execute(update(model), updates)
+        scope = actor.enterprise_id if actor.enterprise_id is not None else actor.region_code
+        uow.audit(
+            actor_account_id=actor.account_id,
+            action=f"{model.__tablename__}.import",
+            entity="import",
+            entity_id=scope if scope is not None else "all",
+            after={"created": len(inserts), "updated": len(updates), "unchanged": unchanged},
+        )
         await uow.commit()
     except IntegrityError as exc:
         # another import wrote the same ID number or project code meanwhile: try again
@@ -379,10 +401,10 @@ async def import_workers(
             .where(Team.project_id.in_(chunk))
             .order_by(Team.id)
         )
-        for team_id, project_id, name, trade_code in team_rows.all():
-            teams.setdefault((project_id, name), team_id)
+        for known_id, project_id, name, trade_code in team_rows.all():
+            teams.setdefault((project_id, name), known_id)
             if trade_code:
-                trade_teams.setdefault((project_id, trade_code), team_id)
+                trade_teams.setdefault((project_id, trade_code), known_id)
     trade_names = {
         code: name for code, name in (await session.execute(select(Trade.code, Trade.name_zh)))
     }
@@ -469,29 +491,10 @@ async def import_workers(
             continue
         updates.append({"id": found.id, **values, "updated_at": now})
 
-    if inserts:
-        await session.execute(insert(Worker), inserts)
-    if updates:
-        await session.execute(update(Worker), updates)
-    if inserts or updates:
-        _audit_import(uow, actor, "workers.import", len(inserts), len(updates), unchanged)
-        await _commit(uow)
+    await _write(uow, actor, Worker, inserts, updates, unchanged)
     rejected.sort(key=lambda e: e.row)
     return ImportReport(
         created=len(inserts), updated=len(updates), unchanged=unchanged, rejected=tuple(rejected)
-    )
-
-
-def _audit_import(
-    uow: UnitOfWork, actor: Actor, action: str, created: int, updated: int, unchanged: int
-) -> None:
-    scope = actor.enterprise_id if actor.enterprise_id is not None else actor.region_code
-    uow.audit(
-        actor_account_id=actor.account_id,
-        action=action,
-        entity="import",
-        entity_id=scope if scope is not None else "all",
-        after={"created": created, "updated": updated, "unchanged": unchanged},
     )
 
 
@@ -600,13 +603,7 @@ async def import_projects(
             continue
         updates.append({"id": found.id, **item.values})
 
-    if inserts:
-        await session.execute(insert(Project), inserts)
-    if updates:
-        await session.execute(update(Project), updates)
-    if inserts or updates:
-        _audit_import(uow, actor, "projects.import", len(inserts), len(updates), unchanged)
-        await _commit(uow)
+    await _write(uow, actor, Project, inserts, updates, unchanged)
     rejected.sort(key=lambda e: e.row)
     return ImportReport(
         created=len(inserts), updated=len(updates), unchanged=unchanged, rejected=tuple(rejected)

@@ -403,7 +403,7 @@ def _my_scope(actor: Actor, kind: str) -> ColumnElement[bool]:
     if actor.role is Role.ADMIN:
         return true()
     if actor.role is Role.DISPATCHER and actor.enterprise_id is not None:
-        return model.enterprise_id == actor.enterprise_id  # type: ignore[no-any-return]
+        return model.enterprise_id == actor.enterprise_id
     if actor.role is Role.FOREMAN and kind == "shortage" and actor.project_ids:
         return ShortagePosting.project_id.in_(sorted(actor.project_ids))
     if actor.role in (Role.FOREMAN, Role.DISPATCHER):

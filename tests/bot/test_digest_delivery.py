@@ -225,3 +225,26 @@ async def test_a_regulator_deactivated_after_queueing_gets_nothing(
     assert session.calls == []
     assert {status for _, status in await outbox(services, account)} == {"blocked"}
     assert await delivery_status(services, account) == "blocked"
+
+
+async def test_charts_and_workbooks_rendered_in_worker_processes_arrive_alike(
+    services: Services, clock: FixedClock, db_kind: str
+) -> None:
+    if db_kind != "sqlite":
+        pytest.skip("the render pool does not touch the database")
+    from bot.renderers.digest import start_render_pool, stop_render_pool
+
+    [account] = await queue_digests(services, clock, CHAT)
+    session = ScriptedSession()
+    await start_render_pool(1)  # what `jingong scheduler` does (one process per CPU)
+    try:
+        await make_sender(services, session).drain(timeout=60)
+    finally:
+        await stop_render_pool()
+
+    photo, document = session.accepted[-2].method, session.accepted[-1].method
+    assert isinstance(photo, SendPhoto) and isinstance(photo.photo, BufferedInputFile)
+    assert photo.photo.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert isinstance(document, SendDocument) and isinstance(document.document, BufferedInputFile)
+    assert openpyxl.load_workbook(io.BytesIO(document.document.data)).sheetnames[0] == "概况"
+    assert await delivery_status(services, account) == "sent"

@@ -217,7 +217,7 @@ async def test_the_scheduler_process_stops_cleanly_and_gives_up_its_lease(
         await conn.run_sync(Base.metadata.create_all)
 
     stop = asyncio.Event()
-    task = asyncio.create_task(run_scheduler(settings, stop=stop))
+    task = asyncio.create_task(run_scheduler(settings, stop=stop, render_processes=0))
     for _ in range(100):  # wait until it leads
         await asyncio.sleep(0.05)
         async with services.uow() as uow:

@@ -89,7 +89,9 @@ async def tap(driver: BotDriver, user: User, sent: list[Sent], text_part: str) -
 
 async def shortages(services: Services) -> list[ShortagePosting]:
     async with services.uow() as uow:
-        return list((await uow.session.scalars(select(ShortagePosting))).all())
+        rows = list((await uow.session.scalars(select(ShortagePosting))).all())
+        uow.session.expunge_all()  # keep the loaded values past the unit of work
+        return rows
 
 
 async def to_summary(driver: BotDriver, user: User) -> list[Sent]:

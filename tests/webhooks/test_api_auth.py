@@ -269,3 +269,74 @@ async def test_cors_is_closed_unless_origins_are_configured(
         refused = await opened.client.options("/api/v1/guide-prices", headers=preflight)
         assert allowed.headers["access-control-allow-origin"] == "https://gov.example"
         assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_a_missing_key_is_reported_before_bad_parameters_and_errors_are_json(
+    web: Web, world: World
+) -> None:
+    no_key = await web.client.get("/api/v1/postings?kind=nonsense&limit=0")
+    bad_params = await web.client.get(
+        "/api/v1/postings?kind=nonsense&limit=0", headers=bearer(world.keys["ent_a"])
+    )
+    unknown = await web.client.get("/api/v1/nothing", headers=bearer(world.keys["ent_a"]))
+    wrong_method = await web.client.delete("/api/v1/guide-prices")
+
+    assert no_key.status_code == 401
+    assert bad_params.status_code == 422
+    assert bad_params.json()["error"] == "error.request_invalid"
+    assert {tuple(e["loc"]) for e in bad_params.json()["params"]["errors"]} == {
+        ("query", "kind"),
+        ("query", "limit"),
+    }
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "error.http_404")
+    assert (wrong_method.status_code, wrong_method.json()["error"]) == (405, "error.http_405")
+
+
+async def test_a_forged_cursor_or_an_absurd_date_is_a_422_not_a_crash(
+    web: Web, world: World
+) -> None:
+    import base64
+
+    key = bearer(world.keys["reg_14"])
+    forged = base64.urlsafe_b64encode(b"1772589600000000|99999999999999999999").decode()
+    for path in (
+        f"/api/v1/postings?kind=idle&cursor={forged}",
+        "/api/v1/postings?kind=idle&cursor=%%%%",
+        f"/api/v1/deals?date_from=0001-01-01&date_to={TODAY}",
+        f"/api/v1/deals?date_from={TODAY}&date_to=9999-12-31",
+        f"/api/v1/deals?date_from={TODAY}&date_to=2026-01-01",
+        "/api/v1/postings?kind=idle&price_min=NaN",
+        "/api/v1/postings?kind=idle&price_min=5000&price_max=100",
+    ):
+        response = await web.client.get(path, headers=key)
+        assert response.status_code == 422, (path, response.text)
+
+
+async def test_postings_page_with_the_same_cursors_as_the_bots_search(
+    web: Web, world: World
+) -> None:
+    key = bearer(world.keys["reg_14"])
+    first = (await web.client.get("/api/v1/postings?kind=shortage&limit=2", headers=key)).json()
+    second = (
+        await web.client.get(
+            f"/api/v1/postings?kind=shortage&limit=2&cursor={first['next_cursor']}", headers=key
+        )
+    ).json()
+    back = (
+        await web.client.get(
+            "/api/v1/postings?kind=shortage&limit=2&direction=prev"
+            f"&cursor={second['prev_cursor']}",
+            headers=key,
+        )
+    ).json()
+    internal = (
+        await web.client.get("/api/v1/postings?kind=shortage&ring=internal", headers=key)
+    ).json()
+
+    assert [p["id"] for p in first["items"]] == [world.internal_b, world.market_a]
+    assert first["prev_cursor"] is None
+    assert [p["id"] for p in second["items"]] == [world.market_b]
+    assert second["next_cursor"] is None
+    assert back["items"] == first["items"]
+    assert [p["id"] for p in internal["items"]] == [world.internal_b]
+    assert first["items"][0]["price"] == "5500.00"

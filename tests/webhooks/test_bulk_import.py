@@ -3,6 +3,7 @@ JSON and CSV, idempotent, 10,000 rows per request, and no full ID number in any 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -343,3 +344,27 @@ async def test_only_enterprises_regulators_and_admins_may_import(
             assert getattr(exc, "key", None) == "error.forbidden"
         else:
             raise AssertionError("a foreman imported workers")
+
+
+async def test_two_simultaneous_imports_of_the_same_workers_store_each_worker_once(
+    web: Web, services: Services, world: World
+) -> None:
+    rows = many_rows(300)
+    key = bearer(world.keys["ent_a"])
+
+    first, second = await asyncio.gather(
+        web.client.put(WORKERS, headers=key, json={"rows": rows}),
+        web.client.put(WORKERS, headers=key, json={"rows": rows}),
+    )
+
+    # PostgreSQL: the loser's INSERT meets the winner's rows → 409, retry later;
+    # SQLite: writers are serialized, the second sees the rows and leaves them unchanged
+    assert sorted([first.status_code, second.status_code])[0] == 200
+    assert {first.status_code, second.status_code} <= {200, 409}
+    created = [r.json()["created"] for r in (first, second) if r.status_code == 200]
+    assert sorted(created)[-1] == 300
+    if second.status_code == 409 or first.status_code == 409:
+        loser = first if first.status_code == 409 else second
+        assert loser.json() == {"error": "error.import_conflict", "params": {}}
+    async with services.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(Worker)) == 300

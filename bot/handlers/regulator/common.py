@@ -21,7 +21,8 @@ Event = Message | CallbackQuery
 
 def locale() -> str:
     """The current user's language (set by the locale middleware)."""
-    return I18n.get_current().current_locale
+    i18n = I18n.get_current(no_error=False)
+    return i18n.current_locale if i18n is not None else "zh"
 
 
 def zh() -> bool:

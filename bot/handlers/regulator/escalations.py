@@ -8,7 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.regulator.common import Event, clip, home, locale, price_month, show
-from bot.i18n import tr
+from bot.i18n import N_, tr
 from bot.keyboards.regulator import (
     BrokerCb,
     EscCb,
@@ -59,7 +59,9 @@ def card_line(card: PostingCard, loc: str) -> str:
         )
     )
     what = tr(
-        "regulator.esc.what_shortage" if card.kind == "shortage" else "regulator.esc.what_idle",
+        N_("regulator.esc.what_shortage")
+        if card.kind == "shortage"
+        else N_("regulator.esc.what_idle"),
         trade=trade,
         grade=_grade(card),
         headcount=card.open_headcount,
@@ -90,7 +92,7 @@ async def _list(
     )
     region = await get_region(uow, code)
     loc = locale()
-    title = "regulator.esc.title_shortage" if kind == "s" else "regulator.esc.title_idle"
+    title = N_("regulator.esc.title_shortage") if kind == "s" else N_("regulator.esc.title_idle")
     lines = [tr(title, region=region.name(loc))]
     if not page.items:
         lines.append(_("regulator.esc.empty"))

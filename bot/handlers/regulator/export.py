@@ -12,7 +12,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery
 
 from bot.handlers.regulator.common import locale
 from bot.handlers.regulator.lists import GROUPS, span_dates
-from bot.i18n import t
+from bot.i18n import N_, t
 from bot.keyboards.regulator import ExportCb
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
@@ -128,7 +128,7 @@ async def _shortages(
             break
     by_project = group == "p"
     headers = [
-        t("regulator.col.project" if by_project else "regulator.col.enterprise", loc),
+        t(N_("regulator.col.project") if by_project else N_("regulator.col.enterprise"), loc),
         *([t("regulator.col.enterprise", loc)] if by_project else []),
         t("regulator.col.area", loc),
         t("regulator.col.postings", loc),

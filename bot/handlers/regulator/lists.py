@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.handlers.regulator.common import Event, clip, home, locale, pct, price_month, show
 from bot.i18n import N_, tr
 from bot.keyboards.regulator import (
+    PREV,
     DealCb,
     DealPickCb,
     ExportCb,
@@ -69,9 +70,9 @@ async def _shortages(
     region = await get_region(uow, code)
     loc = locale()
     title = (
-        "regulator.shortages.title_enterprise"
+        N_("regulator.shortages.title_enterprise")
         if group == "e"
-        else "regulator.shortages.title_project"
+        else N_("regulator.shortages.title_project")
     )
     lines = [
         tr(title, region=region.name(loc)),
@@ -190,8 +191,8 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
         date_from=start,
         date_to=end,
         trade_code=cb.trade or None,
-        cursor=cb.cursor or None,
-        direction="prev" if cb.back else "next",
+        cursor=cb.cursor.removeprefix(PREV) or None,
+        direction="prev" if cb.cursor.startswith(PREV) else "next",
         limit=PAGE,
     )
     loc = locale()
@@ -244,12 +245,15 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
     if await children(uow, home(account)):
         filters.append(
             button(
-                tr("regulator.deals.area_filter", area=area.name(loc)),
+                tr(
+                    "regulator.deals.area_filter",
+                    area=_("regulator.all") if cb.area == home(account) else area.name(loc),
+                ),
                 DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="a"),
             )
         )
     prev = (
-        DealCb(area=cb.area, span=cb.span, trade=cb.trade, cursor=page.prev_cursor, back=1)
+        DealCb(area=cb.area, span=cb.span, trade=cb.trade, cursor=PREV + page.prev_cursor)
         if page.prev_cursor
         else None
     )

@@ -1,0 +1,420 @@
+"""🤝 Deals through the bot: propose from a card, counter back and forth, accept, decline, stale
+and forged buttons, a worker taken meanwhile, expiry. The counterpart's messages are the real
+outbox rows delivered by the real OutboxSender through the real renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from bot.callbacks_deals import DealActCb, DealFlowCb, ProposeCb, ViewPostingCb
+from bot.i18n import t
+from bot.sender import OutboxSender, SenderConfig
+from core.db.models import Account, Deal, IdlePosting, ShortagePosting, Team, Worker
+from core.db.uow import Services
+from core.domain.actor import Actor
+from core.domain.enums import DealStatus, Role
+from core.ports import FixedClock
+from core.services import deals
+from core.services.deals import ProposeDeal
+from tests.bot.harness import (
+    BotDriver,
+    Sent,
+    answers,
+    callback_for,
+    inline_buttons,
+    inline_texts,
+    last_reply_markup,
+    last_text,
+    tg_user,
+)
+from tests.factories import (
+    actor_of,
+    make_account,
+    make_enterprise,
+    make_idle_posting,
+    make_project,
+    make_shortage,
+    make_worker,
+)
+
+FOREMAN_TG = 6001
+DISPATCHER_TG = 6002
+STRANGER_TG = 6003
+FAST = SenderConfig(global_rate=1000, chat_rate=1000, group_rate=1000, poll_interval=0.05)
+
+
+@dataclass(frozen=True)
+class Market:
+    shortage_id: int  # 太原南站项目 needs 4 plasterers, grade 3 or better, ¥5,500
+    idle_id: int  # 晋阳劳务 offers 3 of its plasterers at ¥5,000
+    project_id: int
+    worker_ids: tuple[int, ...]  # 晋阳劳务's idle plasterers (the first three are in the posting)
+    foreman_id: int
+    dispatcher_id: int
+    dispatcher_enterprise_id: int
+
+
+@pytest.fixture
+async def market(services: Services) -> Market:
+    async with services.uow() as uow:
+        builder = await make_enterprise(uow, name="山西五建集团", type="general_contractor")
+        project = await make_project(uow, builder, name="太原南站项目")
+        labour = await make_enterprise(uow, name="晋阳劳务有限公司", county_code="140106")
+        foreman = await make_account(
+            uow,
+            role=Role.FOREMAN,
+            enterprise=builder,
+            projects=[project],
+            telegram_user_id=FOREMAN_TG,
+            name="张工",
+        )
+        dispatcher = await make_account(
+            uow,
+            role=Role.DISPATCHER,
+            enterprise=labour,
+            telegram_user_id=DISPATCHER_TG,
+            name="Li Ming",
+            locale="en",
+            phone="13700001111",
+        )
+        names = ("王海东", "李强", "赵刚", "孙伟")
+        workers = [
+            await make_worker(uow, labour, name=name, grade_level=2, rating_sum=9, rating_count=2)
+            for name in names
+        ]
+        shortage = await make_shortage(
+            uow, project, headcount=4, price_fen=550_000, posted_by_account_id=foreman.id
+        )
+        idle = await make_idle_posting(
+            uow, labour, workers[:3], price_fen=500_000, posted_by_account_id=dispatcher.id
+        )
+        await uow.commit()
+        return Market(
+            shortage_id=shortage.id,
+            idle_id=idle.id,
+            project_id=project.id,
+            worker_ids=tuple(w.id for w in workers),
+            foreman_id=foreman.id,
+            dispatcher_id=dispatcher.id,
+            dispatcher_enterprise_id=labour.id,
+        )
+
+
+FOREMAN = tg_user(FOREMAN_TG)
+DISPATCHER = tg_user(DISPATCHER_TG, language_code="en", name="Li")
+STRANGER = tg_user(STRANGER_TG)
+
+
+async def deliver(driver: BotDriver, services: Services) -> dict[int, list[Sent]]:
+    """Run the real sender over the outbox; what each chat received."""
+    before = len(driver.requests)
+    await OutboxSender(driver.bot, services, config=FAST).drain(timeout=10)
+    received: dict[int, list[Sent]] = {}
+    for sent in driver.requests[before:]:
+        if sent.method == "sendMessage":
+            received.setdefault(int(sent.params["chat_id"]), []).append(sent)
+    return received
+
+
+@dataclass(frozen=True)
+class DealRow:
+    id: int
+    status: str
+    version: int
+    headcount: int
+    price_fen: int
+    start_date: date
+    awaiting_side: str | None
+    proposer_side: str
+    idle_posting_id: int | None
+
+
+async def only_deal(services: Services) -> DealRow:
+    """The one deal in the database, as it is now."""
+    async with services.uow() as uow:
+        rows = list(await uow.session.scalars(select(Deal)))
+        assert len(rows) == 1
+        d = rows[0]
+        return DealRow(
+            d.id,
+            d.status,
+            d.version,
+            d.headcount,
+            d.price_fen,
+            d.start_date,
+            d.awaiting_side,
+            d.proposer_side,
+            d.idle_posting_id,
+        )
+
+
+async def worker_states(services: Services, ids: tuple[int, ...]) -> list[tuple[str, int | None]]:
+    """(status, team id) of these workers, in id order."""
+    async with services.uow() as uow:
+        rows = await uow.session.execute(
+            select(Worker.status, Worker.team_id).where(Worker.id.in_(ids)).order_by(Worker.id)
+        )
+        return [(status, team_id) for status, team_id in rows]
+
+
+def flow(action: str, value: int = 0) -> str:
+    return DealFlowCb(a=action, v=value).pack()
+
+
+def act(action: str, deal: DealRow | int, version: int | None = None) -> str:
+    deal_id = deal if isinstance(deal, int) else deal.id
+    v = version if version is not None else (0 if isinstance(deal, int) else deal.version)
+    return DealActCb(a=action, id=deal_id, v=v).pack()
+
+
+async def foreman_proposes(driver: BotDriver, market: Market, price: str = "5200") -> Deal | None:
+    """From the idle posting's card: 3 workers, a typed price, tomorrow, Send."""
+    card = await driver.tap(FOREMAN, ViewPostingCb(kind="i", id=market.idle_id).pack())
+    await driver.tap(FOREMAN, callback_for(last_reply_markup(card), "发起调度"))
+    await driver.tap(FOREMAN, flow("h", 3))
+    await driver.send(FOREMAN, price)
+    await driver.tap(FOREMAN, flow("d", 1))
+    await driver.tap(FOREMAN, flow("ok"))
+    return None
+
+
+async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # the foreman opens the idle posting's card: the phone is masked
+    card = await driver.tap(FOREMAN, ViewPostingCb(kind="i", id=market.idle_id).pack())
+    assert "137****1111" in last_text(card) and "13700001111" not in last_text(card)
+    propose = callback_for(last_reply_markup(card), "发起调度")
+    assert propose == ProposeCb(shortage_id=0, idle_id=market.idle_id).pack()
+
+    # only one shortage of his fits, so the dialog goes straight to the headcount
+    asked = await driver.tap(FOREMAN, propose)
+    assert last_text(asked) == t("deals.ask_headcount", "zh", open=3)
+    assert inline_texts(last_reply_markup(asked))[:3] == ["1", "2", "3"]
+    priced = await driver.tap(FOREMAN, flow("h", 3))
+    assert t("deals.price_theirs", "zh", price="¥5,000/月") in last_text(priced)
+    assert "对方 ¥5,000" in inline_texts(last_reply_markup(priced))
+    dated = await driver.send(FOREMAN, "5200")
+    assert last_text(dated) == t("deals.ask_start", "zh")
+    summary = await driver.tap(FOREMAN, flow("d", 1))  # tomorrow, 03-05
+    assert "¥5,200/月" in last_text(summary) and "2026-03-05" in last_text(summary)
+    assert await only_deal_or_none(services) is None  # nothing written before Send
+
+    sent = await driver.tap(FOREMAN, flow("ok"))
+    assert answers(sent)[-1]["text"] == t("deals.offer_sent", "zh")
+    deal = await only_deal(services)
+    assert (deal.status, deal.headcount, deal.price_fen, deal.start_date, deal.version) == (
+        "pending",
+        3,
+        520_000,
+        date(2026, 3, 5),
+        1,
+    )
+    assert await driver.state(FOREMAN) is None
+
+    # the dispatcher (English) gets the offer with Accept / Counter / Decline
+    inbox = await deliver(driver, services)
+    offer = inbox[DISPATCHER_TG][-1]
+    assert t("deals.head_offer", "en", id=deal.id) in (offer.text or "")
+    assert "13912345678" not in (offer.text or "")  # no full phone before a deal
+    assert inline_buttons(offer.reply_markup)[:3] == [
+        ("✅ Accept", act("a", deal)),
+        ("💬 Counter", act("c", deal)),
+        ("🚫 Decline", act("d", deal)),
+    ]
+    assert FOREMAN_TG not in inbox  # the proposer is not told about his own offer
+
+    # the dispatcher counters at ¥5,800
+    asked = await driver.tap(DISPATCHER, act("c", deal))
+    assert t("deals.ask_price", "en") in last_text(asked)
+    summary = await driver.send(DISPATCHER, "5800")
+    assert t("deals.btn_send_counter", "en") in inline_texts(last_reply_markup(summary))
+    await driver.tap(DISPATCHER, flow("ok"))
+    deal = await only_deal(services)
+    assert (deal.price_fen, deal.version, deal.awaiting_side) == (580_000, 2, "shortage")
+
+    inbox = await deliver(driver, services)
+    counter = inbox[FOREMAN_TG][-1].text or ""
+    assert t("deals.head_counter", "zh", id=deal.id) in counter
+    assert "您报价：👷 3 人 · 💰 ¥5,200/月" in counter  # the history, step by step
+    assert "晋阳劳务有限公司还价：👷 3 人 · 💰 ¥5,800/月" in counter
+
+    # the foreman counters back at ¥5,500 and moves the start to 03-09
+    await driver.tap(FOREMAN, act("c", deal))
+    await driver.send(FOREMAN, "5500")
+    await driver.tap(FOREMAN, flow("ed"))
+    await driver.send(FOREMAN, "03-09")
+    await driver.tap(FOREMAN, flow("ok"))
+    deal = await only_deal(services)
+    assert (deal.price_fen, deal.start_date, deal.version) == (550_000, date(2026, 3, 9), 3)
+    inbox = await deliver(driver, services)
+    history = inbox[DISPATCHER_TG][-1].text or ""
+    assert history.count("countered") == 2 and "offered" in history
+
+    # the foreman's own older buttons are stale now: nothing changes
+    stale = await driver.tap(FOREMAN, act("a", deal.id, 2))
+    assert answers(stale)[-1]["text"] == t("deals.changed", "zh")
+    assert (await only_deal(services)).version == 3
+
+    # the dispatcher accepts: the three posted workers are ticked, one tap confirms
+    picking = await driver.tap(DISPATCHER, act("a", deal))
+    assert t("deals.ask_workers", "en", need=3, chosen=3) in last_text(picking)
+    accepted = await driver.tap(DISPATCHER, flow("wd"))
+    assert answers(accepted)[-1]["text"] == t("deals.accepted_toast", "en")
+    assert "13912345678" in last_text(accepted)  # now the other side's full phone
+
+    deal = await only_deal(services)
+    assert deal.status == DealStatus.ACCEPTED
+    async with services.uow() as uow:
+        team_id = await uow.session.scalar(
+            select(Team.id).where(Team.project_id == market.project_id)
+        )
+        idle = (
+            await uow.session.execute(
+                select(IdlePosting.status, IdlePosting.filled_count).where(
+                    IdlePosting.id == market.idle_id
+                )
+            )
+        ).one()
+        filled = await uow.session.scalar(
+            select(ShortagePosting.filled_count).where(ShortagePosting.id == market.shortage_id)
+        )
+    assert team_id is not None
+    # the workers now belong to the receiving project's team; the fourth stays idle
+    assert await worker_states(services, market.worker_ids) == [("busy", team_id)] * 3 + [
+        ("idle", None)
+    ]
+    assert tuple(idle) == ("filled", 3)
+    assert filled == 3
+
+    # the foreman learns it with the dispatcher's contact and the registered workers
+    inbox = await deliver(driver, services)
+    confirmation = inbox[FOREMAN_TG][-1].text or ""
+    assert t("deals.head_accepted", "zh", id=deal.id) in confirmation
+    assert "李明 13700001111" in confirmation
+    assert "王海东" in confirmation and "********" in confirmation
+    assert DISPATCHER_TG not in inbox  # he accepted himself and saw it on the spot
+
+    # an accepted offer's buttons are answered "no longer open"
+    again = await driver.tap(DISPATCHER, act("a", deal.id, 3))
+    assert answers(again)[-1]["text"] == t("deals.no_longer_open", "en")
+
+
+async def only_deal_or_none(services: Services) -> Deal | None:
+    async with services.uow() as uow:
+        return await uow.session.scalar(select(Deal))
+
+
+async def test_a_declined_offer_tells_the_proposer(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    await foreman_proposes(driver, market)
+    deal = await only_deal(services)
+    await deliver(driver, services)
+
+    sent = await driver.tap(DISPATCHER, act("d", deal))
+
+    assert answers(sent)[-1]["text"] == t("deals.declined_toast", "en")
+    assert (await only_deal(services)).status == DealStatus.DECLINED
+    inbox = await deliver(driver, services)
+    told = inbox[FOREMAN_TG][-1]
+    assert t("deals.head_declined", "zh", id=deal.id) in (told.text or "")
+    assert told.reply_markup is None  # nothing left to answer
+
+
+async def test_someone_elses_deal_cannot_be_answered_with_a_forged_button(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    async with services.uow() as uow:
+        other = await make_enterprise(uow, name="别家建筑公司")
+        project = await make_project(uow, other)
+        await make_account(
+            uow,
+            role=Role.FOREMAN,
+            enterprise=other,
+            projects=[project],
+            telegram_user_id=STRANGER_TG,
+        )
+        await uow.commit()
+    await foreman_proposes(driver, market)
+    deal = await only_deal(services)
+
+    for action in ("a", "d", "c", "o"):
+        sent = await driver.tap(STRANGER, act(action, deal))
+        assert answers(sent)[-1]["text"] == t("error.forbidden", "zh")
+    garbage = await driver.tap(DISPATCHER, act("zz", deal))
+    assert answers(garbage)[-1]["text"] == t("common.stale", "en")
+    assert (await only_deal(services)).status == DealStatus.PENDING
+    # the proposer can't accept his own offer either
+    own = await driver.tap(FOREMAN, act("a", deal))
+    assert answers(own)[-1]["text"] == t("error.not_your_turn", "zh")
+    assert (await only_deal(services)).version == 1
+
+
+async def test_a_dispatcher_offers_chosen_workers_and_a_worker_taken_meanwhile_voids_the_accept(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # from the shortage's card: the idle side picks WHICH workers
+    card = await driver.tap(DISPATCHER, ViewPostingCb(kind="s", id=market.shortage_id).pack())
+    await driver.tap(DISPATCHER, callback_for(last_reply_markup(card), "Propose"))
+    picker = await driver.tap(DISPATCHER, flow("h", 2))
+    assert t("deals.ask_workers", "en", need=2, chosen=0) in last_text(picker)
+    assert "140106********" in last_text(picker)  # masked ID numbers only
+    first, second, third = market.worker_ids[:3]
+    await driver.tap(DISPATCHER, flow("w", first))
+    await driver.tap(DISPATCHER, flow("w", second))
+    full = await driver.tap(DISPATCHER, flow("w", third))
+    assert answers(full)[-1]["text"] == t("deals.workers_enough", "en", need=2)
+    await driver.tap(DISPATCHER, flow("wd"))
+    await driver.tap(DISPATCHER, flow("p", 550000))  # the foreman's own price
+    await driver.tap(DISPATCHER, flow("d", 3))
+    await driver.tap(DISPATCHER, flow("ok"))
+    deal = await only_deal(services)
+    assert (deal.proposer_side, deal.idle_posting_id, deal.headcount) == ("idle", None, 2)
+
+    # meanwhile the second worker goes to another project through another deal
+    async with services.uow() as uow:
+        builder = await make_enterprise(uow, name="另一建筑公司")
+        elsewhere = await make_shortage(uow, await make_project(uow, builder))
+        dispatcher = actor_of(await uow.session.get_one(Account, market.dispatcher_id))
+        await uow.commit()
+    async with services.uow() as uow:
+        other = await deals.propose_deal(
+            uow,
+            dispatcher,
+            ProposeDeal(elsewhere.id, date(2026, 3, 5), 5000, worker_ids=(second,)),
+        )
+    async with services.uow() as uow:
+        await deals.accept_deal(uow, Actor.system(), other.id)
+
+    inbox = await deliver(driver, services)
+    offer = inbox[FOREMAN_TG][-1]
+    refused = await driver.tap(FOREMAN, callback_for(offer.reply_markup, "接受"))
+
+    assert answers(refused)[-1]["text"] == t("error.worker_taken", "zh", name="李强")
+    async with services.uow() as uow:
+        status = await uow.session.scalar(select(Deal.status).where(Deal.id == deal.id))
+    assert status == DealStatus.PENDING
+    assert await worker_states(services, (first,)) == [("idle", None)]
+
+
+async def test_an_unanswered_offer_expires_and_both_sides_are_told(
+    driver: BotDriver, services: Services, market: Market, clock: FixedClock
+) -> None:
+    await foreman_proposes(driver, market)
+    await deliver(driver, services)
+    clock.advance(hours=49)
+    async with services.uow() as uow:
+        assert await deals.expire_deals(uow) == 1
+
+    inbox = await deliver(driver, services)
+
+    deal = await only_deal(services)
+    assert t("deals.head_expired", "zh", id=deal.id) in (inbox[FOREMAN_TG][-1].text or "")
+    assert t("deals.head_expired", "en", id=deal.id) in (inbox[DISPATCHER_TG][-1].text or "")
+    late = await driver.tap(DISPATCHER, act("a", deal.id, 1))
+    assert answers(late)[-1]["text"] == t("deals.no_longer_open", "en")
