@@ -633,17 +633,17 @@ async def summary_action(
     action = callback_data.action
     if action == "ok":
         await _confirm(query, uow, state, account)
-        return
-    await query.answer()
-    if action == "workers":
+    elif action == "workers":
+        await query.answer()
         await state.set_state(DeclareIdle.workers)
         await _show_picker(query, uow, state, account, 0)
-    elif action == "price":
-        await state.update_data({PRICE: None})
+    elif action in ("price", "contact"):
+        # forget the value: the dialog asks for it again, then returns to the summary
+        await query.answer()
+        await state.update_data({PRICE if action == "price" else CONTACT: None})
         await _advance(query, uow, state, account)
-    elif action == "contact":
-        await state.update_data({CONTACT: None})
-        await _advance(query, uow, state, account)
+    else:
+        await query.answer(_("common.stale"))
 
 
 async def _confirm(
@@ -678,8 +678,8 @@ async def _confirm(
             await state.set_state(DeclareIdle.workers)
             await _show_picker(query, uow, state, account, 0, note)
             return
-        text, markup = await _summary(uow, await state.get_data(), account, note)
-        await edit_or_send(query, text, markup)
+        text, summary_markup = await _summary(uow, await state.get_data(), account, note)
+        await edit_or_send(query, text, summary_markup)
         return
     await state.set_state(None)
     await state.update_data(FRESH)

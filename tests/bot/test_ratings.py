@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
+import bot.renderers  # noqa: F401 - registers every outbox renderer, rating_prompt among them
 from bot.i18n import t
 from bot.keyboards.ratings import RateDealCb, RateSkipCb, RateStarCb
 from bot.notifier import get_renderer, render
