@@ -115,6 +115,13 @@ def remove_database(data_dir: Path) -> bool:
     return removed
 
 
+def _data_dir(path: Path, *, fresh: bool) -> Path:
+    path = path.expanduser().resolve()
+    if fresh:
+        remove_database(path)
+    return path
+
+
 def check_port_free(host: str, port: int) -> None:
     """Fail early with a clear message: uvicorn would sys.exit() from inside the event loop."""
     if port == 0:
@@ -194,9 +201,7 @@ async def start_demo(
 
     started = time.perf_counter()
     check_port_free(host, port)
-    data_dir = data_dir.expanduser().resolve()
-    if fresh:
-        remove_database(data_dir)
+    data_dir = _data_dir(data_dir, fresh=fresh)
     stack = AsyncExitStack()
     try:
         settings = demo_settings(data_dir)
@@ -282,7 +287,9 @@ async def _greet(state: SandboxState, personas: tuple[DemoPersona, ...]) -> None
     waiting = [p.user_id for p in personas]
     while waiting and time.monotonic() < deadline:
         waiting = [
-            uid for uid in waiting if not any(m.from_bot for m in state.chats[uid].messages.values())
+            uid
+            for uid in waiting
+            if not any(m.from_bot for m in state.chats[uid].messages.values())
         ]
         await asyncio.sleep(0.05)
     if waiting:

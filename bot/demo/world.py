@@ -44,17 +44,15 @@ class PersonaSpec:
 # The page lists them in this order. The seed's accounts keep their names and phones.
 PERSONA_SPECS: tuple[PersonaSpec, ...] = (
     PersonaSpec("foreman", DEMO_FOREMAN_TELEGRAM_ID, Role.FOREMAN, seeded=True),
-    PersonaSpec(
-        "foreman2", 700_000_002, Role.FOREMAN, False, display_name="赵志刚", phone="13903510022"
-    ),
+    PersonaSpec("foreman2", 700_000_002, Role.FOREMAN, seeded=False, display_name="赵志刚",
+                phone="13903510022"),
     PersonaSpec("dispatcher", 700_000_003, Role.DISPATCHER, seeded=True),
-    PersonaSpec(
-        "dispatcher2", 700_000_004, Role.DISPATCHER, False, display_name="孙丽", phone="13703510044"
-    ),
+    PersonaSpec("dispatcher2", 700_000_004, Role.DISPATCHER, seeded=False, display_name="孙丽",
+                phone="13703510044"),
     PersonaSpec("regulator_jinzhong", 700_000_005, Role.REGULATOR, seeded=True),
     PersonaSpec("regulator_taiyuan", 700_000_006, Role.REGULATOR, seeded=True),
     PersonaSpec("regulator_province", 700_000_007, Role.REGULATOR, seeded=True),
-)
+)  # fmt: skip
 ROLE_LABELS = {
     Role.FOREMAN: "项目工长",
     Role.DISPATCHER: "劳务调度",
@@ -244,5 +242,5 @@ async def _describe(uow: UnitOfWork, spec: PersonaSpec, account: AccountView) ->
 
 
 def _short_place(name: str) -> str:
-    """"太原市" → "太原", "山西省" → "山西省" (the province keeps its suffix)."""
+    """A city without its 市 (太原市 → 太原); the province keeps its name (山西省)."""
     return name.removesuffix("市") if name.endswith("市") else name

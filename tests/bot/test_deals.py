@@ -171,7 +171,7 @@ def act(action: str, deal: DealRow | int, version: int | None = None) -> str:
     return DealActCb(a=action, id=deal_id, v=v).pack()
 
 
-async def foreman_proposes(driver: BotDriver, market: Market, price: str = "5200") -> Deal | None:
+async def foreman_proposes(driver: BotDriver, market: Market, price: str = "5200") -> None:
     """From the idle posting's card: 3 workers, a typed price, tomorrow, Send."""
     card = await driver.tap(FOREMAN, ViewPostingCb(kind="i", id=market.idle_id).pack())
     await driver.tap(FOREMAN, callback_for(last_reply_markup(card), "发起调度"))
@@ -179,7 +179,6 @@ async def foreman_proposes(driver: BotDriver, market: Market, price: str = "5200
     await driver.send(FOREMAN, price)
     await driver.tap(FOREMAN, flow("d", 1))
     await driver.tap(FOREMAN, flow("ok"))
-    return None
 
 
 async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
@@ -418,3 +417,99 @@ async def test_an_unanswered_offer_expires_and_both_sides_are_told(
     assert t("deals.head_expired", "en", id=deal.id) in (inbox[DISPATCHER_TG][-1].text or "")
     late = await driver.tap(DISPATCHER, act("a", deal.id, 1))
     assert answers(late)[-1]["text"] == t("deals.no_longer_open", "en")
+
+
+async def test_bad_answers_are_asked_again_and_cancel_writes_nothing(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=market.idle_id).pack())
+    for typed, expected in (
+        ("三个", t("error.headcount_not_number", "zh")),
+        ("0", t("error.headcount_range", "zh", min=1, max=3)),
+        ("10000", t("error.headcount_range", "zh", min=1, max=3)),
+    ):
+        assert last_text(await driver.send(FOREMAN, typed)).startswith(expected)
+    assert last_text(await driver.send_sticker(FOREMAN)) == t("deals.hint_headcount", "zh")
+    assert await driver.state(FOREMAN) == "DealFlow:headcount"
+
+    await driver.send(FOREMAN, "2")  # a typed number is fine too
+    assert await driver.state(FOREMAN) == "DealFlow:price"
+    for typed, expected in (
+        ("1", t("error.price_range", "zh", min=100, max=100000)),
+        ("1000000000", t("error.price_range", "zh", min=100, max=100000)),
+        ("五千块", t("error.price_not_number", "zh")),
+        ("x" * 5000, t("error.price_not_number", "zh")),
+    ):
+        assert last_text(await driver.send(FOREMAN, typed)).startswith(expected)
+    assert last_text(await driver.send_photo(FOREMAN)) == t("deals.hint_price", "zh")
+    assert await driver.state(FOREMAN) == "DealFlow:price"
+
+    await driver.send(FOREMAN, "5,300元")
+    for typed, expected in (
+        ("2026-13-45", t("deals.bad_date", "zh")),
+        ("明天吧", t("deals.bad_date", "zh")),
+        ("2026-03-01", t("error.start_date", "zh", max_days=90)),  # the past
+        ("12-31", t("error.start_date", "zh", max_days=90)),  # too far ahead
+    ):
+        assert last_text(await driver.send(FOREMAN, typed)).startswith(expected)
+    assert await driver.state(FOREMAN) == "DealFlow:start"
+    summary = await driver.send(FOREMAN, "3/10")
+    assert "2026-03-10" in last_text(summary) and "¥5,300/月" in last_text(summary)
+
+    await driver.send(FOREMAN, t("common.cancel", "zh"))
+    assert await driver.state(FOREMAN) is None
+    assert await only_deal_or_none(services) is None
+    stale = await driver.tap(FOREMAN, flow("ok"))
+    assert answers(stale)[-1]["text"] == t("common.stale", "zh")
+    assert await only_deal_or_none(services) is None
+
+
+async def test_the_deals_menu_lists_offers_awaiting_me_first_and_an_offer_can_be_withdrawn(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    async with services.uow() as uow:
+        foreman = actor_of(
+            await uow.session.get_one(Account, market.foreman_id), [market.project_id]
+        )
+        dispatcher = actor_of(await uow.session.get_one(Account, market.dispatcher_id))
+    start = date(2026, 3, 6)
+    async with services.uow() as uow:  # mine, waiting for the company
+        asked = await deals.propose_deal(
+            uow, foreman, ProposeDeal(market.shortage_id, start, 5000, 1, market.idle_id)
+        )
+    async with services.uow() as uow:  # theirs, accepted
+        done = await deals.propose_deal(
+            uow,
+            dispatcher,
+            ProposeDeal(market.shortage_id, start, 5000, worker_ids=(market.worker_ids[3],)),
+        )
+    async with services.uow() as uow:
+        await deals.accept_deal(uow, foreman, done.id)
+    async with services.uow() as uow:  # theirs, waiting for me
+        offered = await deals.propose_deal(
+            uow,
+            dispatcher,
+            ProposeDeal(market.shortage_id, start, 5600, worker_ids=(market.worker_ids[2],)),
+        )
+    await deliver(driver, services)
+
+    menu = await driver.send(FOREMAN, t("menu.deals", "zh"))
+
+    assert t("deals.list_awaiting_me", "zh", n=1) in last_text(menu)
+    assert t("deals.list_awaiting_them", "zh", n=1) in last_text(menu)
+    assert t("deals.list_accepted", "zh", n=1) in last_text(menu)
+    listed = [DealActCb.unpack(data).id for _text, data in inline_buttons(last_reply_markup(menu))]
+    assert listed == [offered.id, asked.id, done.id]
+    assert inline_texts(last_reply_markup(menu))[0].startswith("🔔")
+
+    opened = await driver.tap(FOREMAN, act("o", asked.id))
+    withdraw = callback_for(last_reply_markup(opened), "撤回")
+    assert callback_for(last_reply_markup(opened), "我的交易") == act("l", 0)
+    sent = await driver.tap(FOREMAN, withdraw)
+
+    assert answers(sent)[-1]["text"] == t("deals.withdrawn_toast", "zh")
+    async with services.uow() as uow:
+        status = await uow.session.scalar(select(Deal.status).where(Deal.id == asked.id))
+    assert status == DealStatus.CANCELLED
+    inbox = await deliver(driver, services)
+    assert t("deals.head_cancelled", "en", id=asked.id) in (inbox[DISPATCHER_TG][-1].text or "")

@@ -294,6 +294,11 @@ async def test_a_worker_taken_before_confirm_is_dropped_and_the_summary_offered_
     await driver.tap(DISPATCHER, IdleDoneCb().pack())
     await driver.send(DISPATCHER, "4500")
     await driver.tap(DISPATCHER, IdleContactCb().pack())
+    # Edit in the summary: only the price is asked again, then the summary is back
+    sent = await driver.tap(DISPATCHER, IdleSummaryCb(action="price").pack())
+    assert last_text(sent) == t("idle.ask_price", "zh", guide="¥4,000")
+    sent = await driver.send(DISPATCHER, "4800")
+    assert t("idle.summary_price", "zh", price="¥4,800") in last_text(sent)
 
     dispatcher = Actor(company.dispatcher_id, Role.DISPATCHER, enterprise_id=company.enterprise_id)
     async with services.uow() as uow:
@@ -309,7 +314,7 @@ async def test_a_worker_taken_before_confirm_is_dropped_and_the_summary_offered_
 
     await driver.tap(DISPATCHER, IdleSummaryCb(action="ok").pack())
     [(posting, worker_ids)] = await postings(services)
-    assert (posting.headcount, worker_ids) == (1, [b])
+    assert (posting.headcount, posting.price_fen, worker_ids) == (1, 480000, [b])
 
 
 async def test_cancel_mid_way_writes_nothing(

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
 ARTIFACTS = ROOT / "artifacts"
 README_SHOT = ROOT / "docs" / "demo-foreman.png"
 LAUNCH_ARGS = [
@@ -52,7 +53,7 @@ FONT_PROBE = """async () => {
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
+    if not HAVE_CHROMIUM:
         pytest.skip("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
     playwright_api = pytest.importorskip("playwright.async_api")
     async with playwright_api.async_playwright() as playwright:

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import openpyxl
 
-from bot.callbacks_deals import DealActCb, DealFlowCb, ProposeCb
+from bot.callbacks_deals import DealFlowCb, ProposeCb
 from bot.demo.app import DIGEST_ACTION, RunningDemo
 from bot.keyboards.ratings import RateDealCb, RateSkipCb
 from bot.keyboards.shortage import ShCb
