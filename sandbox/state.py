@@ -315,7 +315,10 @@ class SandboxState:
         callback_query_ttl: float | None = 15.0,
         webhook_retry_delay: float = 0.2,
         clock: Callable[[], float] = time.time,
+        first_update_id: int = 1,
     ) -> None:
+        """`first_update_id`: a host whose bot remembers update ids across runs (dedup) starts
+        each run above the last one, as Telegram does after a pause."""
         bot_id, _, secret = token.partition(":")
         if not bot_id.isdigit() or not secret:
             raise ValueError("token must look like '<digits>:<secret>'")
@@ -350,7 +353,9 @@ class SandboxState:
         # Bot API method names in call order, for tests; bounded for long demo runs
         self.requests: deque[str] = deque(maxlen=10_000)
 
-        self._update_ids = itertools.count(1)
+        if first_update_id < 1:
+            raise ValueError("first_update_id must be positive")
+        self._update_ids = itertools.count(first_update_id)
         self._user_ids = itertools.count(1_000_001)
         self._file_numbers = itertools.count(1)
         self._seq = itertools.count(1)

@@ -210,7 +210,14 @@ async def start_demo(
         stack.push_async_callback(engine.dispose)
         world = await prepare_world(engine, services)
 
-        state = SandboxState(DEMO_TOKEN, bot_username=settings.bot_username, flood=flood)
+        state = SandboxState(
+            DEMO_TOKEN,
+            bot_username=settings.bot_username,
+            flood=flood,
+            # the bot drops update ids it has seen (kept 48 h in the database): each run
+            # numbers its updates above every earlier run's
+            first_update_id=int(time.time() * 1000),
+        )
         for persona in world.personas:
             user = state.add_persona(Persona(persona.name, persona.label, persona.user_id, "zh"))
             user.phone_number = persona.phone  # the share-contact form offers it

@@ -91,6 +91,7 @@ class Flow:
     named: bool = False  # counter: the deal names workers
     orig_w: list[int] | None = None
     price: str = ""
+    table: str = ""  # counter: the price on the table when the dialog began
     start: str = ""
     edit: bool = False  # a field changed from the summary: go back there after it
     wo: int = 0  # worker picker page offset
@@ -248,26 +249,26 @@ async def propose_tapped(
             raise ValidationError("error.trade_mismatch")
         if sides.idle.grade_level > sides.shortage.grade_level:
             raise ValidationError("error.posting_grade_too_low")
-    short = sides.shortage
+    wanted = sides.shortage
     if (
-        short is not None
+        wanted is not None
         and sides.idle is not None
-        and short.project_id is not None
-        and actor.can_act_for_project(short.project_id, short.enterprise_id)
+        and wanted.project_id is not None
+        and actor.can_act_for_project(wanted.project_id, wanted.enterprise_id)
     ):
         flow.side = Side.SHORTAGE.value
-    elif short is not None and actor.role is Role.DISPATCHER and actor.enterprise_id is not None:
+    elif wanted is not None and actor.role is Role.DISPATCHER and actor.enterprise_id is not None:
         if sides.idle is not None and sides.idle.enterprise_id != actor.enterprise_id:
             raise PermissionDenied("error.forbidden")
         flow.side = Side.IDLE.value
     elif (
-        short is None and sides.idle is not None and actor.role in (Role.FOREMAN, Role.DISPATCHER)
+        wanted is None and sides.idle is not None and actor.role in (Role.FOREMAN, Role.DISPATCHER)
     ):
         flow.side = Side.SHORTAGE.value
     else:
         raise PermissionDenied("error.forbidden")
 
-    if flow.side == Side.SHORTAGE.value and short is None:
+    if flow.side == Side.SHORTAGE.value and wanted is None:
         assert sides.idle is not None
         mine = await my_shortages(uow, actor, sides.idle)
         await end_read(uow)
@@ -429,8 +430,8 @@ async def ask_price(
 ) -> None:
     _sides, theirs, mine, guide = await price_context(uow, account.actor(), flow)
     await end_read(uow)
-    if flow.mode == "counter" and flow.price:
-        theirs = Decimal(flow.price)  # the offer on the table
+    if flow.table:
+        theirs = Decimal(flow.table)  # counter: the offer on the table
     lines = [error] if error else []
     lines.append(_("deals.ask_price"))
     options: list[tuple[str, int]] = []

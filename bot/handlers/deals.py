@@ -154,6 +154,7 @@ async def start_counter(
         orig_w=[w.id for w in view.workers],
         named=bool(view.workers),
         price=str(view.price),
+        table=str(view.price),
         start=view.start_date.isoformat(),
         edit=True,
     )

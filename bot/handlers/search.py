@@ -47,6 +47,7 @@ from bot.renderers.match import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
+from core.domain.errors import DomainError
 from core.services import postings, regions
 from core.services.accounts import AccountView
 from core.services.paging import decode_ts_cursor, encode_ts_cursor
@@ -311,7 +312,8 @@ async def filter_action(
         await open_counties(query, uow, v, locale)
     elif a == "set":
         changed = set_filter(filters, account, f, v)
-        if changed is None:
+        if changed is None or not await offered(uow, f, v):
+            await end_read(uow)
             await query.answer(_("common.stale"))
             return
         await save_filters(state, changed)
@@ -343,6 +345,22 @@ def set_filter(filters: Filters, account: AccountView, f: str, v: str) -> Filter
             return None
         return replace(filters, ring=v)
     return None
+
+
+async def offered(uow: UnitOfWork, f: str, v: str) -> bool:
+    """A region, trade or grade value is one of the reference data's (a button offers it)."""
+    if v == "":
+        return True
+    if f == "r":
+        try:
+            await regions.get_region(uow, v)
+        except DomainError:
+            return False
+    elif f == "t":
+        return v in {t.code for t in await postings.list_trades(uow)}
+    elif f == "g":
+        return int(v) in {g.level for g in await postings.list_grades(uow)}
+    return True
 
 
 async def open_filter(

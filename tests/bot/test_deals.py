@@ -152,6 +152,11 @@ async def only_deal(services: Services) -> DealRow:
         )
 
 
+async def any_deal(services: Services) -> int | None:
+    async with services.uow() as uow:
+        return await uow.session.scalar(select(Deal.id))
+
+
 async def worker_states(services: Services, ids: tuple[int, ...]) -> list[tuple[str, int | None]]:
     """(status, team id) of these workers, in id order."""
     async with services.uow() as uow:
@@ -201,7 +206,7 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     assert last_text(dated) == t("deals.ask_start", "zh")
     summary = await driver.tap(FOREMAN, flow("d", 1))  # tomorrow, 03-05
     assert "¥5,200/月" in last_text(summary) and "2026-03-05" in last_text(summary)
-    assert await only_deal_or_none(services) is None  # nothing written before Send
+    assert await any_deal(services) is None  # nothing written before Send
 
     sent = await driver.tap(FOREMAN, flow("ok"))
     assert answers(sent)[-1]["text"] == t("deals.offer_sent", "zh")
@@ -301,11 +306,6 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     # an accepted offer's buttons are answered "no longer open"
     again = await driver.tap(DISPATCHER, act("a", deal.id, 3))
     assert answers(again)[-1]["text"] == t("deals.no_longer_open", "en")
-
-
-async def only_deal_or_none(services: Services) -> Deal | None:
-    async with services.uow() as uow:
-        return await uow.session.scalar(select(Deal))
 
 
 async def test_a_declined_offer_tells_the_proposer(
@@ -458,10 +458,10 @@ async def test_bad_answers_are_asked_again_and_cancel_writes_nothing(
 
     await driver.send(FOREMAN, t("common.cancel", "zh"))
     assert await driver.state(FOREMAN) is None
-    assert await only_deal_or_none(services) is None
+    assert await any_deal(services) is None
     stale = await driver.tap(FOREMAN, flow("ok"))
     assert answers(stale)[-1]["text"] == t("common.stale", "zh")
-    assert await only_deal_or_none(services) is None
+    assert await any_deal(services) is None
 
 
 async def test_the_deals_menu_lists_offers_awaiting_me_first_and_an_offer_can_be_withdrawn(

@@ -243,6 +243,9 @@ async def test_forged_or_stale_search_buttons_are_answered_and_change_nothing(
 
     for data in (
         sf("set", "g", "x"),
+        sf("set", "g", "9"),
+        sf("set", "r", "149999"),
+        sf("set", "t", "astronaut"),
         sf("set", "k", "s"),  # only dispatchers switch to shortages
         sf("open", "zz"),
         sf("zz"),

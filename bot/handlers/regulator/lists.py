@@ -173,13 +173,6 @@ def span_dates(span: str, today: date) -> tuple[date, date]:
     raise ValidationError("error.invalid")
 
 
-async def _trade_name(uow: UnitOfWork, code: str, loc: str) -> str:
-    for choice in await regulator.trade_choices(uow):
-        if choice.code == code:
-            return choice.name(loc)
-    raise ValidationError("error.trade_unknown")
-
-
 async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb) -> None:
     actor = account.actor()
     regulator.require_scope(actor, cb.area)  # the same refusal text on every screen
@@ -197,7 +190,10 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
     )
     loc = locale()
     area = await get_region(uow, cb.area)
-    trade = await _trade_name(uow, cb.trade, loc) if cb.trade else _("regulator.all")
+    trades = {c.code: c.name(loc) for c in await regulator.trade_choices(uow)}
+    if cb.trade and cb.trade not in trades:
+        raise ValidationError("error.trade_unknown")
+    trade = trades[cb.trade] if cb.trade else _("regulator.all")
     lines = [
         tr(
             "regulator.deals.title",
@@ -216,7 +212,6 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
     page = result.page
     if not page.items:
         lines.append(_("regulator.deals.empty"))
-    trades = {c.code: c.name(loc) for c in await regulator.trade_choices(uow)}
     for record in page.items:
         lines.append(
             tr(

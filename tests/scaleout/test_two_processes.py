@@ -1,0 +1,258 @@
+"""Two `jingong serve` processes behind one bot: shared FSM (Redis), shared data (PostgreSQL),
+one effect per update, one scheduler run per job. See tests/scaleout/conftest.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from core.bootstrap import build_services
+from core.db.models import DigestDelivery, Lease, OutboxMessage, ProcessedUpdate, ShortagePosting
+from core.db.uow import Services
+from tests.scaleout.conftest import (
+    FOREMAN_NAME,
+    FOREMAN_PHONE,
+    FOREMAN_TG,
+    POST_SHORTAGE,
+    RACER_TG,
+    REGULATOR_TG,
+    WEBHOOK_PATH,
+    Cluster,
+    ServeProcess,
+    post_update,
+    wait_for_button,
+)
+
+pytestmark = pytest.mark.scaleout
+
+SETTLE_TIMEOUT = 30.0
+
+
+@pytest.fixture
+async def db(cluster: Cluster) -> AsyncIterator[Services]:
+    """The cluster's PostgreSQL database, seen from the test (this test's event loop)."""
+    engine, services = build_services(cluster.settings)
+    yield services
+    await engine.dispose()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        yield http
+
+
+async def processed(services: Services, update_ids: list[int]) -> list[ProcessedUpdate]:
+    async with services.uow() as uow:
+        rows = list(
+            (
+                await uow.session.scalars(
+                    select(ProcessedUpdate).where(ProcessedUpdate.update_id.in_(update_ids))
+                )
+            ).all()
+        )
+        uow.session.expunge_all()
+        return rows
+
+
+async def wait_processed(cluster: Cluster, services: Services, update_ids: list[int]) -> None:
+    """Until every update was fed through the dispatcher (`raw` is cleared after the feed)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while True:
+        rows = await processed(services, update_ids)
+        if len(rows) == len(update_ids) and all(r.raw is None for r in rows):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"updates not processed: {rows}\n{cluster.logs()}")
+        await asyncio.sleep(0.1)
+
+
+def log_lines(process: ServeProcess) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in process.log().splitlines() if line.startswith("{")]
+
+
+def webhook_posts(process: ServeProcess) -> int:
+    return sum(
+        1
+        for line in log_lines(process)
+        if line.get("path") == WEBHOOK_PATH and line.get("method") == "POST"
+    )
+
+
+async def ok(response: httpx.Response) -> None:
+    assert response.status_code == 200, response.text
+    assert response.json() == {}
+
+
+# --- one user's dialog, alternating between the processes -----------------------------------
+
+
+async def test_a_shortage_flow_alternating_between_two_processes_posts_exactly_one_correct_shortage(  # noqa: E501
+    cluster: Cluster, db: Services, client: httpx.AsyncClient
+) -> None:
+    a, b = cluster.processes
+    secret = cluster.webhook_secret
+    sent: list[int] = []
+    queries: list[str] = []
+
+    async def post(process: ServeProcess, update: dict[str, Any]) -> None:
+        sent.append(update["update_id"])
+        if "callback_query" in update:
+            queries.append(update["callback_query"]["id"])
+        await ok(await post_update(client, process, update, secret))
+
+    async def tap(process: ServeProcess, prefix: str, text: str | None = None) -> None:
+        """Press the button the bot shows now (read back from the emulator)."""
+        message, data = await wait_for_button(cluster, FOREMAN_TG, prefix=prefix, text=text)
+        await post(process, cluster.callback_update(FOREMAN_TG, message, data))
+
+    # A: the menu button → one project, so straight to the trades
+    await post(a, cluster.message_update(FOREMAN_TG, POST_SHORTAGE))
+    await tap(b, "sh:trade:", "抹灰工")  # B: the trade
+    await tap(a, "sh:grade:", "三级")  # A: the minimum grade
+    await tap(b, "sh:n:", "4")  # B: the headcount
+    await wait_for_button(cluster, FOREMAN_TG, prefix="sh:ptype")  # the price step is shown
+    await post(a, cluster.message_update(FOREMAN_TG, "5,500"))  # A: a typed price
+    await tap(b, "sh:me")  # B: the profile's name and phone as the contact
+    await tap(a, "sh:confirm")  # A: confirm
+    await wait_processed(cluster, db, sent)
+
+    async with db.uow() as uow:
+        rows = list((await uow.session.scalars(select(ShortagePosting))).all())
+        assert len(rows) == 1, rows
+        [row] = rows
+        assert (row.project_id, row.trade_code, row.min_grade) == (
+            cluster.project_id,
+            "plasterer",
+            3,
+        )
+        assert (row.headcount, row.price_fen, row.status) == (4, 550_000, "open")
+        assert (row.contact_name, row.contact_phone) == (FOREMAN_NAME, FOREMAN_PHONE)
+        posting_id = row.id
+    # every tap was answered once (the emulator refuses a second answer), the last one "posted"
+    assert all(cluster.callback_answered(q) for q in queries)
+    last = cluster.bot_messages(FOREMAN_TG)[-1]
+    assert last["text"].startswith(f"✅ 已发布缺工 #{posting_id}：抹灰工 三级及以上 4人"), last
+    # both processes took their turns: A four updates, B three (their access logs)
+    assert [webhook_posts(p) for p in (a, b)] == [4, 3]
+
+
+# --- the same update at both processes ------------------------------------------------------
+
+
+async def test_the_same_update_posted_to_both_processes_at_once_has_one_effect(
+    cluster: Cluster, db: Services, client: httpx.AsyncClient
+) -> None:
+    a, b = cluster.processes
+    secret = cluster.webhook_secret
+    rounds = 3
+    update_ids = []
+    for n in range(1, rounds + 1):
+        update = cluster.message_update(RACER_TG, POST_SHORTAGE)
+        update_ids.append(update["update_id"])
+        answers = await asyncio.gather(
+            post_update(client, a, update, secret), post_update(client, b, update, secret)
+        )
+        for response in answers:
+            await ok(response)  # the loser answers 200 too: Telegram must not re-send
+        await wait_processed(cluster, db, [update["update_id"]])
+        # each round: exactly one new bot message with the trades
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while len(cluster.bot_messages(RACER_TG)) < n and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # room for a wrong second reply to show up
+        replies = cluster.bot_messages(RACER_TG)
+        assert len(replies) == n, [m.get("text") for m in replies]
+        assert any(data.startswith("sh:trade:") for _t, data in _buttons(replies[-1]))
+
+    rows = await processed(db, update_ids)
+    assert sorted(r.update_id for r in rows) == update_ids
+    assert all(r.status == "done" and r.raw is None for r in rows)
+
+
+def _buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+# --- the scheduler in both processes --------------------------------------------------------
+
+
+async def test_both_processes_run_the_scheduler_and_a_due_digest_goes_out_once(
+    cluster: Cluster, db: Services
+) -> None:
+    regulator = cluster.regulator_account_id
+
+    async def outbox_rows() -> list[OutboxMessage]:
+        async with db.uow() as uow:
+            rows = list(
+                (
+                    await uow.session.scalars(
+                        select(OutboxMessage).where(OutboxMessage.account_id == regulator)
+                    )
+                ).all()
+            )
+            uow.session.expunge_all()
+            return rows
+
+    # the digest was due when the processes started (00:00 local digest time): both ran the
+    # digest tick at start-up; wait until its parts have all been sent
+    deadline = time.monotonic() + 90
+    while True:
+        rows = await outbox_rows()
+        if rows and all(r.status == "sent" for r in rows):
+            break
+        if time.monotonic() > deadline:
+            states = [(r.kind, r.status, r.last_error) for r in rows]
+            raise AssertionError(f"digest not delivered: {states}\n{cluster.logs()}")
+        await asyncio.sleep(0.2)
+
+    async with db.uow() as uow:
+        deliveries = (
+            await uow.session.execute(
+                select(DigestDelivery.kind, DigestDelivery.day).where(
+                    DigestDelivery.account_id == regulator
+                )
+            )
+        ).all()
+        assert len(deliveries) == 1 and deliveries[0].kind == "daily", deliveries
+        leases = (await uow.session.execute(select(Lease.name, Lease.holder))).all()
+        total_updates = await uow.session.scalar(select(func.count(ProcessedUpdate.update_id)))
+    assert total_updates is not None
+
+    kinds = Counter(r.kind for r in rows)
+    assert kinds["digest_chart"] == 1 and kinds["digest_xlsx"] == 1, kinds
+    assert kinds["digest_text"] >= 1, kinds
+    assert len({r.dedup_key for r in rows}) == len(rows)  # one set of parts, no duplicate
+
+    # the regulator's chat got each part exactly once
+    messages = cluster.bot_messages(REGULATOR_TG)
+    texts = [m for m in messages if "text" in m]
+    photos = [m for m in messages if "photo" in m]
+    documents = [m for m in messages if "document" in m]
+    assert (len(texts), len(photos), len(documents)) == (kinds["digest_text"], 1, 1), [
+        m.get("text", "")[:40] for m in messages
+    ]
+
+    # one leader: the lease is held by one of the two processes, and only one ever led
+    [(name, holder)] = [lease for lease in leases if lease.name == "scheduler"]
+    pids = {str(p.pid) for p in cluster.processes}
+    assert holder.split(":")[1] in pids, (holder, pids)
+    leaders = [
+        p.name
+        for p in cluster.processes
+        if any(
+            line.get("msg", "").startswith("lease scheduler:")
+            and line["msg"].endswith("is the leader")
+            for line in log_lines(p)
+        )
+    ]
+    assert len(leaders) == 1, cluster.logs()
