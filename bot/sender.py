@@ -324,6 +324,10 @@ class OutboxSender:
             stats.dead += 1
             return False
 
+        if not parts:
+            async with self.services.uow() as uow:
+                await outbox.mark_sent(uow, item.id, uow.now())
+            return False
         done = int(item.payload.get("_parts_sent", 0))
         try:
             for number in range(done, len(parts)):
@@ -366,10 +370,8 @@ class OutboxSender:
         async with self.services.uow() as uow:
             messages = await notifier.render(item, uow, t)
         # closed before sending: on SQLite an open transaction would hold the write lock
-        parts = [part for message in messages for part in notifier.plan_parts(message)]
-        if not parts:
-            raise ValueError("renderer produced no message")
-        return parts
+        # an empty list means "nothing to say any more" (e.g. the posting closed meanwhile)
+        return [part for message in messages for part in notifier.plan_parts(message)]
 
     async def _mark_dead(self, item: OutboxItem, error: str) -> None:
         async with self.services.uow() as uow:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks_deals import ProposeCb
+from bot.keyboards.regulator import EscViewCb
 from bot.notifier import OutgoingMessage, Translate, register
 from core.db.uow import UnitOfWork
 from core.reports.labels import money
 from core.services.outbox import OutboxItem
 from core.services.regulator import broker_note
-from core.services.search import PostingCard
+from core.services.search import PostingCard, load_cards
 
 
 def _line(card: PostingCard, locale: str, t: Translate) -> str:
@@ -67,3 +68,30 @@ async def render_broker(item: OutboxItem, uow: UnitOfWork, t: Translate) -> Outg
     return OutgoingMessage(
         text="\n\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]])
     )
+
+
+@register("escalation")
+async def render_escalation(
+    item: OutboxItem, uow: UnitOfWork, t: Translate
+) -> list[OutgoingMessage]:
+    """A company escalated an unfilled posting to the bureau (the third dispatch ring).
+
+    payload {"posting_kind": "shortage"|"idle", "posting_id"}: the card, phones masked, and a
+    button to the escalation's screen with its suggested matches. Nothing when it is closed."""
+    kind = str(item.payload["posting_kind"])
+    posting_id = int(item.payload["posting_id"])
+    card = (await load_cards(uow, kind, [posting_id])).get(posting_id)
+    if card is None or card.status not in ("open", "partly_filled"):
+        return []
+    locale = item.locale or "zh"
+    title = t("regulator.escalation.title_" + ("shortage" if kind == "shortage" else "idle"))
+    button = InlineKeyboardButton(
+        text=t("regulator.escalation.open"),
+        callback_data=EscViewCb(kind="s" if kind == "shortage" else "i", id=posting_id).pack(),
+    )
+    return [
+        OutgoingMessage(
+            text=f"{title}\n\n{_line(card, locale, t)}",
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]),
+        )
+    ]

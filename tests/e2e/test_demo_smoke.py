@@ -15,6 +15,7 @@ import httpx
 from bot.demo.app import start_demo
 from bot.demo.world import PERSONA_SPECS
 from core.domain.enums import Role
+from sandbox.client import SandboxClient
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = "import sys; from core.cli import main; sys.exit(main())"
@@ -54,7 +55,9 @@ async def test_the_demo_serves_the_page_and_its_personas_and_stops_within_second
             raise AssertionError("the sandbox still answers after stop()")
 
 
-async def test_a_second_run_reuses_the_database_and_the_bindings(tmp_path: Path) -> None:
+async def test_a_second_run_reuses_the_database_and_the_bot_still_answers(
+    tmp_path: Path,
+) -> None:
     from core.services.accounts import get_account_by_telegram
 
     first = await start_demo(tmp_path / "demo", port=0, scheduler=False)
@@ -64,6 +67,13 @@ async def test_a_second_run_reuses_the_database_and_the_bindings(tmp_path: Path)
         # each persona is an ordinary bound account: right role, a phone, no onboarding left
         async with second.services.uow() as uow:
             accounts = [await get_account_by_telegram(uow, p.user_id) for p in second.personas]
+        # regression: the emulator numbered updates from 1 again and the bot dropped them as
+        # repeats of the first run's (update ids are deduplicated in the database)
+        async with SandboxClient(second.url) as client:
+            greeted = [
+                [m.text for m in await client.user(p.user_id).history() if m.from_bot]
+                for p in second.personas
+            ]
     finally:
         await second.stop()
 
@@ -71,7 +81,8 @@ async def test_a_second_run_reuses_the_database_and_the_bindings(tmp_path: Path)
     assert [(p.key, p.account_id) for p in second.personas] == [
         (p.key, p.account_id) for p in first.personas
     ]
-    for persona, account in zip(second.personas, accounts, strict=True):
+    for persona, account, answers in zip(second.personas, accounts, greeted, strict=True):
+        assert any(persona.name in text for text in answers), (persona.key, answers)
         assert account is not None and account.active and account.phone
         assert account.chat_id == persona.user_id and account.role is persona.role
         if account.role is Role.FOREMAN:

@@ -77,7 +77,7 @@ def _unreachable() -> str | None:
 # --- running coroutines from sync fixtures ----------------------------------------------------
 
 
-def run_async(coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:  # noqa: ASYNC109
+def run_async(coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
     """Run a coroutine to the end in a loop of its own (a fixture may sit inside a loop)."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result(timeout)
@@ -102,7 +102,7 @@ class SandboxThread:
         self._running = future.result(30)
         return self._running.url
 
-    def call(self, fn: Callable[[SandboxState], T], timeout: float = 10.0) -> T:  # noqa: ASYNC109
+    def call(self, fn: Callable[[SandboxState], T], timeout: float = 10.0) -> T:
         """Run `fn(state)` on the sandbox's loop (the state is not thread-safe) and return."""
 
         async def run() -> T:
@@ -186,7 +186,7 @@ def start_serve(name: str, env: dict[str, str], workdir: Path) -> ServeProcess:
     return ServeProcess(name=name, port=port, log_path=log_path, proc=proc)
 
 
-def wait_ready(processes: list[ServeProcess], timeout: float = START_TIMEOUT) -> None:  # noqa: ASYNC109
+def wait_ready(processes: list[ServeProcess], timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
     pending = list(processes)
     with httpx.Client(timeout=3.0) as client:
@@ -242,9 +242,7 @@ class Cluster:
 
         return {"update_id": self.next_update_id(), "message": self.sandbox.call(add)}
 
-    def callback_update(
-        self, user_id: int, message: dict[str, Any], data: str
-    ) -> dict[str, Any]:
+    def callback_update(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
         """A tap on an inline button of a bot message; the emulator learns the query id, as
         Telegram would, so answerCallbackQuery succeeds once."""
         query_id = str(secrets.randbits(62))
@@ -394,9 +392,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     token = f"{bot_id}:SCALEOUT-{secrets.token_hex(8)}"
     webhook_secret = f"Scaleout_{secrets.token_urlsafe(24)}"
     secret_key = f"scaleout-{secrets.token_hex(16)}"
-    state = SandboxState(
-        token, flood=FloodLimit(per_chat_per_second=None, global_per_second=None)
-    )
+    state = SandboxState(token, flood=FloodLimit(per_chat_per_second=None, global_per_second=None))
     for tg_id, name in ((FOREMAN_TG, "张伟"), (RACER_TG, "李强"), (REGULATOR_TG, "住建局")):
         state.create_user(name, user_id=tg_id, started=True)  # they have written to the bot
     sandbox = SandboxThread(state)

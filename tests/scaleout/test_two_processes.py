@@ -12,10 +12,19 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from sqlalchemy import func, select
 
 from core.bootstrap import build_services
-from core.db.models import DigestDelivery, Lease, OutboxMessage, ProcessedUpdate, ShortagePosting
+from core.db.models import (
+    DigestDelivery,
+    FsmRecord,
+    Lease,
+    OutboxMessage,
+    ProcessedUpdate,
+    ShortagePosting,
+)
 from core.db.uow import Services
 from tests.scaleout.conftest import (
     FOREMAN_NAME,
@@ -87,6 +96,19 @@ def webhook_posts(process: ServeProcess) -> int:
     )
 
 
+def fsm_state(cluster: Cluster, user_id: int) -> str | None:
+    """The user's FSM state as the processes stored it in Redis."""
+    key = DefaultKeyBuilder(with_bot_id=True, with_destiny=True).build(
+        StorageKey(bot_id=cluster.bot_id, chat_id=user_id, user_id=user_id), "state"
+    )
+    client = redis.Redis.from_url(cluster.settings.redis_url, socket_timeout=5)
+    try:
+        value = client.get(key)
+    finally:
+        client.close()
+    return value.decode() if isinstance(value, bytes) else None
+
+
 async def ok(response: httpx.Response) -> None:
     assert response.status_code == 200, response.text
     assert response.json() == {}
@@ -122,6 +144,11 @@ async def test_a_shortage_flow_alternating_between_two_processes_posts_exactly_o
     await wait_for_button(cluster, FOREMAN_TG, prefix="sh:ptype")  # the price step is shown
     await post(a, cluster.message_update(FOREMAN_TG, "5,500"))  # A: a typed price
     await tap(b, "sh:me")  # B: the profile's name and phone as the contact
+    await wait_for_button(cluster, FOREMAN_TG, prefix="sh:confirm")  # the summary
+    # the dialog lives in Redis (shared by both), not in a process or the SQL FSM table
+    assert fsm_state(cluster, FOREMAN_TG) == "PostShortage:summary"
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(FsmRecord)) == 0
     await tap(a, "sh:confirm")  # A: confirm
     await wait_processed(cluster, db, sent)
 
@@ -166,7 +193,9 @@ async def test_the_same_update_posted_to_both_processes_at_once_has_one_effect(
         await wait_processed(cluster, db, [update["update_id"]])
         # each round: exactly one new bot message with the trades
         deadline = time.monotonic() + SETTLE_TIMEOUT
-        while len(cluster.bot_messages(RACER_TG)) < n and time.monotonic() < deadline:
+        while True:
+            if len(cluster.bot_messages(RACER_TG)) >= n or time.monotonic() > deadline:
+                break
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)  # room for a wrong second reply to show up
         replies = cluster.bot_messages(RACER_TG)
@@ -243,7 +272,7 @@ async def test_both_processes_run_the_scheduler_and_a_due_digest_goes_out_once(
     ]
 
     # one leader: the lease is held by one of the two processes, and only one ever led
-    [(name, holder)] = [lease for lease in leases if lease.name == "scheduler"]
+    [(_name, holder)] = [lease for lease in leases if lease.name == "scheduler"]
     pids = {str(p.pid) for p in cluster.processes}
     assert holder.split(":")[1] in pids, (holder, pids)
     leaders = [
