@@ -156,23 +156,40 @@ async def build_all(
     return times, digests
 
 
-def render_all(digests: dict[str, Digest]) -> dict[str, list[float]]:
+Rendered = dict[tuple[str, str], Any]  # (region, what) → text chunks / PNG / xlsx bytes
+
+
+def render_all(digests: dict[str, Digest]) -> tuple[dict[str, list[float]], Rendered]:
     from core.reports.chart import cjk_font_family, render_digest_chart
     from core.reports.text import render_digest_text
     from core.reports.xlsx import digest_workbook
 
     cjk_font_family()  # registering the font is a once-per-process cost
     times: dict[str, list[float]] = defaultdict(list)
-    for digest in digests.values():
+    rendered: Rendered = {}
+    for code, digest in digests.items():
         for name, fn in (
             ("render text", render_digest_text),
             ("render chart (PNG)", render_digest_chart),
             ("render workbook (xlsx)", digest_workbook),
         ):
             started = time.perf_counter()
-            fn(digest, "zh")
+            rendered[(code, name)] = fn(digest, "zh")
             times[name].append((time.perf_counter() - started) * 1000)
-    return times
+    return times, rendered
+
+
+def use_prerendered(rendered: Rendered) -> None:
+    """--prerendered: the renderers hand out the bytes rendered above instead of rendering,
+    to time the delivery path (sender, database, HTTP) without matplotlib's CPU."""
+    import bot.renderers.digest as digest_renderers
+    from core.reports.chart import render_digest_chart
+
+    async def canned(fn: Any, digest: Digest, locale: str) -> bytes:
+        what = "render chart (PNG)" if fn is render_digest_chart else "render workbook (xlsx)"
+        return bytes(rendered[(digest.region.code, what)])
+
+    digest_renderers._render = canned  # type: ignore[assignment]
 
 
 # --- a stub Bot API -------------------------------------------------------------------------
@@ -427,6 +444,11 @@ async def main() -> None:
         "--batch-size", type=int, default=None, help="SenderConfig.batch_size (default: its own)"
     )
     parser.add_argument(
+        "--prerendered",
+        action="store_true",
+        help="send charts and workbooks rendered beforehand: the delivery path alone",
+    )
+    parser.add_argument(
         "--no-pool", action="store_true", help="render charts in a thread, not in processes"
     )
     parser.add_argument(
@@ -457,7 +479,7 @@ async def main() -> None:
         started = time.perf_counter()
         build_ms, digests = await build_all(services, codes, day)
         total = time.perf_counter() - started
-        renders = render_all(digests)
+        renders, rendered = render_all(digests)
         print(f"{'step':<34} {'n':>5} {'p50':>8} {'p95':>8} {'max':>8} {'total s':>9}")
         print(line("build digest", build_ms))
         for name, samples in renders.items():
@@ -468,6 +490,8 @@ async def main() -> None:
             f"{slowest[1]} {slowest[0]:.0f} ms"
         )
         if not args.no_delivery:
+            if args.prerendered:
+                use_prerendered(rendered)
             await deliver_all(
                 services,
                 codes,

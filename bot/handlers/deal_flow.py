@@ -25,7 +25,7 @@ from typing import Any
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks_deals import DealFlowCb, ProposeCb
@@ -273,6 +273,7 @@ async def propose_tapped(
         mine = await my_shortages(uow, actor, sides.idle)
         await end_read(uow)
         if not mine:
+            await end_flow(state)  # an earlier dialog's step is over as well
             await query.answer()
             await show(query, _("deals.no_matching_shortage"))
             return
@@ -367,7 +368,7 @@ async def ask_workers(
     pool = await eligible_workers(
         uow, account.actor(), sides.shortage.trade_code, sides.shortage.grade_level, flow.i
     )
-    locale = I18n.get_current().current_locale
+    locale = get_i18n().current_locale
     grades = await grade_names(uow, locale)
     await end_read(uow)
     ids = {w.id for w in pool}
@@ -392,7 +393,7 @@ async def ask_workers(
     ]
     done = _("deals.btn_accept_with_workers") if flow.mode == "accept" else _("deals.btn_done")
     markup = workers_keyboard(
-        tr, buttons, set(flow.w), offset=flow.wo, total=len(pool), need=flow.hc, done_text=done
+        buttons, set(flow.w), offset=flow.wo, total=len(pool), need=flow.hc, done_text=done
     )
     await save_flow(state, flow)
     await state.set_state(DealFlow.workers)
@@ -452,7 +453,7 @@ async def ask_price(
         unique.setdefault(fen, label)
     await save_flow(state, flow)
     await state.set_state(DealFlow.price)
-    markup = price_keyboard(tr, [(label, fen) for fen, label in unique.items()])
+    markup = price_keyboard([(label, fen) for fen, label in unique.items()])
     await show(target, "\n".join(lines), markup)
 
 
@@ -527,7 +528,7 @@ async def ask_summary(
     flow: Flow,
 ) -> None:
     actor = account.actor()
-    locale = I18n.get_current().current_locale
+    locale = get_i18n().current_locale
     grades = await grade_names(uow, locale)
     sides, _theirs, _mine, guide = await price_context(uow, actor, flow)
     assert sides.shortage is not None
@@ -859,7 +860,7 @@ async def show_deal(
     headline: str | None = None,
     back: bool = False,
 ) -> None:
-    locale = I18n.get_current().current_locale
+    locale = get_i18n().current_locale
     grades = await grade_names(uow, locale)
     await end_read(uow)
     text = deal_text(view, tr, locale, grades, headline=headline)

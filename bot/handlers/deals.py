@@ -14,7 +14,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks_deals import DealActCb, DealFlowCb, ProposeCb
@@ -172,7 +172,7 @@ async def list_text_and_markup(
     uow: UnitOfWork, account: AccountView
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     actor = account.actor()
-    locale = I18n.get_current().current_locale
+    locale = get_i18n().current_locale
     pending = await deals.list_deals(uow, actor, status=DealStatus.PENDING, limit=LIST_PENDING)
     accepted = await deals.list_deals(uow, actor, status=DealStatus.ACCEPTED, limit=LIST_ACCEPTED)
     trade_names = {t.code: t.name(locale) for t in await postings.list_trades(uow)}
@@ -189,7 +189,7 @@ async def list_text_and_markup(
             tr("deals.list_accepted", n=len(accepted.items)),
         )
     )
-    return text, deals_list_keyboard([*mine, *theirs, *accepted.items], tr, trade_names)
+    return text, deals_list_keyboard([*mine, *theirs, *accepted.items], trade_names)
 
 
 async def deals_menu(message: Message, uow: UnitOfWork, account: AccountView) -> None:

@@ -11,7 +11,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks_deals import DealActCb, DealFlowCb
 from bot.keyboards.common import cancel_button
 from bot.notifier import Translate
-from core.domain.enums import DealStatus, Side
+from core.domain.enums import DealStatus
 from core.services.deals import DealListItem, DealView
 
 HEADCOUNT_PRESETS = (1, 2, 3, 4, 5, 6, 8, 10)
@@ -64,8 +64,9 @@ def deal_actions_keyboard(
 
 
 def deals_list_keyboard(
-    items: Sequence[DealListItem], T: Translate, trade_names: dict[str, str]
+    items: Sequence[DealListItem], trade_names: dict[str, str]
 ) -> InlineKeyboardMarkup:
+    """One button per deal: 🔔 my turn, ⏳ the other side's, ✅ accepted."""
     buttons = []
     for item in items:
         if item.status is DealStatus.PENDING:
@@ -103,7 +104,6 @@ def headcount_keyboard(T: Translate, open_count: int) -> InlineKeyboardMarkup:
 
 
 def workers_keyboard(
-    T: Translate,
     page: Sequence[tuple[int, str]],
     chosen: set[int],
     *,
@@ -127,7 +127,7 @@ def workers_keyboard(
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def price_keyboard(T: Translate, options: Sequence[tuple[str, int]]) -> InlineKeyboardMarkup:
+def price_keyboard(options: Sequence[tuple[str, int]]) -> InlineKeyboardMarkup:
     """Quick prices (label, fen); anything else is typed."""
     buttons = [_flow(label, "p", fen) for label, fen in options]
     rows = _rows(buttons, 2)
@@ -163,10 +163,3 @@ def summary_keyboard(
     edits += [_flow(T("deals.btn_edit_price"), "ep"), _flow(T("deals.btn_edit_start"), "ed")]
     rows = [[_flow(send_text, "ok")], *_rows(edits, 3), [cancel_button()]]
     return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def side_of_view(view: DealView) -> Side | None:
-    """The side the viewer answers for now (the awaiting one if theirs)."""
-    if view.awaiting_side is not None and view.awaiting_side in view.my_sides:
-        return view.awaiting_side
-    return next(iter(view.my_sides), None)

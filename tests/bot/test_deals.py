@@ -13,7 +13,16 @@ from sqlalchemy import select
 from bot.callbacks_deals import DealActCb, DealFlowCb, ProposeCb, ViewPostingCb
 from bot.i18n import t
 from bot.sender import OutboxSender, SenderConfig
-from core.db.models import Account, Deal, IdlePosting, ShortagePosting, Team, Worker
+from core.db.models import (
+    Account,
+    Deal,
+    Enterprise,
+    IdlePosting,
+    Project,
+    ShortagePosting,
+    Team,
+    Worker,
+)
 from core.db.uow import Services
 from core.domain.actor import Actor
 from core.domain.enums import DealStatus, Role
@@ -259,10 +268,14 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     history = inbox[DISPATCHER_TG][-1].text or ""
     assert history.count("countered") == 2 and "offered" in history
 
-    # the foreman's own older buttons are stale now: nothing changes
+    # buttons of older messages are stale now: the first offer's Accept can't take the newer
+    # terms, the foreman's own older buttons do nothing either
+    stale = await driver.tap(DISPATCHER, act("a", deal.id, 1))
+    assert answers(stale)[-1]["text"] == t("deals.changed", "en")
     stale = await driver.tap(FOREMAN, act("a", deal.id, 2))
     assert answers(stale)[-1]["text"] == t("deals.changed", "zh")
     assert (await only_deal(services)).version == 3
+    assert await worker_states(services, market.worker_ids[:1]) == [("idle", None)]
 
     # the dispatcher accepts: the three posted workers are ticked, one tap confirms
     picking = await driver.tap(DISPATCHER, act("a", deal))
@@ -498,7 +511,11 @@ async def test_the_deals_menu_lists_offers_awaiting_me_first_and_an_offer_can_be
     assert t("deals.list_awaiting_me", "zh", n=1) in last_text(menu)
     assert t("deals.list_awaiting_them", "zh", n=1) in last_text(menu)
     assert t("deals.list_accepted", "zh", n=1) in last_text(menu)
-    listed = [DealActCb.unpack(data).id for _text, data in inline_buttons(last_reply_markup(menu))]
+    listed = [
+        DealActCb.unpack(data).id
+        for _text, data in inline_buttons(last_reply_markup(menu))
+        if data
+    ]
     assert listed == [offered.id, asked.id, done.id]
     assert inline_texts(last_reply_markup(menu))[0].startswith("🔔")
 
@@ -513,3 +530,29 @@ async def test_the_deals_menu_lists_offers_awaiting_me_first_and_an_offer_can_be
     assert status == DealStatus.CANCELLED
     inbox = await deliver(driver, services)
     assert t("deals.head_cancelled", "en", id=asked.id) in (inbox[DISPATCHER_TG][-1].text or "")
+
+
+async def test_a_foreman_with_two_fitting_shortages_picks_one_and_without_any_is_told(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    async with services.uow() as uow:
+        project = await uow.session.get_one(Project, market.project_id)
+        second = await make_shortage(uow, project, headcount=2, price_fen=560_000)
+        labour = await uow.session.get_one(Enterprise, market.dispatcher_enterprise_id)
+        welder = await make_worker(uow, labour, trade_code="welder")
+        welders = await make_idle_posting(uow, labour, [welder])
+        await uow.commit()
+
+    picker = await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=market.idle_id).pack())
+    assert last_text(picker) == t("deals.pick_shortage", "zh")
+    choices = [data for _text, data in inline_buttons(last_reply_markup(picker))]
+    assert choices[:2] == [flow("s", second.id), flow("s", market.shortage_id)]
+    forged = await driver.tap(FOREMAN, flow("s", 999))
+    assert answers(forged)[-1]["text"] == t("common.stale", "zh")
+    asked = await driver.tap(FOREMAN, flow("s", second.id))
+    assert last_text(asked) == t("deals.ask_headcount", "zh", open=2)
+
+    told = await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=welders.id).pack())
+    assert last_text(told) == t("deals.no_matching_shortage", "zh")
+    assert await driver.state(FOREMAN) is None
+    assert await any_deal(services) is None

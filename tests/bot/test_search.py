@@ -167,16 +167,18 @@ async def test_pages_neither_repeat_nor_skip_when_a_posting_arrives_between_taps
 async def test_a_card_masks_the_phone_and_offers_to_propose_and_go_back(
     driver: BotDriver, services: Services, clock: FixedClock, people: People
 ) -> None:
-    posting = await post_idle(services, clock, "晋阳劳务有限公司", minutes_ago=90)
+    posting = await post_idle(services, clock, "晋阳<劳务>&Co", minutes_ago=90)
     await driver.send(FOREMAN, t("menu.search", "zh"))
     results = await driver.tap(FOREMAN, sf("go"))
     page = last_reply_markup(results)
+    assert "晋阳&lt;劳务&gt;&amp;Co" in last_text(results)  # HTML: shown as typed
+    assert inline_texts(page)[0].startswith("1. 晋阳<劳务>&Co")  # button labels are plain
 
     card = await driver.tap(FOREMAN, ViewPostingCb(kind="i", id=posting).pack())
 
     text = last_text(card)
     assert "📞 李明 137****1111" in text and "13700001111" not in text
-    assert "晋阳劳务有限公司" in text and "👥 可对接 3 人（共 3 人）" in text
+    assert "🏢 晋阳&lt;劳务&gt;&amp;Co" in text and "👥 可对接 3 人（共 3 人）" in text
     assert t("search.age_hours", "zh", n=1) in text
     buttons = inline_buttons(last_reply_markup(card))
     assert buttons[0] == (

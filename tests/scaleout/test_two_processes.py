@@ -117,13 +117,14 @@ async def ok(response: httpx.Response) -> None:
 # --- one user's dialog, alternating between the processes -----------------------------------
 
 
-async def test_a_shortage_flow_alternating_between_two_processes_posts_exactly_one_correct_shortage(  # noqa: E501
+async def test_a_shortage_flow_alternating_between_the_processes_posts_one_correct_shortage(
     cluster: Cluster, db: Services, client: httpx.AsyncClient
 ) -> None:
     a, b = cluster.processes
     secret = cluster.webhook_secret
     sent: list[int] = []
     queries: list[str] = []
+    posts_before = [webhook_posts(p) for p in (a, b)]
 
     async def post(process: ServeProcess, update: dict[str, Any]) -> None:
         sent.append(update["update_id"])
@@ -169,7 +170,8 @@ async def test_a_shortage_flow_alternating_between_two_processes_posts_exactly_o
     last = cluster.bot_messages(FOREMAN_TG)[-1]
     assert last["text"].startswith(f"✅ 已发布缺工 #{posting_id}：抹灰工 三级及以上 4人"), last
     # both processes took their turns: A four updates, B three (their access logs)
-    assert [webhook_posts(p) for p in (a, b)] == [4, 3]
+    posts = [webhook_posts(p) - before for p, before in zip((a, b), posts_before, strict=True)]
+    assert posts == [4, 3]
 
 
 # --- the same update at both processes ------------------------------------------------------
