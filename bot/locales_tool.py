@@ -23,7 +23,9 @@ from babel.messages.pofile import read_po, write_po
 from bot.i18n import DOMAIN, LOCALES_DIR, SUPPORTED_LOCALES, merged_catalog
 
 ROOT = LOCALES_DIR.parent
-MSGID_FUNCS = frozenset({"_", "__", "N_", "tr", "t", "gettext", "lazy_gettext", "menu_button"})
+MSGID_FUNCS = frozenset(
+    {"_", "__", "N_", "tr", "t", "T", "gettext", "lazy_gettext", "menu_button"}
+)
 HEADER = (
     "# JinGong Dispatch (晋工调度) bot texts. Msgids are dotted keys (see bot/i18n.py).\n"
     "# Update with: python -m bot.locales_tool"

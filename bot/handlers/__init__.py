@@ -13,8 +13,7 @@ Order, and why:
 6. FEATURES  - shortage, idle, search, deals, ratings, regulator… each matches its menu
                buttons with `MenuText(KEY)` (bot/keyboards/common.py) and guards itself with a
                router-level `HasRole(...)` filter (bot/filters.py).
-7. placeholders - "coming soon" for menu buttons no feature router took yet.
-8. fallback  - LAST: unknown text, stickers, photos, stale buttons.
+7. fallback  - LAST: unknown text, stickers, photos, stale buttons.
 
 Handler data available everywhere: `uow` (UnitOfWork, one per update), `account`
 (AccountView of an active account, else None), `bound_account`, `services`, `settings`,
@@ -48,7 +47,7 @@ from bot.handlers import (
     workers,
 )
 
-# Feature routers, tried in this order after the menu and before the placeholders.
+# Feature routers, tried in this order after the menu and before the fallback.
 # One line per feature, e.g. `shortage.create_router,`.
 FEATURES: tuple[Callable[[], Router], ...] = (
     shortage.create_router,
@@ -72,7 +71,6 @@ def build_root_router(features: tuple[Callable[[], Router], ...] = FEATURES) -> 
         settings.create_router(),
         menu.create_router(),
         *(make() for make in features),
-        menu.create_placeholder_router(),
         fallback.create_router(),  # LAST
     )
     return root

@@ -15,8 +15,6 @@ from bot.i18n import tr
 from bot.keyboards.common import (
     ALL_MENU_KEYS,
     INVITE_FOREMAN,
-    ROLE_MENUS,
-    SETTINGS,
     MenuText,
     cancel_keyboard,
     inline_rows,
@@ -110,17 +108,6 @@ async def invite_name_expected(message: Message) -> None:
     await message.answer(_("invite.ask_name_again"), reply_markup=cancel_keyboard())
 
 
-# --- buttons of features not built yet ---------------------------------------------------------
-
-
-async def coming_soon(message: Message, account: AccountView, menu_key: str) -> None:
-    if menu_key in ROLE_MENUS[account.role]:
-        await show_menu(message, account, _("menu.coming_soon"))
-    else:
-        # another role's button (typed, or an old keyboard): same as any unknown text
-        await show_menu(message, account, _("fallback.hint"))
-
-
 def create_router() -> Router:
     router = Router(name=__name__)
     dispatcher_only = HasRole(Role.DISPATCHER)
@@ -138,12 +125,4 @@ def create_router() -> Router:
         dispatcher_only,
     )
     router.message.register(invite_name_expected, InviteForeman.name)
-    return router
-
-
-def create_placeholder_router() -> Router:
-    """Included after every feature router: answers only buttons nobody else took."""
-    router = Router(name=__name__ + ".placeholders")
-    keys = tuple(k for k in ALL_MENU_KEYS if k not in (SETTINGS, INVITE_FOREMAN))
-    router.message.register(coming_soon, MenuText(*keys))
     return router

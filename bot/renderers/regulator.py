@@ -84,7 +84,11 @@ async def render_escalation(
     if card is None or card.status not in ("open", "partly_filled"):
         return []
     locale = item.locale or "zh"
-    title = t("regulator.escalation.title_" + ("shortage" if kind == "shortage" else "idle"))
+    title = (
+        t("regulator.escalation.title_shortage")
+        if kind == "shortage"
+        else t("regulator.escalation.title_idle")
+    )
     button = InlineKeyboardButton(
         text=t("regulator.escalation.open"),
         callback_data=EscViewCb(kind="s" if kind == "shortage" else "i", id=posting_id).pack(),

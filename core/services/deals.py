@@ -570,6 +570,12 @@ async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealV
         raise ValidationError("error.workers_required")
     if not _is_live(shortage, now) or (idle is not None and not _is_live(idle, now)):
         raise Conflict("error.posting_closed")
+    # an "internal" posting exists only for its own company: no offer crosses that ring
+    internal = shortage.ring == Ring.INTERNAL.value or (
+        idle is not None and idle.ring == Ring.INTERNAL.value
+    )
+    if internal and shortage.enterprise_id != idle_enterprise_id:
+        raise NotFound("error.posting_not_found")
     if idle is not None and idle.trade_code != shortage.trade_code:
         raise ValidationError("error.trade_mismatch")
     if idle is not None and idle.grade_level > shortage.min_grade:

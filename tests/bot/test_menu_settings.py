@@ -129,13 +129,32 @@ async def test_help_lists_the_commands_and_the_roles_buttons(
     assert "📊 调度汇总" not in text  # a regulator's button
 
 
-async def test_buttons_of_features_not_built_yet_say_coming_soon(
+async def test_every_menu_button_of_every_role_opens_its_feature(
     driver: BotDriver, services: Services, company: Company, regulator: int
 ) -> None:
-    assert last_text(await driver.send(DISPATCHER, "📤 赋闲提报")) == t("menu.coming_soon", "zh")
-    assert last_text(await driver.send(REGULATOR, "🧭 政府协调")) == t("menu.coming_soon", "zh")
+    async with services.uow() as uow:
+        ent = await make_enterprise(uow, name="按钮测试公司")
+        await make_account(
+            uow,
+            role=Role.FOREMAN,
+            enterprise=ent,
+            projects=[],
+            telegram_user_id=FOREMAN_TG,
+            name="王工长",
+        )
+        await uow.commit()
+    hint = t("fallback.hint", "zh")
+    for user, role in (
+        (FOREMAN, Role.FOREMAN),
+        (DISPATCHER, Role.DISPATCHER),
+        (REGULATOR, Role.REGULATOR),
+    ):
+        for button in MENUS[role]:
+            reply = last_text(await driver.send(user, button))
+            assert reply and reply != hint, f"{role}: {button} is not handled"
+            await driver.command(user, "cancel")
     # another role's button is just unknown text
-    assert last_text(await driver.send(REGULATOR, "📤 赋闲提报")) == t("fallback.hint", "zh")
+    assert last_text(await driver.send(REGULATOR, "📤 赋闲提报")) == hint
 
 
 async def test_menu_buttons_match_in_either_language(

@@ -20,7 +20,7 @@ from core.db.models import (
 )
 from core.db.uow import Services
 from core.domain.enums import DealAction, DealStatus, Ring, Role, Side
-from core.domain.errors import Conflict, DomainError, PermissionDenied, ValidationError
+from core.domain.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from core.domain.timeutil import local_date
 from core.ports import FixedClock
 from core.services.deals import (
@@ -726,3 +726,22 @@ async def test_deal_records_count_person_days_and_filter_by_region_trade_and_dat
                 date_to=w.today,
             )
     assert bad_range.value.key == "error.date_range"
+
+
+async def test_no_offer_reaches_into_another_companys_internal_posting(
+    services: Services,
+) -> None:
+    """Regression: a forged callback could propose to a posting meant for its own company."""
+    w = await build_world(services)
+    async with services.uow() as uow:
+        idle = await uow.session.get(IdlePosting, w.idle_posting_id)
+        assert idle is not None
+        idle.ring = Ring.INTERNAL.value
+        await uow.commit()
+    async with services.uow() as uow:
+        before = await footprint(uow)
+        with pytest.raises(NotFound) as err:
+            await propose_deal(uow, w.foreman, ask(w))
+        assert err.value.key == "error.posting_not_found"
+    async with services.uow() as uow:
+        assert await footprint(uow) == before
