@@ -19,11 +19,9 @@ during a digest marks the account inactive and every remaining part `blocked`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import multiprocessing
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
@@ -78,9 +76,6 @@ async def _digest(item: OutboxItem, uow: UnitOfWork) -> Digest:
 
 def clear_cache() -> None:
     forget_digests()
-    for task in _early.values():
-        task.cancel()
-    _early.clear()
 
 
 def _chart_png(digest: Digest, locale: str) -> bytes:
@@ -120,46 +115,6 @@ async def _render(fn: Callable[[Digest, str], bytes], digest: Digest, locale: st
     return await asyncio.to_thread(_chart_png if fn is render_digest_chart else fn, digest, locale)
 
 
-# Renderings started early: when a digest's first text part goes out, its chart and workbook
-# start rendering, so they are ready once the chat's 1 message/s allows the next part.
-# Bounded: a recipient who blocks the bot meanwhile leaves an unused entry that ages out.
-EARLY_MAX = 128
-_early: OrderedDict[tuple[str, date, str, str], asyncio.Task[bytes]] = OrderedDict()
-_PARTS: dict[str, Callable[[Digest, str], bytes]] = {
-    "chart": render_digest_chart,
-    "xlsx": digest_workbook,
-}
-
-
-def _start_early(item: OutboxItem) -> None:
-    region = str(item.payload.get("region_code"))
-    day = date.fromisoformat(str(item.payload["day"]))
-    digest = recent_digest(region, day)
-    if digest is None:
-        return  # not built in this process: the part's own renderer reads the database
-    locale = _locale(item)
-    loop = asyncio.get_running_loop()
-    for what, fn in _PARTS.items():
-        key = (region, day, locale, what)
-        if key in _early:
-            continue
-        task = loop.create_task(_render(fn, digest, locale))
-        # retrieved here, so an unused failed rendering does not log "never retrieved"
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())
-        _early[key] = task
-    while len(_early) > EARLY_MAX:
-        _early.popitem(last=False)[1].cancel()
-
-
-async def _bytes(what: str, digest: Digest, locale: str) -> bytes:
-    """The part's bytes: the early rendering if one is under way in this loop, else now."""
-    task = _early.pop((digest.region.code, digest.day, locale, what), None)
-    if task is not None and task.get_loop() is asyncio.get_running_loop():
-        with contextlib.suppress(Exception):
-            return await task
-    return await _render(_PARTS[what], digest, locale)
-
-
 def digest_filename(digest: Digest, locale: str) -> str:
     """晋工调度_太原市_2026-03-04.xlsx (JinGong_Taiyuan_2026-03-04.xlsx in English)."""
     brand = BRAND.get(locale, BRAND["zh"])
@@ -169,8 +124,6 @@ def digest_filename(digest: Digest, locale: str) -> str:
 
 @register(KIND_TEXT)
 def render_digest_text_part(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
-    if item.payload.get("part") == 1:
-        _start_early(item)
     return OutgoingMessage(text=str(item.payload["html"]))
 
 
@@ -180,7 +133,7 @@ async def render_digest_chart_part(
 ) -> OutgoingMessage:
     locale = _locale(item)
     digest = await _digest(item, uow)
-    png = await _bytes("chart", digest, locale)
+    png = await _render(render_digest_chart, digest, locale)
     caption = html_label(locale, "chart_title", region=digest.region.name(locale))
     return OutgoingMessage(text=caption, photo=png, filename="digest.png")
 
@@ -191,7 +144,7 @@ async def render_digest_xlsx_part(
 ) -> OutgoingMessage:
     locale = _locale(item)
     digest = await _digest(item, uow)
-    data = await _bytes("xlsx", digest, locale)
+    data = await _render(digest_workbook, digest, locale)
     caption = html_label(locale, "title", region=digest.region.name(locale))
     caption += f" · {digest.day.isoformat()}"
     return OutgoingMessage(text=caption, document=data, filename=digest_filename(digest, locale))
