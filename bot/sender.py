@@ -76,7 +76,8 @@ class SenderConfig:
     group_rate: float = 20 / 60  # groups and channels (negative chat ids): 20 per minute
     max_chat_limiters: int = 10_000
     batch_size: int = 100
-    concurrency: int = 16  # recipients served at once within a cycle
+    # recipients served at once: each chat takes ≤ 1 msg/s, so 30 msg/s needs > 30 in flight
+    concurrency: int = 48
     poll_interval: float = 5.0
     cycle_budget: float = 20.0  # after this a cycle starts no new message and hands rows back
     claim_for: timedelta = timedelta(minutes=5)
@@ -165,6 +166,8 @@ class OutboxSender:
         cfg = self.config
         self._global = AsyncLimiter(cfg.global_burst, cfg.global_burst / cfg.global_rate)
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        # when each chat's last message left: the gap on the wire is what Telegram counts
+        self._chat_sent_at: dict[int, float] = {}
         self._paused_until = 0.0
         self._backoff = 0.0
         self._wake = asyncio.Event()
@@ -428,7 +431,8 @@ class OutboxSender:
             rate = self.config.chat_rate if chat_id > 0 else self.config.group_rate
             limiter = self._chats[chat_id] = AsyncLimiter(1, 1 / rate)
             while len(self._chats) > self.config.max_chat_limiters:
-                self._chats.popitem(last=False)  # least recently used
+                evicted, _ = self._chats.popitem(last=False)  # least recently used
+                self._chat_sent_at.pop(evicted, None)
         else:
             self._chats.move_to_end(chat_id)
         return limiter
@@ -438,6 +442,13 @@ class OutboxSender:
         await self._chat_limiter(chat_id).acquire()
         await self._global.acquire()
         await self._wait_pause()  # a 429 elsewhere may have come in while we queued
+        # the chat's slot was taken before the global wait: keep the real gap ≥ its interval
+        loop = asyncio.get_running_loop()
+        interval = 1 / (self.config.chat_rate if chat_id > 0 else self.config.group_rate)
+        last = self._chat_sent_at.get(chat_id)
+        if last is not None and (wait := last + interval - loop.time()) > 0:
+            await asyncio.sleep(wait)
+        self._chat_sent_at[chat_id] = loop.time()
         if part.kind == "text":
             await self.bot.send_message(
                 chat_id=chat_id,

@@ -528,6 +528,26 @@ async def test_messages_to_one_chat_are_spaced_by_the_per_chat_limit(services: S
     assert all(c.at < times[-1] for c in session.calls if c.chat_id != 1001)
 
 
+async def test_one_chats_messages_keep_their_gap_even_when_the_global_limit_delays_them(
+    services: Services,
+) -> None:
+    """Regression: the chat slot was taken before the global wait, so two messages to one chat
+    could leave 0.3 s apart at 1/s."""
+    busy = await add_account(services, 1001)
+    others = [await add_account(services, 2001 + n) for n in range(6)]
+    await queue(services, busy, *(f"n.{n}" for n in range(4)))
+    for n, acc in enumerate(others):
+        await queue(services, acc, f"o.{n}")
+    session = ScriptedSession()
+    config = replace(FAST, chat_rate=5.0, global_rate=8.0)
+
+    await make_sender(services, session, config).drain(timeout=10)
+
+    times = [c.at for c in session.calls if c.chat_id == 1001]
+    assert len(times) == 4
+    assert all(b - a >= 0.19 for a, b in itertools.pairwise(times))
+
+
 async def test_all_chats_together_stay_under_the_global_limit(services: Services) -> None:
     accounts = [await add_account(services, 1001 + n) for n in range(10)]
     for n, acc in enumerate(accounts):
