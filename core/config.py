@@ -13,12 +13,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    data_dir: Path = Field(default=Path(".jingong"), description="Where the SQLite file and keys live")
+    data_dir: Path = Field(default=Path(".jingong"), description="SQLite file and key folder")
     database_url: str = Field(default="", description="SQLAlchemy async URL; default SQLite file")
     redis_url: str = Field(default="", description="redis://… enables RedisStorage for FSM state")
     secret_key: SecretStr = Field(
         default=SecretStr(""),
-        description="Master secret for ID-number encryption and hashing; a key file is made if empty",
+        description="Master secret for ID-number keys; a key file is made if empty",
     )
     bot_token: SecretStr = Field(default=SecretStr(""))
     telegram_api_base: str = Field(default="https://api.telegram.org")
@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'jingong.db').as_posix()}"
 
     def master_secret(self) -> bytes:
-        """The secret for personal-data keys; a random one is persisted in data_dir on first use."""
+        """The secret for personal-data keys; a random one is kept in data_dir on first use."""
         value = self.secret_key.get_secret_value()
         if value:
             return value.encode()

@@ -99,7 +99,9 @@ async def engine(
         async with eng.begin() as conn:
             await conn.run_sync(Base.metadata.create_all)
             tables = ", ".join(
-                f'"{t.name}"' for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES
+                f'"{t.name}"'
+                for t in Base.metadata.sorted_tables
+                if t.name not in REFERENCE_TABLES
             )
             await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     yield eng

@@ -171,9 +171,7 @@ def actor_of(account: Account, project_ids: list[int] = ()) -> Actor:  # type: i
     )
 
 
-async def make_shortage(
-    uow: UnitOfWork, project: Project, **overrides: Any
-) -> ShortagePosting:
+async def make_shortage(uow: UnitOfWork, project: Project, **overrides: Any) -> ShortagePosting:
     now = uow.now()
     values: dict[str, Any] = dict(
         project_id=project.id,

@@ -7,7 +7,7 @@ Full ID numbers only ever exist encrypted (`id_cipher`) and as a keyed hash (`id
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -39,7 +39,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         dict[str, Any]: JSON,
         list[Any]: JSON,
         datetime: DateTime(timezone=True),
@@ -200,7 +200,9 @@ class GuidePrice(Base):
     """用工指导价: a city's monthly price for a trade and grade from an effective date on."""
 
     __tablename__ = "guide_price"
-    __table_args__ = (UniqueConstraint("city_code", "trade_code", "grade_level", "effective_date"),)
+    __table_args__ = (
+        UniqueConstraint("city_code", "trade_code", "grade_level", "effective_date"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     city_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
     trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))

@@ -9,8 +9,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import phonenumbers
-from stdnum.cn import ric
 from stdnum import numdb
+from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
 from core.domain.enums import Gender
@@ -25,7 +25,9 @@ MAX_TEXT_LEN = 500
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
-def clean_text(raw: str | None, *, field: str, max_len: int = MAX_TEXT_LEN, required: bool = True) -> str:
+def clean_text(
+    raw: str | None, *, field: str, max_len: int = MAX_TEXT_LEN, required: bool = True
+) -> str:
     """Normalize free text: NFKC, control characters removed, whitespace collapsed, capped."""
     text = unicodedata.normalize("NFKC", raw or "")
     text = _CONTROL.sub("", text)
@@ -113,7 +115,8 @@ def parse_mobile(raw: str) -> str:
         number.country_code != 86
         or len(national) != 11
         or not national.startswith("1")
-        or phonenumbers.number_type(number) not in (
+        or phonenumbers.number_type(number)
+        not in (
             phonenumbers.PhoneNumberType.MOBILE,
             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
         )

@@ -48,9 +48,7 @@ async def load_reference_data(session: AsyncSession) -> dict[str, int]:
         ),
         (Grade, "level", [{**r, "level": int(r["level"])} for r in read_csv("grades.csv")]),
     ):
-        existing = {
-            getattr(obj, key): obj for obj in (await session.scalars(select(model))).all()
-        }
+        existing = {getattr(obj, key): obj for obj in (await session.scalars(select(model))).all()}
         for row in rows:
             obj = existing.get(row[key])
             if obj is None:

@@ -1,4 +1,4 @@
-"""Alembic: upgrade → downgrade → upgrade on both databases, and the models match the migrations."""
+"""Alembic: upgrade → downgrade → upgrade on both databases; models match the migrations."""
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext

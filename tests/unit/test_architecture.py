@@ -37,4 +37,6 @@ def test_cli_only_reaches_transports_lazily() -> None:
         for node in tree.body:  # top-level statements only
             if isinstance(node, ast.Import | ast.ImportFrom):
                 mod = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
-                assert not (mod or "").startswith(("aiogram", "fastapi", "apscheduler", "bot", "webhooks"))
+                assert not (mod or "").startswith(
+                    ("aiogram", "fastapi", "apscheduler", "bot", "webhooks")
+                )

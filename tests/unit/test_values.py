@@ -60,8 +60,12 @@ def test_bad_mobiles_are_refused(raw: str) -> None:
 def test_price_is_decimal_within_bounds() -> None:
     assert parse_price("5,500") == Decimal("5500.00")
     assert parse_price("６０００") == Decimal("6000.00")
-    for bad, key in (("11", "error.price_range"), ("1000000000", "error.price_range"),
-                     ("abc", "error.price_not_number"), ("NaN", "error.price_not_number")):
+    for bad, key in (
+        ("11", "error.price_range"),
+        ("1000000000", "error.price_range"),
+        ("abc", "error.price_not_number"),
+        ("NaN", "error.price_not_number"),
+    ):
         with pytest.raises(ValidationError) as err:
             parse_price(bad)
         assert err.value.key == key
@@ -69,8 +73,12 @@ def test_price_is_decimal_within_bounds() -> None:
 
 def test_headcount_bounds() -> None:
     assert parse_headcount("12") == 12
-    for bad, key in (("0", "error.headcount_range"), ("10000", "error.headcount_range"),
-                     ("five", "error.headcount_not_number"), ("-3", "error.headcount_not_number")):
+    for bad, key in (
+        ("0", "error.headcount_range"),
+        ("10000", "error.headcount_range"),
+        ("five", "error.headcount_not_number"),
+        ("-3", "error.headcount_not_number"),
+    ):
         with pytest.raises(ValidationError) as err:
             parse_headcount(bad)
         assert err.value.key == key
