@@ -59,7 +59,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import CallbackQuery, Message, Update
 from aiohttp import web
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_PATH = "/telegram/webhook"
@@ -374,17 +380,8 @@ def start_server(kind: str, env: dict[str, str], workdir: Path) -> Server:
 # --- the echo bot (its own process: --serve-echo PORT) ----------------------------------------
 
 
-def create_echo_app() -> Any:
+def create_echo_app() -> FastAPI:
     """A bare aiogram echo bot behind a FastAPI route like ours (secret, parse, feed)."""
-    import hmac
-
-    from aiogram import Bot, Dispatcher
-    from aiogram.client.session.aiohttp import AiohttpSession
-    from aiogram.client.telegram import TelegramAPIServer
-    from aiogram.types import CallbackQuery, Message, Update
-    from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse
-
     secret = os.environ["WEBHOOK_SECRET"].encode()
     tasks: set[asyncio.Task[Any]] = set()
     bot = Bot(
@@ -413,7 +410,7 @@ def create_echo_app() -> Any:
 
     async def webhook(request: Request) -> JSONResponse:
         presented = request.headers.get(SECRET_HEADER)
-        if presented is None or not hmac.compare_digest(presented.encode(), secret):
+        if presented is None or not secrets.compare_digest(presented.encode(), secret):
             return JSONResponse({"error": "error.webhook_secret"}, status_code=401)
         try:
             data = json.loads(await request.body())

@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.cli.seed",
     "core.cli.summary",
     "core.cli.invite",
+    "core.cli.worker",
     "core.digest_cli",
     "bot.cli_commands",  # `scheduler`: imports only stdlib at module level, bot.* when run
     "core.cli.apikey",

@@ -50,8 +50,24 @@ _MESSAGES = {
 }
 
 
+def _catalog_template(key: str) -> str | None:
+    """The bot's English text for an error key (locales/en), without its HTML tags."""
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    folder = Path(__file__).resolve().parents[2] / "locales" / "en" / "LC_MESSAGES"
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as fp:
+            message = read_po(fp).get(key)
+        if message is not None and message.string:
+            return re.sub(r"<[^>]+>", "", str(message.string)).strip()
+    return None
+
+
 def describe_domain_error(exc: DomainError) -> str:
-    template = _MESSAGES.get(exc.key)
+    template = _MESSAGES.get(exc.key) or _catalog_template(exc.key)
     if template is not None:
         try:
             return template.format(**exc.params)

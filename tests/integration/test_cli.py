@@ -126,3 +126,12 @@ def test_an_unreachable_database_is_one_line(
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:1/nowhere")
     assert main(["summary", "--region", "14"]) == 1
     _one_error_line(capsys.readouterr().err)
+
+
+def test_worker_forget_answers_in_one_line(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["worker", "forget", "--id-number", "110105194912310021"]) == 2
+    assert "check" in _one_error_line(capsys.readouterr().err).lower()  # the checksum is wrong
+    assert main(["worker", "forget", "--id-number", "11010519491231002X"]) == 2
+    assert "error." not in _one_error_line(capsys.readouterr().err)  # a sentence, not a key
