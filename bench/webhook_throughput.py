@@ -360,11 +360,20 @@ class Server:
                 self.proc.wait(10)
 
 
-def start_server(kind: str, env: dict[str, str], workdir: Path) -> Server:
+def start_server(
+    kind: str, env: dict[str, str], workdir: Path, *, profile: Path | None = None
+) -> Server:
     port = _free_port()
     if kind == "ours":
         script = Path(sys.executable).parent / "jingong"
         command = [str(script), "serve", "--workers", "1", "--port", str(port)]
+        if profile is not None:  # cProfile around the same CLI; stats written on SIGTERM
+            code = (
+                "import cProfile, sys; from core.cli import main; "
+                f"sys.argv = ['jingong', 'serve', '--workers', '1', '--port', '{port}']; "
+                f"cProfile.run('main()', {str(profile)!r})"
+            )
+            command = [sys.executable, "-c", code]
         cwd = workdir  # away from the repository's .env
     else:
         command = [sys.executable, "-m", "bench.webhook_throughput", "--serve-echo", str(port)]
@@ -637,8 +646,9 @@ async def measure(
     warm_users: Sequence[int],
     burst_users: Sequence[int],
     concurrency: int,
+    profile: Path | None = None,
 ) -> Result:
-    server = start_server(kind, env, workdir)
+    server = start_server(kind, env, workdir, profile=profile if kind == "ours" else None)
     try:
         await server.wait_ready()
         connector = aiohttp.TCPConnector(limit=concurrency * 2, force_close=False)
@@ -774,6 +784,7 @@ async def run(args: argparse.Namespace) -> int:
                 warm_users=ids["warm"],
                 burst_users=ids["burst"],
                 concurrency=args.concurrency,
+                profile=args.profile,
             )
         await stub.stop()
         stub_calls.update(stub.calls)
@@ -796,6 +807,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64, help="connections / users")
     parser.add_argument("--servers", nargs="+", default=["echo", "ours"], choices=("echo", "ours"))
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, db)")
+    parser.add_argument(
+        "--profile", type=Path, help="run our server under cProfile, stats to this file"
+    )
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_echo:
