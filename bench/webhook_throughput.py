@@ -368,8 +368,9 @@ def start_server(
         script = Path(sys.executable).parent / "jingong"
         command = [str(script), "serve", "--workers", "1", "--port", str(port)]
         if profile is not None:  # cProfile around the same CLI; stats written on SIGTERM
-            code = (
-                "import cProfile, sys; from core.cli import main; "
+            code = (  # uvicorn re-raises SIGTERM after its shutdown: exit, don't die
+                "import cProfile, signal, sys; from core.cli import main; "
+                "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
                 f"sys.argv = ['jingong', 'serve', '--workers', '1', '--port', '{port}']; "
                 f"cProfile.run('main()', {str(profile)!r})"
             )
@@ -651,6 +652,7 @@ async def measure(
     server = start_server(kind, env, workdir, profile=profile if kind == "ours" else None)
     try:
         await server.wait_ready()
+        print(f"[{kind}] server pid {server.proc.pid} on {server.url}", flush=True)
         connector = aiohttp.TCPConnector(limit=concurrency * 2, force_close=False)
         async with aiohttp.ClientSession(connector=connector) as http:
             load = Load(http, server.url, stub, env["WEBHOOK_SECRET"])
@@ -733,6 +735,10 @@ stub_calls: dict[str, int] = {}
 
 
 async def run(args: argparse.Namespace) -> int:
+    # SIGTERM cancels the run like Ctrl-C does, so the `finally` blocks stop the servers
+    task = asyncio.current_task()
+    if task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     workdir = Path(tempfile.mkdtemp(prefix="jingong-bench-webhook-"))
     users = args.users
     flow_users = range(0, users)

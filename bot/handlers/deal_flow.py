@@ -31,7 +31,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks_deals import DealFlowCb, ProposeCb
 from bot.handlers.common import show_menu
 from bot.i18n import N_, Safe, tr
-from bot.keyboards.common import cancel_keyboard
+from bot.keyboards.common import inline_cancel_keyboard
 from bot.keyboards.deals import (
     WORKERS_PER_PAGE,
     deal_actions_keyboard,
@@ -678,7 +678,7 @@ async def flow_tapped(
                 await query.bot.send_message(
                     query.from_user.id,
                     tr("deals.type_headcount", open=flow.open),
-                    reply_markup=cancel_keyboard(),
+                    reply_markup=inline_cancel_keyboard(),
                 )
         elif 1 <= v <= flow.open:
             await query.answer()
@@ -797,7 +797,7 @@ async def headcount_typed(
     except ValidationError as exc:
         await message.answer(
             error_text(exc) + "\n" + tr("deals.type_headcount", open=flow.open),
-            reply_markup=cancel_keyboard(),
+            reply_markup=inline_cancel_keyboard(),
         )
         return
     await headcount_chosen(message, uow, state, account, flow, n)
@@ -849,7 +849,7 @@ HINTS = {
 async def text_expected(message: Message, state: FSMContext) -> None:
     """A sticker or photo where a number, price or date is due; typing where buttons are."""
     key = HINTS.get(await state.get_state() or "", N_("deals.hint_buttons"))
-    await message.answer(_(key), reply_markup=cancel_keyboard())
+    await message.answer(_(key), reply_markup=inline_cancel_keyboard())
 
 
 async def show_deal(

@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.common import show_menu
-from bot.keyboards.common import cancel_keyboard
+from bot.keyboards.common import inline_cancel_keyboard
 from core.services.accounts import AccountView
 
 
@@ -20,7 +20,7 @@ async def unknown_message(
         await message.answer(_("start.no_access"))
         return
     if await state.get_state() is not None:
-        await message.answer(_("fallback.in_step"), reply_markup=cancel_keyboard())
+        await message.answer(_("fallback.in_step"), reply_markup=inline_cancel_keyboard())
         return
     await show_menu(message, account, _("fallback.hint"))
 

@@ -134,6 +134,13 @@ def cancel_button() -> InlineKeyboardButton:
     return InlineKeyboardButton(text=menu_button(CANCEL), callback_data=CancelCb().pack())
 
 
+def inline_cancel_keyboard() -> InlineKeyboardMarkup:
+    """Cancel under a reminder or a typed-input prompt of a flow that goes on with inline
+    buttons: unlike cancel_keyboard() it leaves the reply menu in place, which nothing would
+    restore when the flow ends with a tap."""
+    return InlineKeyboardMarkup(inline_keyboard=[[cancel_button()]])
+
+
 def inline_rows(
     buttons: Sequence[InlineKeyboardButton], per_row: int = 1, *, cancel: bool = True
 ) -> InlineKeyboardMarkup:

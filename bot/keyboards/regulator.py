@@ -8,12 +8,15 @@ sender's region scope again, so a forged code from another city is refused there
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.common import cancel_button
+from core.domain.errors import ValidationError
+from core.services.paging import decode_ts_cursor, encode_ts_cursor
 
 PER_ROW = 3  # region, trade and grade buttons per row: big enough for a thumb
 
@@ -50,9 +53,10 @@ class ShortCb(CallbackData, prefix="rgo"):
 
 class DealCb(CallbackData, prefix="rgd"):
     """成交: deal records of `area` (home region or one sub-region) in a date span
-    (y yesterday, w 7 days, m 30 days, c this calendar month), a trade ("" all). A cursor
-    starting with PREV pages towards newer records (one field less: the data stays < 64 bytes
-    with the longest trade code and an 8-digit deal id)."""
+    (y yesterday, w 7 days, m 30 days, c this calendar month), a trade ("" all). The cursor
+    is core's keyset cursor in its compact form (`compact_cursor`); one starting with PREV
+    pages towards newer records. At most 64 bytes even with a 30-character trade code (the
+    column's width) and a deal id of 2**31 - 1."""
 
     area: str
     span: str = "w"
@@ -60,7 +64,42 @@ class DealCb(CallbackData, prefix="rgd"):
     cursor: str = ""
 
 
-PREV = "<"  # not in the base64url alphabet of core cursors
+PREV = "<"  # in neither the base64url alphabet of core cursors nor base 36
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _base36(n: int) -> str:
+    digits = ""
+    while True:
+        n, r = divmod(n, 36)
+        digits = _B36[r] + digits
+        if n == 0:
+            return digits
+
+
+def compact_cursor(cursor: str) -> str:
+    """Core's timestamp cursor (base64 of "µs|id", 36 characters) as "µs.id" in base 36
+    (18 characters): the deal records' button stays within Telegram's 64 bytes."""
+    at, row_id = decode_ts_cursor(cursor)
+    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    if micros < 0 or row_id < 0:
+        raise ValidationError("error.bad_cursor")
+    return f"{_base36(micros)}.{_base36(row_id)}"
+
+
+def expand_cursor(short: str) -> str:
+    """The core cursor of a compact one; a button made before compaction passes as it is."""
+    if "." not in short:
+        return short
+    micros, _, row_id = short.partition(".")
+    if not (micros.isalnum() and row_id.isalnum() and micros.isascii() and row_id.isascii()):
+        raise ValidationError("error.bad_cursor")
+    try:
+        at = _EPOCH + timedelta(microseconds=int(micros, 36))
+    except (ValueError, OverflowError) as exc:
+        raise ValidationError("error.bad_cursor") from exc
+    return encode_ts_cursor(at, int(row_id, 36))
 
 
 class DealPickCb(CallbackData, prefix="rgf"):

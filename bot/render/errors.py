@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 
 from aiogram.utils.i18n import gettext as _
 
@@ -25,7 +27,13 @@ def error_text(err: DomainError) -> str:
     return render(text, err.params)
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def alert_text(text: str) -> str:
-    if len(text) <= CALLBACK_ALERT_LIMIT:
-        return text
-    return text[: CALLBACK_ALERT_LIMIT - 1] + "…"
+    """A message text (HTML) as a callback alert: alerts are plain text, so tags go and
+    entities are decoded ("A&amp;B" shows as "A&B", as typed); at most 200 characters."""
+    plain = html.unescape(_TAG.sub("", text))
+    if len(plain) <= CALLBACK_ALERT_LIMIT:
+        return plain
+    return plain[: CALLBACK_ALERT_LIMIT - 1] + "…"

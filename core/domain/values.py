@@ -22,6 +22,8 @@ MAX_HEADCOUNT = 500
 MAX_NAME_LEN = 30
 MAX_TEXT_LEN = 500
 
+# a per-month suffix after a price: "/月", "每月", "一个月", "/month", "per month", "块(钱)"
+_PRICE_WORDS = re.compile(r"\s*(?:块钱?|元)?\s*(?:(?:/|每|一个|per)\s*)?(?:月|month)?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
@@ -132,8 +134,10 @@ def mask_phone(value: str) -> str:
 def parse_price(raw: str | Decimal | int) -> Decimal:
     """A monthly price in CNY: Decimal with at most 2 places, 100..100000."""
     if isinstance(raw, str):
-        text = raw.strip().replace(",", "").replace("，", "").replace("元", "").replace("¥", "")
-        text = unicodedata.normalize("NFKC", text)
+        # "5500", "5,500元", and the way prices are shown back: "¥5,500/月", "5500元/月"
+        text = unicodedata.normalize("NFKC", raw).strip().lower()
+        text = _PRICE_WORDS.sub("", text.removeprefix("月薪"))
+        text = text.replace(",", "").replace("元", "").replace("¥", "").replace(" ", "")
         try:
             value = Decimal(text)
         except InvalidOperation as exc:
@@ -157,13 +161,40 @@ def fen_to_price(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
+_CN_DIGITS = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+
+def _small_chinese_number(text: str) -> int | None:
+    """ "五" → 5, "十二" → 12, "二十" → 20, "三十五" → 35 (1..99, as a foreman types a count)."""
+    if text in _CN_DIGITS:
+        return _CN_DIGITS[text]
+    tens, sep, ones = text.partition("十")
+    if not sep or len(tens) > 1 or len(ones) > 1:
+        return None
+    if (tens and tens not in _CN_DIGITS) or (ones and ones not in _CN_DIGITS):
+        return None
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+
+
 def parse_headcount(raw: str | int, *, maximum: int = MAX_HEADCOUNT) -> int:
     """A positive whole number of workers, at most `maximum`."""
     if isinstance(raw, str):
         text = unicodedata.normalize("NFKC", raw).strip().removesuffix("人").strip()
-        if not text.isdigit():
+        text = text.removesuffix("个").removesuffix("名").strip()
+        value = int(text) if text.isdecimal() else _small_chinese_number(text)
+        if value is None:
             raise ValidationError("error.headcount_not_number")
-        value = int(text)
     else:
         value = int(raw)
     if value < 1 or value > maximum:

@@ -66,6 +66,14 @@ def _cell(value: Cell) -> Any:
     return value
 
 
+def _as_text(cells: Sequence[Any]) -> None:
+    """Keep data as typed: openpyxl stores a string starting with "=" as a formula, so a
+    company or project named "=HYPERLINK(…)" would run in a bureau's Excel (CWE-1236)."""
+    for cell in cells:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
 def workbook_bytes(sheets: list[Sheet]) -> bytes:
     """An .xlsx file of the given sheets."""
     wb = Workbook()
@@ -81,6 +89,7 @@ def workbook_bytes(sheets: list[Sheet]) -> bytes:
             ws.freeze_panes = "A2"
         for row in sheet.rows:
             ws.append([_cell(v) for v in row])
+            _as_text(ws[ws.max_row])
         n_cols = max([len(sheet.headers), *(len(r) for r in sheet.rows)], default=0)
         for col, fmt in sheet.formats.items():
             for (cell,) in ws.iter_rows(

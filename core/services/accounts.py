@@ -18,7 +18,7 @@ from core.domain.actor import Actor
 from core.domain.enums import ProjectStatus, Role
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.domain.timeutil import as_utc
-from core.domain.values import clean_text, parse_mobile
+from core.domain.values import clean_text, mask_phone, parse_mobile
 from core.pii import token_hash
 from core.services.regions import normalize_region_code
 
@@ -437,8 +437,17 @@ async def _change(
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Audit values: times as HH:MM, phones masked (the audit log is read more widely than
+    the accounts, as with the postings' contact phones)."""
     return {
-        k: v.isoformat(timespec="minutes") if isinstance(v, time) else v for k, v in values.items()
+        k: (
+            v.isoformat(timespec="minutes")
+            if isinstance(v, time)
+            else mask_phone(v)
+            if k == "phone" and isinstance(v, str)
+            else v
+        )
+        for k, v in values.items()
     }
 
 

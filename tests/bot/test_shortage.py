@@ -280,7 +280,7 @@ async def test_bad_headcounts_are_asked_again_in_the_same_step(
     sent = await tap(driver, user, sent, "抹灰工")
     await tap(driver, user, sent, "三级")
     for typed, key in (
-        ("五个", "error.headcount_not_number"),
+        ("几个", "error.headcount_not_number"),
         ("0", "error.headcount_range"),
         ("10000", "error.headcount_range"),
     ):
@@ -289,9 +289,23 @@ async def test_bad_headcounts_are_asked_again_in_the_same_step(
         assert await driver.state(user) == "PostShortage:headcount"
     sent = await driver.send_sticker(user)
     assert last_text(sent) == t("shortage.need_number", "zh")
-    sent = await driver.send(user, "7人")
+    sent = await driver.send(user, "七个人")  # as a foreman types it
     assert (await driver.data(user))["sh_count"] == 7
     assert await driver.state(user) == "PostShortage:price"
+
+
+async def test_typing_where_a_button_is_due_reminds_with_an_inline_cancel_keeping_the_menu(
+    driver: BotDriver, market: Market
+) -> None:
+    # a reply keyboard with only Cancel here stayed after the flow ended with a tap: no menu
+    user = market.foreman
+    await driver.send(user, POST["zh"])
+    sent = await driver.send(user, "abc")
+    assert last_text(sent) == t("fallback.in_step", "zh")
+    assert inline_buttons(last_reply_markup(sent)) == [
+        (t("common.cancel", "zh"), CancelCb().pack())
+    ]
+    assert await driver.state(user) == "PostShortage:trade"
 
 
 async def test_bad_prices_are_refused_and_one_far_from_the_guide_needs_a_second_word(
@@ -319,8 +333,8 @@ async def test_bad_prices_are_refused_and_one_far_from_the_guide_needs_a_second_
     assert await driver.state(user) == "PostShortage:price"
     assert "sh_price" not in await driver.data(user)
 
-    # ¥8,000 is 60 % above it: kept on purpose
-    sent = await driver.send(user, "8000元")
+    # ¥8,000 is 60 % above it: kept on purpose; typed the way the bot shows prices
+    sent = await driver.send(user, "¥8,000/月")
     assert "高 60%" in last_text(sent)
     sent = await tap(driver, user, sent, t("shortage.keep_price", "zh"))
     assert (await driver.data(user))["sh_price"] == "8000.00"

@@ -60,6 +60,8 @@ def test_bad_mobiles_are_refused(raw: str) -> None:
 def test_price_is_decimal_within_bounds() -> None:
     assert parse_price("5,500") == Decimal("5500.00")
     assert parse_price("６０００") == Decimal("6000.00")
+    for shown in ("¥5,500/月", "5500元/月", "5500/月", "5500块", "月薪5500", "5500 per month"):
+        assert parse_price(shown) == Decimal("5500.00"), shown
     for bad, key in (
         ("11", "error.price_range"),
         ("1000000000", "error.price_range"),
@@ -73,6 +75,8 @@ def test_price_is_decimal_within_bounds() -> None:
 
 def test_headcount_bounds() -> None:
     assert parse_headcount("12") == 12
+    for typed, value in (("五", 5), ("两个", 2), ("十二", 12), ("三十五人", 35), ("8名", 8)):
+        assert parse_headcount(typed) == value, typed
     for bad, key in (
         ("0", "error.headcount_range"),
         ("10000", "error.headcount_range"),

@@ -19,6 +19,8 @@ from bot.keyboards.regulator import (
     RateCb,
     ShortCb,
     button,
+    compact_cursor,
+    expand_cursor,
     export_button,
     markup,
     pager,
@@ -184,7 +186,7 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
         date_from=start,
         date_to=end,
         trade_code=cb.trade or None,
-        cursor=cb.cursor.removeprefix(PREV) or None,
+        cursor=expand_cursor(cb.cursor.removeprefix(PREV)) or None,
         direction="prev" if cb.cursor.startswith(PREV) else "next",
         limit=PAGE,
     )
@@ -248,12 +250,17 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
             )
         )
     prev = (
-        DealCb(area=cb.area, span=cb.span, trade=cb.trade, cursor=PREV + page.prev_cursor)
+        DealCb(
+            area=cb.area,
+            span=cb.span,
+            trade=cb.trade,
+            cursor=PREV + compact_cursor(page.prev_cursor),
+        )
         if page.prev_cursor
         else None
     )
     nxt = (
-        DealCb(area=cb.area, span=cb.span, trade=cb.trade, cursor=page.next_cursor)
+        DealCb(area=cb.area, span=cb.span, trade=cb.trade, cursor=compact_cursor(page.next_cursor))
         if page.next_cursor
         else None
     )
