@@ -532,23 +532,27 @@ _SPLIT = re.compile(r"[\s,，;；:：]+")
 
 
 def parse_contact(text: str, account: AccountView) -> tuple[str, str]:
-    """ "姓名 手机号" (either order); one part alone completes the profile's other part."""
+    """ "姓名 手机号" (either order). A phone alone goes with the profile's name; another
+    person's name needs their phone too, or the posting would carry a stranger's name with the
+    dispatcher's number."""
     parts = [p for p in _SPLIT.split(text.strip()) if p]
     phone_parts = [p for p in parts if sum(ch.isdigit() for ch in p) >= 7]
     name_parts = [p for p in parts if p not in phone_parts]
     profile = _profile_contact(account)
+    if name_parts:
+        name = clean_person_name(" ".join(name_parts), field="contact_name")
+        if not phone_parts and (profile is None or name != profile[0]):
+            raise ValidationError("error.contact_needs_phone")
+    elif profile is not None:
+        name = profile[0]
+    else:
+        raise ValidationError("error.text_required", field="contact_name")
     if phone_parts:
         phone = parse_mobile("".join(phone_parts))
     elif profile is not None:
         phone = profile[1]
     else:
         raise ValidationError("error.phone")
-    if name_parts:
-        name = clean_person_name(" ".join(name_parts), field="contact_name")
-    elif profile is not None:
-        name = profile[0]
-    else:
-        raise ValidationError("error.text_required", field="contact_name")
     return name, phone
 
 

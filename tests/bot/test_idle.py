@@ -205,6 +205,10 @@ async def test_a_dispatcher_declares_idle_workers_picked_across_two_pages(
             "error.bad_name", "zh", field="contact_name"
         )
         assert last_text(await driver.send(DISPATCHER, "李四 12345678")) == t("error.phone", "zh")
+        # regression: another person's name alone kept the dispatcher's own number under it
+        assert last_text(await driver.send(DISPATCHER, "王五")) == t(
+            "error.contact_needs_phone", "zh"
+        )
         sent = await driver.send(DISPATCHER, "张三丰 139-0000-1111")
         summary = last_text(sent)
         assert t(
