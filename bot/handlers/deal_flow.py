@@ -24,11 +24,11 @@ from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks_deals import DealFlowCb, ProposeCb
+from bot.callbacks_deals import DealFlowCb, ProposeCb, ViewPostingCb
 from bot.handlers.common import show_menu
 from bot.i18n import N_, Safe, tr
 from bot.keyboards.common import inline_cancel_keyboard
@@ -316,7 +316,19 @@ async def start_terms(
         if not pool:
             await end_read(uow)
             await end_flow(state)
-            await show(target, _("deals.no_idle_workers"))
+            # not a dead end: back to the shortage's card, or Cancel
+            back = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=_("search.btn_back"),
+                            callback_data=ViewPostingCb(kind="s", id=sides.shortage.id).pack(),
+                        )
+                    ],
+                    *inline_cancel_keyboard().inline_keyboard,
+                ]
+            )
+            await show(target, _("deals.no_idle_workers"), back)
             return
     if flow.open <= 0:
         raise Conflict("error.posting_closed")

@@ -25,10 +25,12 @@ from core.db.models import (
 )
 from core.db.uow import Services
 from core.domain.actor import Actor
-from core.domain.enums import DealStatus, Role
+from core.domain.enums import DealStatus, Role, WorkerStatus
 from core.ports import FixedClock
 from core.services import deals
 from core.services.deals import ProposeDeal
+from core.services.postings import withdraw_idle
+from core.services.workers import set_worker_status
 from tests.bot.harness import (
     BotDriver,
     Sent,
@@ -558,4 +560,26 @@ async def test_a_foreman_with_two_fitting_shortages_picks_one_and_without_any_is
     told = await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=welders.id).pack())
     assert last_text(told) == t("deals.no_matching_shortage", "zh")
     assert await driver.state(FOREMAN) is None
+    assert await any_deal(services) is None
+
+
+async def test_a_company_without_fitting_idle_workers_is_told_and_can_go_back_to_the_card(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    """Regression: the "no fitting idle workers" answer had no button at all (a dead end)."""
+    async with services.uow() as uow:
+        actor = Actor(
+            account_id=market.dispatcher_id,
+            role=Role.DISPATCHER,
+            enterprise_id=market.dispatcher_enterprise_id,
+        )
+        await withdraw_idle(uow, actor, market.idle_id)
+    async with services.uow() as uow:
+        for worker_id in market.worker_ids:
+            await set_worker_status(uow, actor, worker_id, WorkerStatus.BUSY)
+    card = await driver.tap(DISPATCHER, ViewPostingCb(kind="s", id=market.shortage_id).pack())
+    told = await driver.tap(DISPATCHER, callback_for(last_reply_markup(card), "Propose"))
+    assert last_text(told) == t("deals.no_idle_workers", "en")
+    back = ViewPostingCb(kind="s", id=market.shortage_id).pack()
+    assert back in [data for _text, data in inline_buttons(last_reply_markup(told))]
     assert await any_deal(services) is None
