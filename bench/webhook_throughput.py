@@ -689,6 +689,8 @@ def report(results: dict[str, Result], checks: dict[str, int], args: argparse.Na
     header = f"{'':6} {'mode':6} {'updates/s':>10} {'accept/s':>9} {'HTTP p50':>9} "
     header += f"{'HTTP p95':>9} {'reply p50':>10} {'reply p95':>10} {'srv CPU':>8} errors"
     print(header)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"(machine: {os.cpu_count()} CPUs, load average {load} at the end)")
     for kind, result in results.items():
         for mode, stats in (("burst", result.burst), ("flows", result.flows)):
             accept = stats.updates / stats.accept_seconds if stats.accept_seconds else 0.0

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram import methods as aiogram_methods
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -24,6 +25,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from redis.asyncio import Redis
 
@@ -49,8 +51,29 @@ COMMANDS = {
 }
 
 
+# aiogram parses every Bot API answer with `Response[method.__returning__]`; pydantic keeps
+# parametrized models only weakly (WeakValueDictionary), so after each garbage collection the
+# next call rebuilt the model and its schema (~10 % of a webhook worker's CPU under load,
+# bench/webhook_throughput.py). Holding them here makes the cache stick.
+_RESPONSE_MODELS: list[type[Response[Any]]] = []
+
+
+def _keep_response_models() -> None:
+    if _RESPONSE_MODELS:
+        return
+    returning: dict[str, Any] = {}
+    for name in aiogram_methods.__all__:
+        method = getattr(aiogram_methods, name)
+        if isinstance(method, type) and issubclass(method, TelegramMethod):
+            value = getattr(method, "__returning__", None)
+            if value is not None and not isinstance(value, property):  # the base class
+                returning.setdefault(repr(value), value)
+    _RESPONSE_MODELS.extend(Response[value] for value in returning.values())
+
+
 def create_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
     """The Bot: HTML parse mode by default; a self-hosted Bot API server if configured."""
+    _keep_response_models()
     if session is None:
         base = settings.telegram_api_base.rstrip("/")
         api = (

@@ -105,7 +105,12 @@ def configure_logging(level: int | str = logging.INFO, *, secrets: Iterable[str]
     root.setLevel(level)
     quiet_noisy_loggers()
     # uvicorn's own loggers: through ours, no duplicate plain-text handlers
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    # requests are logged by webhooks.middleware (no query strings); uvicorn's access log would
+    # repeat each one with its query string (`jingong serve` passes access_log=False)
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False

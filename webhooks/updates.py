@@ -28,7 +28,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.middlewares.dedup import DONE, RECEIVED
+from bot.middlewares.dedup import DONE, RECEIVED, STORED_KEY
 from core.db.models import ProcessedUpdate
 from core.db.uow import Services
 from webhooks.logging import update_id_var
@@ -88,7 +88,7 @@ class UpdateIntake:
         try:
             async with self._slots:
                 try:
-                    await self.dispatcher.feed_update(self.bot, update)
+                    await self.dispatcher.feed_update(self.bot, update, **{STORED_KEY: True})
                 except Exception:
                     log.exception("update processing failed")
                 await self._finish(update.update_id)

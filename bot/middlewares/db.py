@@ -11,14 +11,19 @@ between service calls has only read.
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import TelegramObject
 
+from bot.storage import SqlStorage
 from core.db.uow import Services, UnitOfWork
 
 
@@ -32,28 +37,66 @@ async def end_read(uow: UnitOfWork) -> None:
         await session.rollback()
 
 
-class _EndReadFirst(BaseStorage):
-    """Per-update view of the FSM storage: each call first ends the update's read."""
+_UNREAD: Any = object()
 
-    def __init__(self, inner: BaseStorage, uow: UnitOfWork) -> None:
+
+class _EndReadFirst(BaseStorage):
+    """Per-update view of the FSM storage: each call first ends the update's read.
+
+    Reads of the update's own key are remembered until that key is written: handlers read
+    the dialog's data several times per step, and each read was a transaction of its own
+    (with the write lock, on SQLite). Safe because the event-isolation lock keeps every other
+    update of this user out until this one is done; other keys are never cached. After a
+    write the cache holds what the storage would give back: JSON-backed storages (ours,
+    Redis) round-trip the data through JSON, any other is simply read again."""
+
+    def __init__(
+        self,
+        inner: BaseStorage,
+        uow: UnitOfWork,
+        own_key: StorageKey | None = None,
+        state: Any = _UNREAD,
+    ) -> None:
         self.inner = inner
         self.uow = uow
+        self.own_key = own_key
+        self._state = state  # aiogram's FSM middleware read it under the same lock
+        self._data: Any = _UNREAD
+        self._json_backed = isinstance(inner, SqlStorage | RedisStorage)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         await end_read(self.uow)
+        if key == self.own_key:
+            self._state = _UNREAD
         await self.inner.set_state(key, state)
+        if key == self.own_key:
+            self._state = state.state if isinstance(state, State) else state
 
     async def get_state(self, key: StorageKey) -> str | None:
+        if key == self.own_key and self._state is not _UNREAD:
+            return cast(str | None, self._state)
         await end_read(self.uow)
-        return await self.inner.get_state(key)
+        value = await self.inner.get_state(key)
+        if key == self.own_key:
+            self._state = value
+        return value
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await end_read(self.uow)
+        if key == self.own_key:
+            self._data = _UNREAD
         await self.inner.set_data(key, data)
+        if key == self.own_key and self._json_backed:
+            self._data = json.loads(json.dumps(dict(data), ensure_ascii=False))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        if key == self.own_key and self._data is not _UNREAD:
+            return copy.deepcopy(cast(dict[str, Any], self._data))
         await end_read(self.uow)
-        return await self.inner.get_data(key)
+        value = await self.inner.get_data(key)
+        if key == self.own_key:
+            self._data = copy.deepcopy(value)
+        return value
 
     async def close(self) -> None:
         """The real storage belongs to the dispatcher, which closes it on shutdown."""
@@ -73,7 +116,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             data["uow"] = uow
             state = data.get("state")
             if isinstance(state, FSMContext):
-                data["state"] = FSMContext(_EndReadFirst(state.storage, uow), state.key)
+                view = _EndReadFirst(state.storage, uow, state.key, data.get("raw_state", _UNREAD))
+                data["state"] = FSMContext(view, state.key)
             try:
                 return await handler(event, data)
             finally:

@@ -20,18 +20,24 @@ log = logging.getLogger(__name__)
 # middleware then claims the row (received → done) instead of inserting it.
 RECEIVED = "received"
 DONE = "done"
+# feed_update(…, update_stored=True): the caller (webhooks.updates) stored the row as received
+STORED_KEY = "update_stored"
 
 
-async def claim_update(services: Services, update_id: int) -> bool:
+async def claim_update(services: Services, update_id: int, *, stored: bool = False) -> bool:
     """True exactly once per update_id: INSERT under the primary key in a short transaction
-    of its own (committed before any handler runs), or claim a row stored as received."""
+    of its own (committed before any handler runs), or claim a row stored as received.
+    `stored`: the webhook stored the row already, so the INSERT could only fail: skip it."""
     async with services.uow() as uow:
-        uow.session.add(ProcessedUpdate(update_id=update_id, received_at=uow.now(), status=DONE))
-        try:
-            await uow.commit()
-            return True
-        except IntegrityError:
-            await uow.rollback()
+        if not stored:
+            uow.session.add(
+                ProcessedUpdate(update_id=update_id, received_at=uow.now(), status=DONE)
+            )
+            try:
+                await uow.commit()
+                return True
+            except IntegrityError:
+                await uow.rollback()
         claimed = await uow.session.execute(
             update(ProcessedUpdate)
             .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.status == RECEIVED)
@@ -53,7 +59,9 @@ class DedupMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if isinstance(event, Update) and not await claim_update(self.services, event.update_id):
+        if isinstance(event, Update) and not await claim_update(
+            self.services, event.update_id, stored=bool(data.get(STORED_KEY))
+        ):
             log.info("update %s seen before: dropped", event.update_id)
             return None
         return await handler(event, data)

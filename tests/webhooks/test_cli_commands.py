@@ -77,7 +77,7 @@ def test_apikey_create_refuses_a_missing_scope_or_an_unknown_enterprise(
     assert main(["apikey", "create", "--label", "x", "--enterprise", "999"]) == 2
     assert "no such enterprise" in one_error_line(capsys.readouterr().err)
     assert main(["apikey", "revoke", "0000abcd"]) == 2
-    assert "api_key_not_found" in one_error_line(capsys.readouterr().err)
+    assert "API key not found" in one_error_line(capsys.readouterr().err)
 
 
 def test_serve_refuses_to_start_without_a_usable_webhook_secret(
