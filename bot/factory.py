@@ -2,9 +2,10 @@
 
 Update middleware order (outer, per update; aiogram's own come first: errors, user context,
 FSM with the event-isolation lock, so everything below runs under the per-user lock):
-  1. DedupMiddleware       - an update_id seen before is dropped (own short transaction)
-  2. UnitOfWorkMiddleware  - `uow` for handlers, always closed
-  3. AccountMiddleware     - `account` / `bound_account` by Telegram user id
+  1. UnitOfWorkMiddleware  - `uow` for handlers, always closed; FSM state kept per update
+  2. AccountMiddleware     - `account` / `bound_account` by Telegram user id
+  3. DedupMiddleware       - an update_id seen before is dropped; its claim commits in the
+                             account read's transaction (one transaction for both)
   4. AccountI18nMiddleware - locale: stored account locale > /language choice > language_code
   5. AccessMiddleware      - guests reach only /start, /help, /language
 The locale middleware also wraps the `errors` observer, so error replies are localized.
@@ -129,9 +130,9 @@ def create_dispatcher(
         **workflow_data,
     )
     locale = AccountI18nMiddleware(i18n)
-    dp.update.outer_middleware(DedupMiddleware(services))
     dp.update.outer_middleware(UnitOfWorkMiddleware(services))
     dp.update.outer_middleware(AccountMiddleware())
+    dp.update.outer_middleware(DedupMiddleware())
     dp.update.outer_middleware(locale)
     dp.update.outer_middleware(AccessMiddleware())
     dp.errors.outer_middleware(locale)

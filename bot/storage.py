@@ -11,9 +11,14 @@ are neither encrypted nor audited): a handler that asks for an ID number validat
 hands it to a service in the same update, keeping at most the masked form in the dialog.
 `set_data` refuses data containing anything that checks out as an 18-character ID number.
 
-Each call runs in its own short transaction. On SQLite our engine takes the write lock at
-BEGIN (even for reads), so an FSM call made while the handler's unit of work still has a
-transaction open (any query not followed by commit/rollback) waits for that transaction, which
+Each call runs in its own short transaction. `get_state` reads the data in the same SELECT
+and keeps it for the update's FSM view (bot.middlewares.db), which takes it with
+`take_prefetched_data` instead of a second transaction and writes state and data back once at
+the end of the update with `write_record` (one statement).
+
+On SQLite our engine takes the write lock at BEGIN (even for reads), so an FSM call made while
+the handler's unit of work still has a transaction open (any query not followed by
+commit/rollback) waits for that transaction, which
 waits for the handler: stuck until the 30 s busy timeout, then "database is locked". Either
 keep FSM calls outside open transactions, or on SQLite give the storage a file of its own:
 `SqlStorage.from_url("sqlite+aiosqlite:///…/fsm.db")` (PostgreSQL locks rows, no such issue).
@@ -24,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +43,7 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from stdnum.cn import ric
@@ -46,6 +53,11 @@ from core.db.models import FsmRecord
 
 _MAX_UPSERT_TRIES = 5
 _UNSET: Any = object()
+# (key, data) of the last get_state in this task: the FSM middleware reads the state of the
+# update's own key under the event-isolation lock, the update's FSM view takes the data once
+_prefetched: ContextVar[tuple[str, dict[str, Any]] | None] = ContextVar(
+    "fsm_prefetched", default=None
+)
 _ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
 
@@ -110,6 +122,11 @@ class SqlStorage(BaseStorage):
         storage._owned_engine = engine
         return storage
 
+    @staticmethod
+    def check_data(data: Mapping[str, Any]) -> dict[str, Any]:
+        """What set_data would store; raises for what it refuses (not JSON, an ID number)."""
+        return _check_data(data)
+
     def _key(self, key: StorageKey) -> str:
         return self.key_builder.build(key)
 
@@ -124,9 +141,55 @@ class SqlStorage(BaseStorage):
         await self._write(self._key(key), state=value)
 
     async def get_state(self, key: StorageKey) -> str | None:
+        state, data = await self.read_record(key)
+        _prefetched.set((self._key(key), data))
+        return state
+
+    def take_prefetched_data(self, key: StorageKey) -> dict[str, Any] | None:
+        """The data read along with the last get_state of `key` in this task, once; else None."""
+        found = _prefetched.get()
+        if found is None or found[0] != self._key(key):
+            return None
+        _prefetched.set(None)
+        return found[1]
+
+    async def read_record(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        """State and data in one SELECT."""
         async with self.session_factory() as session:
-            return await session.scalar(
-                select(FsmRecord.state).where(FsmRecord.key == self._key(key))
+            row = (
+                await session.execute(
+                    select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == self._key(key))
+                )
+            ).first()
+        if row is None:
+            return None, {}
+        return row.state, dict(row.data) if row.data else {}
+
+    async def write_record(
+        self, key: StorageKey, state: StateType, data: Mapping[str, Any]
+    ) -> None:
+        """Replace state and data in one statement: an upsert, or a delete when both are empty."""
+        value = state.state if isinstance(state, State) else state
+        checked = _check_data(data)
+        name = self._key(key)
+        async with self.session_factory() as session, session.begin():
+            if value is None and not checked:
+                await session.execute(delete(FsmRecord).where(FsmRecord.key == name))
+                return
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            stmt = insert(FsmRecord).values(
+                key=name, state=value, data=checked, updated_at=self._now()
+            )
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[FsmRecord.key],
+                    set_={
+                        "state": stmt.excluded.state,
+                        "data": stmt.excluded.data,
+                        "updated_at": stmt.excluded.updated_at,
+                    },
+                )
             )
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:

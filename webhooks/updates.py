@@ -6,14 +6,15 @@ The primary key makes a re-sent update a no-op (200, no effect). The dispatcher 
 a background task kept in `UpdateIntake._tasks` and awaited on shutdown. A process that dies
 after answering leaves its rows `received`; the next start (of any process) feeds them again.
 
-Cooperation with bot.middlewares.dedup.DedupMiddleware (the dispatcher's first outer
-middleware, which also guards long polling): its INSERT meets our row, so it *claims* it
-instead (`received` → `done`, in one UPDATE … WHERE status = 'received'). Exactly one feed of
-an update gets past that claim, even when a recovering process and a live one feed the same
-row. After the feed we clear `raw` (it may hold a phone number) and make sure the row is
-`done`. Consequence: a crash in the middle of a handler, after the claim, is not retried (at
-most once from there on); a crash between our commit and the claim is (at least once up to
-the claim, exactly once overall).
+Cooperation with bot.middlewares.dedup.DedupMiddleware (an outer middleware of the
+dispatcher, which also guards long polling): its INSERT meets our row, so it *claims* it
+instead (`received` → `done` with `raw` cleared, as it may hold a phone number, in one
+UPDATE … WHERE status = 'received'). Exactly one feed of an update gets past that claim, even
+when a recovering process and a live one feed the same row. A feed that never reached the
+claim (it failed before) still ends with the row `done` and `raw` cleared. Consequence: a
+crash in the middle of a handler, after the claim, is not retried (at most once from there
+on); a crash between our commit and the claim is (at least once up to the claim, exactly
+once overall).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.middlewares.dedup import DONE, RECEIVED, STORED_KEY
+from bot.middlewares.dedup import DONE, RECEIVED, STORED_KEY, StoredUpdate
 from core.db.models import ProcessedUpdate
 from core.db.uow import Services
 from webhooks.logging import update_id_var
@@ -87,11 +88,13 @@ class UpdateIntake:
         token = update_id_var.set(update.update_id)
         try:
             async with self._slots:
+                marker = StoredUpdate()
                 try:
-                    await self.dispatcher.feed_update(self.bot, update, **{STORED_KEY: True})
+                    await self.dispatcher.feed_update(self.bot, update, **{STORED_KEY: marker})
                 except Exception:
                     log.exception("update processing failed")
-                await self._finish(update.update_id)
+                if not marker.claimed:
+                    await self._finish(update.update_id)
                 self.processed += 1
             if self.after_update is not None:
                 self.after_update()

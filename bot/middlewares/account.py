@@ -11,7 +11,6 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
-from bot.middlewares.db import end_read
 from core.db.uow import UnitOfWork
 from core.services import accounts
 
@@ -27,10 +26,8 @@ class AccountMiddleware(BaseMiddleware):
         uow: UnitOfWork = data["uow"]
         bound = None
         if user is not None and not user.is_bot:
+            # the read stays open: the dedup middleware's claim right after commits it
             bound = await accounts.get_account_by_telegram(uow, user.id)
-            # end the read now: on SQLite a transaction holds the write lock, which must not
-            # wait for the handler's round trips to Telegram
-            await end_read(uow)
         data["bound_account"] = bound
         data["account"] = bound if bound is not None and bound.active else None
         return await handler(event, data)

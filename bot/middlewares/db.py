@@ -1,12 +1,18 @@
 """One unit of work per update, in handler data as `uow`; always closed (rolled back unless a
 service committed).
 
-The handlers' FSMContext is rebuilt over a storage proxy that first ends the update's open
-read transaction. On SQLite every transaction takes the write lock at BEGIN, and the SQL FSM
-storage uses a connection of its own: a handler that read through a service (no commit) and
-then touched FSM state would wait for itself until the busy timeout. Ending the transaction
-is safe here because every writing service commits before it returns, so what is still open
-between service calls has only read.
+The handlers' FSMContext is rebuilt over a per-update view of the FSM storage (`_UpdateFsm`)
+that keeps the update's own key in memory: its state and data are read once (with the SQL
+storage, in the same SELECT as the state aiogram's FSM middleware read) and written back once,
+after the handler, in one statement. A dialog step used to cost up to five FSM transactions.
+Safe because the event-isolation lock keeps every other update of this user out until this
+one is done, the write-back included.
+
+Other keys go straight to the storage, after ending the update's open read: on SQLite every
+transaction takes the write lock at BEGIN, and the SQL FSM storage uses a connection of its
+own, so a handler that read through a service (no commit) would wait for itself until the busy
+timeout. Ending the transaction is safe because every writing service commits before it
+returns, so what is still open between service calls has only read.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 from aiogram import BaseMiddleware
+from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
@@ -40,37 +47,40 @@ async def end_read(uow: UnitOfWork) -> None:
 _UNREAD: Any = object()
 
 
-class _EndReadFirst(BaseStorage):
-    """Per-update view of the FSM storage: each call first ends the update's read.
+class _UpdateFsm(BaseStorage):
+    """Per-update view of the FSM storage: the own key in memory, written back by `flush`.
 
-    Reads of the update's own key are remembered until that key is written: handlers read
-    the dialog's data several times per step, and each read was a transaction of its own
-    (with the write lock, on SQLite). Safe because the event-isolation lock keeps every other
-    update of this user out until this one is done; other keys are never cached. After a
-    write the cache holds what the storage would give back: JSON-backed storages (ours,
-    Redis) round-trip the data through JSON, any other is simply read again."""
+    After a write the memory holds what the storage would give back: JSON-backed storages
+    (ours, Redis) round-trip the data through JSON, so the view does the same; any other
+    storage is written through at once and read again."""
 
     def __init__(
-        self,
-        inner: BaseStorage,
-        uow: UnitOfWork,
-        own_key: StorageKey | None = None,
-        state: Any = _UNREAD,
+        self, inner: BaseStorage, uow: UnitOfWork, own_key: StorageKey, state: Any = _UNREAD
     ) -> None:
         self.inner = inner
         self.uow = uow
         self.own_key = own_key
         self._state = state  # aiogram's FSM middleware read it under the same lock
         self._data: Any = _UNREAD
-        self._json_backed = isinstance(inner, SqlStorage | RedisStorage)
+        if isinstance(inner, SqlStorage):
+            prefetched = inner.take_prefetched_data(own_key)
+            if prefetched is not None and state is not _UNREAD:
+                self._data = prefetched
+        self._buffered = isinstance(inner, SqlStorage | RedisStorage)
+        self._state_dirty = False
+        self._data_dirty = False
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        value = state.state if isinstance(state, State) else state
+        if key == self.own_key and self._buffered:
+            self._state, self._state_dirty = value, True
+            return
         await end_read(self.uow)
         if key == self.own_key:
             self._state = _UNREAD
         await self.inner.set_state(key, state)
         if key == self.own_key:
-            self._state = state.state if isinstance(state, State) else state
+            self._state = value
 
     async def get_state(self, key: StorageKey) -> str | None:
         if key == self.own_key and self._state is not _UNREAD:
@@ -82,12 +92,22 @@ class _EndReadFirst(BaseStorage):
         return value
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if key == self.own_key and self._buffered:
+            # what the storage would store and give back; refuses what it would refuse
+            if isinstance(self.inner, SqlStorage):
+                self._data = self.inner.check_data(data)
+            else:
+                if not isinstance(data, dict):
+                    raise DataNotDictLikeError(
+                        f"Data must be a dict or dict-like object, got {type(data).__name__}"
+                    )
+                self._data = json.loads(json.dumps(data, ensure_ascii=False))
+            self._data_dirty = True
+            return
         await end_read(self.uow)
         if key == self.own_key:
             self._data = _UNREAD
         await self.inner.set_data(key, data)
-        if key == self.own_key and self._json_backed:
-            self._data = json.loads(json.dumps(dict(data), ensure_ascii=False))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         if key == self.own_key and self._data is not _UNREAD:
@@ -97,6 +117,21 @@ class _EndReadFirst(BaseStorage):
         if key == self.own_key:
             self._data = copy.deepcopy(value)
         return value
+
+    async def flush(self) -> None:
+        """Write the own key's changes back: one statement with the SQL storage."""
+        if not (self._state_dirty or self._data_dirty):
+            return
+        await end_read(self.uow)
+        known = self._state is not _UNREAD and self._data is not _UNREAD
+        if isinstance(self.inner, SqlStorage) and known:
+            await self.inner.write_record(self.own_key, self._state, self._data)
+        else:
+            if self._data_dirty:
+                await self.inner.set_data(self.own_key, self._data)
+            if self._state_dirty:
+                await self.inner.set_state(self.own_key, self._state)
+        self._state_dirty = self._data_dirty = False
 
     async def close(self) -> None:
         """The real storage belongs to the dispatcher, which closes it on shutdown."""
@@ -112,16 +147,24 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        async with self.services.uow() as uow:
-            data["uow"] = uow
-            state = data.get("state")
-            if isinstance(state, FSMContext):
-                view = _EndReadFirst(state.storage, uow, state.key, data.get("raw_state", _UNREAD))
-                data["state"] = FSMContext(view, state.key)
-            try:
-                return await handler(event, data)
-            finally:
-                # error handlers run after this block: they must not reach a closed session
-                data.pop("uow", None)
+        state = data.get("state")
+        view: _UpdateFsm | None = None
+        try:
+            async with self.services.uow() as uow:
+                data["uow"] = uow
                 if isinstance(state, FSMContext):
-                    data["state"] = state
+                    raw_state = data.get("raw_state", _UNREAD)
+                    view = _UpdateFsm(state.storage, uow, state.key, raw_state)
+                    data["state"] = FSMContext(view, state.key)
+                try:
+                    return await handler(event, data)
+                finally:
+                    # error handlers run after this block: they must not reach a closed session
+                    data.pop("uow", None)
+                    if isinstance(state, FSMContext):
+                        data["state"] = state
+        finally:
+            # after the unit of work closed (no lock held), still under the isolation lock;
+            # also after an error, as the writes were immediate before the view buffered them
+            if view is not None:
+                await view.flush()
