@@ -75,7 +75,10 @@ USER_BASE = 900_000_000  # Telegram ids of the bench foremen
 REPLY_TIMEOUT = 60.0  # s a virtual user waits for the bot's reply
 MILESTONES = (0.25, 0.5, 1.0)
 RSS_TARGET_MB = 250.0
+# the echo behind our route stores its updates in the same database: ids apart from ours
+ECHO_ROUTE_FIRST_UPDATE_ID = 1_000_000_000
 RATIO_TARGET = 0.5
+SERVERS = ("echo", "echo-route", "ours")
 
 SEARCH_TEXT = "🔍 用工搜索"
 POST_TEXT = "📝 发布缺工"
@@ -210,12 +213,15 @@ async def check_database(database_url: str, flow_users: range) -> dict[str, int]
                     )
                 )
             )
+            ours = ProcessedUpdate.update_id < ECHO_ROUTE_FIRST_UPDATE_ID
             pending = await conn.scalar(
                 select(func.count())
                 .select_from(ProcessedUpdate)
-                .where(ProcessedUpdate.raw.is_not(None))
+                .where(ours, ProcessedUpdate.raw.is_not(None))
             )
-            total = await conn.scalar(select(func.count()).select_from(ProcessedUpdate))
+            total = await conn.scalar(
+                select(func.count()).select_from(ProcessedUpdate).where(ours)
+            )
         return {
             "posted": int(posted or 0),
             "unprocessed": int(pending or 0),
@@ -377,8 +383,10 @@ def start_server(
             command = [sys.executable, "-c", code]
         cwd = workdir  # away from the repository's .env
     else:
-        command = [sys.executable, "-m", "bench.webhook_throughput", "--serve-echo", str(port)]
-        cwd = ROOT
+        flag = "--serve-echo-route" if kind == "echo-route" else "--serve-echo"
+        command = [sys.executable, "-m", "bench.webhook_throughput", flag, str(port)]
+        cwd = workdir  # away from the repository's .env, like ours
+        env = {**env, "PYTHONPATH": str(ROOT)}
     log_path = workdir / f"{kind}.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
@@ -390,14 +398,8 @@ def start_server(
 # --- the echo bot (its own process: --serve-echo PORT) ----------------------------------------
 
 
-def create_echo_app() -> FastAPI:
-    """A bare aiogram echo bot behind a FastAPI route like ours (secret, parse, feed)."""
-    secret = os.environ["WEBHOOK_SECRET"].encode()
-    tasks: set[asyncio.Task[Any]] = set()
-    bot = Bot(
-        os.environ["BOT_TOKEN"],
-        session=AiohttpSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_BASE"])),
-    )
+def echo_dispatcher() -> Dispatcher:
+    """A bare aiogram echo bot: echoes a text, answers and edits on a callback."""
     dp = Dispatcher()
 
     @dp.message()
@@ -409,6 +411,34 @@ def create_echo_app() -> FastAPI:
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_text(query.data or "…")
+
+    return dp
+
+
+def create_echo_route_app() -> FastAPI:
+    """The echo bot behind OUR webhook route: webhooks.app.create_app with everything it
+    does per update (secret check, body limit, JSON access log, the durable store of the raw
+    update before answering, background processing, the row marked done after), only the
+    dispatcher is the echo one (no sender, no scheduler: the echo queues nothing)."""
+    from core.config import get_settings
+    from webhooks.app import create_app
+    from webhooks.logging import configure_logging
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    configure_logging("INFO", secrets=[settings.webhook_secret.get_secret_value()])
+    return create_app(settings, dispatcher=echo_dispatcher())
+
+
+def create_echo_app() -> FastAPI:
+    """A bare aiogram echo bot behind a minimal FastAPI route (secret, parse, feed)."""
+    secret = os.environ["WEBHOOK_SECRET"].encode()
+    tasks: set[asyncio.Task[Any]] = set()
+    bot = Bot(
+        os.environ["BOT_TOKEN"],
+        session=AiohttpSession(api=TelegramAPIServer.from_base(os.environ["TELEGRAM_API_BASE"])),
+    )
+    dp = echo_dispatcher()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -436,12 +466,12 @@ def create_echo_app() -> FastAPI:
     return app
 
 
-def serve_echo(port: int) -> None:
+def serve_echo(port: int, factory: str = "create_echo_app") -> None:
     import uvicorn
 
     # the options `jingong serve` passes to uvicorn
     uvicorn.run(
-        "bench.webhook_throughput:create_echo_app",
+        f"bench.webhook_throughput:{factory}",
         factory=True,
         host="127.0.0.1",
         port=port,
@@ -483,12 +513,19 @@ class Stats:
 
 
 class Load:
-    def __init__(self, http: aiohttp.ClientSession, url: str, stub: StubBotApi, secret: str):
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        url: str,
+        stub: StubBotApi,
+        secret: str,
+        first_update_id: int = 1,
+    ):
         self.http = http
         self.url = url + WEBHOOK_PATH
         self.stub = stub
         self.headers = {SECRET_HEADER: secret, "Content-Type": "application/json"}
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._message_ids = itertools.count(1)
 
     def message(self, user_id: int, text: str) -> dict[str, Any]:
@@ -655,7 +692,8 @@ async def measure(
         print(f"[{kind}] server pid {server.proc.pid} on {server.url}", flush=True)
         connector = aiohttp.TCPConnector(limit=concurrency * 2, force_close=False)
         async with aiohttp.ClientSession(connector=connector) as http:
-            load = Load(http, server.url, stub, env["WEBHOOK_SECRET"])
+            first = ECHO_ROUTE_FIRST_UPDATE_ID if kind == "echo-route" else 1
+            load = Load(http, server.url, stub, env["WEBHOOK_SECRET"], first)
             print(f"[{kind}] warm-up: {len(warm_users)} flows", flush=True)
             await load.flows(warm_users, min(concurrency, len(warm_users)), server)
             rss_start = server.rss_mb()
@@ -706,15 +744,21 @@ def report(results: dict[str, Result], checks: dict[str, int], args: argparse.Na
                 f"{stats.server_cpu / stats.seconds * 100 if stats.seconds else 0:7.0f}% "
                 f"{len(stats.errors)}{' (' + stats.errors[0] + ')' if stats.errors else ''}"
             )
-    ours, echo = results.get("ours"), results.get("echo")
-    if ours and echo and echo.flows.rate:
+    ours = results.get("ours")
+    for baseline in ("echo", "echo-route"):
+        echo = results.get(baseline)
+        if not (ours and echo and echo.flows.rate):
+            continue
         ratio = ours.flows.rate / echo.flows.rate
         verdict = "ok" if ratio >= RATIO_TARGET else "BELOW TARGET"
         print(
-            f"ratio ours/echo, flows end to end: {ratio:.2f} (target >= {RATIO_TARGET}) {verdict}"
+            f"ratio ours/{baseline}, flows end to end: {ratio:.2f} "
+            f"(target >= {RATIO_TARGET}) {verdict}"
         )
         if echo.burst.rate:
-            print(f"ratio ours/echo, burst end to end: {ours.burst.rate / echo.burst.rate:.2f}")
+            print(
+                f"ratio ours/{baseline}, burst end to end: {ours.burst.rate / echo.burst.rate:.2f}"
+            )
     if ours:
         samples = [("after warm-up", ours.rss_start), *ours.flows.rss]
         print("RSS of our worker: " + ", ".join(f"{name} {mb:.1f} MB" for name, mb in samples))
@@ -813,15 +857,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=100, help="warm-up flows")
     parser.add_argument("--burst", type=int, default=3_000, help="burst updates")
     parser.add_argument("--concurrency", type=int, default=64, help="connections / users")
-    parser.add_argument("--servers", nargs="+", default=["echo", "ours"], choices=("echo", "ours"))
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        default=list(SERVERS),
+        choices=SERVERS,
+        help="echo: bare FastAPI route; echo-route: the echo dispatcher behind our route",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, db)")
     parser.add_argument(
         "--profile", type=Path, help="run our server under cProfile, stats to this file"
     )
     parser.add_argument("--serve-echo", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-echo-route", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_echo:
         serve_echo(args.serve_echo)
+        return 0
+    if args.serve_echo_route:
+        serve_echo(args.serve_echo_route, "create_echo_route_app")
         return 0
     try:
         import uvloop

@@ -23,6 +23,8 @@ class Services:
     settings: Settings
     cipher: PersonalDataCipher
     clock: Clock = field(default_factory=SystemClock)
+    # reference data read once per process (core.services.reference)
+    reference_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)

@@ -10,13 +10,13 @@ import io
 from functools import cache
 from importlib import resources
 from pathlib import Path
-
-import matplotlib
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from core.reports.labels import label
 from core.services.digests import Digest, SubRegionTotals
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 WIDTH_PX, HEIGHT_PX, DPI = 1000, 700, 100
 TOP_REGIONS = 15
@@ -35,8 +35,12 @@ def cjk_font_path() -> Path:
 @cache
 def cjk_font_family() -> str:
     """Register the CJK font with matplotlib (once, lazily) and return its family name."""
-    matplotlib.use("Agg")  # headless everywhere: the bot, the scheduler and the CLI
+    # imported here, not at module level: matplotlib costs a webhook worker ≈ 40 MB of RSS,
+    # and only the digest sender draws charts
+    import matplotlib
     from matplotlib import font_manager
+
+    matplotlib.use("Agg")  # headless everywhere: the bot, the scheduler and the CLI
 
     path = cjk_font_path()
     font_manager.fontManager.addfont(str(path))
@@ -53,6 +57,9 @@ def chart_regions(digest: Digest) -> list[SubRegionTotals]:
 def build_digest_figure(digest: Digest, locale: str) -> Figure:
     """The chart as a matplotlib Figure (Agg canvas attached), for rendering or inspection."""
     family = [cjk_font_family(), "DejaVu Sans"]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

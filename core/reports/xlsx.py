@@ -10,10 +10,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from core.domain.timeutil import SHANGHAI
 from core.reports.labels import label
 from core.services.digests import STALE_DAYS, Digest
@@ -76,6 +72,11 @@ def _as_text(cells: Sequence[Any]) -> None:
 
 def workbook_bytes(sheets: list[Sheet]) -> bytes:
     """An .xlsx file of the given sheets."""
+    # imported here, not at module level: a webhook worker that never writes Excel saves the RSS
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     wb.remove(wb.active)
     taken: set[str] = set()

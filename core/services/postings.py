@@ -46,6 +46,7 @@ from core.domain.values import (
     parse_price,
     price_to_fen,
 )
+from core.services import reference
 from core.services.matching import notify_matches
 from core.services.regions import normalize_region_code
 
@@ -236,7 +237,7 @@ async def get_idle(uow: UnitOfWork, actor: Actor, posting_id: int) -> IdlePostin
 
 async def _check_trade(uow: UnitOfWork, code: str) -> str:
     code = (code or "").strip()
-    if not code or await uow.session.get(Trade, code) is None:
+    if not code or code not in {t.code for t in await list_trades(uow)}:
         raise ValidationError("error.unknown_trade")
     return code
 
@@ -246,7 +247,7 @@ async def _check_grade(uow: UnitOfWork, level: int | str) -> int:
         value = int(level)
     except (TypeError, ValueError) as exc:
         raise ValidationError("error.unknown_grade") from exc
-    if await uow.session.get(Grade, value) is None:
+    if value not in {g.level for g in await list_grades(uow)}:
         raise ValidationError("error.unknown_grade")
     return value
 
@@ -946,16 +947,24 @@ async def list_posting_projects(uow: UnitOfWork, actor: Actor) -> list[PostingPr
 
 async def list_trades(uow: UnitOfWork) -> list[TradeChoice]:
     """Every trade of the reference table: the guided ones first, then by sort order."""
-    rows = await uow.session.scalars(
-        select(Trade).order_by(Trade.guided.desc(), Trade.sort_order, Trade.code)
-    )
-    return [TradeChoice(t.code, t.name_zh, t.name_en, bool(t.guided)) for t in rows]
+
+    async def load(uow: UnitOfWork) -> tuple[TradeChoice, ...]:
+        rows = await uow.session.scalars(
+            select(Trade).order_by(Trade.guided.desc(), Trade.sort_order, Trade.code)
+        )
+        return tuple(TradeChoice(t.code, t.name_zh, t.name_en, bool(t.guided)) for t in rows)
+
+    return list(await reference.cached(uow, "trades", load))
 
 
 async def list_grades(uow: UnitOfWork) -> list[GradeChoice]:
     """Every skill grade, 一级 (the highest) first."""
-    rows = await uow.session.scalars(select(Grade).order_by(Grade.level))
-    return [GradeChoice(g.level, g.name_zh, g.name_en) for g in rows]
+
+    async def load(uow: UnitOfWork) -> tuple[GradeChoice, ...]:
+        rows = await uow.session.scalars(select(Grade).order_by(Grade.level))
+        return tuple(GradeChoice(g.level, g.name_zh, g.name_en) for g in rows)
+
+    return list(await reference.cached(uow, "grades", load))
 
 
 async def escalation_recipients(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, true
@@ -12,6 +14,7 @@ from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import ProjectStatus, RegionLevel
 from core.domain.errors import NotFound, ValidationError
+from core.services import reference
 
 PROVINCE_CODE = "140000"
 _PROVINCE_PREFIX = PROVINCE_CODE[:2]
@@ -95,22 +98,29 @@ def _view(row: Region) -> RegionView:
     )
 
 
+async def _all_regions(uow: UnitOfWork) -> Mapping[str, RegionView]:
+    """Every region by code, in code order (reference data: read once per process)."""
+
+    async def load(uow: UnitOfWork) -> Mapping[str, RegionView]:
+        rows = await uow.session.scalars(select(Region).order_by(Region.code))
+        return MappingProxyType({row.code: _view(row) for row in rows})
+
+    return await reference.cached(uow, "regions", load)
+
+
 async def get_region(uow: UnitOfWork, code: str) -> RegionView:
     """The region with this (normalized) code; NotFound if the reference data lacks it."""
     full = normalize_region_code(code)
-    row = await uow.session.get(Region, full)
-    if row is None:
+    found = (await _all_regions(uow)).get(full)
+    if found is None:
         raise NotFound("error.unknown_region", code=full)
-    return _view(row)
+    return found
 
 
 async def children(uow: UnitOfWork, code: str) -> list[RegionView]:
     """Direct sub-regions (province → cities, city → counties, county → none), by code."""
     parent = await get_region(uow, code)
-    rows = await uow.session.scalars(
-        select(Region).where(Region.parent_code == parent.code).order_by(Region.code)
-    )
-    return [_view(row) for row in rows]
+    return [r for r in (await _all_regions(uow)).values() if r.parent_code == parent.code]
 
 
 async def company_counties(uow: UnitOfWork, actor: Actor) -> list[RegionView]:
