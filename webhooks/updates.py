@@ -1,7 +1,8 @@
 """Taking Telegram updates in: store the raw update durably first, answer 200, process after.
 
 Choice (reliability.md, "don't acknowledge with 200 and then lose the update"): the route
-INSERTs `processed_update(update_id, raw, status="received")` and commits BEFORE answering.
+INSERTs `processed_update(update_id, raw, status="received")` and commits BEFORE answering
+(updates arriving together share the INSERT and the commit: core.db.group_commit).
 The primary key makes a re-sent update a no-op (200, no effect). The dispatcher then runs in
 a background task kept in `UpdateIntake._tasks` and awaited on shutdown. A process that dies
 after answering leaves its rows `received`; the next start (of any process) feeds them again.
@@ -21,15 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.middlewares.dedup import DONE, RECEIVED, STORED_KEY, StoredUpdate
+from core.db.group_commit import GroupCommit
 from core.db.models import ProcessedUpdate
 from core.db.uow import Services
 from webhooks.logging import update_id_var
@@ -54,24 +56,49 @@ class UpdateIntake:
         self.dispatcher = dispatcher
         self.after_update = after_update
         self._slots = asyncio.Semaphore(concurrency)
+        self._intake_batches: GroupCommit[tuple[Update, str], bool] = GroupCommit(
+            self._store_and_schedule
+        )
         self._tasks: set[asyncio.Task[None]] = set()
         self.processed = 0
 
     # --- intake ---------------------------------------------------------------------------
 
-    async def store(self, update_id: int, raw: str) -> bool:
-        """Record the raw update durably; False if this update_id was taken in before."""
+    async def take_in(self, update: Update, raw: str) -> bool:
+        """Record the raw update durably, then schedule its processing; False (and nothing
+        scheduled) if this update_id was taken in before. Updates arriving together share one
+        transaction (group commit); scheduling is part of the batch, so a caller that gives up
+        after the commit (the client went away) cannot leave a stored update unprocessed."""
+        return await self._intake_batches.submit((update, raw))
+
+    async def _store_and_schedule(self, items: Sequence[tuple[Update, str]]) -> list[bool]:
+        first: dict[int, str] = {}
+        for received, raw in items:
+            first.setdefault(received.update_id, raw)
         async with self.services.uow() as uow:
-            uow.session.add(
-                ProcessedUpdate(
-                    update_id=update_id, received_at=uow.now(), raw=raw, status=RECEIVED
+            insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
+            now = uow.now()
+            stmt = (
+                insert(ProcessedUpdate)
+                .values(
+                    [
+                        {"update_id": uid, "received_at": now, "raw": raw, "status": RECEIVED}
+                        for uid, raw in first.items()
+                    ]
                 )
+                .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+                .returning(ProcessedUpdate.update_id)
             )
-            try:
-                await uow.commit()
-            except IntegrityError:
-                return False
-        return True
+            new = set((await uow.session.execute(stmt)).scalars())
+            await uow.commit()
+        taken: list[bool] = []
+        for received, _raw in items:
+            is_new = received.update_id in new
+            new.discard(received.update_id)  # the same id twice in one batch: the first wins
+            if is_new:
+                self.schedule(received)
+            taken.append(is_new)
+        return taken
 
     def schedule(self, update: Update) -> None:
         task = asyncio.create_task(self._process(update), name=f"update-{update.update_id}")
@@ -143,6 +170,7 @@ class UpdateIntake:
 
     async def wait_idle(self) -> None:
         """Until no update is being processed (tests, graceful stops)."""
+        await self._intake_batches.wait_idle()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from sqlalchemy import func, select
@@ -65,6 +66,19 @@ async def test_the_same_update_sent_twice_has_one_effect(web: Web) -> None:
     assert [r.status_code for r in (first, second, third)] == [200, 200, 200]
     assert [r.json() for r in (first, second, third)] == [{}, {}, {}]
     assert len(web.calls("sendMessage")) == 1
+
+
+async def test_updates_arriving_together_are_each_handled_once_duplicates_included(
+    web: Web,
+) -> None:
+    # they share one stored batch (group commit); 21 appears twice in the same batch
+    ids = [20, 21, 22, 21, 23, 24, 25]
+    responses = await asyncio.gather(*(web.post_update(tg_update(i)) for i in ids))
+    await web.settle()
+
+    assert [r.status_code for r in responses] == [200] * len(ids)
+    assert len(web.calls("sendMessage")) == len(set(ids))
+    assert await stored(web.services) == {i: ("done", None) for i in set(ids)}
 
 
 async def test_malformed_bodies_get_400_never_500(web: Web) -> None:

@@ -56,8 +56,7 @@ async def telegram_webhook(request: Request) -> JSONResponse:
         return _bad_request("update_id")
     token = update_id_var.set(update.update_id)
     try:
-        if await intake.store(update.update_id, text):
-            intake.schedule(update)
+        await intake.take_in(update, text)
     finally:
         update_id_var.reset(token)
     # Telegram only needs a 2xx; an empty object is a valid answer for any update type
