@@ -21,6 +21,12 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
+        # Every transaction takes the one write lock at BEGIN (below), so a second connection
+        # can only wait for it, in SQLite's busy handler, which sleeps and polls (up to 100 ms
+        # a round). Two connections: the next transaction waits in the pool's asyncio queue
+        # instead and starts the moment the lock is free; and fewer threads and page caches
+        # (aiosqlite runs each connection in a thread of its own).
+        kwargs.update(pool_size=2, max_overflow=0, pool_timeout=30)
         engine = create_async_engine(db_url, **kwargs)
         _tune_sqlite(engine)
         return engine
