@@ -5,13 +5,18 @@ bot behind the same kind of route, on loopback, with the Bot API replaced by a l
     .venv/bin/python -m bench.webhook_throughput --users 2000    # a quicker look
 
 Processes (2 cores on the reference machine: one for the server, one for everything else):
-- the server under test, a subprocess: `jingong serve --workers 1` (ours: the production
-  factory webhooks.app:create_app_from_env with the real dispatcher, SQL FSM storage, the
-  outbox sender and the scheduler, on a SQLite file in a temp dir, JSON logs at INFO to a
-  file), or `python -m bench.webhook_throughput --serve-echo` (a minimal FastAPI app: the same
-  secret check, JSON parsing, `Update.model_validate`, `dp.feed_update` in a background task,
-  200 `{}`; the dispatcher echoes text and answers + edits on a callback). Same uvicorn
-  options for both (uvloop, httptools, no access log);
+- the server under test, a subprocess, one at a time, same uvicorn options for all (uvloop,
+  httptools, no access log):
+  - ours: `jingong serve --workers 1`, the production factory webhooks.app:create_app_from_env
+    with the real dispatcher, SQL FSM storage, the outbox sender and the scheduler, on a SQLite
+    file in a temp dir, JSON logs at INFO to a file;
+  - echo: `--serve-echo`, a bare aiogram echo bot behind a minimal FastAPI route (the same
+    secret check, JSON parsing, `Update.model_validate`, `dp.feed_update` in a background
+    task, 200 `{}`), no database at all;
+  - echo-route: `--serve-echo-route`, the same echo dispatcher behind OUR route, i.e.
+    webhooks.app.create_app with the durable store of every update before answering, the
+    JSON access log and the row marked done after: the issue's "echo bot behind the same
+    route". The difference between the two echoes is what the route's durability costs;
 - this process: the load generator (aiohttp client, N concurrent virtual users) and the stub
   Bot API (aiohttp server, answers every method at once, sendMessage / editMessageText with a
   valid Message). The stub is how a virtual user sees the bot's reply, so it is also how
@@ -30,8 +35,9 @@ Measurements, for each server:
    = 10 updates (2 menu taps, 2 search pages, 6 posting steps). Updates/s end to end, p50/p95
    of the HTTP answer and of the reply, and (ours) the worker's RSS (/proc/<pid>/status VmRSS)
    when 25 %, 50 % and 100 % of the users have finished, then after the flows settled.
-   The echo bot walks the same ten updates with fixed callback data (it has no keyboards).
-Ratio = ours / echo, end to end, flows. Targets: ratio >= 0.5 on SQLite; RSS < 250 MB, flat.
+   The echo bots walk the same ten updates with fixed callback data (they show no keyboards).
+Ratio = ours / echo and ours / echo-route, end to end, flows. Targets: ratio >= 0.5 on
+SQLite; RSS < 250 MB, flat.
 After the run the SQLite file is checked: one shortage per finished user, no update left
 unprocessed.
 """
@@ -636,6 +642,8 @@ class Load:
     async def burst(self, users: Sequence[int], concurrency: int, server: Server) -> Stats:
         """One update per user, sent as fast as `concurrency` connections allow."""
         stats = Stats()
+        if not users:  # --burst 0: RSS after the flows alone
+            return stats
         updates = [
             self.update_for(user_id, BURST_MIX[n % len(BURST_MIX)], None)
             for n, user_id in enumerate(users)
@@ -731,6 +739,8 @@ def report(results: dict[str, Result], checks: dict[str, int], args: argparse.Na
     print(f"(machine: {os.cpu_count()} CPUs, load average {load} at the end)")
     for kind, result in results.items():
         for mode, stats in (("burst", result.burst), ("flows", result.flows)):
+            if not stats.updates:
+                continue
             accept = stats.updates / stats.accept_seconds if stats.accept_seconds else 0.0
             reply = (
                 f"{pct(stats.reply_ms, 0.5):8.1f}ms {pct(stats.reply_ms, 0.95):8.1f}ms"

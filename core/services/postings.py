@@ -537,35 +537,50 @@ async def escalate_shortage(
     """Hand an unfilled shortage to the regulators of its region (the third ring)."""
     s = await _load_shortage(uow, posting_id)
     _check_shortage_rights(actor, s)
-    _require_live(s.status)
-    _require_version(s.version, expected_version)
-    if s.ring == Ring.ESCALATED.value:
-        raise Conflict("error.already_escalated")
-    before = {"ring": s.ring, "escalated_at": None}
-    now = uow.now()
-    s.ring = Ring.ESCALATED.value
-    s.escalated_at = now
-    s.updated_at = now
-    s.version += 1
-    uow.audit(
-        actor_account_id=actor.account_id,
-        action="shortage.escalate",
-        entity="shortage_posting",
-        entity_id=s.id,
-        before=before,
-        after={"ring": s.ring, "escalated_at": _ts(now)},
-    )
-    await _notify_regulators(
-        uow,
-        "shortage",
-        s.id,
-        s.county_code,
-        s.city_code,
-        {"trade_code": s.trade_code, "open_headcount": s.headcount - s.filled_count},
-    )
+    await _escalate(uow, actor, s, "shortage", expected_version)
     view = await _shortage_view(uow, s)
     await uow.commit()
     return view
+
+
+async def _escalate(
+    uow: UnitOfWork,
+    actor: Actor,
+    posting: ShortagePosting | IdlePosting,
+    kind: str,
+    expected_version: int | None,
+) -> None:
+    """The third ring, for either kind ("shortage" / "idle"): the posting is marked escalated
+    (audited) and the regulators of its region are told; the caller commits."""
+    _require_live(posting.status)
+    _require_version(posting.version, expected_version)
+    if posting.ring == Ring.ESCALATED.value:
+        raise Conflict("error.already_escalated")
+    before = {"ring": posting.ring, "escalated_at": None}
+    now = uow.now()
+    posting.ring = Ring.ESCALATED.value
+    posting.escalated_at = now
+    posting.updated_at = now
+    posting.version += 1
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action=f"{kind}.escalate",
+        entity=f"{kind}_posting",
+        entity_id=posting.id,
+        before=before,
+        after={"ring": posting.ring, "escalated_at": _ts(now)},
+    )
+    await _notify_regulators(
+        uow,
+        kind,
+        posting.id,
+        posting.county_code,
+        posting.city_code,
+        {
+            "trade_code": posting.trade_code,
+            "open_headcount": posting.headcount - posting.filled_count,
+        },
+    )
 
 
 async def expire_postings(uow: UnitOfWork, now: datetime | None = None) -> int:
@@ -850,32 +865,7 @@ async def escalate_idle(
     """Hand unplaced idle workers to the regulators of the region (the third ring)."""
     p = await _load_idle(uow, posting_id)
     _check_idle_rights(actor, p)
-    _require_live(p.status)
-    _require_version(p.version, expected_version)
-    if p.ring == Ring.ESCALATED.value:
-        raise Conflict("error.already_escalated")
-    before = {"ring": p.ring, "escalated_at": None}
-    now = uow.now()
-    p.ring = Ring.ESCALATED.value
-    p.escalated_at = now
-    p.updated_at = now
-    p.version += 1
-    uow.audit(
-        actor_account_id=actor.account_id,
-        action="idle.escalate",
-        entity="idle_posting",
-        entity_id=p.id,
-        before=before,
-        after={"ring": p.ring, "escalated_at": _ts(now)},
-    )
-    await _notify_regulators(
-        uow,
-        "idle",
-        p.id,
-        p.county_code,
-        p.city_code,
-        {"trade_code": p.trade_code, "open_headcount": p.headcount - p.filled_count},
-    )
+    await _escalate(uow, actor, p, "idle", expected_version)
     view = await _idle_view(uow, p)
     await uow.commit()
     return view
