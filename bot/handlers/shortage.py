@@ -91,7 +91,11 @@ async def _show(event: Event, text: str, markup: InlineKeyboardMarkup | None) ->
 
 
 async def _projects(uow: UnitOfWork, account: AccountView) -> list[PostingProject]:
-    return await postings.list_posting_projects(uow, account.actor())
+    """The account's projects, read once per update (a step asks for them up to three times)."""
+    key = f"shortage.projects:{account.id}"
+    if key not in uow.memo:
+        uow.memo[key] = await postings.list_posting_projects(uow, account.actor())
+    return list(uow.memo[key])
 
 
 async def _project(uow: UnitOfWork, account: AccountView, data: dict[str, Any]) -> PostingProject:

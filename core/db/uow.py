@@ -39,6 +39,8 @@ class UnitOfWork:
         self.cipher = services.cipher
         self.clock = services.clock
         self._session: AsyncSession | None = None
+        # reads a caller repeats within this unit of work (one update), by a key of its own
+        self.memo: dict[str, Any] = {}
 
     @property
     def session(self) -> AsyncSession:

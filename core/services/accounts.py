@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from core.db.models import Account, AccountProject, Enterprise, Invite, Project, Region
 from core.db.uow import UnitOfWork
@@ -396,9 +397,13 @@ async def get_account(uow: UnitOfWork, account_id: int) -> AccountView:
 
 async def get_account_by_telegram(uow: UnitOfWork, telegram_user_id: int) -> AccountView | None:
     """The account bound to this Telegram user (active or not), with its project scope."""
-    account = await uow.session.scalar(
-        select(Account).where(Account.telegram_user_id == telegram_user_id)
+    # every update asks this: one statement (a join) instead of the relationship's second SELECT
+    result = await uow.session.execute(
+        select(Account)
+        .where(Account.telegram_user_id == telegram_user_id)
+        .options(joinedload(Account.projects))
     )
+    account = result.unique().scalar_one_or_none()
     return None if account is None else _view(account)
 
 
