@@ -18,16 +18,13 @@ returns, so what is still open between service calls has only read.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 from aiogram import BaseMiddleware
-from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import TelegramObject
 
 from bot.storage import SqlStorage
@@ -50,9 +47,9 @@ _UNREAD: Any = object()
 class _UpdateFsm(BaseStorage):
     """Per-update view of the FSM storage: the own key in memory, written back by `flush`.
 
-    After a write the memory holds what the storage would give back: JSON-backed storages
-    (ours, Redis) round-trip the data through JSON, so the view does the same; any other
-    storage is written through at once and read again."""
+    Only with our SQL storage are writes buffered (the memory then holds what the storage would
+    give back: the data after its JSON round trip); any other storage is written through at
+    once, and reads of the own key are still kept."""
 
     def __init__(
         self, inner: BaseStorage, uow: UnitOfWork, own_key: StorageKey, state: Any = _UNREAD
@@ -66,7 +63,9 @@ class _UpdateFsm(BaseStorage):
             prefetched = inner.take_prefetched_data(own_key)
             if prefetched is not None and state is not _UNREAD:
                 self._data = prefetched
-        self._buffered = isinstance(inner, SqlStorage | RedisStorage)
+        # the SQL storage only: with Redis (several processes) writes stay immediate, as a
+        # step's reply may reach the user before a buffered write would
+        self._buffered = isinstance(inner, SqlStorage)
         self._state_dirty = False
         self._data_dirty = False
 
@@ -92,16 +91,9 @@ class _UpdateFsm(BaseStorage):
         return value
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        if key == self.own_key and self._buffered:
+        if key == self.own_key and isinstance(self.inner, SqlStorage) and self._buffered:
             # what the storage would store and give back; refuses what it would refuse
-            if isinstance(self.inner, SqlStorage):
-                self._data = self.inner.check_data(data)
-            else:
-                if not isinstance(data, dict):
-                    raise DataNotDictLikeError(
-                        f"Data must be a dict or dict-like object, got {type(data).__name__}"
-                    )
-                self._data = json.loads(json.dumps(data, ensure_ascii=False))
+            self._data = self.inner.check_data(data)
             self._data_dirty = True
             return
         await end_read(self.uow)
