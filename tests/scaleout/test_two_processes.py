@@ -74,7 +74,8 @@ async def processed(services: Services, update_ids: list[int]) -> list[Processed
 
 
 async def wait_processed(cluster: Cluster, services: Services, update_ids: list[int]) -> None:
-    """Until every update was fed through the dispatcher (`raw` is cleared after the feed)."""
+    """Until every update was claimed by a process (the claim clears `raw`, before the
+    handler runs: wait for a handler's effect separately)."""
     deadline = time.monotonic() + SETTLE_TIMEOUT
     while True:
         rows = await processed(services, update_ids)
@@ -153,6 +154,11 @@ async def test_a_shortage_flow_alternating_between_the_processes_posts_one_corre
         assert await uow.session.scalar(select(func.count()).select_from(FsmRecord)) == 0
     await tap(a, "sh:confirm")  # A: confirm
     await wait_processed(cluster, db, sent)
+    # the reply to Confirm is sent after the posting was committed
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while not cluster.bot_messages(FOREMAN_TG)[-1].get("text", "").startswith("✅"):
+        assert time.monotonic() < deadline, cluster.bot_messages(FOREMAN_TG)[-1]
+        await asyncio.sleep(0.05)
 
     async with db.uow() as uow:
         rows = list((await uow.session.scalars(select(ShortagePosting))).all())
