@@ -59,19 +59,19 @@ class _UpdateFsm(BaseStorage):
         self.own_key = own_key
         self._state = state  # aiogram's FSM middleware read it under the same lock
         self._data: Any = _UNREAD
-        if isinstance(inner, SqlStorage):
-            prefetched = inner.take_prefetched_data(own_key)
-            if prefetched is not None and state is not _UNREAD:
+        # writes are buffered with our SQL storage only; Redis (several processes) stays
+        # write-through, as in the code the scale-out tests were proven on
+        self._sql = inner if isinstance(inner, SqlStorage) else None
+        if self._sql is not None and state is not _UNREAD:
+            prefetched = self._sql.take_prefetched_data(own_key)
+            if prefetched is not None:
                 self._data = prefetched
-        # the SQL storage only: with Redis (several processes) writes stay immediate, as a
-        # step's reply may reach the user before a buffered write would
-        self._buffered = isinstance(inner, SqlStorage)
         self._state_dirty = False
         self._data_dirty = False
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        if key == self.own_key and self._buffered:
+        if key == self.own_key and self._sql is not None:
             self._state, self._state_dirty = value, True
             return
         await end_read(self.uow)
@@ -91,9 +91,9 @@ class _UpdateFsm(BaseStorage):
         return value
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        if key == self.own_key and isinstance(self.inner, SqlStorage) and self._buffered:
+        if key == self.own_key and self._sql is not None:
             # what the storage would store and give back; refuses what it would refuse
-            self._data = self.inner.check_data(data)
+            self._data = self._sql.check_data(data)
             self._data_dirty = True
             return
         await end_read(self.uow)
@@ -115,14 +115,13 @@ class _UpdateFsm(BaseStorage):
         if not (self._state_dirty or self._data_dirty):
             return
         await end_read(self.uow)
-        known = self._state is not _UNREAD and self._data is not _UNREAD
-        if isinstance(self.inner, SqlStorage) and known:
-            await self.inner.write_record(self.own_key, self._state, self._data)
+        assert self._sql is not None  # only the SQL storage buffers
+        if self._state is _UNREAD:  # only the data changed, the state was never read
+            await self._sql.set_data(self.own_key, self._data)
+        elif self._data is _UNREAD:  # only the state changed, the data was never read
+            await self._sql.set_state(self.own_key, self._state)
         else:
-            if self._data_dirty:
-                await self.inner.set_data(self.own_key, self._data)
-            if self._state_dirty:
-                await self.inner.set_state(self.own_key, self._state)
+            await self._sql.write_record(self.own_key, self._state, self._data)
         self._state_dirty = self._data_dirty = False
 
     async def close(self) -> None:
