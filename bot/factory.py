@@ -34,7 +34,7 @@ from bot.handlers import build_root_router
 from bot.i18n import N_, SUPPORTED_LOCALES, load_i18n
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.account import AccountMiddleware
-from bot.middlewares.db import UnitOfWorkMiddleware
+from bot.middlewares.db import EndReadBeforeRequest, UnitOfWorkMiddleware
 from bot.middlewares.dedup import DedupMiddleware
 from bot.middlewares.locale import AccountI18nMiddleware
 from bot.storage import SqlStorage
@@ -81,6 +81,7 @@ def create_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot
             PRODUCTION if base == "https://api.telegram.org" else TelegramAPIServer.from_base(base)
         )
         session = AiohttpSession(api=api)
+    session.middleware(EndReadBeforeRequest())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

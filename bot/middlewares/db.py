@@ -19,9 +19,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, cast
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, cast
 
 from aiogram import BaseMiddleware
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
@@ -29,6 +34,14 @@ from aiogram.types import TelegramObject
 
 from bot.storage import SqlStorage
 from core.db.uow import Services, UnitOfWork
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.methods import TelegramMethod
+    from aiogram.methods.base import Response, TelegramType
+
+# the unit of work of the update this task is handling (None outside handlers: sender, jobs)
+_current_uow: ContextVar[UnitOfWork | None] = ContextVar("current_uow", default=None)
 
 
 async def end_read(uow: UnitOfWork) -> None:
@@ -39,6 +52,26 @@ async def end_read(uow: UnitOfWork) -> None:
         return
     if session.in_transaction():
         await session.rollback()
+
+
+class EndReadBeforeRequest(BaseRequestMiddleware):
+    """Bot session middleware: a Bot API call first ends the handling update's open read.
+
+    On SQLite the read holds the database's one write lock (BEGIN IMMEDIATE), and a reply to
+    Telegram takes a network round trip: every other update would wait for it. Safe for the
+    same reason as the FSM view's end_read: what is open between service calls has only read,
+    and handlers hold service views, not ORM rows."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        uow = _current_uow.get()
+        if uow is not None:
+            await end_read(uow)
+        return await make_request(bot, method)
 
 
 _UNREAD: Any = object()
@@ -143,6 +176,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         try:
             async with self.services.uow() as uow:
                 data["uow"] = uow
+                current = _current_uow.set(uow)
                 if isinstance(state, FSMContext):
                     raw_state = data.get("raw_state", _UNREAD)
                     view = _UpdateFsm(state.storage, uow, state.key, raw_state)
@@ -151,6 +185,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                     return await handler(event, data)
                 finally:
                     # error handlers run after this block: they must not reach a closed session
+                    _current_uow.reset(current)
                     data.pop("uow", None)
                     if isinstance(state, FSMContext):
                         data["state"] = state

@@ -8,6 +8,9 @@ from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from core.config import Settings
+from core.db.sqlite_inline import BUSY_TIMEOUT_MS, WriteGate, inline_creator
+
+SQLITE_LOCK_TIMEOUT_S = 30.0  # a transaction waits this long for the write lock, then fails
 
 
 def create_engine(settings: Settings | None = None, *, url: str | None = None) -> AsyncEngine:
@@ -20,13 +23,12 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30}
-        # Every transaction takes the one write lock at BEGIN (below), so a second connection
-        # can only wait for it, in SQLite's busy handler, which sleeps and polls (up to 100 ms
-        # a round). Two connections: the next transaction waits in the pool's asyncio queue
-        # instead and starts the moment the lock is free; and fewer threads and page caches
-        # (aiosqlite runs each connection in a thread of its own).
-        kwargs.update(pool_size=2, max_overflow=0, pool_timeout=30)
+        # Statements run inline in the event loop (sqlite_inline: no thread hand-overs);
+        # every transaction takes the one write lock at BEGIN (below), in this process through
+        # the gate's asyncio queue, so more connections would only wait there.
+        gate = WriteGate(lock_timeout=SQLITE_LOCK_TIMEOUT_S)
+        kwargs["async_creator"] = inline_creator(parsed.database or ":memory:", gate)
+        kwargs.update(pool_size=2, max_overflow=0, pool_timeout=SQLITE_LOCK_TIMEOUT_S)
         engine = create_async_engine(db_url, **kwargs)
         _tune_sqlite(engine)
         return engine
@@ -37,13 +39,13 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
 def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # aiosqlite opens a transaction lazily; we issue BEGIN IMMEDIATE ourselves for writers.
-        dbapi_connection.isolation_level = None
+        # autocommit mode (isolation_level None, set by the creator): we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        # another process holding the lock: a short wait inline, then BEGIN retries asleep
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -1,0 +1,130 @@
+"""The inline SQLite driver (core.db.sqlite_inline): transactions of one process queue at the
+gate, another process's lock is waited for without blocking the event loop, and a failed
+transaction lets the next one in."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.db import engine as engine_module
+from core.db.engine import create_engine
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, Path]]:
+    path = tmp_path / "inline.db"
+    engine = create_engine(url=f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT)"))
+    yield engine, path
+    await engine.dispose()
+
+
+async def names(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT name FROM item ORDER BY id"))
+        return [row.name for row in rows]
+
+
+async def test_another_process_holding_the_lock_does_not_stop_the_event_loop(
+    db: tuple[AsyncEngine, Path],
+) -> None:
+    engine, path = db
+    other = sqlite3.connect(path, isolation_level=None)  # as another process would
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO item (id, name) VALUES (1, 'theirs')")
+
+    async def ours() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO item (id, name) VALUES (2, 'ours')"))
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    beat = asyncio.create_task(ticker())
+    insert = asyncio.create_task(ours())
+    await asyncio.sleep(0.4)
+    assert not insert.done()  # waiting for the lock…
+    assert ticks >= 20  # …while the loop kept running (a blocking wait would give ~0-2)
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(insert, 5)
+    beat.cancel()
+    assert await names(engine) == ["theirs", "ours"]
+
+
+async def test_transactions_of_one_process_wait_their_turn(
+    db: tuple[AsyncEngine, Path],
+) -> None:
+    engine, _ = db
+    first_inside = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def first() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO item (id, name) VALUES (1, 'first')"))
+            first_inside.set()
+            await release_first.wait()
+
+    async def second() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO item (id, name) VALUES (2, 'second')"))
+
+    one = asyncio.create_task(first())
+    await first_inside.wait()
+    two = asyncio.create_task(second())
+    await asyncio.sleep(0.2)
+    assert not two.done()  # queued at the gate, not failing on SQLITE_BUSY
+    release_first.set()
+    await asyncio.wait_for(asyncio.gather(one, two), 5)
+    assert await names(engine) == ["first", "second"]
+
+
+async def test_a_failed_transaction_lets_the_next_one_in(db: tuple[AsyncEngine, Path]) -> None:
+    engine, _ = db
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO item (id, name) VALUES (1, 'kept')"))
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO item (id, name) VALUES (2, 'rolled back')"))
+            await conn.execute(text("INSERT INTO item (id, name) VALUES (1, 'duplicate')"))
+    async with engine.begin() as conn:  # would wait forever if the gate were still held
+        await asyncio.wait_for(
+            conn.execute(text("INSERT INTO item (id, name) VALUES (3, 'next')")), 5
+        )
+    assert await names(engine) == ["kept", "next"]
+
+
+async def test_a_lock_held_too_long_fails_with_database_is_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "SQLITE_LOCK_TIMEOUT_S", 0.3)
+    path = tmp_path / "locked.db"
+    engine = create_engine(url=f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY)"))
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO item (id) VALUES (1)"))
+        other.execute("ROLLBACK")
+        other.close()
+        async with engine.begin() as conn:  # the failed BEGIN left nothing held
+            await conn.execute(text("INSERT INTO item (id) VALUES (1)"))
+    finally:
+        await engine.dispose()
