@@ -42,7 +42,7 @@ from aiogram.fsm.storage.base import (
     StateType,
     StorageKey,
 )
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -52,6 +52,28 @@ from core.db.engine import create_engine, create_session_factory
 from core.db.models import FsmRecord
 
 _MAX_UPSERT_TRIES = 5
+
+
+def _upsert(insert: Any) -> Any:
+    stmt = insert(FsmRecord).values(
+        key=bindparam("key"),
+        state=bindparam("state"),
+        data=bindparam("data", type_=FsmRecord.data.type),
+        updated_at=bindparam("updated_at"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[FsmRecord.key],
+        set_={
+            "state": stmt.excluded.state,
+            "data": stmt.excluded.data,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+
+
+_READ = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == bindparam("key"))
+_DELETE = delete(FsmRecord).where(FsmRecord.key == bindparam("key"))
+_UPSERT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
 _UNSET: Any = object()
 # (key, data) of the last get_state in this task: the FSM middleware reads the state of the
 # update's own key under the event-isolation lock, the update's FSM view takes the data once
@@ -104,6 +126,9 @@ class SqlStorage(BaseStorage):
         now: Callable[[], datetime] = _utcnow,
     ) -> None:
         self.session_factory = session_factory
+        # the per-update read and write-back go through Core with the statements below, built
+        # once: an ORM session and a fresh statement cost more than the SQL itself
+        self._engine: AsyncEngine = session_factory.kw["bind"]
         self.key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
         self._now = now
         self._owned_engine: AsyncEngine | None = None
@@ -155,12 +180,8 @@ class SqlStorage(BaseStorage):
 
     async def read_record(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and data in one SELECT."""
-        async with self.session_factory() as session:
-            row = (
-                await session.execute(
-                    select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == self._key(key))
-                )
-            ).first()
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(_READ, {"key": self._key(key)})).first()
         if row is None:
             return None, {}
         return row.state, dict(row.data) if row.data else {}
@@ -172,24 +193,13 @@ class SqlStorage(BaseStorage):
         value = state.state if isinstance(state, State) else state
         checked = _check_data(data)
         name = self._key(key)
-        async with self.session_factory() as session, session.begin():
+        async with self._engine.begin() as conn:
             if value is None and not checked:
-                await session.execute(delete(FsmRecord).where(FsmRecord.key == name))
+                await conn.execute(_DELETE, {"key": name})
                 return
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            stmt = insert(FsmRecord).values(
-                key=name, state=value, data=checked, updated_at=self._now()
-            )
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[FsmRecord.key],
-                    set_={
-                        "state": stmt.excluded.state,
-                        "data": stmt.excluded.data,
-                        "updated_at": stmt.excluded.updated_at,
-                    },
-                )
+            await conn.execute(
+                _UPSERT[conn.dialect.name],
+                {"key": name, "state": value, "data": checked, "updated_at": self._now()},
             )
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:

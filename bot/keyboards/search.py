@@ -3,9 +3,11 @@ the posting card. Button texts are plain text (never passed through tr's HTML es
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks_deals import SearchCb, SearchPageCb, ViewPostingCb
@@ -25,7 +27,15 @@ def rows_of(
 
 
 def filters_keyboard(*, can_toggle_kind: bool, kind: str) -> InlineKeyboardMarkup:
-    """The filter screen: one button per filter, the kind toggle for dispatchers, Show."""
+    """The filter screen: one button per filter, the kind toggle for dispatchers, Show.
+
+    The same for everyone of a language: built once (a dozen pydantic buttons and packed
+    callback data were a good part of the 🔍 tap) and shared, never modified."""
+    return _filters_keyboard(get_i18n().current_locale, can_toggle_kind, kind)
+
+
+@functools.lru_cache(maxsize=16)
+def _filters_keyboard(_locale: str, can_toggle_kind: bool, kind: str) -> InlineKeyboardMarkup:
     rows: list[list[InlineKeyboardButton]] = []
     if can_toggle_kind:
         if kind == "s":

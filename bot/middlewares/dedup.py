@@ -9,7 +9,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 
 from core.db.models import ProcessedUpdate
@@ -24,6 +24,16 @@ DONE = "done"
 # feed_update(…, update_stored=StoredUpdate()): the caller (webhooks.updates) stored the row as
 # received; the middleware reports back whether it claimed it
 STORED_KEY = "update_stored"
+
+
+# built once: every update runs it
+_CLAIM = (
+    update(ProcessedUpdate)
+    .where(
+        ProcessedUpdate.update_id == bindparam("claimed_id"), ProcessedUpdate.status == RECEIVED
+    )
+    .values(status=DONE, raw=None)
+)
 
 
 @dataclass
@@ -43,11 +53,7 @@ async def claim_update(uow: UnitOfWork, update_id: int, *, stored: bool = False)
             return True
         except IntegrityError:
             await uow.rollback()
-    claimed = await uow.session.execute(
-        update(ProcessedUpdate)
-        .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.status == RECEIVED)
-        .values(status=DONE, raw=None)
-    )
+    claimed = await uow.session.execute(_CLAIM, {"claimed_id": update_id})
     await uow.commit()
     return claimed.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 

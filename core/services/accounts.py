@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from core.db.models import Account, AccountProject, Enterprise, Invite, Project, Region
 from core.db.uow import UnitOfWork
@@ -395,16 +394,38 @@ async def get_account(uow: UnitOfWork, account_id: int) -> AccountView:
     return _view(await _get(uow, account_id))
 
 
+# every update asks for its account: one statement built once (account columns and one row
+# per project), read as plain rows: no ORM identity map, no statement to build and hash again
+_BY_TELEGRAM = (
+    select(*Account.__table__.columns, AccountProject.project_id.label("scope_project_id"))
+    .outerjoin(AccountProject, AccountProject.account_id == Account.id)
+    .where(Account.telegram_user_id == bindparam("telegram_user_id"))
+)
+
+
 async def get_account_by_telegram(uow: UnitOfWork, telegram_user_id: int) -> AccountView | None:
     """The account bound to this Telegram user (active or not), with its project scope."""
-    # every update asks this: one statement (a join) instead of the relationship's second SELECT
-    result = await uow.session.execute(
-        select(Account)
-        .where(Account.telegram_user_id == telegram_user_id)
-        .options(joinedload(Account.projects))
+    rows = (await uow.session.execute(_BY_TELEGRAM, {"telegram_user_id": telegram_user_id})).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return AccountView(
+        id=first.id,
+        role=Role(first.role),
+        display_name=first.display_name,
+        locale=first.locale,
+        telegram_user_id=first.telegram_user_id,
+        chat_id=first.chat_id,
+        enterprise_id=first.enterprise_id,
+        region_code=first.region_code,
+        project_ids=frozenset(r.scope_project_id for r in rows if r.scope_project_id is not None),
+        phone=first.phone,
+        active=first.active,
+        notifications_enabled=first.notifications_enabled,
+        quiet_start=first.quiet_start,
+        quiet_end=first.quiet_end,
+        digest_time=first.digest_time,
     )
-    account = result.unique().scalar_one_or_none()
-    return None if account is None else _view(account)
 
 
 # --- the account's own settings -------------------------------------------------------------

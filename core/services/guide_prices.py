@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.db.models import Grade, GuidePrice, Region, Trade
@@ -197,17 +197,24 @@ async def current_guide_price(
     """The guide price in force on `on` (default: today in Shanxi), or None if never published."""
     day = on or local_date(uow.now())
     fen = await uow.session.scalar(
-        select(GuidePrice.price_fen)
-        .where(
-            GuidePrice.city_code == _city_code(city_code),
-            GuidePrice.trade_code == trade_code,
-            GuidePrice.grade_level == grade_level,
-            GuidePrice.effective_date <= day,
-        )
-        .order_by(GuidePrice.effective_date.desc())
-        .limit(1)
+        _PRICE_IN_FORCE,
+        {"city": _city_code(city_code), "trade": trade_code, "grade": grade_level, "day": day},
     )
     return None if fen is None else fen_to_price(fen)
+
+
+# asked at every price step of a posting dialog: built once
+_PRICE_IN_FORCE = (
+    select(GuidePrice.price_fen)
+    .where(
+        GuidePrice.city_code == bindparam("city"),
+        GuidePrice.trade_code == bindparam("trade"),
+        GuidePrice.grade_level == bindparam("grade"),
+        GuidePrice.effective_date <= bindparam("day"),
+    )
+    .order_by(GuidePrice.effective_date.desc())
+    .limit(1)
+)
 
 
 async def list_guide_prices(

@@ -920,7 +920,10 @@ async def list_posting_projects(uow: UnitOfWork, actor: Actor) -> list[PostingPr
     """The active projects this actor may post a shortage for (a foreman's own, a
     dispatcher's company's), by name."""
     actor.require(Role.FOREMAN, Role.DISPATCHER)
-    stmt = select(Project).where(Project.status == ProjectStatus.ACTIVE.value)
+    # columns, not entities: a dialog asks this at most steps, the identity map is not needed
+    stmt = select(Project.id, Project.name, Project.county_code, Project.city_code).where(
+        Project.status == ProjectStatus.ACTIVE.value
+    )
     if actor.role is Role.FOREMAN:
         if not actor.project_ids:
             return []
@@ -929,7 +932,7 @@ async def list_posting_projects(uow: UnitOfWork, actor: Actor) -> list[PostingPr
         if actor.enterprise_id is None:
             return []
         stmt = stmt.where(Project.enterprise_id == actor.enterprise_id)
-    rows = await uow.session.scalars(
+    rows = await uow.session.execute(
         stmt.order_by(Project.name, Project.id).limit(MAX_POSTING_PROJECTS)
     )
     return [PostingProject(p.id, p.name, p.county_code, p.city_code) for p in rows]
