@@ -622,7 +622,7 @@ class Load:
         users: Sequence[int],
         concurrency: int,
         server: Server,
-        on_milestone: Callable[[int], Awaitable[None]] | None = None,
+        on_milestone: Callable[[int, int], Awaitable[None]] | None = None,
     ) -> Stats:
         stats = Stats()
         queue = iter(users)
@@ -636,7 +636,7 @@ class Load:
                     if marks and stats.finished_users >= marks[0]:
                         marks.pop(0)
                         if on_milestone is not None:
-                            await on_milestone(stats.finished_users)
+                            await on_milestone(stats.finished_users, stats.updates)
 
         await asyncio.gather(*(virtual_user() for _ in range(concurrency)))
         stats.seconds = time.perf_counter() - started
@@ -714,10 +714,18 @@ async def measure(
             await asyncio.sleep(1.0)  # let the burst's stragglers finish
             print(f"[{kind}] flows: {len(flow_users)} users x {len(FLOW)} updates", flush=True)
             rss: list[tuple[str, float]] = []
+            mark = [time.perf_counter(), 0]  # does the rate hold as the data grows?
 
-            async def sample(done: int) -> None:
+            async def sample(done: int, updates: int) -> None:
+                now = time.perf_counter()
+                rate = (updates - mark[1]) / (now - mark[0])
+                mark[:] = [now, updates]
                 rss.append((f"{done:,} users", server.rss_mb()))
-                print(f"[{kind}]   {done:,} users done, RSS {rss[-1][1]:.1f} MB", flush=True)
+                print(
+                    f"[{kind}]   {done:,} users done, RSS {rss[-1][1]:.1f} MB, "
+                    f"{rate:.1f} updates/s since the last mark",
+                    flush=True,
+                )
 
             flows = await load.flows(flow_users, concurrency, server, on_milestone=sample)
             await asyncio.sleep(2.0)

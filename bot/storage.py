@@ -19,7 +19,7 @@ the end of the update with `write_record` (one statement).
 On SQLite our engine takes the write lock at BEGIN (even for reads), so an FSM call made while
 the handler's unit of work still has a transaction open (any query not followed by
 commit/rollback) waits for that transaction, which
-waits for the handler: stuck until the 30 s busy timeout, then "database is locked". Either
+waits for the handler: stuck until the 30 s lock timeout, then "database is locked". Either
 keep FSM calls outside open transactions, or on SQLite give the storage a file of its own:
 `SqlStorage.from_url("sqlite+aiosqlite:///…/fsm.db")` (PostgreSQL locks rows, no such issue).
 """

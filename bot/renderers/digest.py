@@ -90,7 +90,7 @@ async def start_render_pool(workers: int | None = None) -> None:
     if _pool is not None:
         return
     count = workers or os.cpu_count() or 1
-    # spawn, not fork: this process runs threads (aiosqlite, asyncio.to_thread) whose locks a
+    # spawn, not fork: this process runs threads (asyncio.to_thread) whose locks a
     # forked child could inherit held
     _pool = ProcessPoolExecutor(
         max_workers=count,

@@ -29,8 +29,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-BUSY_TIMEOUT_MS = 20  # another process holds the lock: wait this long inline, then yield
-_RETRY_SLEEP_S = (0.005, 0.01, 0.02, 0.05, 0.1)
+BUSY_TIMEOUT_MS = 5  # another process holds the lock: wait this long inline, then yield
+_RETRY_SLEEP_S = (0.002, 0.005, 0.01, 0.02, 0.05)
 
 
 class WriteGate:
