@@ -21,6 +21,9 @@ once overall).
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
+import functools
 import logging
 from collections.abc import Callable, Sequence
 
@@ -39,6 +42,21 @@ from webhooks.logging import update_id_var
 log = logging.getLogger(__name__)
 
 MAX_UPDATE_ID = 2**62  # BIGINT with room; Telegram's ids are far below
+BACKLOG_TRIM_FACTOR = 4  # a backlog this many times the concurrency counts as a burst
+
+
+def release_free_memory() -> bool:
+    """glibc's malloc_trim(0): return the allocator's free pages to the OS (Linux; a no-op
+    returning False elsewhere). Costs a few milliseconds."""
+    try:
+        return bool(_libc().malloc_trim(0))
+    except (OSError, AttributeError):
+        return False
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
 
 
 class UpdateIntake:
@@ -56,6 +74,9 @@ class UpdateIntake:
         self.dispatcher = dispatcher
         self.after_update = after_update
         self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._trim_after = BACKLOG_TRIM_FACTOR * concurrency
+        self._backlog_peak = 0
         self._intake_batches: GroupCommit[tuple[Update, str], bool] = GroupCommit(
             self._store_and_schedule
         )
@@ -96,14 +117,27 @@ class UpdateIntake:
             is_new = received.update_id in new
             new.discard(received.update_id)  # the same id twice in one batch: the first wins
             if is_new:
-                self.schedule(received)
+                self.schedule(received.update_id, first[received.update_id])
             taken.append(is_new)
         return taken
 
-    def schedule(self, update: Update) -> None:
-        task = asyncio.create_task(self._process(update), name=f"update-{update.update_id}")
+    def schedule(self, update_id: int, raw: str) -> None:
+        """Process a stored update when a slot is free. Until then only its raw JSON waits (a
+        burst of thousands then costs a few MB, not thousands of parsed Update objects); it
+        is parsed again once it runs (tens of microseconds)."""
+        task = asyncio.create_task(self._process(update_id, raw), name=f"update-{update_id}")
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._backlog_peak = max(self._backlog_peak, len(self._tasks))
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        # a burst (thousands of updates stored before they could be processed) leaves its
+        # memory free but held by the C allocator: hand it back to the OS once the backlog
+        # is worked off, so a worker's RSS does not keep a burst's peak
+        if self._backlog_peak >= self._trim_after and len(self._tasks) < self._concurrency:
+            self._backlog_peak = len(self._tasks)
+            release_free_memory()
 
     @property
     def in_flight(self) -> int:
@@ -111,10 +145,16 @@ class UpdateIntake:
 
     # --- processing -----------------------------------------------------------------------
 
-    async def _process(self, update: Update) -> None:
-        token = update_id_var.set(update.update_id)
+    async def _process(self, update_id: int, raw: str) -> None:
+        token = update_id_var.set(update_id)
         try:
             async with self._slots:
+                try:
+                    update = Update.model_validate_json(raw, context={"bot": self.bot})
+                except (PydanticValidationError, ValueError):
+                    log.warning("stored update %s is unreadable: dropped", update_id)
+                    await self._finish(update_id)
+                    return
                 marker = StoredUpdate()
                 try:
                     await self.dispatcher.feed_update(self.bot, update, **{STORED_KEY: marker})
@@ -154,13 +194,7 @@ class UpdateIntake:
             ).all()
         count = 0
         for update_id, raw in rows:
-            try:
-                parsed = Update.model_validate_json(raw or "", context={"bot": self.bot})
-            except (PydanticValidationError, ValueError):
-                log.warning("stored update %s is unreadable: dropped", update_id)
-                await self._finish(update_id)
-                continue
-            self.schedule(parsed)
+            self.schedule(update_id, raw or "")  # an unreadable one is dropped when it runs
             count += 1
         if count:
             log.info("re-feeding %d stored updates", count, extra={"recovered": count})

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from sqlalchemy import func, select
 
 from core.db.models import ProcessedUpdate
 from core.db.uow import Services
 from core.ports import FixedClock
 from tests.webhooks.conftest import Web, open_web, tg_update, web_settings_of
+from webhooks import updates
 
 
 async def stored(services: Services) -> dict[int, tuple[str, str | None]]:
@@ -185,3 +187,25 @@ async def test_shutdown_waits_for_updates_still_being_processed(
             select(func.count()).where(ProcessedUpdate.status != "done")
         )
     assert left == 0
+
+
+async def test_memory_is_handed_back_once_a_burst_backlog_is_worked_off(
+    services: Services, test_settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert updates.release_free_memory() in (True, False)  # callable here, never raises
+    trims: list[int] = []
+    monkeypatch.setattr(updates, "release_free_memory", lambda: trims.append(1) or True)
+    settings = web_settings_of(test_settings)  # type: ignore[arg-type]
+    async for web in open_web(services, settings, update_concurrency=2):
+        # 3 updates: no burst (below 4 x the concurrency of 2), nothing to hand back
+        await asyncio.gather(
+            *(web.post_update(tg_update(100 + i, user_id=9100 + i)) for i in range(3))
+        )
+        await web.settle()
+        assert trims == []
+        # 12 at once: a backlog of 8 or more, handed back once when it has drained
+        burst = [tg_update(200 + i, user_id=9200 + i) for i in range(12)]
+        await asyncio.gather(*(web.post_update(update) for update in burst))
+        await web.settle()
+        assert trims == [1]
+        assert len(web.calls("sendMessage")) == 15
