@@ -24,7 +24,6 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
@@ -32,6 +31,7 @@ from redis.asyncio import Redis
 
 from bot.handlers import build_root_router
 from bot.i18n import N_, SUPPORTED_LOCALES, load_i18n
+from bot.isolation import KeyedEventIsolation
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.db import EndReadBeforeRequest, UnitOfWorkMiddleware
@@ -105,7 +105,7 @@ def _storage(
     if isinstance(storage, RedisStorage):
         # several processes share Redis: the per-user lock must live there too
         return storage, storage.create_isolation()
-    return storage, SimpleEventIsolation()
+    return storage, KeyedEventIsolation()
 
 
 def create_dispatcher(
@@ -119,7 +119,7 @@ def create_dispatcher(
     """The Dispatcher with our middlewares and routers.
 
     FSM storage: `storage` if given; else RedisStorage when `redis` or settings.redis_url is
-    set (with RedisEventIsolation); else SqlStorage over our database (SimpleEventIsolation:
+    set (with RedisEventIsolation); else SqlStorage over our database (KeyedEventIsolation:
     one process). Extra keyword arguments become workflow data for handlers."""
     fsm_storage, isolation = _storage(settings, services, storage, redis)
     i18n = load_i18n(settings.default_locale)

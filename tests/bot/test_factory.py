@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from aiogram.client.telegram import PRODUCTION
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy import select
 
 from bot.factory import create_bot, create_dispatcher, set_bot_commands
 from bot.i18n import t
+from bot.isolation import KeyedEventIsolation
 from bot.storage import SqlStorage
 from core.config import Settings
 from core.db.models import ProcessedUpdate
@@ -36,7 +36,7 @@ def test_the_bot_speaks_html_and_can_use_a_local_bot_api_server(test_settings: S
 async def test_fsm_lives_in_our_database_by_default(services: Services) -> None:
     dp = create_dispatcher(services.settings, services=services)
     assert isinstance(dp.storage, SqlStorage)
-    assert isinstance(dp.fsm.events_isolation, SimpleEventIsolation)
+    assert isinstance(dp.fsm.events_isolation, KeyedEventIsolation)
     assert "my_chat_member" in dp.resolve_used_update_types()
 
 
