@@ -83,6 +83,11 @@ class ProjectChoice:
 
 
 def _view(account: Account) -> AccountView:
+    return _view_of(account, frozenset(link.project_id for link in account.projects))
+
+
+def _view_of(account: Any, project_ids: frozenset[int]) -> AccountView:
+    """An ORM Account or a row with the account table's columns."""
     return AccountView(
         id=account.id,
         role=Role(account.role),
@@ -92,7 +97,7 @@ def _view(account: Account) -> AccountView:
         chat_id=account.chat_id,
         enterprise_id=account.enterprise_id,
         region_code=account.region_code,
-        project_ids=frozenset(link.project_id for link in account.projects),
+        project_ids=project_ids,
         phone=account.phone,
         active=account.active,
         notifications_enabled=account.notifications_enabled,
@@ -408,24 +413,8 @@ async def get_account_by_telegram(uow: UnitOfWork, telegram_user_id: int) -> Acc
     rows = (await uow.session.execute(_BY_TELEGRAM, {"telegram_user_id": telegram_user_id})).all()
     if not rows:
         return None
-    first = rows[0]
-    return AccountView(
-        id=first.id,
-        role=Role(first.role),
-        display_name=first.display_name,
-        locale=first.locale,
-        telegram_user_id=first.telegram_user_id,
-        chat_id=first.chat_id,
-        enterprise_id=first.enterprise_id,
-        region_code=first.region_code,
-        project_ids=frozenset(r.scope_project_id for r in rows if r.scope_project_id is not None),
-        phone=first.phone,
-        active=first.active,
-        notifications_enabled=first.notifications_enabled,
-        quiet_start=first.quiet_start,
-        quiet_end=first.quiet_end,
-        digest_time=first.digest_time,
-    )
+    projects = frozenset(r.scope_project_id for r in rows if r.scope_project_id is not None)
+    return _view_of(rows[0], projects)
 
 
 # --- the account's own settings -------------------------------------------------------------
