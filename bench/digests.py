@@ -352,7 +352,6 @@ async def deliver_all(
     cold: bool,
     pool: bool,
 ) -> None:
-    from bot import renderers  # noqa: F401 - registers the digest renderers
     from bot.renderers.digest import clear_cache, start_render_pool, stop_render_pool
     from bot.scheduler import sender_config
     from bot.sender import OutboxSender

@@ -1,6 +1,8 @@
 """Outbox renderers: one function per notification kind turns a queued row into Telegram messages.
 
-    @register("match")
+    RENDERERS = Renderers()
+
+    @RENDERERS.register("match")
     async def render_match(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
         ...
 
@@ -10,7 +12,8 @@ opens a throw-away unit of work) and returns one OutgoingMessage or a list of th
 HTML: quote user data you format yourself with `aiogram.html.quote`, and keep each tag on one
 line, because long texts are split at lines. A renderer that raises marks the row dead (it
 would fail the same way next time).
-Modules that register renderers must be imported before the sender starts.
+Each feature module keeps its own `RENDERERS` table (like an aiogram Router); the runtime
+builder combines them (bot.renderers.outbox_renderers) and hands the result to the sender.
 """
 
 from __future__ import annotations
@@ -62,45 +65,57 @@ Renderer: TypeAlias = Callable[
     [OutboxItem, UnitOfWork, Translate], RenderResult | Awaitable[RenderResult]
 ]
 
-_RENDERERS: dict[str, Renderer] = {}
-
 
 class UnknownKind(LookupError):
     """No renderer registered for an outbox kind."""
 
 
-def register(kind: str, *, replace: bool = False) -> Callable[[Renderer], Renderer]:
-    """Decorator: `fn` renders outbox rows of `kind`."""
+class Renderers:
+    """A table from outbox kind to its renderer; filled by `@table.register(kind)`."""
 
-    def decorator(fn: Renderer) -> Renderer:
-        existing = _RENDERERS.get(kind)
-        if existing is not None and existing is not fn and not replace:
-            raise ValueError(f"a renderer for {kind!r} is already registered: {existing!r}")
-        _RENDERERS[kind] = fn
-        return fn
+    def __init__(self) -> None:
+        self._by_kind: dict[str, Renderer] = {}
 
-    return decorator
+    def register(self, kind: str) -> Callable[[Renderer], Renderer]:
+        """Decorator: `fn` renders outbox rows of `kind`; a kind has one renderer."""
 
+        def decorator(fn: Renderer) -> Renderer:
+            existing = self._by_kind.get(kind)
+            if existing is not None and existing is not fn:
+                raise ValueError(f"a renderer for {kind!r} is already registered: {existing!r}")
+            self._by_kind[kind] = fn
+            return fn
 
-def get_renderer(kind: str) -> Renderer | None:
-    return _RENDERERS.get(kind)
+        return decorator
 
+    @classmethod
+    def combine(cls, *tables: Renderers) -> Renderers:
+        """One table with every kind of `tables`; a kind in two of them is an error."""
+        combined = cls()
+        for table in tables:
+            for kind, fn in table._by_kind.items():
+                combined.register(kind)(fn)
+        return combined
 
-def registered_kinds() -> frozenset[str]:
-    return frozenset(_RENDERERS)
+    def get(self, kind: str) -> Renderer | None:
+        return self._by_kind.get(kind)
 
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._by_kind)
 
-async def render(item: OutboxItem, uow: UnitOfWork, t: Translate) -> list[OutgoingMessage]:
-    """Render a row with its kind's renderer; raises UnknownKind if there is none."""
-    fn = _RENDERERS.get(item.kind)
-    if fn is None:
-        raise UnknownKind(item.kind)
-    result = fn(item, uow, t)
-    if inspect.isawaitable(result):
-        result = await result
-    if isinstance(result, OutgoingMessage):
-        return [result]
-    return list(result)
+    async def render(
+        self, item: OutboxItem, uow: UnitOfWork, t: Translate
+    ) -> list[OutgoingMessage]:
+        """Render a row with its kind's renderer; raises UnknownKind if there is none."""
+        fn = self._by_kind.get(item.kind)
+        if fn is None:
+            raise UnknownKind(item.kind)
+        result = fn(item, uow, t)
+        if inspect.isawaitable(result):
+            result = await result
+        if isinstance(result, OutgoingMessage):
+            return [result]
+        return list(result)
 
 
 # --- splitting ------------------------------------------------------------------------------
@@ -177,8 +192,10 @@ def plan_parts(message: OutgoingMessage) -> list[Part]:
 
 # --- the generic kind -----------------------------------------------------------------------
 
+RENDERERS = Renderers()
 
-@register("text")
+
+@RENDERERS.register("text")
 def render_text(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
     """payload {"key": msgid, "params": {...}}: one message in the recipient's language.
 

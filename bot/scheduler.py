@@ -322,9 +322,8 @@ async def run_scheduler(
 
     Digest charts and workbooks render in `render_processes` worker processes (default: one
     per CPU; 0: a thread of this process), so the 08:00 burst keeps the sender at full rate."""
-    import bot.renderers  # noqa: F401 - registers the renderers the sender needs
-    from bot.factory import create_bot
     from bot.renderers.digest import start_render_pool, stop_render_pool
+    from bot.runtime import open_runtime  # it builds schedulers with this module
     from core.cli.common import open_services
 
     stop = stop or asyncio.Event()
@@ -334,22 +333,20 @@ async def run_scheduler(
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
             handled.append(sig)
-    async with open_services(settings) as (_engine, services):
-        tg_bot = create_bot(settings)
-        sender = OutboxSender(tg_bot, services, config=sender_config())
-        scheduler = build_scheduler(services, sender=sender, clock=services.clock)
-        try:
-            sender.start()
-            scheduler.start()
+    try:
+        async with (
+            open_services(settings) as (_engine, services),
+            open_runtime(settings, services=services, sender_config=sender_config()) as runtime,
+        ):
+            runtime.start_sender()
+            scheduler = runtime.start_scheduler()
             log.info("scheduler running as %s", scheduler.context.lease.holder)
             if render_processes != 0:
                 # warmed while the first tick runs; until then charts render in a thread
                 await start_render_pool(render_processes)
             await stop.wait()
-        finally:
-            await scheduler.stop()
-            await sender.stop()
-            await stop_render_pool()
-            await tg_bot.session.close()
-            for sig in handled:
-                loop.remove_signal_handler(sig)
+    finally:
+        # after the runtime stopped the scheduler and the sender: nothing renders any more
+        await stop_render_pool()
+        for sig in handled:
+            loop.remove_signal_handler(sig)

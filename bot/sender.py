@@ -156,11 +156,18 @@ class OutboxSender:
         bot: Bot,
         services: Services,
         *,
+        renderers: notifier.Renderers | None = None,
         config: SenderConfig | None = None,
         translate: TranslateFn | None = None,
     ) -> None:
+        """`renderers`: the outbox kinds this sender delivers (default: all of the bot's)."""
+        if renderers is None:
+            from bot.renderers import outbox_renderers
+
+            renderers = outbox_renderers()
         self.bot = bot
         self.services = services
+        self.renderers = renderers
         self.config = config or SenderConfig()
         self._translate = translate or _default_translate
         cfg = self.config
@@ -316,7 +323,7 @@ class OutboxSender:
         except DBAPIError:
             raise
         except notifier.UnknownKind:
-            # most likely a renderer module the composition root forgot to import
+            # most likely a renderer module missing from bot.renderers.outbox_renderers
             log.error("outbox %s: no renderer for kind %r", item.id, item.kind)
             await self._mark_dead(item, f"unknown kind {item.kind!r}")
             stats.dead += 1
@@ -371,7 +378,7 @@ class OutboxSender:
             return self._translate(key, locale, **params)
 
         async with self.services.uow() as uow:
-            messages = await notifier.render(item, uow, t)
+            messages = await self.renderers.render(item, uow, t)
         # closed before sending: on SQLite an open transaction would hold the write lock
         # an empty list means "nothing to say any more" (e.g. the posting closed meanwhile)
         return [part for message in messages for part in notifier.plan_parts(message)]

@@ -1,16 +1,16 @@
 """The web process: Telegram's webhook, health probes and the data API, in one FastAPI app.
 
-`create_app(settings, …)` builds the app and nothing else; the lifespan builds (or takes) the
-services, the Bot, the Dispatcher and Redis, re-feeds updates a crashed process left behind,
-optionally runs the outbox sender, the scheduler and sets the webhook, and on shutdown awaits
-the updates still being processed before closing anything. `create_app_from_env` is the
+`create_app(settings, …)` builds the app and nothing else; the lifespan opens Redis and the bot
+runtime (bot.runtime: services, Bot, Dispatcher, sender, scheduler; built or taken), re-feeds
+updates a crashed process left behind, optionally starts the outbox sender and the scheduler
+and sets the webhook, and on shutdown awaits the updates still being processed before closing
+anything. `create_app_from_env` is the
 factory `jingong serve` hands to uvicorn (one call per worker process).
 """
 
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -22,6 +22,7 @@ from aiogram import Bot, Dispatcher
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from bot.runtime import open_runtime
 from core.config import Settings, get_settings
 from core.db.uow import Services
 from webhooks.errors import install_error_handlers
@@ -66,43 +67,19 @@ def create_app(
         log.info("stopped")
 
     async def _start(app: FastAPI, stack: AsyncExitStack) -> None:
-        from bot.factory import create_bot, create_dispatcher
-
-        svc = services
-        if svc is None:
-            from core.bootstrap import build_services
-
-            engine, svc = build_services(settings)
-            stack.push_async_callback(engine.dispose)
         redis: Redis | None = None
         if settings.redis_url:
             from redis.asyncio import Redis
 
             redis = Redis.from_url(settings.redis_url)
             stack.push_async_callback(redis.aclose)
-        tg_bot = bot
-        if tg_bot is None:
-            tg_bot = create_bot(settings)
-            stack.push_async_callback(tg_bot.session.close)
-        dp = dispatcher
-        if dp is None:
-            # its FSM storage is closed by emit_shutdown below (aiogram registers that)
-            dp = create_dispatcher(settings, services=svc, redis=redis)
-        sender = None
-        if run_sender:
-            from bot.sender import OutboxSender
-
-            importlib.import_module("bot.renderers")  # registers the outbox renderers
-
-            sender = OutboxSender(tg_bot, svc)
-            sender.start()
-            stack.push_async_callback(sender.stop)
+        runtime = await stack.enter_async_context(
+            open_runtime(settings, services=services, bot=bot, dispatcher=dispatcher, redis=redis)
+        )
+        svc, tg_bot, dp = runtime.services, runtime.bot, runtime.dispatcher
+        sender = runtime.start_sender() if run_sender else None
         if run_scheduler:
-            from bot.scheduler import build_scheduler
-
-            scheduler = build_scheduler(svc, sender=sender, clock=svc.clock)
-            scheduler.start()
-            stack.push_async_callback(scheduler.stop)
+            runtime.start_scheduler()
         startup_data: dict[str, Any] = {
             **dp.workflow_data,
             "dispatcher": dp,

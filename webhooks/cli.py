@@ -149,35 +149,22 @@ def run_polling_command(args: argparse.Namespace) -> int:
 
 async def run_polling(settings: Settings, *, concurrency: int, scheduler: bool = False) -> None:
     """Long polling until SIGINT/SIGTERM, with the outbox sender (and the scheduler)."""
-    import importlib
-
-    from bot.factory import create_bot, create_dispatcher
-    from bot.sender import OutboxSender
+    from bot.runtime import open_runtime
     from core.cli.common import open_services
 
-    importlib.import_module("bot.renderers")  # registers the outbox renderers
-    async with open_services(settings) as (_engine, services):
-        tg_bot = create_bot(settings)
-        dp = create_dispatcher(settings, services=services)
-        sender = OutboxSender(tg_bot, services)
-        jobs = None
-        try:
-            sender.start()
-            if scheduler:
-                from bot.scheduler import build_scheduler
-
-                jobs = build_scheduler(services, sender=sender, clock=services.clock)
-                jobs.start()
-            await tg_bot.delete_webhook(drop_pending_updates=False)
-            await dp.start_polling(
-                tg_bot,
-                allowed_updates=dp.resolve_used_update_types(),
-                tasks_concurrency_limit=concurrency,
-                handle_signals=True,
-                close_bot_session=False,  # the sender still needs it while it stops
-            )
-        finally:
-            if jobs is not None:
-                await jobs.stop()
-            await sender.stop()
-            await tg_bot.session.close()
+    async with (
+        open_services(settings) as (_engine, services),
+        open_runtime(settings, services=services) as runtime,
+    ):
+        runtime.start_sender()
+        if scheduler:
+            runtime.start_scheduler()
+        dp = runtime.dispatcher
+        await runtime.bot.delete_webhook(drop_pending_updates=False)
+        await dp.start_polling(
+            runtime.bot,
+            allowed_updates=dp.resolve_used_update_types(),
+            tasks_concurrency_limit=concurrency,
+            handle_signals=True,
+            close_bot_session=False,  # the sender still needs it while it stops
+        )

@@ -5,8 +5,9 @@
     ...
     await demo.stop()
 
-The bot is the production one: create_bot() with aiogram's own HTTP session pointed at the
-emulator, create_dispatcher() with its middlewares and SQL FSM storage, long polling with the
+The bot is the production one, built by bot.runtime like every entry point: create_bot() with
+aiogram's own HTTP session pointed at the emulator, create_dispatcher() with its middlewares and
+SQL FSM storage, long polling with the
 update types the routers use. The outbox sender delivers notifications and digests; the
 scheduler (with its leader lease) queues digests and runs maintenance as in production.
 """
@@ -194,9 +195,8 @@ async def start_demo(
 ) -> RunningDemo:
     """Seed (first run) or reuse the database, start the sandbox, the bot, the sender and the
     scheduler; return once the bot polls. Everything started is stopped if a step fails."""
-    import bot.renderers  # noqa: F401 - registers the outbox renderers the sender needs
-    from bot.factory import create_bot, create_dispatcher, set_bot_commands
-    from bot.scheduler import build_scheduler
+    from bot.factory import set_bot_commands
+    from bot.runtime import open_runtime
     from core.bootstrap import build_services
 
     started = time.perf_counter()
@@ -225,21 +225,15 @@ async def start_demo(
         stack.push_async_callback(sandbox.stop)
         settings = settings.model_copy(update={"telegram_api_base": sandbox.url})
 
-        tg_bot = create_bot(settings)
-        stack.push_async_callback(tg_bot.session.close)
-        dp = create_dispatcher(settings, services=services)
-        sender = OutboxSender(tg_bot, services, config=sender_config or DEMO_SENDER)
+        runtime = await stack.enter_async_context(
+            open_runtime(settings, services=services, sender_config=sender_config or DEMO_SENDER)
+        )
+        tg_bot, dp = runtime.bot, runtime.dispatcher
+        sender = runtime.start_sender()
         dp.update.outer_middleware(_wake_after(sender))
-        sender.start()
-        stack.push_async_callback(sender.stop)
         state.add_action(_digest_action(services, sender, world.personas))
         await set_bot_commands(tg_bot)
-
-        jobs: JingongScheduler | None = None
-        if scheduler:
-            jobs = build_scheduler(services, sender=sender, clock=services.clock)
-            jobs.start()
-            stack.push_async_callback(jobs.stop, 5.0)
+        jobs = runtime.start_scheduler(stop_grace=5.0) if scheduler else None
 
         polling = asyncio.create_task(
             dp.start_polling(

@@ -1,6 +1,23 @@
-"""Outbox renderers by feature. Importing this package registers them all with bot.notifier;
-the composition root (bot process, scheduler, web app) imports it before the sender starts."""
+"""Outbox renderers by feature, each module with its own `RENDERERS` table.
 
+`outbox_renderers()` is the one list of them: the runtime builder (bot.runtime) calls it and
+hands the table to the outbox sender. A new renderer module is added to that list."""
+
+from bot import notifier
+from bot.notifier import Renderers
 from bot.renderers import deals, digest, match, rating, regulator
 
-__all__ = ["deals", "digest", "match", "rating", "regulator"]
+
+def outbox_renderers() -> Renderers:
+    """Every outbox kind the bot can deliver, with its renderer."""
+    return Renderers.combine(
+        notifier.RENDERERS,
+        deals.RENDERERS,
+        digest.RENDERERS,
+        match.RENDERERS,
+        rating.RENDERERS,
+        regulator.RENDERERS,
+    )
+
+
+__all__ = ["outbox_renderers"]

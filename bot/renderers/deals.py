@@ -20,7 +20,7 @@ from aiogram import html
 
 from bot.i18n import N_, Safe
 from bot.keyboards.deals import deal_actions_keyboard
-from bot.notifier import OutgoingMessage, Translate, register
+from bot.notifier import OutgoingMessage, Renderers, Translate
 from bot.renderers.match import grade_names, is_zh, local_time, price_text
 from core.db.uow import UnitOfWork
 from core.domain.enums import DealAction, DealStatus, Side
@@ -37,6 +37,7 @@ ACTION_KEYS = {
     DealAction.CANCEL: N_("deals.act_cancel"),
     DealAction.EXPIRE: N_("deals.act_expire"),
 }
+RENDERERS = Renderers()  # combined by bot.renderers.outbox_renderers
 HEADLINES = {
     "deal_offer": N_("deals.head_offer"),
     "deal_counter": N_("deals.head_counter"),
@@ -176,4 +177,4 @@ async def _render(item: OutboxItem, uow: UnitOfWork, t: Translate) -> list[Outgo
 
 
 for _kind in HEADLINES:
-    register(_kind)(_render)
+    RENDERERS.register(_kind)(_render)

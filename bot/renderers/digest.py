@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 
-from bot.notifier import OutgoingMessage, Translate, register
+from bot.notifier import OutgoingMessage, Renderers, Translate
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.reports.chart import cjk_font_family, render_digest_chart
@@ -44,6 +44,7 @@ from core.services.digest_schedule import (
 from core.services.digests import Digest, build_digest
 from core.services.outbox import OutboxItem
 
+RENDERERS = Renderers()  # combined by bot.renderers.outbox_renderers
 BRAND = {"zh": "晋工调度", "en": "JinGong"}
 
 # matplotlib's font cache and rcParams are process-global: one chart at a time per process
@@ -122,12 +123,12 @@ def digest_filename(digest: Digest, locale: str) -> str:
     return f"{brand}_{region}_{digest.day.isoformat()}.xlsx"
 
 
-@register(KIND_TEXT)
+@RENDERERS.register(KIND_TEXT)
 def render_digest_text_part(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
     return OutgoingMessage(text=str(item.payload["html"]))
 
 
-@register(KIND_CHART)
+@RENDERERS.register(KIND_CHART)
 async def render_digest_chart_part(
     item: OutboxItem, uow: UnitOfWork, t: Translate
 ) -> OutgoingMessage:
@@ -138,7 +139,7 @@ async def render_digest_chart_part(
     return OutgoingMessage(text=caption, photo=png, filename="digest.png")
 
 
-@register(KIND_XLSX)
+@RENDERERS.register(KIND_XLSX)
 async def render_digest_xlsx_part(
     item: OutboxItem, uow: UnitOfWork, t: Translate
 ) -> OutgoingMessage:
@@ -150,6 +151,6 @@ async def render_digest_xlsx_part(
     return OutgoingMessage(text=caption, document=data, filename=digest_filename(digest, locale))
 
 
-@register(KIND_WEEKLY)
+@RENDERERS.register(KIND_WEEKLY)
 def render_weekly_part(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
     return OutgoingMessage(text=str(item.payload["html"]))

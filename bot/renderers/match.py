@@ -19,7 +19,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks_deals import ProposeCb, ViewPostingCb
 from bot.i18n import Safe
-from bot.notifier import OutgoingMessage, Translate, register
+from bot.notifier import OutgoingMessage, Renderers, Translate
 from core.db.uow import UnitOfWork
 from core.domain.enums import PostingStatus
 from core.domain.timeutil import SHANGHAI
@@ -28,6 +28,7 @@ from core.services import postings
 from core.services.outbox import OutboxItem
 from core.services.search import PostingCard, load_cards
 
+RENDERERS = Renderers()  # combined by bot.renderers.outbox_renderers
 KIND_CODE = {"shortage": "s", "idle": "i"}
 KIND_OF_CODE = {code: kind for kind, code in KIND_CODE.items()}
 
@@ -132,7 +133,7 @@ def propose_callback(card: PostingCard) -> str:
 # --- the "match" notification -----------------------------------------------------------------
 
 
-@register("match")
+@RENDERERS.register("match")
 async def render_match(item: OutboxItem, uow: UnitOfWork, t: Translate) -> list[OutgoingMessage]:
     payload = item.payload
     my_kind = str(payload.get("my_posting_kind", ""))

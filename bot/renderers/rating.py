@@ -5,15 +5,16 @@ mark_rating_prompted, payload {"deal_id"}): "Please rate the N workers of deal #
 from __future__ import annotations
 
 from bot.keyboards.ratings import rate_now_keyboard
-from bot.notifier import OutgoingMessage, Translate, register
+from bot.notifier import OutgoingMessage, Renderers, Translate
 from core.db.uow import UnitOfWork
 from core.services import ratings
 from core.services.outbox import OutboxItem
 
+RENDERERS = Renderers()  # combined by bot.renderers.outbox_renderers
 KIND = "rating_prompt"
 
 
-@register(KIND)
+@RENDERERS.register(KIND)
 async def render_rating_prompt(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
     deal_id = int(item.payload["deal_id"])
     info = await ratings.rating_prompt_info(uow, deal_id)

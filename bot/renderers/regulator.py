@@ -12,7 +12,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks_deals import ProposeCb
 from bot.keyboards.regulator import EscViewCb
-from bot.notifier import OutgoingMessage, Translate, register
+from bot.notifier import OutgoingMessage, Renderers, Translate
 from core.db.uow import UnitOfWork
 from core.reports.labels import money
 from core.services.outbox import OutboxItem
@@ -38,7 +38,10 @@ def _line(card: PostingCard, locale: str, t: Translate) -> str:
     return t("regulator.broker.note_idle", **params)
 
 
-@register("broker")
+RENDERERS = Renderers()  # combined by bot.renderers.outbox_renderers
+
+
+@RENDERERS.register("broker")
 async def render_broker(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
     payload = item.payload
     shortage_id, idle_id = int(payload["shortage_id"]), int(payload["idle_id"])
@@ -70,7 +73,7 @@ async def render_broker(item: OutboxItem, uow: UnitOfWork, t: Translate) -> Outg
     )
 
 
-@register("escalation")
+@RENDERERS.register("escalation")
 async def render_escalation(
     item: OutboxItem, uow: UnitOfWork, t: Translate
 ) -> list[OutgoingMessage]:

@@ -18,7 +18,6 @@ from aiogram.methods import SendDocument, SendMessage, SendPhoto
 from aiogram.types import BufferedInputFile
 from sqlalchemy import select
 
-import bot.renderers  # noqa: F401 - registers the digest renderers
 from bot.renderers.digest import clear_cache
 from bot.sender import OutboxSender
 from core.db.models import Account, DigestDelivery, OutboxMessage

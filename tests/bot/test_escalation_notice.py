@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-import bot.renderers  # noqa: F401 - registers every outbox renderer
 from bot.i18n import t
 from bot.keyboards.regulator import EscViewCb
-from bot.notifier import render
+from bot.renderers import outbox_renderers
 from core.db.models import OutboxMessage
 from core.db.uow import Services
 from core.domain.enums import Role
@@ -62,7 +61,9 @@ async def test_an_escalated_shortage_reaches_the_bureau_with_a_button_to_its_mat
     assert recipients == [bureau.id]  # not 晋中's bureau
 
     async with services.uow() as uow:
-        [message] = await render(item, uow, lambda key, /, **p: t(key, "zh", **p))
+        [message] = await outbox_renderers().render(
+            item, uow, lambda key, /, **p: t(key, "zh", **p)
+        )
     assert "提交政府协调" in message.text
     assert "山西五建集团有限公司" in message.text
     assert "13912345678" not in message.text and "139****5678" in message.text
@@ -74,4 +75,6 @@ async def test_an_escalated_shortage_reaches_the_bureau_with_a_button_to_its_mat
     async with services.uow() as uow:
         await cancel_shortage(uow, actor, shortage.id)
     async with services.uow() as uow:
-        assert await render(item, uow, lambda key, /, **p: t(key, "zh", **p)) == []
+        assert (
+            await outbox_renderers().render(item, uow, lambda key, /, **p: t(key, "zh", **p)) == []
+        )

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from bot import notifier
 from bot.callbacks_deals import DealFlowCb, ProposeCb, ViewPostingCb
 from bot.i18n import t
+from bot.renderers import outbox_renderers
 from bot.sender import OutboxSender, SenderConfig
 from core.db.models import OutboxMessage, ShortagePosting
 from core.db.uow import Services
@@ -93,7 +94,7 @@ async def render(
         return t(key, locale, **params)
 
     async with services.uow() as uow:
-        return await notifier.render(item, uow, translate)
+        return await outbox_renderers().render(item, uow, translate)
 
 
 @pytest.mark.parametrize("locale", ["zh", "en"])

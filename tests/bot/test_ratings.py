@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
-import bot.renderers  # noqa: F401 - registers every outbox renderer, rating_prompt among them
 from bot.i18n import t
 from bot.keyboards.ratings import RateDealCb, RateSkipCb, RateStarCb
-from bot.notifier import get_renderer, render
+from bot.renderers import outbox_renderers
 from core.db.models import Account, Rating, Worker
 from core.db.uow import Services
 from core.services.deals import ProposeDeal, accept_deal, propose_deal
@@ -64,7 +63,7 @@ async def ratings_in_db(services: Services) -> list[tuple[int, int, str | None]]
 
 async def test_the_prompt_names_the_deal_and_opens_the_dialog(services: Services) -> None:
     w, deal_id = await accepted_deal(services)
-    assert get_renderer("rating_prompt") is not None
+    assert "rating_prompt" in outbox_renderers().kinds()
     item = OutboxItem(
         id=1,
         account_id=w.foreman.account_id or 0,
@@ -77,7 +76,9 @@ async def test_the_prompt_names_the_deal_and_opens_the_dialog(services: Services
         active=True,
     )
     async with services.uow() as uow:
-        [message] = await render(item, uow, lambda key, /, **p: t(key, "en", **p))
+        [message] = await outbox_renderers().render(
+            item, uow, lambda key, /, **p: t(key, "en", **p)
+        )
     assert message.text == t(
         "rating.prompt",
         "en",

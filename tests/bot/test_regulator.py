@@ -25,7 +25,7 @@ from bot.keyboards.regulator import (
     SumCb,
     TopCb,
 )
-from bot.notifier import render
+from bot.renderers import outbox_renderers
 from core.db.models import Account, AuditLog, GuidePrice, OutboxMessage, Worker
 from core.db.uow import Services
 from core.services.outbox import OutboxItem
@@ -463,7 +463,7 @@ async def test_brokering_an_escalated_pair_sends_both_companies_an_offer_button(
             payload=rows[0].payload, attempts=0, created_at=rows[0].created_at, chat_id=1,
             locale="zh", active=True,
         )  # fmt: skip
-        (message,) = await render(item, uow, lambda key, **p: t(key, "zh", **p))
+        (message,) = await outbox_renderers().render(item, uow, lambda key, **p: t(key, "zh", **p))
     assert message.text.startswith("🧭 太原市主管部门建议以下双方对接：")
     assert f"🔴 缺工 #{world.s1}：山西五建集团 · 小店区保障房项目 · 小店区" in message.text
     assert "139****5678" in message.text and "13912345678" not in message.text

@@ -24,11 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.notifier import (
     CAPTION_LIMIT,
     OutgoingMessage,
+    Renderers,
     plan_parts,
-    register,
     split_text,
     tg_len,
 )
+from bot.renderers import outbox_renderers
 from bot.sender import OutboxSender, SenderConfig
 from core.bootstrap import build_services
 from core.config import Settings
@@ -151,6 +152,8 @@ def fake_t(key: str, locale: str, **params: Any) -> str:
     return f"[{locale}] {key}" + (f" {shown}" if shown else "")
 
 
+TEST_RENDERERS = Renderers()  # the kinds only these tests queue
+
 FAST = SenderConfig(
     global_rate=1000,
     chat_rate=1000,
@@ -165,7 +168,8 @@ def make_sender(
     services: Services, session: ScriptedSession, config: SenderConfig = FAST
 ) -> OutboxSender:
     bot = Bot(token="42:TEST", session=session)
-    return OutboxSender(bot, services, config=config, translate=fake_t)
+    renderers = Renderers.combine(outbox_renderers(), TEST_RENDERERS)
+    return OutboxSender(bot, services, renderers=renderers, config=config, translate=fake_t)
 
 
 async def add_account(services: Services, chat_id: int, *, locale: str = "zh") -> int:
@@ -359,7 +363,7 @@ async def test_a_bad_request_marks_the_row_dead_without_retrying(services: Servi
     assert len(session.calls) == 2 and stats.dead == 1
 
 
-@register("test.broken")
+@TEST_RENDERERS.register("test.broken")
 def render_broken(item: Any, uow: Any, t: Any) -> OutgoingMessage:
     raise KeyError("posting_id")
 
@@ -658,13 +662,13 @@ def test_a_caption_that_does_not_fit_becomes_text_before_the_photo() -> None:
         plan_parts(OutgoingMessage(""))
 
 
-@register("test.digest")
+@TEST_RENDERERS.register("test.digest")
 def render_long_digest(item: Any, uow: Any, t: Any) -> OutgoingMessage:
     lines = [f"{t('digest.line', n=n)} " + "工" * 90 for n in range(100)]
     return OutgoingMessage("\n".join(lines))
 
 
-@register("test.report")
+@TEST_RENDERERS.register("test.report")
 def render_report(item: Any, uow: Any, t: Any) -> list[OutgoingMessage]:
     return [
         OutgoingMessage(t("report.title")),
