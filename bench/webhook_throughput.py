@@ -382,7 +382,7 @@ def start_server(
         command = [str(script), "serve", "--workers", "1", "--port", str(port)]
         if profile is not None:  # cProfile around the same CLI; stats written on SIGTERM
             code = (  # uvicorn re-raises SIGTERM after its shutdown: exit, don't die
-                "import cProfile, signal, sys; from core.cli import main; "
+                "import cProfile, signal, sys; from webhooks.main import main; "
                 "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
                 f"sys.argv = ['jingong', 'serve', '--workers', '1', '--port', '{port}']; "
                 f"cProfile.run('main()', {str(profile)!r})"

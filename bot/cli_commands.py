@@ -1,6 +1,6 @@
 """`jingong` commands that run the bot side: `jingong scheduler`.
 
-Listed in core.cli.app.COMMAND_MODULES by name; at module level this file imports only the
+Listed in webhooks.main.COMMANDS; at module level this file imports only the
 standard library, so building the parser loads no aiogram or APScheduler. The handler imports
 them when the command actually runs.
 """

@@ -1,6 +1,6 @@
 """`jingong serve` (webhook, production) and `jingong run` (long polling, development).
 
-Listed in core.cli.app.COMMAND_MODULES by name. At module level only the standard library is
+Listed in webhooks.main.COMMANDS. At module level only the standard library is
 imported, so `jingong --help` loads no web stack; the handlers import it when they run.
 """
 

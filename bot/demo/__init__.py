@@ -1,6 +1,6 @@
 """`jingong demo`: the whole bot on this machine, no token, no internet, in a browser chat.
 
-Listed in core.cli.app.COMMAND_MODULES by name. At module level this file imports only the
+Listed in webhooks.main.COMMANDS. At module level this file imports only the
 standard library, so building the parser loads no aiogram or web stack; bot.demo.app (the
 runtime) and bot.demo.world (the data) are imported when the command runs.
 """

@@ -1,10 +1,6 @@
-"""The `jingong` command line: `jingong = "core.cli:main"`.
+"""Core's `jingong` commands: one module per command (or group) with `add_parser(subparsers)`.
 
-Each command lives in its own module of this package and is listed in `COMMAND_MODULES`
-(core.cli.app). A command that needs the bot or the web app (run, serve, scheduler…) imports
-`bot.*` / `webhooks.*` inside its handler, never at module level: core stays transport-free.
+The `jingong` console script is webhooks.main:main, the composition root in the outer layer:
+it lists these modules next to the bot's and the web server's commands. A command module here
+imports only core; core/cli/app.py has the shared parser assembly and error handling.
 """
-
-from core.cli.app import build_parser, main
-
-__all__ = ["build_parser", "main"]

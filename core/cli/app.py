@@ -1,31 +1,27 @@
-"""Parser assembly, error handling and exit codes shared by every `jingong` command."""
+"""Parser assembly, error handling and exit codes shared by every `jingong` command.
+
+Core knows only its own commands; the composition root of the `jingong` command (which adds
+the bot's and the web server's) lives in the outer layer, webhooks.main."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from core.cli.common import CliError, JingongParser, describe_exception
 
-# one module per command (or command group); each defines `add_parser(subparsers)`
-COMMAND_MODULES: tuple[str, ...] = (
-    "core.cli.db",
-    "core.cli.seed",
-    "core.cli.summary",
-    "core.cli.invite",
-    "core.cli.worker",
-    "core.digest_cli",
-    "bot.cli_commands",  # `scheduler`: imports only stdlib at module level, bot.* when run
-    "core.cli.apikey",
-    "webhooks.cli",  # `serve`, `run`: stdlib only at module level, the web stack when run
-    "bot.demo",  # `demo`: stdlib only at module level, the bot and the sandbox when run
-)
+
+class CommandModule(Protocol):
+    """A module of `jingong` commands: it adds its subcommand(s) to the parser."""
+
+    def add_parser(self, subparsers: Any) -> None: ...
 
 
-def build_parser() -> argparse.ArgumentParser:
+def assemble_parser(commands: Iterable[CommandModule]) -> argparse.ArgumentParser:
+    """The `jingong` parser with the subcommands of `commands`, in that order."""
     parser = JingongParser(
         prog="jingong",
         description="JinGong Dispatch (晋工调度): the Shanxi construction labor market.",
@@ -33,16 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
         "SECRET_KEY, BOT_TOKEN, …). Run `jingong COMMAND --help` for a command's options.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_parser(subparsers)
+    for module in commands:
+        module.add_parser(subparsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run_command(commands: Iterable[CommandModule], argv: Sequence[str] | None = None) -> int:
     """Run one command; errors become one `jingong: error: …` line on stderr, never a traceback."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(args_list)
+        args = assemble_parser(commands).parse_args(args_list)
         code: int = args.handler(args)
         return code
     except SystemExit as exc:  # --help / --version exit through argparse

@@ -18,7 +18,7 @@ from core.domain.enums import Role
 from sandbox.client import SandboxClient
 
 ROOT = Path(__file__).resolve().parents[2]
-MAIN = "import sys; from core.cli import main; sys.exit(main())"
+MAIN = "import sys; from webhooks.main import main; sys.exit(main())"
 
 
 async def test_the_demo_serves_the_page_and_its_personas_and_stops_within_seconds(

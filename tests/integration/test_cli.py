@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import main
+from webhooks.main import main
 
 
 @pytest.fixture
@@ -135,3 +135,20 @@ def test_worker_forget_answers_in_one_line(env: Path, capsys: pytest.CaptureFixt
     assert "check" in _one_error_line(capsys.readouterr().err).lower()  # the checksum is wrong
     assert main(["worker", "forget", "--id-number", "11010519491231002X"]) == 2
     assert "error." not in _one_error_line(capsys.readouterr().err)  # a sentence, not a key
+
+
+def test_every_command_module_of_core_is_offered_by_jingong() -> None:
+    """A new core/cli/<name>.py with `add_parser` must be listed in webhooks.main.COMMANDS."""
+    import importlib
+    import tomllib
+
+    from webhooks.main import COMMANDS
+
+    root = Path(__file__).resolve().parents[2]
+    listed = {module.__name__ for module in COMMANDS}
+    for path in sorted((root / "core" / "cli").glob("*.py")):
+        module = importlib.import_module(f"core.cli.{path.stem}")
+        if hasattr(module, "add_parser"):
+            assert module.__name__ in listed, f"{path.name} is missing from COMMANDS"
+    scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["jingong"] == "webhooks.main:main"

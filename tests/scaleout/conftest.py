@@ -134,7 +134,7 @@ def jingong_command() -> list[str]:
     script = Path(sys.executable).parent / "jingong"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from core.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from webhooks.main import main; sys.exit(main())"]
 
 
 @dataclass

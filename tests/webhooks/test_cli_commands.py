@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from core.cli import main
+from webhooks.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "Serve_Test-Secret_42"
-JINGONG = [sys.executable, "-c", "import sys; from core.cli import main; sys.exit(main())"]
+JINGONG = [sys.executable, "-c", "import sys; from webhooks.main import main; sys.exit(main())"]
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_serve_refuses_to_start_without_a_usable_webhook_secret(
 
 def test_the_command_modules_load_no_web_stack_until_a_command_runs() -> None:
     code = (
-        "import sys; import webhooks.cli, core.cli.apikey; "
+        "import sys; import webhooks.main; webhooks.main.build_parser(); "
         "print(sorted({m.split('.')[0] for m in sys.modules} & "
         "{'fastapi', 'starlette', 'aiogram', 'uvicorn', 'apscheduler', 'redis'}))"
     )
