@@ -67,7 +67,7 @@ def add_preview_parser(commands: Any) -> None:
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    from core.services.digests import preview_digest
+    from core.reports.files import preview_digest
 
     settings = load_settings()
     locale = args.locale or settings.default_locale

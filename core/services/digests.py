@@ -7,14 +7,12 @@ digest rebuilt later the same morning (a retry, a second process) shows the same
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
@@ -35,7 +33,7 @@ from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import LIVE_STATUSES, DealStatus, RegionLevel, Role, WorkerStatus
 from core.domain.errors import NotFound, PermissionDenied
-from core.domain.timeutil import SHANGHAI, as_utc, day_bounds, local_date
+from core.domain.timeutil import as_utc, day_bounds, local_date
 from core.domain.values import fen_to_price, percent_off, price_to_fen
 from core.services.guide_prices import GUIDE_WARN_PCT, guide_price_map
 from core.services.regions import (
@@ -46,9 +44,6 @@ from core.services.regions import (
     region_clause,
     region_contains,
 )
-
-if TYPE_CHECKING:
-    from core.db.uow import Services
 
 STALE_DAYS = 7  # a shortage open longer than this is an alert
 STALE_SHOWN = 5
@@ -821,41 +816,6 @@ async def build_company_weekly(
     )
 
 
-# --- preview (CLI) --------------------------------------------------------------------------
-
-
-async def preview_digest(
-    services: Services,
-    region_code: str,
-    day: date | None,
-    out_dir: Path,
-    *,
-    locale: str = "zh",
-) -> list[Path]:
-    """Build a region's digest as the system and write digest.txt, chart.png and digest.xlsx."""
-    async with services.uow() as uow:
-        when = day or local_date(uow.now(), SHANGHAI)
-        digest = await build_digest(uow, Actor.system(), region_code, when)
-    # rendering and file writes are blocking: keep them off the event loop
-    return await asyncio.to_thread(write_digest_files, digest, out_dir, locale)
-
-
-def write_digest_files(digest: Digest, out_dir: Path, locale: str = "zh") -> list[Path]:
-    """Render a digest into digest.txt (all chunks), chart.png and digest.xlsx in `out_dir`."""
-    from core.reports.chart import render_digest_chart
-    from core.reports.text import CHUNK_SEPARATOR, render_digest_text
-    from core.reports.xlsx import digest_workbook
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    text_path = out_dir / "digest.txt"
-    chart_path = out_dir / "chart.png"
-    xlsx_path = out_dir / "digest.xlsx"
-    text_path.write_text(CHUNK_SEPARATOR.join(render_digest_text(digest, locale)) + "\n", "utf-8")
-    chart_path.write_bytes(render_digest_chart(digest, locale))
-    xlsx_path.write_bytes(digest_workbook(digest, locale))
-    return [text_path, chart_path, xlsx_path]
-
-
 __all__ = [
     "Alerts",
     "CompanyWeekly",
@@ -874,6 +834,4 @@ __all__ = [
     "build_company_weekly",
     "build_digest",
     "in_scope",
-    "preview_digest",
-    "write_digest_files",
 ]

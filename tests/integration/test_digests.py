@@ -36,9 +36,10 @@ from core.domain.enums import Role
 from core.domain.errors import PermissionDenied
 from core.domain.timeutil import SHANGHAI
 from core.reports.chart import build_digest_figure, render_digest_chart
+from core.reports.files import preview_digest
 from core.reports.text import render_digest_text
 from core.reports.xlsx import digest_workbook
-from core.services.digests import build_company_weekly, build_digest, preview_digest
+from core.services.digests import build_company_weekly, build_digest
 from tests.factories import (
     actor_of,
     make_account,
