@@ -10,7 +10,7 @@ a forged id of another company's posting ends in the error handler and changes n
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
@@ -63,7 +63,7 @@ from core.services.guide_prices import current_guide_price, is_far_from_guide
 from core.services.matching import match_posting
 from core.services.postings import IdlePostingView, ShortageView
 from core.services.regions import get_region
-from core.services.search import list_my_postings, load_cards
+from core.services.search import PostingKind, list_my_postings, load_cards
 
 MATCHES_SHOWN = 5
 PAGE_SIZE = 5
@@ -433,9 +433,10 @@ async def _save(
         await _stale(event)
         return
     kind, pid, version = editing
-    edit = postings.edit_shortage if kind == "shortage" else postings.edit_idle
     try:
-        await edit(uow, account.actor(), pid, expected_version=version, **change)
+        await postings.edit_posting(
+            uow, account.actor(), cast(PostingKind, kind), pid, expected_version=version, **change
+        )
     except ValidationError as exc:
         await uow.rollback()
         await _retry(event, exc, kind, pid)

@@ -229,7 +229,29 @@ class AuditLog(Base):
 # --- postings -------------------------------------------------------------------------------
 
 
-class ShortagePosting(Base):
+class PostingColumns:
+    """The columns a shortage and an idle posting share (each table has its own copy)."""
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    city_code: Mapped[str] = mapped_column(String(6))
+    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))
+    headcount: Mapped[int] = mapped_column(Integer)
+    filled_count: Mapped[int] = mapped_column(Integer, default=0)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    contact_name: Mapped[str] = mapped_column(String(30))
+    contact_phone: Mapped[str] = mapped_column(String(11))
+    ring: Mapped[str] = mapped_column(String(10), default="market")
+    status: Mapped[str] = mapped_column(String(14), default="open")
+    posted_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    escalated_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ShortagePosting(PostingColumns, Base):
     """缺工: a project needs `headcount` workers of a trade at or above a grade."""
 
     __tablename__ = "shortage_posting"
@@ -240,27 +262,10 @@ class ShortagePosting(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
-    county_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
-    city_code: Mapped[str] = mapped_column(String(6))
-    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))
     min_grade: Mapped[int] = mapped_column(ForeignKey("grade.level"))
-    headcount: Mapped[int] = mapped_column(Integer)
-    filled_count: Mapped[int] = mapped_column(Integer, default=0)
-    price_fen: Mapped[int] = mapped_column(BigInteger)
-    contact_name: Mapped[str] = mapped_column(String(30))
-    contact_phone: Mapped[str] = mapped_column(String(11))
-    ring: Mapped[str] = mapped_column(String(10), default="market")
-    status: Mapped[str] = mapped_column(String(14), default="open")
-    posted_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    escalated_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class IdlePosting(Base):
+class IdlePosting(PostingColumns, Base):
     """赋闲: a company offers chosen idle workers of a trade and grade at an asking price."""
 
     __tablename__ = "idle_posting"
@@ -270,25 +275,8 @@ class IdlePosting(Base):
         Index("ix_idle_county", "county_code", "status"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
-    county_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
-    city_code: Mapped[str] = mapped_column(String(6))
-    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))
     grade_level: Mapped[int] = mapped_column(ForeignKey("grade.level"))
-    headcount: Mapped[int] = mapped_column(Integer)
-    filled_count: Mapped[int] = mapped_column(Integer, default=0)
-    price_fen: Mapped[int] = mapped_column(BigInteger)
-    contact_name: Mapped[str] = mapped_column(String(30))
-    contact_phone: Mapped[str] = mapped_column(String(11))
-    ring: Mapped[str] = mapped_column(String(10), default="market")
-    status: Mapped[str] = mapped_column(String(14), default="open")
     avg_rating_x100: Mapped[int | None] = mapped_column(Integer)
-    posted_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    escalated_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class IdlePostingWorker(Base):

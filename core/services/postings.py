@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import func, select, update
 
@@ -49,6 +49,7 @@ from core.domain.values import (
 from core.services import reference
 from core.services.matching import notify_matches
 from core.services.regions import normalize_region_code
+from core.services.search import PostingKind
 
 _LIVE = [s.value for s in LIVE_STATUSES]
 
@@ -412,75 +413,6 @@ async def post_shortage(uow: UnitOfWork, actor: Actor, cmd: PostShortageCommand)
     return view
 
 
-async def edit_shortage(
-    uow: UnitOfWork,
-    actor: Actor,
-    posting_id: int,
-    *,
-    headcount: int | str | None = None,
-    price: Decimal | str | int | None = None,
-    contact_name: str | None = None,
-    contact_phone: str | None = None,
-    ring: Ring | str | None = None,
-    expected_version: int | None = None,
-) -> ShortageView:
-    """Change the posted counts, price, contact or ring (internal ↔ market) of a live shortage."""
-    s = await _load_shortage(uow, posting_id)
-    _check_shortage_rights(actor, s)
-    _require_live(s.status)
-    _require_version(s.version, expected_version)
-    before = _shortage_fields(s)
-    after = dict(before)
-    if headcount is not None:
-        value = parse_headcount(headcount)
-        if value < s.filled_count:
-            raise ValidationError("error.headcount_below_filled", filled=s.filled_count)
-        after["headcount"] = value
-        after["status"] = _status_for(value, s.filled_count)
-    if price is not None:
-        after["price_fen"] = price_to_fen(parse_price(price))
-    if contact_name is not None:
-        after["contact_name"] = clean_person_name(contact_name, field="contact_name")
-    if contact_phone is not None:
-        after["contact_phone"] = parse_mobile(contact_phone)
-    if ring is not None:
-        if s.ring == Ring.ESCALATED.value:
-            raise Conflict("error.already_escalated")
-        after["ring"] = _new_ring(ring)
-    old, new = _diff(before, after)
-    if not new:
-        return await _shortage_view(uow, s)
-    for key, value in new.items():
-        setattr(s, key, value)
-    s.updated_at = uow.now()
-    s.version += 1
-    await uow.session.flush()
-    uow.audit(
-        actor_account_id=actor.account_id,
-        action="shortage.edit",
-        entity="shortage_posting",
-        entity_id=s.id,
-        before=_masked(old),
-        after=_masked(new),
-    )
-    if s.status in _LIVE:
-        await notify_matches(uow, "shortage", s.id)
-    view = await _shortage_view(uow, s)
-    await uow.commit()
-    return view
-
-
-def _shortage_fields(s: ShortagePosting) -> dict[str, Any]:
-    return {
-        "headcount": s.headcount,
-        "status": s.status,
-        "price_fen": s.price_fen,
-        "contact_name": s.contact_name,
-        "contact_phone": s.contact_phone,
-        "ring": s.ring,
-    }
-
-
 def _masked(fields: dict[str, Any]) -> dict[str, Any]:
     """Audit rows keep phones masked: the audit log is read more widely than the postings."""
     if fields.get("contact_phone"):
@@ -760,20 +692,60 @@ async def declare_idle(uow: UnitOfWork, actor: Actor, cmd: DeclareIdleCommand) -
     return view
 
 
-def _idle_fields(p: IdlePosting) -> dict[str, Any]:
+# --- editing either kind --------------------------------------------------------------------
+
+
+def _editable_fields(posting: ShortagePosting | IdlePosting) -> dict[str, Any]:
     return {
-        "headcount": p.headcount,
-        "status": p.status,
-        "price_fen": p.price_fen,
-        "contact_name": p.contact_name,
-        "contact_phone": p.contact_phone,
-        "ring": p.ring,
+        "headcount": posting.headcount,
+        "status": posting.status,
+        "price_fen": posting.price_fen,
+        "contact_name": posting.contact_name,
+        "contact_phone": posting.contact_phone,
+        "ring": posting.ring,
     }
 
 
-async def edit_idle(
+async def _checked_headcount(
+    uow: UnitOfWork, posting: ShortagePosting | IdlePosting, headcount: int | str
+) -> int:
+    """A new headcount: never below the places filled; idle workers only up to those listed."""
+    value = parse_headcount(headcount)
+    if value < posting.filled_count:
+        raise ValidationError("error.headcount_below_filled", filled=posting.filled_count)
+    if isinstance(posting, IdlePosting):
+        listed = await uow.session.scalar(
+            select(func.count()).where(IdlePostingWorker.posting_id == posting.id)
+        )
+        if value > (listed or 0):
+            raise ValidationError("error.headcount_above_workers", max=listed or 0)
+    return value
+
+
+async def _load_for_edit(
+    uow: UnitOfWork, actor: Actor, kind: PostingKind, posting_id: int
+) -> ShortagePosting | IdlePosting:
+    if kind == "shortage":
+        shortage = await _load_shortage(uow, posting_id)
+        _check_shortage_rights(actor, shortage)
+        return shortage
+    idle = await _load_idle(uow, posting_id)
+    _check_idle_rights(actor, idle)
+    return idle
+
+
+async def _posting_view(
+    uow: UnitOfWork, posting: ShortagePosting | IdlePosting
+) -> ShortageView | IdlePostingView:
+    if isinstance(posting, ShortagePosting):
+        return await _shortage_view(uow, posting)
+    return await _idle_view(uow, posting)
+
+
+async def edit_posting(
     uow: UnitOfWork,
     actor: Actor,
+    kind: PostingKind,
     posting_id: int,
     *,
     headcount: int | str | None = None,
@@ -782,25 +754,17 @@ async def edit_idle(
     contact_phone: str | None = None,
     ring: Ring | str | None = None,
     expected_version: int | None = None,
-) -> IdlePostingView:
-    """Change the offered count (between filled and the listed workers), price, contact, ring."""
-    p = await _load_idle(uow, posting_id)
-    _check_idle_rights(actor, p)
-    _require_live(p.status)
-    _require_version(p.version, expected_version)
-    before = _idle_fields(p)
+) -> ShortageView | IdlePostingView:
+    """Change the counts, price, contact or ring (internal ↔ market) of a live posting."""
+    posting = await _load_for_edit(uow, actor, kind, posting_id)
+    _require_live(posting.status)
+    _require_version(posting.version, expected_version)
+    before = _editable_fields(posting)
     after = dict(before)
     if headcount is not None:
-        value = parse_headcount(headcount)
-        if value < p.filled_count:
-            raise ValidationError("error.headcount_below_filled", filled=p.filled_count)
-        listed = await uow.session.scalar(
-            select(func.count()).where(IdlePostingWorker.posting_id == p.id)
-        )
-        if value > (listed or 0):
-            raise ValidationError("error.headcount_above_workers", max=listed or 0)
+        value = await _checked_headcount(uow, posting, headcount)
         after["headcount"] = value
-        after["status"] = _status_for(value, p.filled_count)
+        after["status"] = _status_for(value, posting.filled_count)
     if price is not None:
         after["price_fen"] = price_to_fen(parse_price(price))
     if contact_name is not None:
@@ -808,29 +772,58 @@ async def edit_idle(
     if contact_phone is not None:
         after["contact_phone"] = parse_mobile(contact_phone)
     if ring is not None:
-        if p.ring == Ring.ESCALATED.value:
+        if posting.ring == Ring.ESCALATED.value:
             raise Conflict("error.already_escalated")
         after["ring"] = _new_ring(ring)
     old, new = _diff(before, after)
     if not new:
-        return await _idle_view(uow, p)
+        return await _posting_view(uow, posting)
     for key, value in new.items():
-        setattr(p, key, value)
-    p.updated_at = uow.now()
-    p.version += 1
+        setattr(posting, key, value)
+    posting.updated_at = uow.now()
+    posting.version += 1
     await uow.session.flush()
     uow.audit(
         actor_account_id=actor.account_id,
-        action="idle.edit",
-        entity="idle_posting",
-        entity_id=p.id,
+        action=f"{kind}.edit",
+        entity=f"{kind}_posting",
+        entity_id=posting.id,
         before=_masked(old),
         after=_masked(new),
     )
-    if p.status in _LIVE:
-        await notify_matches(uow, "idle", p.id)
-    view = await _idle_view(uow, p)
+    if posting.status in _LIVE:
+        await notify_matches(uow, kind, posting.id)
+    view = await _posting_view(uow, posting)
     await uow.commit()
+    return view
+
+
+class PostingChanges(TypedDict, total=False):
+    """The keyword arguments of edit_posting, for its typed wrappers."""
+
+    headcount: int | str | None
+    price: Decimal | str | int | None
+    contact_name: str | None
+    contact_phone: str | None
+    ring: Ring | str | None
+    expected_version: int | None
+
+
+async def edit_shortage(
+    uow: UnitOfWork, actor: Actor, posting_id: int, **changes: Unpack[PostingChanges]
+) -> ShortageView:
+    """edit_posting for a shortage (same keyword arguments), typed as a ShortageView."""
+    view = await edit_posting(uow, actor, "shortage", posting_id, **changes)
+    assert isinstance(view, ShortageView)
+    return view
+
+
+async def edit_idle(
+    uow: UnitOfWork, actor: Actor, posting_id: int, **changes: Unpack[PostingChanges]
+) -> IdlePostingView:
+    """edit_posting for idle workers (same keyword arguments), typed as an IdlePostingView."""
+    view = await edit_posting(uow, actor, "idle", posting_id, **changes)
+    assert isinstance(view, IdlePostingView)
     return view
 
 
