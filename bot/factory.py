@@ -69,7 +69,8 @@ def _keep_response_models() -> None:
             value = getattr(method, "__returning__", None)
             if value is not None and not isinstance(value, property):  # the base class
                 returning.setdefault(repr(value), value)
-    _RESPONSE_MODELS.extend(Response[value] for value in returning.values())
+    # a parametrization at run time (what aiogram itself does per call): no static type
+    _RESPONSE_MODELS.extend(Response[value] for value in returning.values())  # type: ignore[valid-type]
 
 
 def create_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot:
