@@ -52,6 +52,7 @@ from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import Role, Side, WorkerStatus
 from core.domain.errors import Conflict, PermissionDenied, ValidationError
+from core.domain.money import format_money
 from core.domain.timeutil import local_date
 from core.domain.values import fen_to_price, parse_headcount, parse_price, price_to_fen
 from core.services import deals, guide_prices, postings, workers
@@ -282,7 +283,7 @@ async def propose_tapped(
             await state.set_state(DealFlow.shortage)
             await query.answer()
             choices = [
-                (c.id, f"#{c.id} {short_name(c)} ×{c.open_headcount} · ¥{c.price:,.0f}")
+                (c.id, f"#{c.id} {short_name(c)} ×{c.open_headcount} · {format_money(c.price)}")
                 for c in mine
             ]
             await show(query, _("deals.pick_shortage"), pick_shortage_keyboard(choices))
@@ -451,14 +452,16 @@ async def ask_price(
     if theirs is not None:
         lines.append(tr("deals.price_theirs", price=Safe(price_text(tr, theirs))))
         options.append(
-            (tr("deals.btn_price_theirs", price=f"¥{theirs:,.0f}"), price_to_fen(theirs))
+            (tr("deals.btn_price_theirs", price=format_money(theirs)), price_to_fen(theirs))
         )
     if mine is not None:
         lines.append(tr("deals.price_mine", price=Safe(price_text(tr, mine))))
-        options.append((tr("deals.btn_price_mine", price=f"¥{mine:,.0f}"), price_to_fen(mine)))
+        options.append((tr("deals.btn_price_mine", price=format_money(mine)), price_to_fen(mine)))
     if guide is not None:
         lines.append(tr("deals.price_guide", price=Safe(price_text(tr, guide))))
-        options.append((tr("deals.btn_price_guide", price=f"¥{guide:,.0f}"), price_to_fen(guide)))
+        options.append(
+            (tr("deals.btn_price_guide", price=format_money(guide)), price_to_fen(guide))
+        )
     lines.append(_("deals.price_type_hint"))
     unique: dict[int, str] = {}
     for label, fen in options:

@@ -43,7 +43,6 @@ from bot.keyboards.idle import (
     counties_of_city_keyboard,
     county_keyboard,
     grade_keyboard,
-    money,
     picker_keyboard,
     price_keyboard,
     price_warning_keyboard,
@@ -56,6 +55,7 @@ from core.db.uow import UnitOfWork
 from core.domain.contact import Contact, own_contact, parse_contact
 from core.domain.enums import RegionLevel, Role, WorkerStatus
 from core.domain.errors import DomainError, PermissionDenied, ValidationError
+from core.domain.money import format_money
 from core.domain.values import parse_price
 from core.services import guide_prices, matching, postings, regions, workers
 from core.services.accounts import AccountView
@@ -448,7 +448,7 @@ async def _price_prompt(
     if guide is None:
         text = _("idle.ask_price_no_guide")
     else:
-        text = tr("idle.ask_price", guide=money(guide))
+        text = tr("idle.ask_price", guide=format_money(guide))
     return text, price_keyboard(guide)
 
 
@@ -468,7 +468,12 @@ async def price_typed(
         pct = guide_prices.price_deviation(price, guide)
         await state.update_data({PENDING_PRICE: str(price)})
         await message.answer(
-            tr("idle.price_warning", price=money(price), guide=money(guide), pct=f"{pct:+}"),
+            tr(
+                "idle.price_warning",
+                price=format_money(price),
+                guide=format_money(guide),
+                pct=f"{pct:+}",
+            ),
             reply_markup=price_warning_keyboard(price),
         )
         return
@@ -581,14 +586,14 @@ async def _summary(
             grade=names.get(grade, str(grade)),
         ),
         tr("idle.summary_workers", count=len(chosen), workers=crew),
-        tr("idle.summary_price", price=money(price)),
+        tr("idle.summary_price", price=format_money(price)),
     ]
     if guide is not None:
         pct = guide_prices.price_deviation(price, guide)
         if guide_prices.is_far_from_guide(price, guide):
-            lines.append(tr("idle.summary_guide_far", guide=money(guide), pct=f"{pct:+}"))
+            lines.append(tr("idle.summary_guide_far", guide=format_money(guide), pct=f"{pct:+}"))
         else:
-            lines.append(tr("idle.summary_guide", guide=money(guide), pct=f"{pct:+}"))
+            lines.append(tr("idle.summary_guide", guide=format_money(guide), pct=f"{pct:+}"))
     lines.append(tr("idle.summary_contact", name=name, phone=phone))
     return "\n".join(lines), summary_keyboard()
 
@@ -682,7 +687,7 @@ def _posted(
                 county=where,
                 trade=trade,
                 open=card.open_headcount,
-                price=money(card.price),
+                price=format_money(card.price),
                 score=f"{m.score:.0f}",
             )
         )

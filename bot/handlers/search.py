@@ -48,6 +48,7 @@ from bot.renderers.match import (
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
 from core.domain.errors import DomainError
+from core.domain.money import format_money
 from core.services import postings, regions
 from core.services.accounts import AccountView
 from core.services.paging import decode_ts_cursor, encode_ts_cursor
@@ -456,7 +457,7 @@ def result_label(n: int, card: PostingCard, locale: str) -> str:
     name = card.enterprise_name
     if len(name) > LABEL_LEN:
         name = name[: LABEL_LEN - 1] + "…"
-    return f"{n}. {name} · {trade_name(card, locale)} · ¥{card.price:,.0f}"
+    return f"{n}. {name} · {trade_name(card, locale)} · {format_money(card.price)}"
 
 
 async def show_page(

@@ -22,8 +22,8 @@ from bot.i18n import Safe
 from bot.notifier import OutgoingMessage, Translate, register
 from core.db.uow import UnitOfWork
 from core.domain.enums import PostingStatus
+from core.domain.money import format_money
 from core.domain.timeutil import SHANGHAI
-from core.reports.labels import money
 from core.services import postings
 from core.services.outbox import OutboxItem
 from core.services.search import PostingCard, load_cards
@@ -38,7 +38,7 @@ def is_zh(locale: str) -> bool:
 
 def price_text(T: Translate, price: Decimal) -> str:
     """¥5,500/月 (¥5,500/month)."""
-    return T("deals.price", amount=money(price))
+    return T("deals.price", amount=format_money(price, symbol=False))
 
 
 def local_time(at: datetime) -> str:
