@@ -47,15 +47,10 @@ from bot.render.postings import (
     trade_name,
 )
 from core.db.uow import UnitOfWork
+from core.domain.contact import Contact, own_contact, parse_contact, split_contact
 from core.domain.enums import Role
 from core.domain.errors import DomainError, PermissionDenied, ValidationError
-from core.domain.values import (
-    MAX_HEADCOUNT,
-    clean_person_name,
-    parse_headcount,
-    parse_mobile,
-    parse_price,
-)
+from core.domain.values import MAX_HEADCOUNT, parse_headcount, parse_mobile, parse_price
 from core.services import postings
 from core.services.accounts import AccountView
 from core.services.guide_prices import current_guide_price, is_far_from_guide
@@ -444,14 +439,8 @@ async def price_reenter(
 # --- contact --------------------------------------------------------------------------------
 
 
-def _profile_contact(account: AccountView) -> tuple[str, str] | None:
-    """The account's own name and phone, when both would pass the posting's checks."""
-    if not account.phone:
-        return None
-    try:
-        return clean_person_name(account.display_name), parse_mobile(account.phone)
-    except ValidationError:
-        return None
+def _profile_contact(account: AccountView) -> Contact | None:
+    return own_contact(account.display_name, account.phone)
 
 
 async def ask_contact(
@@ -463,10 +452,9 @@ async def ask_contact(
     if profile is None:
         await _show(event, _("shortage.type_contact_name"), typing_keyboard(back or "price"))
         return
-    name, phone = profile
     await _show(
         event,
-        tr("shortage.ask_contact", name=name, phone=phone),
+        tr("shortage.ask_contact", name=profile.name, phone=profile.phone),
         contact_keyboard(prefilled=True, back=back),
     )
 
@@ -478,7 +466,7 @@ async def contact_profile(
     if profile is None:
         await query.answer(_("common.stale"))
         return
-    await state.update_data(sh_name=profile[0], sh_phone=profile[1])
+    await state.update_data(sh_name=profile.name, sh_phone=profile.phone)
     await _after("contact", query, uow, state, account)
 
 
@@ -488,19 +476,28 @@ async def contact_other(query: CallbackQuery, state: FSMContext) -> None:
     await edit_or_send(query, _("shortage.type_contact_name"), typing_keyboard("contact"))
 
 
-async def contact_name_typed(message: Message, state: FSMContext) -> None:
+async def contact_name_typed(
+    message: Message, uow: UnitOfWork, state: FSMContext, account: AccountView
+) -> None:
+    """A name (then the phone is asked), or name and phone in one message."""
     try:
-        name = clean_person_name(message.text, field="contact_name")
+        typed = split_contact(message.text)
+        own = _profile_contact(account)
+        contact = parse_contact(message.text, own=own) if typed.phone is not None else None
     except ValidationError as exc:
         await message.answer(
             "\n".join((error_text(exc), _("shortage.type_contact_name"))),
             reply_markup=typing_keyboard("contact"),
         )
         return
-    await state.update_data(sh_name=name)
+    if contact is not None:
+        await state.update_data(sh_name=contact.name, sh_phone=contact.phone)
+        await _after("contact", message, uow, state, account)
+        return
+    await state.update_data(sh_name=typed.name)
     await state.set_state(PostShortage.contact_phone)
     await message.answer(
-        tr("shortage.type_contact_phone", name=name), reply_markup=typing_keyboard("contact")
+        tr("shortage.type_contact_phone", name=typed.name), reply_markup=typing_keyboard("contact")
     )
 
 

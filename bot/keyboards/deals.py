@@ -12,6 +12,7 @@ from bot.callbacks_deals import DealActCb, DealFlowCb
 from bot.keyboards.common import cancel_button
 from bot.notifier import Translate
 from core.domain.enums import DealStatus
+from core.domain.money import format_money
 from core.services.deals import DealListItem, DealView
 
 HEADCOUNT_PRESETS = (1, 2, 3, 4, 5, 6, 8, 10)
@@ -74,7 +75,7 @@ def deals_list_keyboard(
         else:
             icon = "✅"
         trade = trade_names.get(item.trade_code, item.trade_name_zh)
-        text = f"{icon} #{item.id} {trade} ×{item.headcount} · ¥{item.price:,.0f}"
+        text = f"{icon} #{item.id} {trade} ×{item.headcount} · {format_money(item.price)}"
         buttons.append(_act(text, "o", item.id))
     return InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons])
 

@@ -12,7 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks_deals import ProposeCb
 from bot.i18n import N_
 from bot.keyboards.common import POST_SHORTAGE, cancel_button
-from bot.render.postings import amount, locale, money
+from bot.render.postings import locale, money
+from core.domain.money import format_money
 from core.domain.values import MAX_MONTHLY_PRICE, MIN_MONTHLY_PRICE
 from core.services.guide_prices import is_far_from_guide
 from core.services.matching import MatchView
@@ -121,7 +122,7 @@ def price_keyboard(guide: Decimal | None, *, back: str | None) -> InlineKeyboard
             )
         )
     rows = [buttons] if buttons else []
-    rows += _rows([_button(f"¥{amount(p)}", "price", p) for p in price_options(guide)], 3)
+    rows += _rows([_button(format_money(p), "price", p) for p in price_options(guide)], 3)
     rows.append([_button(_("shortage.other_price"), "ptype")])
     return _markup(rows, back)
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import N_, tr
+from core.domain.money import format_money
 from core.services.guide_prices import GUIDE_WARN_PCT, is_far_from_guide, price_deviation
 from core.services.matching import MatchView
 from core.services.postings import GradeChoice, TradeChoice
@@ -35,15 +36,9 @@ def zh() -> bool:
     return locale().startswith("zh")
 
 
-def amount(price: Decimal) -> str:
-    """5500 → "5,500"; cents only when there are any."""
-    value = price.quantize(Decimal("0.01"))
-    return f"{int(value):,}" if value == value.to_integral_value() else f"{value:,.2f}"
-
-
 def money(price: Decimal) -> str:
     """ "¥5,500/月" in the user's language."""
-    return tr("posting.price", amount=amount(price))
+    return tr("posting.price", amount=format_money(price, symbol=False))
 
 
 def trade_name(trades: Sequence[TradeChoice], code: str) -> str:

@@ -360,13 +360,45 @@ async def test_a_typed_contact_must_be_a_name_and_a_mainland_mobile(
     assert last_text(sent) == t("shortage.need_text", "zh")
     assert await driver.state(user) == "PostShortage:contact"
 
-    await driver.send(user, "刘<b>芳")
+    # markup is no part of a person's name (so none can reach a card)
+    sent = await driver.send(user, "刘<b>芳")
+    assert last_text(sent).startswith(t("error.bad_name", "zh"))
+    await driver.send(user, "刘芳")
     sent = await driver.send(user, "12345")
     assert last_text(sent).startswith(t("error.phone", "zh"))
     assert await driver.state(user) == "PostShortage:contact_phone"
-    sent = await driver.send(user, "13600001111")
-    assert "刘&lt;b&gt;芳 13600001111" in last_text(sent)  # escaped as typed
+    sent = await driver.send(user, "136 0000 1111")
+    assert "刘芳 13600001111" in last_text(sent)
     assert await driver.state(user) == "PostShortage:summary"
+
+
+@pytest.mark.parametrize("typed", ["李明13800138000", "李明 138 0013 8000", "13800138000李明"])
+async def test_regression_name_and_phone_in_one_message_fill_the_contact_in_either_order(
+    driver: BotDriver, market: Market, typed: str
+) -> None:
+    user = market.foreman
+    sent = await to_summary(driver, user)
+    sent = await tap(driver, user, sent, t("shortage.edit", "zh"))
+    sent = await tap(driver, user, sent, t("shortage.field.contact", "zh"))
+    sent = await tap(driver, user, sent, t("shortage.other_contact", "zh"))
+    sent = await driver.send(user, typed)
+    assert "李明 13800138000" in last_text(sent)
+    assert await driver.state(user) == "PostShortage:summary"
+
+
+async def test_a_strangers_phone_alone_asks_for_the_name_with_it(
+    driver: BotDriver, market: Market
+) -> None:
+    user = market.foreman
+    sent = await to_summary(driver, user)
+    sent = await tap(driver, user, sent, t("shortage.edit", "zh"))
+    sent = await tap(driver, user, sent, t("shortage.field.contact", "zh"))
+    sent = await tap(driver, user, sent, t("shortage.other_contact", "zh"))
+    sent = await driver.send(user, "138-0013-8000")
+    assert last_text(sent) == "\n".join(
+        (t("error.contact_needs_name", "zh"), t("shortage.type_contact_name", "zh"))
+    )
+    assert await driver.state(user) == "PostShortage:contact"
 
 
 # --- edit, cancel, confirm ------------------------------------------------------------------
