@@ -47,7 +47,7 @@ from bot.renderers.match import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, ValidationError
 from core.services import postings, regions
 from core.services.accounts import AccountView
 from core.services.paging import decode_ts_cursor, encode_ts_cursor
@@ -170,7 +170,13 @@ def anchor_of(cursor: str) -> tuple[int, int]:
 
 
 def cursor_of(at: int, row_id: int) -> str:
-    return encode_ts_cursor(EPOCH + timedelta(microseconds=at), row_id)
+    """The cursor of a page button; a forged button's numbers are refused like a forged cursor."""
+    try:
+        cursor = encode_ts_cursor(EPOCH + timedelta(microseconds=at), row_id)
+    except OverflowError as exc:
+        raise ValidationError("error.bad_cursor") from exc
+    decode_ts_cursor(cursor)  # the bounds check
+    return cursor
 
 
 async def page_callback(

@@ -146,12 +146,10 @@ async def list_postings(
 
 
 def _cursor(value: str | None) -> str | None:
-    """Refuse a cursor whose id could not be a row id (a forged one would reach the SQL)."""
+    """Refuse a forged cursor here, with 422, before it reaches the SQL."""
     if not value:
         return None
-    _at, row_id = decode_ts_cursor(value)
-    if not 0 <= row_id < 2**31:
-        raise ValidationError("error.bad_cursor")
+    decode_ts_cursor(value)
     return value
 
 
