@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from core.domain.enums import PostingStatus, Ring, Role
 from core.domain.errors import PermissionDenied, ValidationError
@@ -40,6 +40,7 @@ from webhooks.schemas import (
     WorkerRowIn,
     bulk_request_body,
 )
+from webhooks.text_guard import refuse_control_characters, refuse_in_rows
 
 REGION_PATTERN = r"^14(\d{2}){0,2}$"  # Shanxi: 14, 14xx, 14xxxx
 CURSOR_MAX = 200
@@ -50,7 +51,10 @@ DEFAULT_LIMIT = 20
 _ERR: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing, unknown or revoked API key"},
     403: {"model": ErrorOut, "description": "outside the key's enterprise or region"},
-    422: {"model": ErrorOut, "description": "invalid parameters"},
+    422: {
+        "model": ErrorOut,
+        "description": "invalid parameters, or a control character (NUL…) in any string",
+    },
     429: {"model": ErrorOut, "description": "rate limit; see Retry-After"},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -63,7 +67,12 @@ _BULK_ERR: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorOut, "description": "neither application/json nor text/csv"},
 }
 
-router = APIRouter(prefix="/api/v1", tags=["data"], responses=_ERR)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["data"],
+    responses=_ERR,
+    dependencies=[Depends(refuse_control_characters)],
+)
 
 RegionParam = Annotated[
     str | None,
@@ -232,6 +241,7 @@ async def read_rows(request: Request) -> list[Any]:
         )
     if len(rows) > imports.MAX_ROWS:
         raise ApiError(413, "error.too_many_rows", max=imports.MAX_ROWS)
+    refuse_in_rows(rows)
     return rows
 
 
