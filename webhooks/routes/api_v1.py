@@ -4,7 +4,10 @@ Every route takes an API key (`Authorization: Bearer jg_…` or `X-API-Key`). Sc
 - an enterprise key imports workers and projects of its enterprise and searches postings like
   a dispatcher (market postings and its own);
 - a regulator key reads its region and everything below (summary, postings, deal records)
-  and may import for enterprises inside its region, naming `enterprise_id` on every row;
+  and may import for enterprises inside its region, naming `enterprise_id` on every row, of
+  projects inside its region;
+- an import whose rows are all out of the key's scope is a 403; a mixed one is written in
+  part, the rows out of scope reported as rejected;
 - guide prices are public information: any valid key reads them.
 Routes only parse, call a core service and shape the answer; rights are checked by the
 services (plus the region filter check of /postings, which the search service treats as a
@@ -50,7 +53,10 @@ DEFAULT_LIMIT = 20
 
 _ERR: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing, unknown or revoked API key"},
-    403: {"model": ErrorOut, "description": "outside the key's enterprise or region"},
+    403: {
+        "model": ErrorOut,
+        "description": "outside the key's enterprise or region (an import: every row)",
+    },
     422: {
         "model": ErrorOut,
         "description": "invalid parameters, or a control character (NUL…) in any string",
