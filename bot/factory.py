@@ -35,7 +35,7 @@ from bot.isolation import KeyedEventIsolation
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.db import EndReadBeforeRequest, UnitOfWorkMiddleware
-from bot.middlewares.dedup import DedupMiddleware
+from bot.middlewares.dedup import DedupMiddleware, tell_interrupted_at_startup
 from bot.middlewares.locale import AccountI18nMiddleware
 from bot.storage import SqlStorage
 from core.config import Settings
@@ -134,11 +134,12 @@ def create_dispatcher(
     locale = AccountI18nMiddleware(i18n)
     dp.update.outer_middleware(UnitOfWorkMiddleware(services))
     dp.update.outer_middleware(AccountMiddleware())
-    dp.update.outer_middleware(DedupMiddleware())
+    dp.update.outer_middleware(DedupMiddleware(services))
     dp.update.outer_middleware(locale)
     dp.update.outer_middleware(AccessMiddleware())
     dp.errors.outer_middleware(locale)
     dp.include_router(build_root_router())
+    dp.startup.register(tell_interrupted_at_startup)
     return dp
 
 

@@ -3,6 +3,7 @@
 Domain errors map by type (one handler): InvalidApiKey 401, PermissionDenied 403, NotFound
 404, Conflict 409, ValidationError 422, any other DomainError 400. Transport problems (a body
 that is not JSON or CSV, too large, a rate limit) raise ApiError with their own status.
+Any other exception is a 500 `{"error": "error.internal", "params": {}}`.
 """
 
 from __future__ import annotations
@@ -96,8 +97,15 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, f"error.http_{exc.status_code}", {}, headers)
 
 
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    # The documented body, nothing of the exception: Starlette re-raises it after this answer,
+    # so the server logs it once, with its traceback (SQL parameters hidden by the engine).
+    return error_response(500, "error.internal", {})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

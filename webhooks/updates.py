@@ -9,13 +9,15 @@ after answering leaves its rows `received`; the next start (of any process) feed
 
 Cooperation with bot.middlewares.dedup.DedupMiddleware (an outer middleware of the
 dispatcher, which also guards long polling): its INSERT meets our row, so it *claims* it
-instead (`received` → `done` with `raw` cleared, as it may hold a phone number, in one
-UPDATE … WHERE status = 'received'). Exactly one feed of an update gets past that claim, even
-when a recovering process and a live one feed the same row. A feed that never reached the
-claim (it failed before) still ends with the row `done` and `raw` cleared. Consequence: a
-crash in the middle of a handler, after the claim, is not retried (at most once from there
-on); a crash between our commit and the claim is (at least once up to the claim, exactly
-once overall).
+instead (`received` → `claimed` with `raw` cleared, as it may hold a phone number, in one
+UPDATE … WHERE status = 'received'), and marks it `done` when the handler is through.
+Exactly one feed of an update gets past that claim, even when a recovering process and a
+live one feed the same row. A feed that never reached the claim (it failed before) still
+ends with the row `done` and `raw` cleared. Consequence: a crash in the middle of a handler,
+after the claim, is not retried (at most once from there on) but leaves the row `claimed`,
+and the user is told their last step may not have completed
+(core.services.update_progress); a crash between our commit and the claim is retried (at
+least once up to the claim, exactly once overall).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from bot.renderers.match import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, ValidationError
 from core.domain.money import format_money
 from core.domain.rules import may_propose_on
 from core.services import postings, regions
@@ -172,7 +172,13 @@ def anchor_of(cursor: str) -> tuple[int, int]:
 
 
 def cursor_of(at: int, row_id: int) -> str:
-    return encode_ts_cursor(EPOCH + timedelta(microseconds=at), row_id)
+    """The cursor of a page button; a forged button's numbers are refused like a forged cursor."""
+    try:
+        cursor = encode_ts_cursor(EPOCH + timedelta(microseconds=at), row_id)
+    except OverflowError as exc:
+        raise ValidationError("error.bad_cursor") from exc
+    decode_ts_cursor(cursor)  # the bounds check
+    return cursor
 
 
 async def page_callback(

@@ -1,9 +1,14 @@
-"""Drop an update already taken in: Telegram re-sends (webhook retries, restarts) by update_id."""
+"""Drop an update already taken in: Telegram re-sends (webhook retries, restarts) by update_id.
+
+The claim also records the update as in progress (core.services.update_progress): who is
+being served, since when. When the handler is through, the row is marked done; updates that
+finish together share that commit. A row still `claimed` after a crash makes the next start
+(or the maintenance job) tell the user that their last step may not have completed."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,15 +17,24 @@ from aiogram.types import TelegramObject, Update
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.middlewares.db import end_read
+from core.db.group_commit import GroupCommit
 from core.db.models import ProcessedUpdate
-from core.db.uow import UnitOfWork
+from core.db.uow import Services, UnitOfWork
+from core.services.update_progress import CLAIMED, DONE, RECEIVED, mark_done, tell_interrupted
 
 log = logging.getLogger(__name__)
 
-# A webhook route may store the raw update with this status before answering Telegram; the
-# middleware then claims the row (received → done, raw payload cleared) instead of inserting it.
-RECEIVED = "received"
-DONE = "done"
+__all__ = [
+    "CLAIMED",
+    "DONE",
+    "RECEIVED",
+    "STORED_KEY",
+    "DedupMiddleware",
+    "StoredUpdate",
+    "tell_interrupted_at_startup",
+]
+
 # feed_update(…, update_stored=StoredUpdate()): the caller (webhooks.updates) stored the row as
 # received; the middleware reports back whether it claimed it
 STORED_KEY = "update_stored"
@@ -32,7 +46,12 @@ _CLAIM = (
     .where(
         ProcessedUpdate.update_id == bindparam("claimed_id"), ProcessedUpdate.status == RECEIVED
     )
-    .values(status=DONE, raw=None)
+    .values(
+        status=CLAIMED,
+        raw=None,
+        claimed_at=bindparam("claimed_at"),
+        account_id=bindparam("claimed_for"),
+    )
 )
 
 
@@ -41,19 +60,33 @@ class StoredUpdate:
     claimed: bool = False
 
 
-async def claim_update(uow: UnitOfWork, update_id: int, *, stored: bool = False) -> bool:
+async def claim_update(
+    uow: UnitOfWork, update_id: int, *, stored: bool = False, account_id: int | None = None
+) -> bool:
     """True exactly once per update_id, committed before any handler runs: INSERT under the
     primary key, or claim a row stored as received (clearing its raw payload, which may hold
-    a phone number). `stored`: the webhook stored the row already, so the INSERT could only
-    fail: skip it. Commits whatever the unit of work read before (the account: reads only)."""
+    a phone number). Either way the row is left `claimed`, naming the account served.
+    `stored`: the webhook stored the row already, so the INSERT could only fail: skip it.
+    Commits whatever the unit of work read before (the account: reads only)."""
+    now = uow.now()
     if not stored:
-        uow.session.add(ProcessedUpdate(update_id=update_id, received_at=uow.now(), status=DONE))
+        uow.session.add(
+            ProcessedUpdate(
+                update_id=update_id,
+                received_at=now,
+                status=CLAIMED,
+                claimed_at=now,
+                account_id=account_id,
+            )
+        )
         try:
             await uow.commit()
             return True
         except IntegrityError:
             await uow.rollback()
-    claimed = await uow.session.execute(_CLAIM, {"claimed_id": update_id})
+    claimed = await uow.session.execute(
+        _CLAIM, {"claimed_id": update_id, "claimed_at": now, "claimed_for": account_id}
+    )
     await uow.commit()
     return claimed.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
@@ -63,17 +96,63 @@ class DedupMiddleware(BaseMiddleware):
     effect. Its commit also ends the account read before the handler talks to Telegram (on
     SQLite an open transaction holds the write lock)."""
 
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._finished: GroupCommit[int, None] = GroupCommit(self._mark_done)
+
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if isinstance(event, Update):
-            marker = data.get(STORED_KEY)
-            if not await claim_update(data["uow"], event.update_id, stored=marker is not None):
-                log.info("update %s seen before: dropped", event.update_id)
-                return None
-            if isinstance(marker, StoredUpdate):
-                marker.claimed = True
-        return await handler(event, data)
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        marker = data.get(STORED_KEY)
+        account = data.get("account")
+        claimed = await claim_update(
+            data["uow"],
+            event.update_id,
+            stored=marker is not None,
+            account_id=account.id if account is not None else None,
+        )
+        if not claimed:
+            log.info("update %s seen before: dropped", event.update_id)
+            return None
+        if isinstance(marker, StoredUpdate):
+            marker.claimed = True
+        try:
+            result = await handler(event, data)
+        except Exception:
+            await self._finish(data, event.update_id)  # it ended, if badly: not cut short
+            raise
+        # not on cancellation (a shutdown past its grace): that update was cut short
+        await self._finish(data, event.update_id)
+        return result
+
+    async def _finish(self, data: dict[str, Any], update_id: int) -> None:
+        # the update's own open read would hold SQLite's write lock against this commit
+        await end_read(data["uow"])
+        try:
+            await self._finished.submit(update_id)
+        except Exception:
+            log.exception("could not mark update %s done", update_id)
+
+    async def _mark_done(self, update_ids: Sequence[int]) -> list[None]:
+        async with self.services.uow() as uow:
+            await mark_done(uow, update_ids)
+        return [None] * len(update_ids)
+
+
+async def tell_interrupted_at_startup(services: Services) -> None:
+    """Dispatcher start-up hook (polling and webhook alike): users whose update a dead process
+    left half-handled are told so, through the outbox. Claims younger than the timeout may
+    belong to a live process; the maintenance job looks at them again later."""
+    try:
+        async with services.uow() as uow:
+            told = await tell_interrupted(uow, now=uow.now())
+    except Exception:
+        log.exception("could not look for interrupted updates")
+        return
+    if told:
+        log.warning("told %d users their last step may not have completed", told)

@@ -19,7 +19,12 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
     if not db_url:
         raise ValueError("no database url")
     parsed = make_url(db_url)
-    kwargs: dict[str, Any] = {"echo": bool(settings and settings.sql_echo)}
+    # hide_parameters: an error's text (and so its logged traceback) never carries the bound
+    # values, which may be personal data or an attacker's bytes
+    kwargs: dict[str, Any] = {
+        "echo": bool(settings and settings.sql_echo),
+        "hide_parameters": True,
+    }
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -389,10 +390,23 @@ class ProcessedUpdate(Base):
     """Telegram update ids already taken in; kept ≥ 24 h so a re-sent update has one effect."""
 
     __tablename__ = "processed_update"
+    __table_args__ = (
+        # only the few rows still waiting or being handled: recovery looks for them
+        Index(
+            "ix_processed_update_open",
+            "status",
+            "claimed_at",
+            postgresql_where=text("status IN ('received', 'claimed')"),
+            sqlite_where=text("status IN ('received', 'claimed')"),
+        ),
+    )
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     received_at: Mapped[datetime] = mapped_column(index=True)
     raw: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default="done")
+    # set by the claim: whom to tell if the process dies before the handler finishes
+    claimed_at: Mapped[datetime | None]
+    account_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class FsmRecord(Base):

@@ -106,6 +106,7 @@ class MaintenanceReport:
     rating_prompts: int = 0
     purged_updates: int = 0
     purged_fsm: int = 0
+    interrupted_told: int = 0  # users told their last step may not have completed
     failed: tuple[str, ...] = ()  # steps that raised (logged); the others still ran
 
 
@@ -494,12 +495,14 @@ async def reconcile_deliveries(uow: UnitOfWork) -> dict[str, int]:
 
 async def run_maintenance(services: Services, now: datetime) -> MaintenanceReport:
     """The periodic chores: expire postings and unanswered offers, queue due rating prompts,
-    purge processed update ids (> 48 h) and abandoned FSM records (> 30 days).
+    purge processed update ids (> 48 h) and abandoned FSM records (> 30 days), tell the users
+    of updates a dead process left half-handled.
 
     Each chore runs in its own unit of work; one that fails is logged and the others run."""
     from core.services.deals import expire_deals
     from core.services.postings import expire_postings
     from core.services.ratings import due_rating_prompts, mark_rating_prompted
+    from core.services.update_progress import tell_interrupted
 
     now = as_utc(now)
     failed: list[str] = []
@@ -539,12 +542,15 @@ async def run_maintenance(services: Services, now: datetime) -> MaintenanceRepor
     await step("rating_prompts", prompts)
     await step("purge_updates", purge_updates)
     await step("purge_fsm", purge_fsm)
+    # a process that died mid-update and did not come back (its claim is left behind)
+    await step("interrupted_updates", lambda uow: tell_interrupted(uow, now=now))
     return MaintenanceReport(
         expired_postings=results.get("expire_postings", 0),
         expired_deals=results.get("expire_deals", 0),
         rating_prompts=results.get("rating_prompts", 0),
         purged_updates=results.get("purge_updates", 0),
         purged_fsm=results.get("purge_fsm", 0),
+        interrupted_told=results.get("interrupted_updates", 0),
         failed=tuple(failed),
     )
 

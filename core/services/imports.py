@@ -171,6 +171,21 @@ class _Scope:
             raise _RowFailed("enterprise_id", PermissionDenied("error.out_of_scope"))
         return enterprise.id
 
+    def covers(self, county_code: str) -> bool:
+        """A regulator key writes only inside its region (enterprise, project and all)."""
+        if self.actor.role is not Role.REGULATOR:
+            return True
+        return region_contains(self.actor.region_code or "", county_code)
+
+
+def _refuse_if_wholly_out_of_scope(row_count: int, rejected: Sequence[RowError]) -> None:
+    """A request of which every row lies outside the key's scope is refused as a whole (403):
+    for an API client that is a wrong key or a wrong file, not a report to read. A request
+    with some rows in scope is written, and the others are reported row by row."""
+    if row_count and len(rejected) == row_count:
+        if all(error.key == "error.out_of_scope" for error in rejected):
+            raise PermissionDenied("error.out_of_scope", rows=row_count)
+
 
 def _require_importer(actor: Actor) -> None:
     if actor.role is Role.DISPATCHER and actor.enterprise_id is not None:
@@ -427,7 +442,9 @@ async def import_workers(
             if project is None:
                 rejected.append(RowError(item.row, "project_code", "error.project_not_found"))
                 continue
-            if project.enterprise_id != item.enterprise_id:
+            if project.enterprise_id != item.enterprise_id or not scope.covers(
+                project.county_code
+            ):
                 rejected.append(RowError(item.row, "project_code", "error.out_of_scope"))
                 continue
             if item.team_name is None and (project.id, item.trade_code) in trade_teams:
@@ -491,6 +508,7 @@ async def import_workers(
             continue
         updates.append({"id": found.id, **values, "updated_at": now})
 
+    _refuse_if_wholly_out_of_scope(len(rows), rejected)
     await _write(uow, actor, Worker, inserts, updates, unchanged)
     rejected.sort(key=lambda e: e.row)
     return ImportReport(
@@ -518,6 +536,8 @@ def _parse_project(
     county = _check("county_code", lambda: normalize_region_code(_required(row, "county_code")))
     if county not in counties:
         raise _RowFailed("county_code", ValidationError("error.unknown_region", code=county))
+    if not scope.covers(county):
+        raise _RowFailed("county_code", PermissionDenied("error.out_of_scope"))
     values: dict[str, Any] = {"name": name, "county_code": county, "city_code": county[:4] + "00"}
     if "address" in row:
         address = _text(row, "address")
@@ -595,7 +615,7 @@ async def import_projects(
                 }
             )
             continue
-        if found.enterprise_id != item.enterprise_id:
+        if found.enterprise_id != item.enterprise_id or not scope.covers(found.county_code):
             rejected.append(RowError(item.row, "code", "error.out_of_scope"))
             continue
         if all(getattr(found, k) == v for k, v in item.values.items()):
@@ -603,6 +623,7 @@ async def import_projects(
             continue
         updates.append({"id": found.id, **item.values})
 
+    _refuse_if_wholly_out_of_scope(len(rows), rejected)
     await _write(uow, actor, Project, inserts, updates, unchanged)
     rejected.sort(key=lambda e: e.row)
     return ImportReport(

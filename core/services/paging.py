@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Generic, Literal, TypeVar
@@ -18,6 +19,12 @@ DEFAULT_PAGE_SIZE = 5  # what fits on a phone screen
 MAX_PAGE_SIZE = 50
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Bounds of what a cursor may carry: row ids are 32-bit INTEGER columns, timestamps lie between
+# the epoch and a year no row will reach. A forged cursor outside them is refused (422) before
+# it reaches SQL, where it would overflow a column type (a 500).
+ROW_ID_MAX = 2**31 - 1
+_MICROS_MAX = (datetime(2200, 1, 1, tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+_NUMBER = re.compile(r"-?[0-9]{1,19}", re.ASCII)  # str.isdigit() also takes "²" and "٣"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +62,30 @@ def encode_ts_cursor(at: datetime, row_id: int) -> str:
     return _b64(f"{micros // timedelta(microseconds=1)}|{row_id}")
 
 
-def decode_ts_cursor(cursor: str) -> tuple[datetime, int]:
-    parts = _unb64(cursor).split("|")
-    if len(parts) != 2 or not all(p.lstrip("-").isdigit() for p in parts):
+def _bounded(text: str, low: int, high: int) -> int:
+    if not _NUMBER.fullmatch(text):
         raise ValidationError("error.bad_cursor")
-    try:
-        at = _EPOCH + timedelta(microseconds=int(parts[0]))
-    except OverflowError as exc:
-        raise ValidationError("error.bad_cursor") from exc
-    return at, int(parts[1])
+    value = int(text)
+    if not low <= value <= high:
+        raise ValidationError("error.bad_cursor")
+    return value
+
+
+def decode_ts_cursor(cursor: str) -> tuple[datetime, int]:
+    """(timestamp, row id) of a cursor; ValidationError for anything encode_ts_cursor of a real
+    row (or of the boundary below one) could not have made."""
+    parts = _unb64(cursor).split("|")
+    if len(parts) != 2:
+        raise ValidationError("error.bad_cursor")
+    micros = _bounded(parts[0], 0, _MICROS_MAX)
+    return _EPOCH + timedelta(microseconds=micros), _bounded(parts[1], 0, ROW_ID_MAX)
+
+
+def boundary_below(cursor: str) -> str:
+    """The cursor just below a boundary row, so that "prev" from it includes that row.
+    Row ids start at 1, so below id 0 there is nothing left to include: id 0 stays 0."""
+    at, row_id = decode_ts_cursor(cursor)
+    return encode_ts_cursor(at, max(row_id - 1, 0))
 
 
 def encode_id_cursor(row_id: int) -> str:
@@ -71,7 +93,4 @@ def encode_id_cursor(row_id: int) -> str:
 
 
 def decode_id_cursor(cursor: str) -> int:
-    text = _unb64(cursor)
-    if not text.lstrip("-").isdigit():
-        raise ValidationError("error.bad_cursor")
-    return int(text)
+    return _bounded(_unb64(cursor), 0, ROW_ID_MAX)

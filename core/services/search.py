@@ -50,6 +50,7 @@ from core.domain.values import fen_to_price, mask_phone, parse_price, price_to_f
 from core.services.paging import (
     Direction,
     Page,
+    boundary_below,
     decode_ts_cursor,
     encode_ts_cursor,
     page_size,
@@ -415,8 +416,7 @@ async def search_postings(uow: UnitOfWork, actor: Actor, q: PostingQuery) -> Pag
             prev_cursor = encode_ts_cursor(items[0].created_at, items[0].id)
         else:
             # an empty page past the end: "prev" from just below the boundary row includes it
-            at, row_id = decode_ts_cursor(q.cursor or "")
-            prev_cursor = encode_ts_cursor(at, row_id - 1)
+            prev_cursor = boundary_below(q.cursor or "")
     return Page(items=tuple(items), next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
@@ -497,6 +497,5 @@ async def list_my_postings(
         if items:
             prev_cursor = encode_ts_cursor(items[0].created_at, items[0].id)
         else:
-            at, row_id = decode_ts_cursor(cursor or "")
-            prev_cursor = encode_ts_cursor(at, row_id - 1)
+            prev_cursor = boundary_below(cursor or "")
     return Page(items=tuple(items), next_cursor=next_cursor, prev_cursor=prev_cursor)

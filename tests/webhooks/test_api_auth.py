@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from core.db.models import ApiKey, Project
+from core.db.models import ApiKey, Enterprise, Project
 from core.db.uow import Services
 from core.pii import token_hash
+from tests.factories import make_project
 from tests.webhooks.conftest import TODAY, Web, World, bearer, open_web, web_settings_of
 
 DEALS = f"/api/v1/deals?date_from={TODAY}&date_to={TODAY}"
@@ -184,13 +185,9 @@ async def test_an_enterprise_key_cannot_import_into_another_enterprises_project(
         },
     )
 
-    assert response.status_code == 200
-    report = response.json()
-    assert (report["created"], report["updated"]) == (0, 0)
-    assert [(e["row"], e["field"], e["error"]) for e in report["rejected"]] == [
-        (1, "code", "error.out_of_scope"),
-        (2, "enterprise_id", "error.out_of_scope"),
-    ]
+    # every row outside the key's scope: the request as a whole is refused
+    assert response.status_code == 403
+    assert response.json() == {"error": "error.out_of_scope", "params": {"rows": 2}}
     async with services.uow() as uow:
         project = await uow.session.scalar(select(Project).where(Project.code == world.project_b))
         assert project is not None and project.name == "榆次新城"
@@ -227,6 +224,77 @@ async def test_a_regulator_imports_only_for_enterprises_in_its_region(
     assert [(e["row"], e["error"]) for e in report["rejected"]] == [
         (2, "error.out_of_scope"),
         (3, "error.enterprise_required"),
+    ]
+
+
+async def test_a_regulator_key_cannot_put_a_project_into_another_region(
+    web: Web, services: Services, world: World
+) -> None:
+    """Defect 6: the 1401 key created a project of a 1401 enterprise in county 141002."""
+    ent_a_row = {"enterprise_id": world.ent_a}
+    mixed = await web.client.put(
+        "/api/v1/projects:bulk",
+        headers=bearer(world.keys["reg_1401"]),
+        json={
+            "rows": [
+                {"code": "TY-2", "name": "太原项目", "county_code": "140105", **ent_a_row},
+                {"code": "LF-1", "name": "临汾项目", "county_code": "141002", **ent_a_row},
+                # moving A's existing 太原 project out of the region is the same thing
+                {"code": world.project_a, "name": "搬走", "county_code": "141002", **ent_a_row},
+            ]
+        },
+    )
+    wholly = await web.client.put(
+        "/api/v1/projects:bulk",
+        headers=bearer(world.keys["reg_1401"]),
+        json={"rows": [{"code": "LF-2", "name": "临汾", "county_code": "141002", **ent_a_row}]},
+    )
+
+    assert mixed.status_code == 200
+    assert mixed.json()["created"] == 1
+    assert [(e["row"], e["field"], e["error"]) for e in mixed.json()["rejected"]] == [
+        (2, "county_code", "error.out_of_scope"),
+        (3, "county_code", "error.out_of_scope"),
+    ]
+    assert (wholly.status_code, wholly.json()["error"]) == (403, "error.out_of_scope")
+    async with services.uow() as uow:
+        counties = dict(
+            (await uow.session.execute(select(Project.code, Project.county_code))).all()
+        )
+    assert counties[world.project_a] == "140105"
+    assert "LF-1" not in counties and "LF-2" not in counties
+    assert counties["TY-2"] == "140105"
+
+
+async def test_a_regulator_key_cannot_place_workers_on_a_project_outside_its_region(
+    web: Web, services: Services, world: World
+) -> None:
+    async with services.uow() as uow:
+        enterprise = await uow.session.get(Enterprise, world.ent_a)
+        assert enterprise is not None
+        elsewhere = (await make_project(uow, enterprise, county_code="141002")).code
+        await uow.commit()
+    worker = {
+        "enterprise_id": world.ent_a,
+        "name": "王海燕",
+        "trade": "抹灰工",
+        "grade": "二级",
+    }
+    response = await web.client.put(
+        "/api/v1/workers:bulk",
+        headers=bearer(world.keys["reg_1401"]),
+        json={
+            "rows": [
+                {**worker, "id_number": "11010519491231002X", "project_code": world.project_a},
+                {**worker, "id_number": "440524188001010014", "project_code": elsewhere},
+            ]
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.json()["created"] == 1
+    assert [(e["row"], e["field"], e["error"]) for e in response.json()["rejected"]] == [
+        (2, "project_code", "error.out_of_scope"),
     ]
 
 
