@@ -42,7 +42,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -140,7 +140,7 @@ async def channel_rows(services: Services) -> list[Any]:
 
 
 async def test_channels_are_stored_encrypted_and_listed_masked(services: Services) -> None:
-    account, ids = await regulator_with_channels(services)
+    account, _ids = await regulator_with_channels(services)
     async with services.uow() as uow:
         stored = [
             (row.target_cipher, row.secret_cipher)
@@ -376,9 +376,9 @@ async def test_robot_outages_are_retried_with_backoff_and_then_delivered(
     await sender.drain()
     (row,) = await channel_rows(services)
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "HTTP 502")
-    assert row.not_before.replace(tzinfo=None) >= (
-        clock.now() + timedelta(seconds=29)
-    ).replace(tzinfo=None)
+    assert row.not_before.replace(tzinfo=None) >= (clock.now() + timedelta(seconds=29)).replace(
+        tzinfo=None
+    )
     clock.advance(seconds=31)
     await sender.drain()
     clock.advance(seconds=61)
@@ -397,7 +397,7 @@ async def test_no_key_token_secret_or_address_is_ever_logged(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     await morning(services)
-    account, ids = await regulator_with_channels(services)
+    _account, ids = await regulator_with_channels(services)
     clock.at = sh(7, 5)
     async with services.uow() as uow:
         await enqueue_due_digests(uow, clock.now())
