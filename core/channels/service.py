@@ -132,10 +132,11 @@ async def remove_channel(uow: UnitOfWork, actor: Actor, channel_id: int) -> Chan
     return view
 
 
-async def queue_test(uow: UnitOfWork, actor: Actor, channel_id: int) -> int:
+async def queue_test(uow: UnitOfWork, actor: Actor, channel_id: int) -> tuple[int, ChannelView]:
     """Queue a test message for one channel (even a broken one: the test shows if it is
-    fixed); returns the queued row's id."""
+    fixed); returns the queued row's id and the channel."""
     row = await _owned(uow, actor, channel_id)
+    view = _view(row)
     now = uow.now()
     message = ChannelMessage(
         channel_id=row.id,
@@ -149,4 +150,4 @@ async def queue_test(uow: UnitOfWork, actor: Actor, channel_id: int) -> int:
     await uow.session.flush()
     message_id = message.id
     await uow.commit()
-    return message_id
+    return message_id, view

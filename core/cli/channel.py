@@ -129,7 +129,7 @@ def run_test(args: argparse.Namespace) -> int:
     async def go() -> tuple[str, str | None, str]:
         async with open_services(settings) as (_engine, services):
             async with services.uow() as uow:
-                row_id = await queue_test(uow, Actor.system(), args.id)
+                row_id, _ = await queue_test(uow, Actor.system(), args.id)
             # one attempt now; a failure stays queued for the running sender to retry
             sender = ChannelSender(services, config=ChannelSenderConfig(timeout=10.0))
             try:
