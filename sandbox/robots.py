@@ -43,6 +43,7 @@ class RobotState:
     received: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     fail_next: int = 0
+    fail_msgtype: str | None = None  # answer 502 once to the next message of this type
     per_minute: int = PER_MINUTE
     _sent_at: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
@@ -87,6 +88,9 @@ def create_robot_app(state: RobotState) -> Starlette:
         except ValueError:
             return _answer(40035, "invalid json")
         kind = body.get("msgtype")
+        if kind is not None and kind == state.fail_msgtype:
+            state.fail_msgtype = None
+            return Response("Bad Gateway", status_code=502)
         if kind in ("markdown", "text"):
             content = str((body.get(kind) or {}).get("content", ""))
             limit = 4096 if kind == "markdown" else 2048

@@ -10,6 +10,7 @@ Each kind here needs a renderer in `core.channels.render`.
 from __future__ import annotations
 
 DIGEST = "digest"  # payload {region_code, day, locale}
+WEEKLY = "weekly_digest"  # a labour company's Monday digest: payload {enterprise_id, day, locale}
 ESCALATION = "escalation"  # payload {posting_kind, posting_id}
 TEST = "channel_test"  # `jingong channel test`, the test button in ⚙️ 设置
 

@@ -28,7 +28,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any, cast
 
-from core.channels.kinds import DIGEST, ESCALATION, TEST
+from core.channels.kinds import DIGEST, ESCALATION, TEST, WEEKLY
 from core.channels.targets import ChannelKind
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
@@ -144,6 +144,24 @@ async def digest_content(uow: UnitOfWork, payload: dict[str, Any], locale: str) 
     return Content(title, lines, chart, (digest_filename(digest, locale), workbook))
 
 
+async def weekly_content(uow: UnitOfWork, payload: dict[str, Any], locale: str) -> Content:
+    from datetime import timedelta
+
+    from core.reports.text import render_company_weekly_text
+    from core.services.digests import build_company_weekly
+
+    day = date.fromisoformat(str(payload["day"]))
+    # as the system: the recipient's scope was checked when the digest was queued
+    weekly = await build_company_weekly(
+        uow, Actor.system(), int(payload["enterprise_id"]), day - timedelta(days=1)
+    )
+    await uow.rollback()
+    (text,) = render_company_weekly_text(weekly, locale, limit=10**9)
+    lines = text.split("\n")
+    title = html.unescape(re.sub(r"<[^>]+>", "", lines[0])) + f" {day.isoformat()}"
+    return Content(title, lines)
+
+
 async def escalation_content(uow: UnitOfWork, payload: dict[str, Any], locale: str) -> Content:
     from core.services.search import load_cards
 
@@ -196,6 +214,8 @@ async def build_content(
     """The content of one channel row; None when there is nothing to say any more."""
     if kind == DIGEST:
         return await digest_content(uow, payload, str(payload.get("locale") or locale))
+    if kind == WEEKLY:
+        return await weekly_content(uow, payload, str(payload.get("locale") or locale))
     if kind == ESCALATION:
         return await escalation_content(uow, payload, locale)
     if kind == TEST:

@@ -49,6 +49,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.channels.kinds import DIGEST as CHANNEL_DIGEST
+from core.channels.kinds import WEEKLY as CHANNEL_WEEKLY
 from core.db.models import (
     Account,
     DigestDelivery,
@@ -362,7 +363,7 @@ async def _enqueue_weekly(uow: UnitOfWork, recipient: _Recipient, day: date) -> 
         (f"text:{i}", KIND_WEEKLY, {**ref, "html": chunk, "part": i + 1, "parts": len(chunks)})
         for i, chunk in enumerate(chunks)
     ]
-    won = await _commit_delivery(uow, recipient, WEEKLY, day, parts)
+    won = await _commit_delivery(uow, recipient, WEEKLY, day, parts, (CHANNEL_WEEKLY, dict(ref)))
     return EnqueuedDigest(
         recipient.account_id, WEEKLY, day, None, enterprise_id, len(parts) if won else 0, not won
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email
+import email.header
 import hashlib
 import logging
 import socket
@@ -27,10 +28,12 @@ from core.channels.targets import ChannelKind
 from core.db.models import ChannelMessage, DeliveryChannel, OutboxMessage
 from core.db.uow import Services
 from core.domain.actor import Actor
+from core.domain.enums import Role
 from core.ports import FixedClock
 from core.services.digest_schedule import enqueue_due_digests
 from sandbox.robots import RobotState, create_robot_app
-from tests.integration.test_digest_schedule import add_regulator, morning, sh
+from tests.factories import make_enterprise
+from tests.integration.test_digest_schedule import MONDAY, add_regulator, morning, sh
 
 WECOM_KEY = "693a91f6-7aoc-4bc4-97a0-0ec2sifa5aaa"
 DING_TOKEN = "ff6cd723bdb4455fe18f0ba30dbeff007f5a1c2d"
@@ -433,3 +436,54 @@ async def test_a_test_message_is_queued_only_for_the_owner(services: Services) -
     async with services.uow() as uow:
         await queue_test(uow, owner, ids["wecom"])
     assert [row.kind for row in await channel_rows(services)] == [TEST]
+
+
+async def test_a_failed_part_is_retried_alone_so_the_group_sees_nothing_twice(
+    services: Services,
+    clock: FixedClock,
+    robots: RobotState,
+    http: httpx.AsyncClient,
+    smtp: Smtp,
+) -> None:
+    await morning(services)
+    await regulator_with_channels(services)
+    clock.at = sh(7, 5)
+    async with services.uow() as uow:
+        await enqueue_due_digests(uow, clock.now())
+    robots.fail_msgtype = "image"  # the chart meets a 502 after the text went out
+    sender = make_sender(services, http, smtp)
+    await sender.drain()
+    wecom = robots.received[f"wecom:{WECOM_KEY}"]
+    texts = len(wecom)
+    assert texts >= 1 and {body["msgtype"] for body in wecom} == {"markdown"}
+    clock.advance(minutes=1)
+    await sender.drain()
+    assert [body["msgtype"] for body in wecom] == ["markdown"] * texts + ["image", "file"]
+
+
+async def test_a_labour_company_gets_its_weekly_digest_on_its_channels(
+    services: Services,
+    clock: FixedClock,
+    robots: RobotState,
+    http: httpx.AsyncClient,
+    smtp: Smtp,
+) -> None:
+    async with services.uow() as uow:
+        enterprise = await make_enterprise(uow, name="晋中劳务有限公司", type="labor_service")
+        await uow.commit()
+        enterprise_id = enterprise.id
+    dispatcher = await add_regulator(
+        services, 9201, None, time(8, 0), role=Role.DISPATCHER, enterprise_id=enterprise_id
+    )
+    async with services.uow() as uow:
+        await add_channel(
+            uow, Actor.system(), account_id=dispatcher, kind=ChannelKind.EMAIL, value=MAILBOX
+        )
+    clock.at = sh(8, 5, day=MONDAY)
+    async with services.uow() as uow:
+        assert [d.account_id for d in await enqueue_due_digests(uow, clock.now())] == [dispatcher]
+    await make_sender(services, http, smtp).drain()
+    (mail,) = smtp.box.messages
+    assert "晋中劳务有限公司" in str(
+        email.header.make_header(email.header.decode_header(mail["Subject"]))
+    )
