@@ -202,16 +202,18 @@ class OutboxSender:
         self._stop.set()
         self._wake.set()
         channels, self.channels = self.channels, None
-        if channels is not None:
-            await channels.stop()
+        # both senders finish their message in flight at the same time
+        channels_stopped = asyncio.ensure_future(channels.stop()) if channels else None
         task, self._task = self._task, None
-        if task is None:
-            return
         try:
-            await asyncio.wait_for(task, self.config.stop_grace)
+            if task is not None:
+                await asyncio.wait_for(task, self.config.stop_grace)
         except TimeoutError:
             # rows left `sending` come back after their claim deadline
             log.warning("outbox sender did not stop in time; cancelled")
+        finally:
+            if channels_stopped is not None:
+                await channels_stopped
 
     async def run_forever(self, stop_event: asyncio.Event | None = None) -> None:
         """Poll for due rows until `stop_event` is set; wake() short-cuts the poll interval."""

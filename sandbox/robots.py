@@ -22,6 +22,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import html
 import time
 import uuid
 from collections import defaultdict, deque
@@ -30,7 +31,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 PER_MINUTE = 20
@@ -172,10 +173,60 @@ def create_robot_app(state: RobotState) -> Starlette:
         state.received[f"dingtalk:{token}"].append(body)
         return _answer()
 
+    async def group_page(request: Request) -> Response:
+        return HTMLResponse(render_group_page(state))
+
     return Starlette(
         routes=[
+            Route("/", group_page, methods=["GET"]),
             Route("/cgi-bin/webhook/send", wecom_send, methods=["POST"]),
             Route("/cgi-bin/webhook/upload_media", wecom_upload, methods=["POST"]),
             Route("/robot/send", dingtalk_send, methods=["POST"]),
         ]
+    )
+
+
+def _markdown_html(text: str) -> str:
+    """Just enough of WeCom's markdown for the page: **bold**, line breaks; all else escaped."""
+    escaped = html.escape(text, quote=False)
+    parts = escaped.split("**")
+    bolded = "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+    return bolded.replace("\n", "<br>")
+
+
+def render_group_page(state: RobotState, title: str = "企业微信群 · WeCom group") -> str:
+    """What the WeCom groups of this fake received, newest robot first, as a phone shows it."""
+    blocks = []
+    for robot, messages in state.received.items():
+        if not robot.startswith("wecom:"):
+            continue
+        items = []
+        for body in messages:
+            kind = body.get("msgtype")
+            if kind in ("markdown", "text"):
+                inner = _markdown_html(str(body[kind].get("content", "")))
+            elif kind == "image":
+                inner = f'<img alt="chart" src="data:image/png;base64,{body["image"]["base64"]}">'
+            elif kind == "file":
+                name, data = state.media.get(body["file"]["media_id"], ("?", b""))
+                inner = f"📎 {html.escape(name)} · {len(data) // 1024 + 1} KB"
+            else:
+                inner = html.escape(str(body))
+            items.append(f'<div class="msg"><div class="who">🤖 晋工调度机器人</div>{inner}</div>')
+        blocks.append("".join(items) or '<p class="muted">暂无消息 · no messages yet</p>')
+    if not blocks:
+        blocks.append('<p class="muted">暂无消息 · no messages yet</p>')
+    return (
+        '<!DOCTYPE html><html lang="zh"><head><meta charset="utf-8">'
+        '<meta http-equiv="refresh" content="5">'
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font-family:sans-serif;background:#ededed;margin:0;padding:1em;max-width:42em}"
+        ".msg{background:#fff;border-radius:6px;padding:.7em 1em;margin:.6em 0;"
+        "line-height:1.5;font-size:14px}.who{color:#888;font-size:12px;margin-bottom:.3em}"
+        "img{max-width:100%}.muted{color:#888}h1{font-size:18px}</style></head><body>"
+        f"<h1>💬 {html.escape(title)}</h1>"
+        '<p class="muted">太原市住建局的企业微信群收到的日报副本（演示；每 5 秒刷新）· '
+        "The WeCom copy of the Taiyuan regulator's digest (demo; refreshes every 5 s)</p>"
+        + "".join(blocks)
+        + "</body></html>"
     )

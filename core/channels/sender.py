@@ -261,6 +261,13 @@ class ChannelSender:
         async def serve(channel_items: list[ChannelItem]) -> None:
             async with gate:
                 for index, item in enumerate(channel_items):
+                    if self._stop.is_set():  # shutting down: hand the rest back at once
+                        for rest in channel_items[index:]:
+                            async with self.services.uow() as uow:
+                                await queue.release(
+                                    uow, rest.id, not_before=uow.now(), error="sender stopped"
+                                )
+                        return
                     outcome = await self._deliver(item, stats)
                     if outcome in ("broken", "deferred"):
                         # the rest of this channel's rows wait as well
