@@ -16,7 +16,6 @@ from sqlalchemy import select, update
 from core.channels.targets import ChannelKind
 from core.db.models import Account, ChannelMessage, DeliveryChannel
 from core.db.uow import UnitOfWork
-from core.domain.timeutil import as_utc
 
 PENDING = "pending"
 SENDING = "sending"
@@ -208,13 +207,3 @@ async def mark_channel_broken(uow: UnitOfWork, item: ChannelItem, *, error: str)
     )
     await uow.commit()
     return changed
-
-
-async def row_status(uow: UnitOfWork, id: int) -> str | None:
-    status = await uow.session.scalar(select(ChannelMessage.status).where(ChannelMessage.id == id))
-    await uow.rollback()
-    return status
-
-
-def utc(value: datetime) -> datetime:
-    return as_utc(value)

@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import httpx
 from aiolimiter import AsyncLimiter
+from sqlalchemy.exc import DBAPIError
 
 from core.channels import queue
 from core.channels.queue import ChannelItem
@@ -294,6 +295,10 @@ class ChannelSender:
         try:
             async with self.services.uow() as uow:
                 content = await build_content(uow, item.kind, item.payload, item.locale)
+        except DBAPIError:
+            # the database, not the message: the claim deadline brings the row back
+            log.exception("channel row %s: database error while rendering", item.id)
+            return "retried"
         except Exception as exc:
             log.warning("channel row %s (%s) cannot be rendered: %r", item.id, item.kind, exc)
             await self._dead(item, f"render: {type(exc).__name__}", stats)
