@@ -487,3 +487,50 @@ async def test_a_labour_company_gets_its_weekly_digest_on_its_channels(
     assert "晋中劳务有限公司" in str(
         email.header.make_header(email.header.decode_header(mail["Subject"]))
     )
+
+
+async def test_two_senders_at_once_deliver_each_channel_copy_once(
+    services: Services,
+    clock: FixedClock,
+    robots: RobotState,
+    http: httpx.AsyncClient,
+    smtp: Smtp,
+) -> None:
+    await morning(services)
+    await regulator_with_channels(services)
+    clock.at = sh(7, 5)
+    async with services.uow() as uow:
+        await enqueue_due_digests(uow, clock.now())
+    # two processes' senders wake together over the same rows
+    await asyncio.gather(
+        make_sender(services, http, smtp).drain(), make_sender(services, http, smtp).drain()
+    )
+    wecom = [body["msgtype"] for body in robots.received[f"wecom:{WECOM_KEY}"]]
+    assert wecom.count("image") == 1 and wecom.count("file") == 1
+    assert len(robots.received[f"dingtalk:{DING_TOKEN}"]) == 1
+    assert len(smtp.box.messages) == 1
+
+
+async def test_rows_a_dead_sender_had_claimed_go_out_once_after_its_claim_expires(
+    services: Services,
+    clock: FixedClock,
+    robots: RobotState,
+    http: httpx.AsyncClient,
+    smtp: Smtp,
+) -> None:
+    from core.channels import queue
+
+    _, ids = await regulator_with_channels(services)
+    async with services.uow() as uow:
+        await queue_test(uow, Actor.system(), ids["dingtalk"])
+    async with services.uow() as uow:  # a sender claims the row, then its process dies
+        (claimed,) = await queue.claim_due(
+            uow, now=clock.now(), limit=10, claim_for=timedelta(minutes=10)
+        )
+    sender = make_sender(services, http, smtp)
+    assert (await sender.drain()).sent == 0  # still claimed: nobody else takes it
+    clock.advance(minutes=11)
+    assert (await sender.drain()).sent == 1
+    assert len(robots.received[f"dingtalk:{DING_TOKEN}"]) == 1
+    assert [r.status for r in await channel_rows(services)] == ["sent"]
+    assert claimed.url.endswith(DING_TOKEN) and claimed.secret == DING_SECRET
