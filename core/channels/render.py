@@ -226,9 +226,16 @@ async def build_content(
 # --- formats ------------------------------------------------------------------------------
 
 
+# Characters a name could carry that the robots' markdown would read as syntax (bold, code,
+# WeCom's <font> tags): shown as their full-width twins, which read the same
+_MARKDOWN_SAFE = str.maketrans({"*": "＊", "`": "｀", "<": "＜", ">": "＞", "_": "＿"})
+
+
 def to_markdown(line: str) -> str:
-    """A Telegram-HTML line as markdown: <b> becomes **, entities are decoded."""
-    return html.unescape(re.sub(r"</?b>", "**", line))
+    """A Telegram-HTML line as markdown: <b> becomes **, entities are decoded, and the text
+    itself cannot open markdown or HTML of its own."""
+    pieces = re.split(r"</?b>", line)
+    return "**".join(html.unescape(piece).translate(_MARKDOWN_SAFE) for piece in pieces)
 
 
 def split_utf8(lines: list[str], limit: int, joiner: str = "\n") -> list[str]:

@@ -21,7 +21,12 @@ LINES = ["<b>📊 太原市 用工调度日报</b>"] + [
 
 
 def test_markdown_keeps_bold_and_decodes_entities() -> None:
-    assert to_markdown("<b>合计</b>：A &amp; B &lt;1&gt;") == "**合计**：A & B <1>"
+    assert to_markdown("<b>合计</b>：A &amp; B") == "**合计**：A & B"
+
+
+def test_a_name_cannot_open_markdown_or_html_of_its_own() -> None:
+    line = "• **晋*建** &lt;font color=&quot;red&quot;&gt;公司&lt;/font&gt; `x` a_b"
+    assert to_markdown(line) == '• ＊＊晋＊建＊＊ ＜font color="red"＞公司＜/font＞ ｀x｀ a＿b'
 
 
 def test_a_long_digest_is_split_for_wecom_within_4096_bytes_in_order() -> None:
