@@ -95,6 +95,9 @@ class ChannelSenderConfig:
     stop_grace: float = 30.0
 
     def blocked_for(self, kind: ChannelKind) -> float:
+        """How long a channel waits after a rate-limit answer (e-mail: for SMTP_URL)."""
+        if kind is ChannelKind.EMAIL:
+            return self.no_smtp_wait
         table = self.rate_limited_for or {"wecom": 60.0, "dingtalk": 600.0}
         return table.get(kind.value, 60.0)
 

@@ -534,3 +534,16 @@ async def test_rows_a_dead_sender_had_claimed_go_out_once_after_its_claim_expire
     assert len(robots.received[f"dingtalk:{DING_TOKEN}"]) == 1
     assert [r.status for r in await channel_rows(services)] == ["sent"]
     assert claimed.url.endswith(DING_TOKEN) and claimed.secret == DING_SECRET
+
+
+async def test_without_smtp_url_the_mail_waits_instead_of_failing(
+    services: Services, http: httpx.AsyncClient
+) -> None:
+    _, ids = await regulator_with_channels(services)
+    async with services.uow() as uow:
+        await queue_test(uow, Actor.system(), ids["email"])
+    sender = ChannelSender(services, http=http)  # the settings have no SMTP_URL
+    stats = await sender.drain()
+    (row,) = await channel_rows(services)
+    assert stats.deferred == 1
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "SMTP_URL is not set")
