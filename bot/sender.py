@@ -51,6 +51,7 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.exc import DBAPIError
 
 from bot import notifier
+from core.channels.sender import ChannelSender
 from core.db.uow import Services
 from core.services import outbox
 from core.services.outbox import OutboxItem
@@ -159,6 +160,7 @@ class OutboxSender:
         renderers: notifier.Renderers | None = None,
         config: SenderConfig | None = None,
         translate: TranslateFn | None = None,
+        channels: bool = True,
     ) -> None:
         """`renderers`: the outbox kinds this sender delivers (default: all of the bot's)."""
         if renderers is None:
@@ -180,32 +182,45 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # WeCom / DingTalk / e-mail copies run beside this sender, started and stopped with it
+        self._with_channels = channels
+        self.channels: ChannelSender | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def wake(self) -> None:
         """Something was queued: run a cycle now instead of at the next poll."""
         self._wake.set()
+        if self.channels is not None:
+            self.channels.wake()
 
     def start(self) -> asyncio.Task[None]:
         """Run in the background; the task is kept here and awaited by stop()."""
         if self._task is None or self._task.done():
             self._stop.clear()
             self._task = asyncio.create_task(self.run_forever(self._stop), name="outbox-sender")
+        if self._with_channels and self.channels is None:
+            self.channels = ChannelSender(self.services)
+            self.channels.start()
         return self._task
 
     async def stop(self) -> None:
         """Finish the message in flight, hand the rest back, wait for the task."""
         self._stop.set()
         self._wake.set()
+        channels, self.channels = self.channels, None
+        # both senders finish their message in flight at the same time
+        channels_stopped = asyncio.ensure_future(channels.stop()) if channels else None
         task, self._task = self._task, None
-        if task is None:
-            return
         try:
-            await asyncio.wait_for(task, self.config.stop_grace)
+            if task is not None:
+                await asyncio.wait_for(task, self.config.stop_grace)
         except TimeoutError:
             # rows left `sending` come back after their claim deadline
             log.warning("outbox sender did not stop in time; cancelled")
+        finally:
+            if channels_stopped is not None:
+                await channels_stopped
 
     async def run_forever(self, stop_event: asyncio.Event | None = None) -> None:
         """Poll for due rows until `stop_event` is set; wake() short-cuts the poll interval."""

@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     rating_prompt_days: int = Field(default=7, ge=0, le=90)
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
     sql_echo: bool = False
+    # delivery channels (core.channels): e-mail through this server; robots at these hosts
+    smtp_url: SecretStr = Field(
+        default=SecretStr(""),
+        description="smtp://user:pass@host:587[?starttls=true|false] or smtps://…:465; "
+        "empty: e-mail channels wait",
+    )
+    smtp_from: str = Field(default="JinGong Dispatch <noreply@localhost>")
+    wecom_api_base: str = Field(default="https://qyapi.weixin.qq.com")
+    dingtalk_api_base: str = Field(default="https://oapi.dingtalk.com")
 
     @field_validator("default_locale")
     @classmethod

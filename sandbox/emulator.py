@@ -14,6 +14,7 @@ from sandbox.botapi import call_method
 from sandbox.clientapi import create_client_router, sandbox_error_response
 from sandbox.errors import ApiError, SandboxError
 from sandbox.params import parse_body
+from sandbox.robots import RobotState, create_robot_app
 from sandbox.state import SandboxState
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -24,7 +25,7 @@ def _unauthorized() -> JSONResponse:
     return JSONResponse(ApiError(401, "Unauthorized").payload(), status_code=401)
 
 
-def create_emulator_app(state: SandboxState) -> FastAPI:
+def create_emulator_app(state: SandboxState, *, robots: RobotState | None = None) -> FastAPI:
     """One app serves the bot (/bot<token>/<method>, /file/...) and the people (/, /sandbox)."""
 
     @asynccontextmanager
@@ -65,6 +66,10 @@ def create_emulator_app(state: SandboxState) -> FastAPI:
         return Response(stored.data, media_type=stored.mime_type)
 
     app.include_router(create_client_router(state))
+    if robots is not None:
+        # fake WeCom robots (jingong demo): the bot's channel sender posts here, /wecom/ shows
+        # what the group received
+        app.mount("/wecom", create_robot_app(robots))
     app.mount("/sandbox/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -11,6 +11,7 @@ from typing import Any
 import uvicorn
 
 from sandbox.emulator import create_emulator_app
+from sandbox.robots import RobotState
 from sandbox.state import SandboxState
 
 
@@ -70,8 +71,15 @@ async def serve_app(
 
 
 async def run_sandbox(
-    state: SandboxState, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning"
+    state: SandboxState,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    log_level: str = "warning",
+    robots: RobotState | None = None,
 ) -> RunningSandbox:
-    """Serve the emulator, the client API and the page; `await running.stop()` to end."""
-    running = await serve_app(create_emulator_app(state), host, port, log_level=log_level)
+    """Serve the emulator, the client API and the page (and, with `robots`, fake WeCom group
+    robots under /wecom); `await running.stop()` to end."""
+    app = create_emulator_app(state, robots=robots)
+    running = await serve_app(app, host, port, log_level=log_level)
     return RunningSandbox(url=running.url, server=running.server, task=running.task, state=state)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from bot import cli_commands as bot_commands
 from bot import demo
 from core import digest_cli
-from core.cli import apikey, db, invite, seed, summary, worker
+from core.cli import apikey, channel, db, invite, seed, summary, worker
 from core.cli.app import CommandModule, assemble_parser, run_command
 from webhooks import cli as web_commands
 
@@ -29,6 +29,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     digest_cli,
     bot_commands,  # `scheduler`
     apikey,
+    channel,
     web_commands,  # `serve`, `run`
     demo,  # `demo`
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 import time
@@ -39,6 +40,7 @@ from core.domain.enums import Role
 from core.domain.timeutil import local_date
 from core.ports import Clock
 from sandbox import FloodLimit, PageAction, Persona, RunningSandbox, SandboxState, run_sandbox
+from sandbox.robots import RobotState
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +182,32 @@ def _digest_action(
     )
 
 
+DEMO_WECOM_KEY = "jingong-demo-taiyuan-group"  # the sandbox's fake WeCom robot, not a real key
+DEMO_WECOM_PERSONA = "regulator_taiyuan"
+
+
+async def _demo_wecom_group(
+    services: Services, personas: tuple[DemoPersona, ...], robots: RobotState
+) -> None:
+    """The Taiyuan regulator's bureau group in WeCom, a fake robot in the sandbox: its digest
+    copy shows at /wecom/ on the page's server."""
+    from core.channels.service import add_channel, list_channels
+    from core.channels.targets import ChannelKind
+    from core.domain.actor import Actor
+
+    url = robots.add_wecom(DEMO_WECOM_KEY)
+    persona = next((p for p in personas if p.key == DEMO_WECOM_PERSONA), None)
+    if persona is None:
+        return
+    async with services.uow() as uow:
+        existing = await list_channels(uow, Actor.system(), persona.account_id)
+        if any(channel.kind is ChannelKind.WECOM for channel in existing):
+            return  # a reused demo database has it already
+        await add_channel(
+            uow, Actor.system(), account_id=persona.account_id, kind=ChannelKind.WECOM, value=url
+        )
+
+
 async def start_demo(
     data_dir: Path,
     *,
@@ -221,9 +249,15 @@ async def start_demo(
         for persona in world.personas:
             user = state.add_persona(Persona(persona.name, persona.label, persona.user_id, "zh"))
             user.phone_number = persona.phone  # the share-contact form offers it
-        sandbox = await run_sandbox(state, host, port)
+        robots = RobotState()
+        await _demo_wecom_group(services, world.personas, robots)
+        sandbox = await run_sandbox(state, host, port, robots=robots)
         stack.push_async_callback(sandbox.stop)
-        settings = settings.model_copy(update={"telegram_api_base": sandbox.url})
+        settings = settings.model_copy(
+            update={"telegram_api_base": sandbox.url, "wecom_api_base": f"{sandbox.url}/wecom"}
+        )
+        # the channel sender reads the robots' host from the services' settings
+        services = dataclasses.replace(services, settings=settings)
 
         runtime = await stack.enter_async_context(
             open_runtime(settings, services=services, sender_config=sender_config or DEMO_SENDER)
@@ -328,6 +362,7 @@ def describe(demo: RunningDemo) -> str:
     lines += [
         "",
         "  Regulators have a 'Send today's digest now' button above their chat.",
+        f"  The Taiyuan regulator's WeCom group (企业微信群) copy: {demo.url}/wecom/",
         "  Ctrl-C stops the demo.",
     ]
     return "\n".join(lines)

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from aiogram import Router
 
 from bot.handlers import (
+    channels,
     common,
     deals,
     errors,
@@ -69,6 +70,7 @@ def build_root_router(features: tuple[Callable[[], Router], ...] = FEATURES) -> 
         common.create_router(),
         start.create_router(),
         settings.create_router(),
+        channels.create_router(),  # the test buttons of ⚙️ settings
         menu.create_router(),
         *(make() for make in features),
         fallback.create_router(),  # LAST

@@ -3,6 +3,7 @@ Buttons carry the target value, so a double tap sets the same value twice: one c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time
 
 from aiogram import Router
@@ -12,11 +13,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import SettingsCb
+from bot.handlers.channels import channel_buttons, channel_lines, channels_of
 from bot.handlers.common import LANGUAGE_NAMES, language_keyboard
 from bot.i18n import tr
 from bot.keyboards.common import SETTINGS, MenuText, phone_keyboard
 from bot.render.messages import edit_or_send
 from bot.states import Onboarding
+from core.channels.service import ChannelView
 from core.db.uow import UnitOfWork
 from core.domain.values import mask_phone
 from core.services import accounts
@@ -62,7 +65,7 @@ def _mark(chosen: bool, text: str) -> str:
     return f"✅ {text}" if chosen else text
 
 
-def settings_text(account: AccountView) -> str:
+def settings_text(account: AccountView, channels: Sequence[ChannelView] = ()) -> str:
     if account.quiet_start is not None and account.quiet_end is not None:
         quiet = f"{_hm(account.quiet_start)}–{_hm(account.quiet_end)}"
     else:
@@ -80,10 +83,13 @@ def settings_text(account: AccountView) -> str:
     lines.append(tr("settings.language", value=LANGUAGE_NAMES.get(account.locale, account.locale)))
     phone = mask_phone(account.phone) if account.phone else _("settings.phone_none")
     lines.append(tr("settings.phone", value=phone))
+    lines += channel_lines(account, channels)
     return "\n".join(lines)
 
 
-def settings_keyboard(account: AccountView) -> InlineKeyboardMarkup:
+def settings_keyboard(
+    account: AccountView, channels: Sequence[ChannelView] = ()
+) -> InlineKeyboardMarkup:
     if account.notifications_enabled:
         notify = _button(_("settings.notify_turn_off"), "notify", "0")
     else:
@@ -116,11 +122,15 @@ def settings_keyboard(account: AccountView) -> InlineKeyboardMarkup:
             _button(_("settings.change_phone"), "phone"),
         ]
     )
+    rows += channel_buttons(channels)
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def show_settings(message: Message, account: AccountView) -> None:
-    await message.answer(settings_text(account), reply_markup=settings_keyboard(account))
+async def show_settings(message: Message, account: AccountView, uow: UnitOfWork) -> None:
+    channels = await channels_of(uow, account)
+    await message.answer(
+        settings_text(account, channels), reply_markup=settings_keyboard(account, channels)
+    )
 
 
 async def setting_chosen(
@@ -157,7 +167,10 @@ async def setting_chosen(
         await query.answer(_("common.stale"))
         return
     await query.answer(_("settings.saved"))
-    await edit_or_send(query, settings_text(account), settings_keyboard(account))
+    channels = await channels_of(uow, account)
+    await edit_or_send(
+        query, settings_text(account, channels), settings_keyboard(account, channels)
+    )
 
 
 def create_router() -> Router:

@@ -386,6 +386,43 @@ class DigestDelivery(Base):
     status: Mapped[str] = mapped_column(String(10), default="queued")
 
 
+class DeliveryChannel(Base):
+    """Where an account also reads what it is sent: a WeCom or DingTalk group robot, an e-mail.
+
+    The robot URL (it holds the key or token) or the address, and the DingTalk signing secret,
+    are stored encrypted like ID numbers; `label` is the masked form shown in lists."""
+
+    __tablename__ = "delivery_channel"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # wecom | dingtalk | email
+    target_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    label: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active | broken
+    created_at: Mapped[datetime]
+
+
+class ChannelMessage(Base):
+    """The outbox of delivery channels: one row per (channel, notification), written in the
+    same transaction as the Telegram outbox rows (and the digest row) it copies."""
+
+    __tablename__ = "channel_outbox"
+    __table_args__ = (Index("ix_channel_outbox_due", "status", "not_before", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("delivery_channel.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dedup_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    not_before: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already taken in; kept ≥ 24 h so a re-sent update has one effect."""
 

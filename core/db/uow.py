@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.channels.kinds import FOR_CHANNELS
 from core.config import Settings
-from core.db.models import AuditLog, OutboxMessage
+from core.db.models import AuditLog, ChannelMessage, DeliveryChannel, OutboxMessage
 from core.pii import PersonalDataCipher
 from core.ports import Clock, SystemClock
 
@@ -130,4 +131,41 @@ class UnitOfWork:
                 created_at=now,
             )
         )
+        if kind in FOR_CHANNELS:
+            await self.notify_channels(
+                account_id=account_id, kind=kind, payload=payload, dedup_key=dedup_key
+            )
         return True
+
+    async def notify_channels(
+        self,
+        *,
+        account_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        dedup_key: str | None = None,
+    ) -> int:
+        """Queue a copy for each active delivery channel of the account (WeCom, DingTalk,
+        e-mail) in this transaction; with `dedup_key`, once per channel ever. Returns how many."""
+        channel_ids = (
+            await self.session.scalars(
+                select(DeliveryChannel.id).where(
+                    DeliveryChannel.account_id == account_id,
+                    DeliveryChannel.status == "active",
+                )
+            )
+        ).all()
+        now = self.now()
+        for channel_id in channel_ids:
+            self.session.add(
+                ChannelMessage(
+                    channel_id=channel_id,
+                    account_id=account_id,
+                    kind=kind,
+                    payload=payload,
+                    dedup_key=f"ch{channel_id}:{dedup_key}" if dedup_key is not None else None,
+                    not_before=now,
+                    created_at=now,
+                )
+            )
+        return len(channel_ids)

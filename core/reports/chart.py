@@ -7,6 +7,7 @@ font is needed; it is registered with matplotlib once, on first use.
 from __future__ import annotations
 
 import io
+import threading
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -143,10 +144,16 @@ def build_digest_figure(digest: Digest, locale: str) -> Figure:
     return fig
 
 
+# matplotlib's font cache and rcParams are process-global: one chart at a time per process
+# (the Telegram and the channel senders may both render in threads)
+_render_lock = threading.Lock()
+
+
 def render_digest_chart(digest: Digest, locale: str) -> bytes:
     """The chart as PNG bytes, always WIDTH_PX × HEIGHT_PX."""
-    fig = build_digest_figure(digest, locale)
-    buffer = io.BytesIO()
-    # no version metadata: the same digest gives the same bytes
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    with _render_lock:
+        fig = build_digest_figure(digest, locale)
+        buffer = io.BytesIO()
+        # no version metadata: the same digest gives the same bytes
+        fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()

@@ -48,6 +48,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from core.channels.kinds import DIGEST as CHANNEL_DIGEST
+from core.channels.kinds import WEEKLY as CHANNEL_WEEKLY
 from core.db.models import (
     Account,
     DigestDelivery,
@@ -274,9 +276,11 @@ async def _commit_delivery(
     kind: str,
     day: date,
     parts: Sequence[tuple[str, str, dict[str, Any]]],
+    channel_copy: tuple[str, dict[str, Any]] | None = None,
 ) -> bool:
-    """Insert the DigestDelivery and its outbox rows in one transaction; False if another
-    process (or an earlier tick) got there first."""
+    """Insert the DigestDelivery and its outbox rows (and, with `channel_copy`, one message per
+    delivery channel of the recipient) in one transaction; False if another process (or an
+    earlier tick) got there first."""
     uow.session.add(
         DigestDelivery(
             account_id=recipient.account_id,
@@ -299,6 +303,14 @@ async def _commit_delivery(
             if not queued:  # rows from an earlier delivery whose record was removed by hand
                 await uow.rollback()
                 return False
+        if channel_copy is not None:
+            channel_kind, channel_payload = channel_copy
+            await uow.notify_channels(
+                account_id=recipient.account_id,
+                kind=channel_kind,
+                payload=channel_payload,
+                dedup_key=dedup_key(kind, recipient.account_id, day, channel_kind),
+            )
         await uow.commit()
     except IntegrityError:
         await uow.rollback()  # UNIQUE(account_id, kind, day): another tick won
@@ -331,7 +343,8 @@ async def _enqueue_daily(
     ]
     parts.append(("chart", KIND_CHART, dict(ref)))
     parts.append(("xlsx", KIND_XLSX, dict(ref)))
-    won = await _commit_delivery(uow, recipient, DAILY, day, parts)
+    # WeCom, DingTalk and e-mail get the digest as one message each, rendered at send time
+    won = await _commit_delivery(uow, recipient, DAILY, day, parts, (CHANNEL_DIGEST, dict(ref)))
     return EnqueuedDigest(
         recipient.account_id, DAILY, day, region, None, len(parts) if won else 0, not won
     )
@@ -351,7 +364,7 @@ async def _enqueue_weekly(uow: UnitOfWork, recipient: _Recipient, day: date) -> 
         (f"text:{i}", KIND_WEEKLY, {**ref, "html": chunk, "part": i + 1, "parts": len(chunks)})
         for i, chunk in enumerate(chunks)
     ]
-    won = await _commit_delivery(uow, recipient, WEEKLY, day, parts)
+    won = await _commit_delivery(uow, recipient, WEEKLY, day, parts, (CHANNEL_WEEKLY, dict(ref)))
     return EnqueuedDigest(
         recipient.account_id, WEEKLY, day, None, enterprise_id, len(parts) if won else 0, not won
     )

@@ -1,0 +1,1 @@
+"""Delivery channels besides Telegram: WeCom and DingTalk group robots, and e-mail."""
