@@ -1,7 +1,7 @@
 """delivery channels (WeCom / DingTalk robots, e-mail) and their outbox
 
-Revision ID: 0002_channels
-Revises: 0001
+Revision ID: 0003_channels
+Revises: 0002_update_progress
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_channels"
-down_revision = "0001"
+revision = "0003_channels"
+down_revision = "0002_update_progress"
 branch_labels = None
 depends_on = None
 
