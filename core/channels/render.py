@@ -32,7 +32,7 @@ from core.channels.kinds import DIGEST, ESCALATION, TEST, WEEKLY
 from core.channels.targets import ChannelKind
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.reports.labels import money
+from core.domain.money import format_money
 from core.reports.text import render_digest_text
 from core.services.digests import Digest, build_digest
 
@@ -182,7 +182,7 @@ async def escalation_content(uow: UnitOfWork, payload: dict[str, Any], locale: s
                 trade=card.trade_name_zh if zh else card.trade_name_en,
                 level=card.grade_level,
                 headcount=card.open_headcount,
-                price=money(card.price),
+                price=format_money(card.price, symbol=False),
                 contact=card.contact_name,
                 phone=card.contact_phone_masked,
             )
