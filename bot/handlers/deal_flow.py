@@ -56,7 +56,7 @@ from core.domain.rules import (
     can_pair,
     check_pair,
     check_start_date,
-    grade_meets,
+    deal_worker_refusal,
     is_open_for_deals,
     may_act_for_shortage,
     may_propose_on,
@@ -158,11 +158,11 @@ def today_of(uow: UnitOfWork) -> date:
 async def eligible_workers(
     uow: UnitOfWork, actor: Actor, trade: str, min_grade: int, idle_posting_id: int
 ) -> list[WorkerView]:
-    """The company's idle workers of the trade at or above the grade (in the idle posting when
-    the deal names one), by id."""
-    in_posting: set[int] | None = None
+    """The company's idle workers the deal may name (in the idle posting when the deal has
+    one), by id."""
+    in_posting: frozenset[int] | None = None
     if idle_posting_id:
-        in_posting = set((await postings.get_idle(uow, actor, idle_posting_id)).worker_ids)
+        in_posting = frozenset((await postings.get_idle(uow, actor, idle_posting_id)).worker_ids)
     found: list[WorkerView] = []
     cursor: str | None = None
     while len(found) < MAX_POOL:
@@ -172,7 +172,14 @@ async def eligible_workers(
         found += [
             w
             for w in page.items
-            if grade_meets(w.grade_level, min_grade) and (in_posting is None or w.id in in_posting)
+            if deal_worker_refusal(
+                w.terms,
+                idle_enterprise_id=w.enterprise_id,  # list_workers: the actor's company only
+                trade_code=trade,
+                min_grade=min_grade,
+                posting_worker_ids=in_posting,
+            )
+            is None
         ]
         if page.next_cursor is None:
             break

@@ -125,6 +125,29 @@ def may_declare_idle(
     return refusal is None
 
 
+def deal_worker_refusal(
+    worker: WorkerTerms,
+    *,
+    idle_enterprise_id: int,
+    trade_code: str,
+    min_grade: int,
+    posting_worker_ids: frozenset[int] | None,
+) -> DomainError | None:
+    """Why this worker may not be named in a deal, or None: the moving company's, idle, of the
+    shortage's trade and grade, and listed in the idle posting when the deal has one."""
+    if worker.enterprise_id != idle_enterprise_id:
+        return ValidationError("error.worker_not_yours")
+    if worker.status != WorkerStatus.IDLE.value:
+        return Conflict("error.worker_taken", name=worker.name)
+    if posting_worker_ids is not None and worker.id not in posting_worker_ids:
+        return ValidationError("error.worker_not_in_posting", name=worker.name)
+    if worker.trade_code != trade_code:
+        return ValidationError("error.trade_mismatch")
+    if not grade_meets(worker.grade_level, min_grade):
+        return ValidationError("error.grade_too_low", name=worker.name)
+    return None
+
+
 # --- a deal's start date -----------------------------------------------------------------------
 
 

@@ -71,6 +71,7 @@ from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationE
 from core.domain.rules import (
     check_pair,
     check_start_date,
+    deal_worker_refusal,
     is_open_for_deals,
     may_act_for_shortage,
     proposing_side,
@@ -93,6 +94,7 @@ from core.services.paging import (
     encode_ts_cursor,
     page_size,
 )
+from core.services.postings import worker_terms
 from core.services.regions import normalize_region_code, region_clause, region_contains
 from core.services.search import posting_terms
 
@@ -359,16 +361,17 @@ async def _check_workers(
     in_posting = await _posting_worker_ids(uow, idle.id) if idle is not None else None
     for wid in unique:
         worker = workers.get(wid)
-        if worker is None or worker.enterprise_id != idle_enterprise_id:
+        if worker is None:
             raise ValidationError("error.worker_not_yours")
-        if worker.status != WorkerStatus.IDLE:
-            raise Conflict("error.worker_taken", name=worker.name)
-        if in_posting is not None and wid not in in_posting:
-            raise ValidationError("error.worker_not_in_posting", name=worker.name)
-        if worker.trade_code != shortage.trade_code:
-            raise ValidationError("error.trade_mismatch")
-        if worker.grade_level > shortage.min_grade:
-            raise ValidationError("error.grade_too_low", name=worker.name)
+        refusal = deal_worker_refusal(
+            worker_terms(worker, on_offer=wid in (in_posting or ())),
+            idle_enterprise_id=idle_enterprise_id,
+            trade_code=shortage.trade_code,
+            min_grade=shortage.min_grade,
+            posting_worker_ids=frozenset(in_posting) if in_posting is not None else None,
+        )
+        if refusal is not None:
+            raise refusal
     return unique
 
 

@@ -585,7 +585,8 @@ async def refresh_idle_rating(uow: UnitOfWork, posting: IdlePosting) -> None:
     posting.avg_rating_x100 = _posting_rating(workers)
 
 
-def _worker_terms(w: Worker, *, on_offer: bool) -> WorkerTerms:
+def worker_terms(w: Worker, *, on_offer: bool) -> WorkerTerms:
+    """What the rules about workers look at in a stored worker."""
     return WorkerTerms(
         id=w.id,
         name=w.name,
@@ -646,7 +647,7 @@ async def declare_idle(uow: UnitOfWork, actor: Actor, cmd: DeclareIdleCommand) -
         if w is None:
             raise ValidationError("error.worker_not_in_enterprise", worker_id=wid)
         refusal = declare_idle_refusal(
-            _worker_terms(w, on_offer=wid in on_offer),
+            worker_terms(w, on_offer=wid in on_offer),
             enterprise_id=enterprise_id,
             trade_code=trade,
             grade_level=grade,

@@ -337,6 +337,8 @@ def _not_on_offer() -> ColumnElement[bool]:
 
 
 def _declarable(trade_code: str) -> list[ColumnElement[bool]]:
+    # the SQL twin of core.domain.rules.declare_idle_refusal (held equal by
+    # tests/integration/test_rules_agree.py)
     return [
         Worker.status == WorkerStatus.IDLE.value,
         Worker.trade_code == trade_code,

@@ -16,6 +16,7 @@ from core.domain.rules import (
     can_pair,
     check_pair,
     check_start_date,
+    deal_worker_refusal,
     declare_idle_refusal,
     grade_meets,
     is_open_for_deals,
@@ -158,6 +159,38 @@ def test_a_refused_worker_is_named_in_the_message() -> None:
         replace(WORKER, status="busy"), enterprise_id=1, trade_code="plasterer", grade_level=3
     )
     assert refusal is not None and refusal.params == {"worker_id": 7, "name": "王海东"}
+
+
+@pytest.mark.parametrize(
+    ("change", "posting", "error", "key"),
+    [
+        ({}, None, None, None),  # no idle posting: any fitting worker of the company
+        ({}, frozenset({7}), None, None),
+        ({"on_offer": True}, frozenset({7}), None, None),  # on offer in this very posting
+        ({}, frozenset({8}), ValidationError, "error.worker_not_in_posting"),
+        ({"enterprise_id": 9}, None, ValidationError, "error.worker_not_yours"),
+        ({"status": "busy"}, None, Conflict, "error.worker_taken"),
+        ({"trade_code": "rebar"}, None, ValidationError, "error.trade_mismatch"),
+        ({"grade_level": 4}, None, ValidationError, "error.grade_too_low"),
+    ],
+)
+def test_who_may_be_named_in_a_deal(
+    change: dict[str, object],
+    posting: frozenset[int] | None,
+    error: type[Exception] | None,
+    key: str | None,
+) -> None:
+    refusal = deal_worker_refusal(
+        replace(WORKER, **change),  # type: ignore[arg-type]
+        idle_enterprise_id=1,
+        trade_code="plasterer",
+        min_grade=3,
+        posting_worker_ids=posting,
+    )
+    if error is None:
+        assert refusal is None
+    else:
+        assert type(refusal) is error and refusal.key == key
 
 
 def test_the_start_window_is_today_to_ninety_days_on() -> None:
