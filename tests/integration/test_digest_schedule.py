@@ -306,10 +306,10 @@ def test_cli_send_now_says_what_it_queued_and_what_was_already_sent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from core.bootstrap import build_services
-    from webhooks.main import main
     from core.config import Settings
     from core.db.models import Base
     from core.reference.loader import load_reference_data
+    from webhooks.main import main
 
     db = tmp_path / "cli.db"
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
