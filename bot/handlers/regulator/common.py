@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n
 from bot.i18n import tr
 from bot.render.messages import edit_or_send
 from core.services.accounts import AccountView
-from core.services.regulator import home_region
+from core.services.region_scope import home_region
 
 Event = Message | CallbackQuery
 

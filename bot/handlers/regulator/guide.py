@@ -37,7 +37,7 @@ from core.db.uow import UnitOfWork
 from core.domain.enums import RegionLevel
 from core.domain.errors import PermissionDenied, ValidationError
 from core.domain.values import parse_price, percent_off
-from core.services import guide_prices, regulator
+from core.services import guide_prices, reference_choices
 from core.services.accounts import AccountView
 from core.services.regions import children, city_of, region_level
 
@@ -52,14 +52,18 @@ def _refusal(account: AccountView) -> PermissionDenied:
 
 def _require_setter(account: AccountView, city: str) -> None:
     """Mirror of the core's rule, so the flow stops at its first step (the core re-checks)."""
-    if not regulator.may_set_guide_price(account.actor(), city):
+    if not guide_prices.may_set_guide_price(account.actor(), city):
         raise _refusal(account)
 
 
 async def _names(uow: UnitOfWork, trade: str, grade: int) -> tuple[str, str]:
     loc = locale()
-    trade_name = {t.code: t.name(loc) for t in await regulator.trade_choices(uow)}.get(trade)
-    grade_name = {g.code: g.name(loc) for g in await regulator.grade_choices(uow)}.get(str(grade))
+    trade_name = {t.code: t.name(loc) for t in await reference_choices.trade_choices(uow)}.get(
+        trade
+    )
+    grade_name = {g.code: g.name(loc) for g in await reference_choices.grade_choices(uow)}.get(
+        str(grade)
+    )
     if trade_name is None:
         raise ValidationError("error.trade_unknown")
     if grade_name is None:
@@ -70,13 +74,13 @@ async def _names(uow: UnitOfWork, trade: str, grade: int) -> tuple[str, str]:
 # --- view -----------------------------------------------------------------------------------
 
 
-async def guide_text(uow: UnitOfWork, prices: regulator.CityGuidePrices) -> str:
+async def guide_text(uow: UnitOfWork, prices: guide_prices.CityGuidePrices) -> str:
     loc = locale()
     lines = [tr("regulator.guide.title", city=prices.city_name(loc), day=prices.day.isoformat())]
     if not prices.cells:
         lines.append(_("regulator.guide.empty"))
     else:
-        trades = {t.code: t.name(loc) for t in await regulator.trade_choices(uow)}
+        trades = {t.code: t.name(loc) for t in await reference_choices.trade_choices(uow)}
         levels = sorted({c.grade_level for c in prices.cells})
         table: dict[str, dict[int, Decimal]] = {}
         for cell in prices.cells:  # by trade order already
@@ -96,7 +100,7 @@ async def guide_text(uow: UnitOfWork, prices: regulator.CityGuidePrices) -> str:
 
 
 async def _view(event: Event, uow: UnitOfWork, account: AccountView, city: str) -> None:
-    prices = await regulator.city_guide_prices(uow, account.actor(), city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), city)
     buttons = []
     if prices.may_set:
         buttons.append(button(_("regulator.guide.set"), GuideCb(act="s", city=prices.city_code)))
@@ -159,11 +163,11 @@ async def guide_tap(
 async def _pick_trade(
     query: CallbackQuery, uow: UnitOfWork, account: AccountView, city: str
 ) -> None:
-    prices = await regulator.city_guide_prices(uow, account.actor(), city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), city)
     loc = locale()
     buttons = [
         button(t.name(loc), GuideCb(act="t", city=city, trade=t.code))
-        for t in await regulator.trade_choices(uow)
+        for t in await reference_choices.trade_choices(uow)
     ]
     back = button(_("regulator.back"), GuideCb(act="v", city=city))
     text = tr("regulator.guide.pick_trade", city=prices.city_name(loc))
@@ -173,12 +177,12 @@ async def _pick_trade(
 async def _pick_grade(
     query: CallbackQuery, uow: UnitOfWork, account: AccountView, city: str, trade: str
 ) -> None:
-    prices = await regulator.city_guide_prices(uow, account.actor(), city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), city)
     loc = locale()
     trade_name, _grade = await _names(uow, trade, 1)
     buttons = []
-    for grade in await regulator.grade_choices(uow):
-        current = regulator.guide_price_of(prices, trade, int(grade.code))
+    for grade in await reference_choices.grade_choices(uow):
+        current = guide_prices.guide_price_of(prices, trade, int(grade.code))
         label = f"{grade.name(loc)} · {money(current)}"
         buttons.append(
             button(label, GuideCb(act="g", city=city, trade=trade, grade=int(grade.code)))
@@ -195,9 +199,9 @@ async def _ask_price(
     state: FSMContext,
     cb: GuideCb,
 ) -> None:
-    prices = await regulator.city_guide_prices(uow, account.actor(), cb.city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), cb.city)
     trade_name, grade_name = await _names(uow, cb.trade, cb.grade)
-    current = regulator.guide_price_of(prices, cb.trade, cb.grade)
+    current = guide_prices.guide_price_of(prices, cb.trade, cb.grade)
     text = tr(
         "regulator.guide.ask_price",
         city=prices.city_name(locale()),
@@ -229,9 +233,9 @@ async def price_typed(
         return
     city, trade, grade = str(data["city"]), str(data["trade"]), int(data["grade"])
     _require_setter(account, city)
-    prices = await regulator.city_guide_prices(uow, account.actor(), city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), city)
     trade_name, grade_name = await _names(uow, trade, grade)
-    old = regulator.guide_price_of(prices, trade, grade)
+    old = guide_prices.guide_price_of(prices, trade, grade)
     if old is None:
         change = _("regulator.guide.none")
     else:
@@ -291,7 +295,7 @@ async def _confirm(
     await state.set_state(None)
     await state.update_data({DATA_KEY: None})
     trade_name, grade_name = await _names(uow, saved.trade_code, saved.grade_level)
-    prices = await regulator.city_guide_prices(uow, account.actor(), cb.city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), cb.city)
     head = tr(
         "regulator.guide.saved",
         city=prices.city_name(locale()),

@@ -29,7 +29,7 @@ from bot.keyboards.regulator import (
 from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
 from core.domain.timeutil import SHANGHAI, local_date
-from core.services import deals, ratings, regulator
+from core.services import deals, open_shortages, ratings, reference_choices, region_scope
 from core.services.accounts import AccountView
 from core.services.paging import decode_id_cursor
 from core.services.regions import children, get_region
@@ -61,7 +61,7 @@ async def _shortages(
 ) -> None:
     if group not in GROUPS:
         raise ValidationError("error.invalid")
-    result = await regulator.open_shortages(
+    result = await open_shortages.open_shortages(
         uow,
         account.actor(),
         code,
@@ -177,7 +177,7 @@ def span_dates(span: str, today: date) -> tuple[date, date]:
 
 async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb) -> None:
     actor = account.actor()
-    regulator.require_scope(actor, cb.area)  # the same refusal text on every screen
+    region_scope.require_scope(actor, cb.area)  # the same refusal text on every screen
     start, end = span_dates(cb.span, local_date(uow.now()))
     result = await deals.deal_records(
         uow,
@@ -192,7 +192,7 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
     )
     loc = locale()
     area = await get_region(uow, cb.area)
-    trades = {c.code: c.name(loc) for c in await regulator.trade_choices(uow)}
+    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
     if cb.trade and cb.trade not in trades:
         raise ValidationError("error.trade_unknown")
     trade = trades[cb.trade] if cb.trade else _("regulator.all")
@@ -292,7 +292,7 @@ async def deals_pick(
 ) -> None:
     """The trade or area picker; each choice goes back to the list with that filter."""
     cb = callback_data
-    regulator.require_scope(account.actor(), cb.area)
+    region_scope.require_scope(account.actor(), cb.area)
     loc = locale()
     choices = []
     if cb.what == "t":
@@ -300,7 +300,7 @@ async def deals_pick(
         choices.append(
             button(_mark(not cb.trade, _("regulator.all")), DealCb(area=cb.area, span=cb.span))
         )
-        for trade in await regulator.trade_choices(uow):
+        for trade in await reference_choices.trade_choices(uow):
             choices.append(
                 button(
                     _mark(trade.code == cb.trade, trade.name(loc)),
@@ -336,13 +336,13 @@ async def deals_pick(
 async def _ratings(
     event: Event, uow: UnitOfWork, account: AccountView, code: str, cursor: str
 ) -> None:
-    regulator.require_scope(account.actor(), code)  # the same refusal text on every screen
+    region_scope.require_scope(account.actor(), code)  # the same refusal text on every screen
     page = await ratings.worker_rating_stats(
         uow, account.actor(), region_code=code, cursor=cursor or None, limit=PAGE
     )
     region = await get_region(uow, code)
     loc = locale()
-    trades = {c.code: c.name(loc) for c in await regulator.trade_choices(uow)}
+    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
     lines = [tr("regulator.ratings.title", region=region.name(loc), page=_page_no(cursor))]
     if not page.items:
         lines.append(_("regulator.ratings.empty"))

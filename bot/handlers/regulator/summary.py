@@ -22,7 +22,7 @@ from bot.keyboards.regulator import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.enums import RegionLevel
-from core.services import regulator, summaries
+from core.services import credit_ranking, region_scope, summaries
 from core.services.accounts import AccountView
 from core.services.regions import get_region
 
@@ -79,7 +79,7 @@ async def _summary(event: Event, uow: UnitOfWork, account: AccountView, code: st
     ]
     bottom = [export_button(ExportCb(table="s", code=region.code))]
     if region.parent_code and region.code != home(account):
-        if regulator.in_scope(actor, region.parent_code):
+        if region_scope.in_scope(actor, region.parent_code):
             bottom.append(button(_("regulator.up"), SumCb(code=region.parent_code)))
     await show(event, "\n".join(lines), markup(*rows(drill), nav, bottom))
 
@@ -105,7 +105,7 @@ async def top_tap(
 ) -> None:
     code = callback_data.code
     actor = account.actor()
-    top = await regulator.top_enterprises(uow, actor, code)
+    top = await credit_ranking.top_enterprises(uow, actor, code)
     region = await get_region(uow, code)
     loc = locale()
     pages = max(1, -(-len(top) // TOP_PAGE))
