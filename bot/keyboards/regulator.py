@@ -51,6 +51,13 @@ class ShortCb(CallbackData, prefix="rgo"):
     cursor: str = ""
 
 
+class SilentCb(CallbackData, prefix="rgq"):
+    """Projects of a region silent for 30 days (采集上报率), an offset cursor."""
+
+    code: str
+    cursor: str = ""
+
+
 class DealCb(CallbackData, prefix="rgd"):
     """成交: deal records of `area` (home region or one sub-region) in a date span
     (y yesterday, w 7 days, m 30 days, c this calendar month), a trade ("" all). The cursor

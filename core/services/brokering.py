@@ -4,7 +4,6 @@ suggestion of a pair to both companies (the third ring)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
@@ -17,19 +16,17 @@ from core.db.models import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.domain.enums import LIVE_STATUSES, Ring, Role
+from core.domain.enums import Ring, Role
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.domain.timeutil import as_utc
 from core.services.matching import MAX_LIMIT as MATCH_MAX_LIMIT
 from core.services.matching import MatchView, match_posting
 from core.services.paging import (
     Direction,
     Page,
 )
+from core.services.posting_state import is_open
 from core.services.region_scope import home_region, in_scope, require_scope
 from core.services.search import KINDS, PostingCard, PostingQuery, load_cards, search_postings
-
-_LIVE = [s.value for s in LIVE_STATUSES]
 
 
 async def escalated_postings(
@@ -116,14 +113,6 @@ async def _company_recipients(
     return list(rows)
 
 
-def _live(posting: ShortagePosting | IdlePosting, now: datetime) -> bool:
-    return (
-        posting.status in _LIVE
-        and posting.headcount > posting.filled_count
-        and as_utc(posting.expires_at) > now
-    )
-
-
 async def broker_pair(
     uow: UnitOfWork, actor: Actor, shortage_id: int, idle_id: int
 ) -> BrokerResult:
@@ -140,7 +129,7 @@ async def broker_pair(
     if not (in_scope(actor, shortage.county_code) and in_scope(actor, idle.county_code)):
         raise PermissionDenied("error.out_of_scope")
     now = uow.now()
-    if not (_live(shortage, now) and _live(idle, now)):
+    if not (is_open(shortage, now) and is_open(idle, now)):
         raise Conflict("error.posting_closed")
     if shortage.trade_code != idle.trade_code:
         raise ValidationError("error.trade_mismatch")

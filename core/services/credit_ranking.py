@@ -14,8 +14,8 @@ from core.db.models import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.domain.enums import LIVE_STATUSES
 from core.domain.errors import ValidationError
+from core.services.posting_state import open_clause, open_headcount
 from core.services.reference_choices import region_names
 from core.services.region_scope import require_scope
 from core.services.regions import (
@@ -23,7 +23,6 @@ from core.services.regions import (
 )
 
 TOP_ENTERPRISES_MAX = 50
-_LIVE = [s.value for s in LIVE_STATUSES]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +68,11 @@ async def top_enterprises(
         result = await uow.session.execute(
             select(
                 model.enterprise_id,
-                func.coalesce(func.sum(model.headcount - model.filled_count), 0),
+                func.coalesce(func.sum(open_headcount(model)), 0),
             )
             .where(
                 model.enterprise_id.in_(ids),
-                model.status.in_(_LIVE),
+                open_clause(model, uow.now()),
                 region_filter(code, model),
             )
             .group_by(model.enterprise_id)

@@ -85,6 +85,7 @@ from core.services.paging import (
     encode_ts_cursor,
     page_size,
 )
+from core.services.posting_state import is_open
 from core.services.regions import normalize_region_code, region_clause, region_contains
 
 MAX_START_DAYS = 90  # a start date at most this many days ahead
@@ -235,10 +236,6 @@ def _check_start_date(uow: UnitOfWork, start: date) -> None:
     today = _today(uow)
     if not isinstance(start, date) or start < today or start > today + timedelta(MAX_START_DAYS):
         raise ValidationError("error.start_date", max_days=MAX_START_DAYS)
-
-
-def _is_live(posting: ShortagePosting | IdlePosting, now: datetime) -> bool:
-    return posting.status in _LIVE and as_utc(posting.expires_at) > now
 
 
 def _open(posting: ShortagePosting | IdlePosting) -> int:
@@ -568,7 +565,7 @@ async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealV
         raise ValidationError("error.idle_posting_required")
     if side is Side.IDLE and not cmd.worker_ids:
         raise ValidationError("error.workers_required")
-    if not _is_live(shortage, now) or (idle is not None and not _is_live(idle, now)):
+    if not is_open(shortage, now) or (idle is not None and not is_open(idle, now)):
         raise Conflict("error.posting_closed")
     # an "internal" posting exists only for its own company: no offer crosses that ring
     internal = shortage.ring == Ring.INTERNAL.value or (
@@ -679,7 +676,7 @@ async def counter_deal(
     if start_date is not None:
         _check_start_date(uow, start_date)
     now = uow.now()
-    if not _is_live(ctx.shortage, now) or (ctx.idle is not None and not _is_live(ctx.idle, now)):
+    if not is_open(ctx.shortage, now) or (ctx.idle is not None and not is_open(ctx.idle, now)):
         raise Conflict("error.posting_closed")
     open_count = min(
         _open(ctx.shortage), _open(ctx.idle) if ctx.idle is not None else _open(ctx.shortage)
@@ -880,7 +877,7 @@ async def accept_deal(
     now = uow.now()
     if as_utc(deal.expires_at) <= now:
         raise Conflict("error.deal_expired")
-    if not _is_live(shortage, now) or (idle is not None and not _is_live(idle, now)):
+    if not is_open(shortage, now) or (idle is not None and not is_open(idle, now)):
         raise Conflict("error.posting_closed")
 
     named = await _deal_worker_ids(uow, deal.id)

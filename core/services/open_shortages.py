@@ -17,7 +17,6 @@ from core.db.models import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.domain.enums import LIVE_STATUSES
 from core.domain.errors import ValidationError
 from core.domain.timeutil import as_utc, local_date
 from core.services.paging import (
@@ -26,13 +25,12 @@ from core.services.paging import (
     encode_id_cursor,
     page_size,
 )
+from core.services.posting_state import open_clause, open_headcount
 from core.services.reference_choices import region_names
 from core.services.region_scope import require_scope
 from core.services.regions import (
     region_filter,
 )
-
-_LIVE = [s.value for s in LIVE_STATUSES]
 
 ShortageGrouping = Literal["enterprise", "project"]
 
@@ -50,13 +48,13 @@ class TradeOpen:
 
 @dataclass(frozen=True, slots=True)
 class ShortageGroup:
-    """The live shortages of one enterprise (or one project) in scope."""
+    """The open shortages of one enterprise (or one project) in one county of the scope."""
 
     group: str  # "enterprise" | "project"
     id: int  # enterprise id or project id
     name: str  # the enterprise's or the project's name
     enterprise_name: str
-    county_code: str
+    county_code: str  # the projects' county
     county_name_zh: str
     county_name_en: str
     postings: int
@@ -86,7 +84,8 @@ async def open_shortages(
     cursor: str | None = None,
     limit: int | None = None,
 ) -> ShortageGroupPage:
-    """Live shortages in the region grouped by enterprise or project, the oldest group first.
+    """Open shortages in the region grouped by enterprise (per project county) or project,
+    the oldest group first.
 
     Pages by offset (the order is over an aggregate): the cursor encodes the offset."""
     code = require_scope(actor, region_code)
@@ -97,41 +96,40 @@ async def open_shortages(
     if offset < 0:
         raise ValidationError("error.bad_cursor")
     s = ShortagePosting
-    live = and_(s.status.in_(_LIVE), s.headcount > s.filled_count, region_filter(code, s))
-    open_count = func.sum(s.headcount - s.filled_count)
+    live = and_(open_clause(s, uow.now()), region_filter(code, s))
+    open_count = func.sum(open_headcount(s))
     oldest = func.min(s.created_at)
+    # a group lies in one county: the project's (the posting's), not where the company is
+    # registered, so a Taiyuan company's project in 屯留区 is listed under 长治 / 屯留区
+    county = s.county_code
     if group == "enterprise":
         key: Any = s.enterprise_id
-        stmt = select(key, Enterprise.name, Enterprise.name.label("owner"), Enterprise.county_code)
+        stmt = select(key, county, Enterprise.name, Enterprise.name.label("owner"))
         stmt = stmt.join(Enterprise, Enterprise.id == s.enterprise_id)
-        group_by: tuple[Any, ...] = (key, Enterprise.name, Enterprise.county_code)
+        group_by: tuple[Any, ...] = (key, county, Enterprise.name)
     else:
         key = s.project_id
-        stmt = select(key, Project.name, Enterprise.name, Project.county_code)
+        stmt = select(key, county, Project.name, Enterprise.name)
         stmt = stmt.join(Project, Project.id == s.project_id).join(
             Enterprise, Enterprise.id == s.enterprise_id
         )
-        group_by = (key, Project.name, Enterprise.name, Project.county_code)
+        group_by = (key, county, Project.name, Enterprise.name)
     stmt = (
         stmt.add_columns(func.count(), open_count, oldest)
         .where(live)
         .group_by(*group_by)
-        .order_by(oldest.asc(), key.asc())
+        .order_by(oldest.asc(), key.asc(), county.asc())
     )
     rows = (await uow.session.execute(stmt.offset(offset).limit(size + 1))).all()
     more = len(rows) > size
     rows = rows[:size]
-    totals = (
-        await uow.session.execute(
-            select(
-                func.count(func.distinct(key)),
-                func.count(),
-                func.coalesce(open_count, 0),
-            ).where(live)
-        )
+    groups = select(key, county).where(live).group_by(key, county).subquery()
+    total_groups = await uow.session.scalar(select(func.count()).select_from(groups))
+    total_postings, total_headcount = (
+        await uow.session.execute(select(func.count(), func.coalesce(open_count, 0)).where(live))
     ).one()
     trades = await _trades_of(uow, key, [r[0] for r in rows], live)
-    names = await region_names(uow, [r[3] for r in rows])
+    names = await region_names(uow, [r[1] for r in rows])
     today = local_date(uow.now())
     items = tuple(
         ShortageGroup(
@@ -139,16 +137,16 @@ async def open_shortages(
             id=row_id,
             name=name,
             enterprise_name=enterprise_name,
-            county_code=county,
-            county_name_zh=names.get(county, (county, ""))[0],
-            county_name_en=names.get(county, ("", county))[1],
+            county_code=county_code,
+            county_name_zh=names.get(county_code, (county_code, ""))[0],
+            county_name_en=names.get(county_code, ("", county_code))[1],
             postings=int(postings),
             open_headcount=int(headcount or 0),
             oldest_at=as_utc(first),
             days_open=(today - local_date(as_utc(first))).days,
-            trades=trades.get(row_id, ()),
+            trades=trades.get((row_id, county_code), ()),
         )
-        for row_id, name, enterprise_name, county, postings, headcount, first in rows
+        for row_id, county_code, name, enterprise_name, postings, headcount, first in rows
     )
     page = Page(
         items=items,
@@ -157,29 +155,29 @@ async def open_shortages(
     )
     return ShortageGroupPage(
         page=page,
-        total_groups=int(totals[0]),
-        total_postings=int(totals[1]),
-        total_headcount=int(totals[2]),
+        total_groups=int(total_groups or 0),
+        total_postings=int(total_postings),
+        total_headcount=int(total_headcount),
     )
 
 
 async def _trades_of(
     uow: UnitOfWork, key: Any, ids: list[int], live: ColumnElement[bool]
-) -> dict[int, tuple[TradeOpen, ...]]:
+) -> dict[tuple[int, str], tuple[TradeOpen, ...]]:
+    """Open headcount per trade of each (group id, county), largest first."""
     if not ids:
         return {}
     s = ShortagePosting
     result = await uow.session.execute(
-        select(
-            key, s.trade_code, Trade.name_zh, Trade.name_en, func.sum(s.headcount - s.filled_count)
-        )
+        select(key, s.county_code, s.trade_code, Trade.name_zh, Trade.name_en)
+        .add_columns(func.sum(open_headcount(s)))
         .join(Trade, Trade.code == s.trade_code)
         .where(live, key.in_(ids))
-        .group_by(key, s.trade_code, Trade.name_zh, Trade.name_en)
+        .group_by(key, s.county_code, s.trade_code, Trade.name_zh, Trade.name_en)
     )
-    by_key: dict[int, list[TradeOpen]] = defaultdict(list)
-    for row_id, trade, zh, en, headcount in result.all():
-        by_key[row_id].append(TradeOpen(trade, zh, en, int(headcount or 0)))
+    by_key: dict[tuple[int, str], list[TradeOpen]] = defaultdict(list)
+    for row_id, county, trade, zh, en, headcount in result.all():
+        by_key[(row_id, county)].append(TradeOpen(trade, zh, en, int(headcount or 0)))
     return {
         k: tuple(sorted(v, key=lambda t: (-t.headcount, t.trade_code))) for k, v in by_key.items()
     }

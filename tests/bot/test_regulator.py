@@ -21,12 +21,21 @@ from bot.keyboards.regulator import (
     GuideCb,
     RateCb,
     ShortCb,
+    SilentCb,
     StatCb,
     SumCb,
     TopCb,
 )
 from bot.notifier import render
-from core.db.models import Account, AuditLog, GuidePrice, OutboxMessage, Worker
+from core.db.models import (
+    Account,
+    AuditLog,
+    GuidePrice,
+    OutboxMessage,
+    Project,
+    ShortagePosting,
+    Worker,
+)
 from core.db.uow import Services
 from core.services.outbox import OutboxItem
 from tests.bot.harness import (
@@ -113,6 +122,47 @@ async def test_the_summary_counts_each_county_with_totals_and_drills_down(
     assert callback_for(last_reply_markup(drill), "上级") == SumCb(code="140100").pack()
 
 
+def tables(text: str) -> list[list[list[str]]]:
+    """The cells of every <pre> table in a message."""
+    return [
+        [line.split() for line in found.splitlines()]
+        for found in re.findall(r"<pre>(.*?)</pre>", text, re.S)
+    ]
+
+
+async def test_the_summary_shows_the_reporting_rate_and_lists_silent_projects(
+    driver: BotDriver, services: Services, world: RegWorld
+) -> None:
+    async with services.uow() as uow:  # 迎泽区学校项目 has not reported for 45 days
+        await uow.session.execute(
+            update(Project)
+            .where(Project.name == "迎泽区学校项目")
+            .values(created_at=shanghai(date(2026, 1, 1), 9))
+        )
+        await uow.session.execute(
+            update(ShortagePosting)
+            .where(ShortagePosting.id == world.s2)
+            .values(updated_at=shanghai(date(2026, 1, 18), 9))
+        )
+        await uow.commit()
+    sent = await menu(driver, TAIYUAN, "menu.summary")
+    text = last_text(sent)
+    assert "采集上报率（近 7 天更新过用工情况的在建项目）" in text
+    coverage = tables(text)[1]
+    assert coverage[0] == ["地区", "在建", "上报率"]
+    assert ["小店区", "2", "100%"] in coverage and ["迎泽区", "1", "0%"] in coverage
+    assert ["杏花岭区", "0", "—"] in coverage
+    assert coverage[-1] == ["合计", "3", "66.7%"]
+    assert "1 个在建项目已 30 天未上报" in text
+
+    silent = await driver.tap(TAIYUAN, callback_for(last_reply_markup(sent), "未上报"))
+    assert last_text(silent).splitlines()[1:] == [
+        "• 迎泽区学校项目（山西五建集团）· 迎泽区 · 45 天"
+    ]
+    again = await driver.tap(XIAODIAN, SilentCb(code="140105").pack())
+    assert "没有。" in last_text(again)  # the county bureau's own region: nothing silent
+
+
 async def test_the_top_enterprises_by_credit_page_ten_at_a_time(
     driver: BotDriver, services: Services, world: RegWorld
 ) -> None:
@@ -165,10 +215,12 @@ async def test_open_shortages_list_the_oldest_company_first_then_by_project(
 ) -> None:
     sent = await menu(driver, TAIYUAN, "menu.shortages")
     text = last_text(sent)
-    assert "共 2 个 · 3 条 · 缺 10 人 · 第 1 页" in text
+    assert "共 3 个 · 3 条 · 缺 10 人 · 第 1 页" in text
+    # a company is listed under each county its short projects lie in
     assert (
-        "1. <b>山西五建集团</b> · 小店区\n    2 条 · 缺 8 人 · 最早 02-25（7 天）\n"
-        "    钢筋工 5 · 抹灰工 3\n2. <b>小店建工</b> · 小店区"
+        "1. <b>山西五建集团</b> · 小店区\n    1 条 · 缺 3 人 · 最早 02-25（7 天）\n"
+        "    抹灰工 3\n2. <b>山西五建集团</b> · 迎泽区\n    1 条 · 缺 5 人 · 最早 03-01（3 天）\n"
+        "    钢筋工 5\n3. <b>小店建工</b> · 小店区"
     ) in text
     by_project = await driver.tap(TAIYUAN, callback_for(last_reply_markup(sent), "按项目"))
     lines = [ln for ln in last_text(by_project).splitlines() if re.match(r"\d\. ", ln)]
@@ -296,6 +348,7 @@ async def test_forged_buttons_for_another_city_are_refused_and_change_nothing(
         TopCb(code="140700"),
         StatCb(code="140700"),
         ShortCb(code="140702", group="p"),
+        SilentCb(code="140700"),
         DealCb(area="140702", span="m"),
         RateCb(code="140700"),
         GuideCb(act="v", city="140700"),

@@ -36,6 +36,7 @@ from bot.keyboards.regulator import (
     GuideCb,
     RateCb,
     ShortCb,
+    SilentCb,
     StatCb,
     SumCb,
     TopCb,
@@ -70,6 +71,7 @@ def create_router() -> Router:
     tap(summary.summary_tap, SumCb.filter())
     tap(summary.top_tap, TopCb.filter())
     tap(summary.stats_tap, StatCb.filter())
+    tap(summary.silent_tap, SilentCb.filter())
     tap(lists.shortages_tap, ShortCb.filter())
     tap(lists.deals_tap, DealCb.filter())
     tap(lists.deals_pick, DealPickCb.filter())
