@@ -110,7 +110,8 @@ def expand_cursor(short: str) -> str:
 
 
 class DealPickCb(CallbackData, prefix="rgf"):
-    """Open a filter picker of the deal records: "t" trade, "a" area (sub-region)."""
+    """A filter of the deal records: pick "t" trade or "a" area (sub-region); type "d" a date
+    range, "h" a headcount or "p" a price range; "x" clears the headcount and price bounds."""
 
     area: str
     span: str

@@ -68,6 +68,7 @@ from core.domain.enums import (
     WorkerStatus,
 )
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.domain.ranges import check_date_range
 from core.domain.timeutil import SHANGHAI, as_utc, day_bounds, local_date
 from core.domain.values import (
     fen_to_price,
@@ -1343,16 +1344,20 @@ async def deal_records(
     date_to: date,
     trade_code: str | None = None,
     county_code: str | None = None,
+    headcount_min: int | None = None,
+    headcount_max: int | None = None,
+    price_min: Decimal | None = None,
+    price_max: Decimal | None = None,
     cursor: str | None = None,
     direction: Direction = "next",
     limit: int | None = None,
 ) -> DealRecordPage:
-    """企业用工交易信息记录: accepted deals in a region and date range (Shanxi days, inclusive),
-    newest acceptance first, with totals over the whole filter."""
+    """企业用工交易信息记录: accepted deals in a region and date range (Shanxi days, inclusive,
+    at most a year), newest acceptance first, with totals over the whole filter; optionally
+    only deals of a headcount and a monthly price (CNY per worker) within the given bounds."""
     region = normalize_region_code(region_code)
     _require_region_scope(actor, region)
-    if date_from > date_to:
-        raise ValidationError("error.date_range")
+    check_date_range(date_from, date_to)
     size = page_size(limit)
     start, _ = day_bounds(date_from)
     _, end = day_bounds(date_to)
@@ -1368,6 +1373,14 @@ async def deal_records(
         where.append(region_clause(county, Deal.county_code, Deal.city_code))
     if trade_code:
         where.append(Deal.trade_code == trade_code)
+    if headcount_min is not None:
+        where.append(Deal.headcount >= headcount_min)
+    if headcount_max is not None:
+        where.append(Deal.headcount <= headcount_max)
+    if price_min is not None:
+        where.append(Deal.price_fen >= price_to_fen(price_min))
+    if price_max is not None:
+        where.append(Deal.price_fen <= price_to_fen(price_max))
 
     totals = (
         await uow.session.execute(

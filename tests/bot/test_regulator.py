@@ -15,6 +15,7 @@ from bot.i18n import t
 from bot.keyboards.regulator import (
     BrokerCb,
     DealCb,
+    DealPickCb,
     EscViewCb,
     ExportCb,
     GradeCb,
@@ -258,6 +259,50 @@ async def test_deal_records_filter_by_date_preset_trade_and_county(
     xiaodian = await driver.tap(TAIYUAN, callback_for(last_reply_markup(areas), "小店区"))
     assert "💰 <b>小店区</b>" in last_text(xiaodian)
     assert [ln[:5] for ln in deal_lines(xiaodian)] == ["03-03", "02-10"]
+
+
+async def test_deal_records_for_a_typed_date_range_headcount_and_price(
+    driver: BotDriver, services: Services, world: RegWorld
+) -> None:
+    def deal_lines(sent: list[Sent]) -> list[str]:
+        return [ln for ln in last_text(sent).splitlines() if re.match(r"\d\d-\d\d \d\d:", ln)]
+
+    week = await menu(driver, TAIYUAN, "menu.deal_records")
+    assert "人日按 人数 × 30 天/月 估算（到岗、退场日期记录之前）" in last_text(week)
+    ask = await driver.tap(TAIYUAN, callback_for(last_reply_markup(week), "自选日期"))
+    assert "2026-11-01 2026-11-30" in last_text(ask)
+    # bad input: the reason and the same question again, nothing else changes
+    for typed, reason in (
+        ("2026-03-04 2026-02-01", "开始日期晚于结束日期。"),
+        ("上个月", "请输入两个日期"),
+        ("2026-02-30 2026-03-01", "看不懂日期“2026-02-30”"),
+        ("2025-01-01 2026-03-01", "日期范围最长 366 天"),
+    ):
+        again = await driver.send(TAIYUAN, typed)
+        assert reason in last_text(again) and "请输入起止日期" in last_text(again), typed
+    ranged = await driver.send(TAIYUAN, "2026-02-01 2026-02-28")
+    assert "成交记录 2026-02-01 至 2026-02-28" in last_text(ranged)
+    assert [ln[:5] for ln in deal_lines(ranged)] == ["02-27", "02-10"]
+    # the typed range stays while paging through filters: headcount 2-3, then a price cap
+    ask = await driver.tap(TAIYUAN, callback_for(last_reply_markup(ranged), "人数"))
+    refused = await driver.send(TAIYUAN, "5-2")
+    assert "前一个数大于后一个数" in last_text(refused)
+    by_headcount = await driver.send(TAIYUAN, "2-3")
+    assert "人数 2–3" in last_text(by_headcount)
+    assert "2026-02-01 至 2026-02-28" in last_text(by_headcount)
+    assert [ln[:5] for ln in deal_lines(by_headcount)] == ["02-27", "02-10"]
+    await driver.tap(TAIYUAN, callback_for(last_reply_markup(by_headcount), "¥ 价格"))
+    by_price = await driver.send(TAIYUAN, "4000-5500")
+    assert "价格 ¥4,000–¥5,500/月" in last_text(by_price)
+    assert deal_lines(by_price) == ["02-10 15:00 山西五建集团 · 抹灰工 3 人 · 90 人日 · ¥5,000/月"]
+    assert "共 1 笔 · 3 人 · 90 人日" in last_text(by_price)
+    cleared = await driver.tap(TAIYUAN, callback_for(last_reply_markup(by_price), "清除"))
+    assert len(deal_lines(cleared)) == 2
+    # a forged picker for another city is refused
+    forged = await driver.tap(
+        TAIYUAN, DealPickCb(area="140700", span="w", trade="", what="d").pack()
+    )
+    assert alert(forged) == t("error.out_of_scope", "zh")
 
 
 async def test_deal_records_page_ten_at_a_time_both_ways(

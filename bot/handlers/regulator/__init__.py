@@ -9,10 +9,11 @@ is refused by the core (the `errors` router answers it) and changes nothing.
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 
 from bot.filters import HasRole
 from bot.handlers.regulator import escalations, export, grading, guide, lists, summary
-from bot.handlers.regulator.states import RegulatorGrading, RegulatorGuide
+from bot.handlers.regulator.states import RegulatorDeals, RegulatorGrading, RegulatorGuide
 from bot.keyboards.common import (
     ALL_MENU_KEYS,
     DEAL_RECORDS,
@@ -66,6 +67,9 @@ def create_router() -> Router:
     menu(guide.price_expected, RegulatorGuide.price, not_menu)
     menu(grading.query_typed, RegulatorGrading.query, F.text, not_menu)
     menu(grading.query_expected, RegulatorGrading.query, not_menu)
+    deal_steps = (RegulatorDeals.dates, RegulatorDeals.headcount, RegulatorDeals.price)
+    menu(lists.deal_filter_typed, StateFilter(*deal_steps), F.text, not_menu)
+    menu(lists.deal_filter_expected, StateFilter(*deal_steps), not_menu)
 
     tap = router.callback_query.register
     tap(summary.summary_tap, SumCb.filter())

@@ -11,3 +11,9 @@ class RegulatorGuide(StatesGroup):
 
 class RegulatorGrading(StatesGroup):
     query = State()  # typing a worker's name or full ID number
+
+
+class RegulatorDeals(StatesGroup):
+    dates = State()  # typing "2026-11-01 2026-11-30"
+    headcount = State()  # typing "3-10"
+    price = State()  # typing "5000-6000"
