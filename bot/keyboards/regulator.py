@@ -128,12 +128,15 @@ class RateCb(CallbackData, prefix="rgr"):
 
 class GuideCb(CallbackData, prefix="rgp"):
     """指导价: "v" view a city, "c" choose a city, "s" set: pick a trade, "t" trade picked,
-    "g" grade picked (type the price), "ok" confirm the typed price."""
+    "g" grade picked (type the price), "ok" confirm the typed price; "ft" / "fg" the city's
+    prices of one trade / grade (picker while empty), "h" a price's history, "d" delete the
+    published price `id` (asks), "dx" delete it."""
 
     act: str
     city: str = ""
     trade: str = ""
     grade: int = 0
+    id: int = 0
 
 
 class GradeCb(CallbackData, prefix="rgg"):

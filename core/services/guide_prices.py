@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from core.db.models import Grade, GuidePrice, Region, Trade
+from core.db.models import Account, Grade, GuidePrice, Region, Trade
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import RegionLevel, Role
@@ -297,8 +297,8 @@ def may_set_guide_price(actor: Actor, city_code: str) -> bool:
     return region == PROVINCE_CODE or region == normalize_region_code(city_code)
 
 
-async def city_guide_prices(uow: UnitOfWork, actor: Actor, city_code: str) -> CityGuidePrices:
-    """The prices in force today in a city the actor oversees (a county bureau: its own city)."""
+def _readable_city(actor: Actor, city_code: str) -> str:
+    """The city's code if the actor may read its prices (a county bureau: its own city)."""
     code = normalize_region_code(city_code)
     home = home_region(actor)
     if region_level(code) is not RegionLevel.CITY:
@@ -306,21 +306,100 @@ async def city_guide_prices(uow: UnitOfWork, actor: Actor, city_code: str) -> Ci
     # a county bureau works under its city's published prices, so it may read them
     if not (in_scope(actor, code) or region_contains(code, home)):
         raise PermissionDenied("error.out_of_scope")
+    return code
+
+
+async def city_guide_prices(
+    uow: UnitOfWork,
+    actor: Actor,
+    city_code: str,
+    *,
+    trade_code: str | None = None,
+    grade_level: int | None = None,
+) -> CityGuidePrices:
+    """The prices in force today in a city the actor oversees, optionally of one trade and/or
+    one grade only."""
+    code = _readable_city(actor, city_code)
     region = await uow.session.get(Region, code)
     if region is None:
         raise NotFound("error.unknown_region", code=code)
     day = local_date(uow.now())
-    views = await list_guide_prices(uow, city_code=code, on=day)
+    views = await list_guide_prices(uow, city_code=code, trade_code=trade_code, on=day)
     return CityGuidePrices(
         city_code=code,
         city_name_zh=region.name_zh,
         city_name_en=region.name_en,
         day=day,
         cells=tuple(
-            GuideCell(v.trade_code, v.grade_level, v.price, v.effective_date) for v in views
+            GuideCell(v.trade_code, v.grade_level, v.price, v.effective_date)
+            for v in views
+            if grade_level is None or v.grade_level == grade_level
         ),
         may_set=may_set_guide_price(actor, code),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PriceEntry:
+    """One published price of a city, trade and grade: from its effective date on."""
+
+    id: int
+    price: Decimal
+    effective_date: date
+    in_force: bool  # the one that applies today
+    set_by: str | None  # who published it (the account's display name)
+
+
+async def price_history(
+    uow: UnitOfWork, actor: Actor, city_code: str, trade_code: str, grade_level: int
+) -> tuple[PriceEntry, ...]:
+    """Every price published for a city, trade and grade, the newest effective date first."""
+    code = _readable_city(actor, city_code)
+    rows = (
+        await uow.session.execute(
+            select(GuidePrice, Account.display_name)
+            .outerjoin(Account, Account.id == GuidePrice.set_by_account_id)
+            .where(
+                GuidePrice.city_code == code,
+                GuidePrice.trade_code == trade_code,
+                GuidePrice.grade_level == grade_level,
+            )
+            .order_by(GuidePrice.effective_date.desc())
+        )
+    ).all()
+    today = local_date(uow.now())
+    current = next((gp.id for gp, _name in rows if gp.effective_date <= today), None)
+    return tuple(
+        PriceEntry(gp.id, fen_to_price(gp.price_fen), gp.effective_date, gp.id == current, name)
+        for gp, name in rows
+    )
+
+
+async def delete_guide_price(uow: UnitOfWork, actor: Actor, price_id: int) -> PriceEntry:
+    """Withdraw one published price (a mistake): the one before it applies again. Audited."""
+    row = await uow.session.get(GuidePrice, price_id, with_for_update=True)
+    if row is None:
+        raise NotFound("error.guide_price_not_found")
+    _readable_city(actor, row.city_code)  # out of scope: the same refusal as reading
+    if not may_set_guide_price(actor, row.city_code):
+        raise PermissionDenied("error.forbidden")
+    removed = PriceEntry(row.id, fen_to_price(row.price_fen), row.effective_date, False, None)
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="guide_price.delete",
+        entity="guide_price",
+        entity_id=row.id,
+        before={
+            "city_code": row.city_code,
+            "trade_code": row.trade_code,
+            "grade_level": row.grade_level,
+            "price_fen": row.price_fen,
+            "effective_date": row.effective_date.isoformat(),
+        },
+    )
+    await uow.session.delete(row)
+    await uow.commit()
+    return removed
 
 
 def guide_price_of(prices: CityGuidePrices, trade_code: str, grade_level: int) -> Decimal | None:

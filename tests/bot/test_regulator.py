@@ -588,3 +588,54 @@ async def test_the_summary_reads_in_english_for_an_english_speaking_bureau(
     assert "<b>Total</b>: Short 10 · Idle 6 · Balance -4\n" in text
     assert "Xiaodian District" in inline_texts(last_reply_markup(sent))
     assert "🏢 Top 50 by credit" in inline_texts(last_reply_markup(sent))
+
+
+async def test_a_city_bureau_browses_a_price_history_and_deletes_a_price(
+    driver: BotDriver, services: Services, world: RegWorld
+) -> None:
+    async with services.uow() as uow:
+        uow.session.add(
+            GuidePrice(
+                city_code="140100", trade_code="plasterer", grade_level=2, price_fen=420_000,
+                effective_date=date(2026, 3, 1), set_by_account_id=world.taiyuan.account_id,
+                created_at=uow.now(),
+            )
+        )  # fmt: skip
+        await uow.commit()
+    view = await menu(driver, TAIYUAN, "menu.guide_prices")
+    trades = await driver.tap(TAIYUAN, callback_for(last_reply_markup(view), "按工种"))
+    plasterer = await driver.tap(TAIYUAN, callback_for(last_reply_markup(trades), "抹灰工"))
+    assert table(last_text(plasterer)) == [["工种", "2级"], ["抹灰工", "4,200"]]
+    history = await driver.tap(TAIYUAN, callback_for(last_reply_markup(plasterer), "历史"))
+    lines = last_text(history).splitlines()
+    assert lines[1:] == [
+        "✅ 2026-03-01 起 ¥4,200/月 · 太原住建局（现行）",
+        "2026-01-01 起 ¥4,000/月 · —",
+    ]
+    ask = await driver.tap(TAIYUAN, callback_for(last_reply_markup(history), "删除 2026-03-01"))
+    assert "删除后，之前的价格重新生效" in last_text(ask)
+    done = await driver.tap(TAIYUAN, callback_for(last_reply_markup(ask), "确认删除"))
+    assert last_text(done).splitlines()[1:] == ["✅ 2026-01-01 起 ¥4,000/月 · —（现行）"]
+    async with services.uow() as uow:
+        actions = (await uow.session.scalars(select(AuditLog.action))).all()
+    assert actions == ["guide_price.delete"]
+
+    by_grade = await driver.tap(TAIYUAN, GuideCb(act="fg", city="140100", grade=1).pack())
+    assert table(last_text(by_grade)) == [["工种", "1级"], ["木工", "7,500"]]
+    # the county bureau reads the history but gets no delete buttons, and a forged one fails
+    county = await driver.tap(
+        XIAODIAN, GuideCb(act="h", city="140100", trade="plasterer", grade=2).pack()
+    )
+    assert not any("删除" in text for text in inline_texts(last_reply_markup(county)))
+    async with services.uow() as uow:
+        price_id = await uow.session.scalar(
+            select(GuidePrice.id).where(GuidePrice.grade_level == 2)
+        )
+    forged = await driver.tap(
+        XIAODIAN, GuideCb(act="dx", city="140100", trade="plasterer", grade=2, id=price_id).pack()
+    )
+    assert alert(forged) in {t("error.forbidden", "zh"), t("error.out_of_scope", "zh")}
+    jinzhong = await driver.tap(
+        TAIYUAN, GuideCb(act="h", city="140700", trade="plasterer", grade=4).pack()
+    )
+    assert alert(jinzhong) == t("error.out_of_scope", "zh")
