@@ -147,6 +147,17 @@ class GradeCb(CallbackData, prefix="rgg"):
     ok: int = 0
 
 
+class GradeListCb(CallbackData, prefix="rgw"):
+    """评级 by browsing and by workbook: "l" the list (an offset cursor), "f" open the picker
+    of filter `v` (t trade, g grade, s gender, a age, e education), "t"/"g"/"s"/"a"/"e" set
+    that filter to `v` ("" any), "x" export the workbook, "u" ask for the returned one, "ok"
+    apply the one previewed. The filters themselves wait in the FSM data."""
+
+    act: str
+    v: str = ""
+    cursor: str = ""
+
+
 class EscCb(CallbackData, prefix="rge"):
     """协调: escalated postings of a kind ("s" shortage, "i" idle) in a region."""
 

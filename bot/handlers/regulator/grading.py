@@ -14,7 +14,7 @@ from bot.handlers.regulator.common import Event, clip, locale, show
 from bot.handlers.regulator.states import RegulatorGrading
 from bot.i18n import N_, tr
 from bot.keyboards.common import cancel_button
-from bot.keyboards.regulator import GradeCb, button, markup, rows, with_cancel
+from bot.keyboards.regulator import GradeCb, GradeListCb, button, markup, rows, with_cancel
 from bot.render.errors import error_text
 from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
@@ -32,7 +32,14 @@ def _compact(text: str) -> str:
 
 async def grading_menu(message: Message, state: FSMContext) -> None:
     await state.set_state(RegulatorGrading.query)
-    await message.answer(_("regulator.grading.ask"), reply_markup=markup([cancel_button()]))
+    ways = [
+        button(_("regulator.browse.open"), GradeListCb(act="l")),
+        button(_("regulator.browse.export"), GradeListCb(act="x")),
+        button(_("regulator.browse.upload"), GradeListCb(act="u")),
+    ]
+    await message.answer(
+        _("regulator.grading.ask"), reply_markup=markup(ways[:1], ways[1:], [cancel_button()])
+    )
 
 
 async def _forget(message: Message) -> None:

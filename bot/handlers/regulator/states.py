@@ -11,6 +11,8 @@ class RegulatorGuide(StatesGroup):
 
 class RegulatorGrading(StatesGroup):
     query = State()  # typing a worker's name or full ID number
+    upload = State()  # sending the grading workbook back
+    confirm = State()  # the upload's preview is shown; its file id waits in the FSM data
 
 
 class RegulatorDeals(StatesGroup):
