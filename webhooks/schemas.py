@@ -179,7 +179,9 @@ class DealRecordOut(_Out):
     trade_code: str
     trade_name_zh: str
     headcount: int
-    person_days: int
+    person_days: int = Field(
+        description="headcount × 30 days per agreed month, until arrival and release dates exist"
+    )
     price: Decimal = Field(description="CNY per worker-month")
     amount: Decimal = Field(description="headcount × price")
     county_code: str
@@ -224,7 +226,7 @@ class DealRecordPageOut(BaseModel):
     prev_cursor: str | None
     total_deals: int
     total_headcount: int
-    total_person_days: int
+    total_person_days: int = Field(description="headcount × 30, summed (see person_days)")
 
     @classmethod
     def of(cls, result: DealRecordPage) -> DealRecordPageOut:
