@@ -21,7 +21,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
-from aiogram.methods import GetMe, TelegramMethod
+from aiogram.methods import GetFile, GetMe, TelegramMethod
 from aiogram.types import (
     CallbackQuery,
     Chat,
@@ -29,6 +29,8 @@ from aiogram.types import (
     ChatMemberMember,
     ChatMemberUpdated,
     Contact,
+    Document,
+    File,
     InlineKeyboardMarkup,
     Message,
     PhotoSize,
@@ -73,6 +75,7 @@ class RecordingSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[Sent] = []
+        self.files: dict[str, bytes] = {}  # file_id → content, for getFile and the download
         self._message_ids = itertools.count(10_000)
         self.me = User(id=BOT_ID, is_bot=True, first_name="JinGong", username="JinGongDispatchBot")
 
@@ -97,6 +100,14 @@ class RecordingSession(BaseSession):
     def _result(self, bot: Bot, method: TelegramMethod[Any], params: dict[str, Any]) -> Any:
         if isinstance(method, GetMe):
             return self.me
+        if isinstance(method, GetFile):
+            data = self.files[method.file_id]
+            return File(
+                file_id=method.file_id,
+                file_unique_id=f"{method.file_id}-u",
+                file_size=len(data),
+                file_path=f"documents/{method.file_id}",
+            )
         returning = method.__returning__
         options = typing.get_args(returning) or (returning,)
         if Message in options and (params.get("chat_id") or params.get("message_id")):
@@ -116,7 +127,7 @@ class RecordingSession(BaseSession):
     async def close(self) -> None:
         pass
 
-    async def stream_content(  # pragma: no cover - no files in these tests
+    async def stream_content(
         self,
         url: str,
         headers: dict[str, Any] | None = None,
@@ -124,7 +135,7 @@ class RecordingSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        yield b""
+        yield self.files.get(url.rsplit("/", 1)[-1], b"")
 
 
 def tg_user(user_id: int, *, language_code: str | None = "zh", name: str = "王工") -> User:
@@ -225,6 +236,18 @@ class BotDriver:
     async def send_photo(self, user: User) -> list[Sent]:
         photo = [PhotoSize(file_id="ph", file_unique_id="ph-u", width=90, height=90)]
         return await self.feed(self.message(user, photo=photo))
+
+    async def send_document(self, user: User, file_name: str, data: bytes) -> list[Sent]:
+        """A file (document) the user sends; the bot may download it with getFile."""
+        file_id = f"doc{next(self._message_ids)}"
+        self.session.files[file_id] = data
+        document = Document(
+            file_id=file_id,
+            file_unique_id=f"{file_id}-u",
+            file_name=file_name,
+            file_size=len(data),
+        )
+        return await self.feed(self.message(user, document=document))
 
     def callback(self, user: User, data: str, *, message_id: int = 1) -> Update:
         query = CallbackQuery(
