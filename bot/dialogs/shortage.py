@@ -53,15 +53,10 @@ from bot.render.postings import (
     trade_name,
 )
 from core.db.uow import UnitOfWork
+from core.domain.contact import Contact, own_contact, parse_contact, split_contact
 from core.domain.enums import Role
 from core.domain.errors import PermissionDenied, ValidationError
-from core.domain.values import (
-    MAX_HEADCOUNT,
-    clean_person_name,
-    parse_headcount,
-    parse_mobile,
-    parse_price,
-)
+from core.domain.values import MAX_HEADCOUNT, parse_headcount, parse_mobile, parse_price
 from core.services import postings
 from core.services.accounts import AccountView
 from core.services.guide_prices import current_guide_price, is_far_from_guide
@@ -150,14 +145,8 @@ async def _guide(manager: DialogManager) -> tuple[Decimal | None, str]:
     return guide, city.name(locale())
 
 
-def _profile_contact(account: AccountView) -> tuple[str, str] | None:
-    """The account's own name and phone, when both would pass the posting's checks."""
-    if not account.phone:
-        return None
-    try:
-        return clean_person_name(account.display_name), parse_mobile(account.phone)
-    except ValidationError:
-        return None
+def _profile_contact(account: AccountView) -> Contact | None:
+    return own_contact(account.display_name, account.phone)
 
 
 # --- moving between steps ----------------------------------------------------------------------
@@ -243,7 +232,7 @@ async def price_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
 
 async def contact_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     profile = _profile_contact(_account(dialog_manager))
-    name, phone = profile or ("", "")
+    name, phone = (profile.name, profile.phone) if profile else ("", "")
     return {
         "prefilled": profile is not None,
         "name": name,
@@ -383,17 +372,25 @@ async def contact_profile(callback: CallbackQuery, _button: Any, manager: Dialog
     if profile is None:
         await toast(callback, _("common.stale"))
         return
-    manager.dialog_data.update(sh_name=profile[0], sh_phone=profile[1])
+    manager.dialog_data.update(sh_name=profile.name, sh_phone=profile.phone)
     await _after(manager)
 
 
 async def contact_name_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
+    """A name (then the phone is asked), or name and phone in one message, either order."""
     manager.dialog_data["typing"] = True
     try:
-        manager.dialog_data["sh_name"] = clean_person_name(message.text, field="contact_name")
+        typed = split_contact(message.text)
+        own = _profile_contact(_account(manager))
+        contact = parse_contact(message.text, own=own) if typed.phone is not None else None
     except ValidationError as exc:
         show_error(manager, error_text(exc))
         return
+    if contact is not None:
+        manager.dialog_data.update(sh_name=contact.name, sh_phone=contact.phone)
+        await _after(manager)
+        return
+    manager.dialog_data["sh_name"] = typed.name
     await manager.switch_to(S.contact_phone)
 
 

@@ -24,7 +24,8 @@ from aiogram_dialog.widgets.text import Format, Text
 
 from bot.i18n import N_, render
 from bot.keyboards.common import ALL_MENU_KEYS, MenuText, inline_cancel_keyboard, main_menu
-from bot.render.postings import amount, locale, money
+from bot.render.postings import locale, money
+from core.domain.money import format_money
 from core.domain.values import MAX_MONTHLY_PRICE, MIN_MONTHLY_PRICE
 from core.services.guide_prices import is_far_from_guide
 from core.services.postings import GradeChoice, TradeChoice
@@ -235,7 +236,7 @@ def price_items(guide: Decimal | None) -> dict[str, Any]:
     guided = [(str(guide), _("shortage.guide_button").format(price=money(guide)))] if guide else []
     return {
         "guide_prices": guided,
-        "prices": [(str(p), f"¥{amount(p)}") for p in price_options(guide)],
+        "prices": [(str(p), format_money(p)) for p in price_options(guide)],
     }
 
 

@@ -10,7 +10,6 @@ FSM data keeps codes and worker ids only (never ID numbers); nothing is written 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -44,7 +43,6 @@ from bot.keyboards.idle import (
     counties_of_city_keyboard,
     county_keyboard,
     grade_keyboard,
-    money,
     picker_keyboard,
     price_keyboard,
     price_warning_keyboard,
@@ -54,9 +52,11 @@ from bot.keyboards.idle import (
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import edit_or_send
 from core.db.uow import UnitOfWork
+from core.domain.contact import Contact, own_contact, parse_contact
 from core.domain.enums import RegionLevel, Role, WorkerStatus
 from core.domain.errors import DomainError, PermissionDenied, ValidationError
-from core.domain.values import clean_person_name, parse_mobile, parse_price
+from core.domain.money import format_money
+from core.domain.values import parse_price
 from core.services import guide_prices, matching, postings, regions, workers
 from core.services.accounts import AccountView
 from core.services.postings import DeclareIdleCommand
@@ -448,7 +448,7 @@ async def _price_prompt(
     if guide is None:
         text = _("idle.ask_price_no_guide")
     else:
-        text = tr("idle.ask_price", guide=money(guide))
+        text = tr("idle.ask_price", guide=format_money(guide))
     return text, price_keyboard(guide)
 
 
@@ -468,7 +468,12 @@ async def price_typed(
         pct = guide_prices.price_deviation(price, guide)
         await state.update_data({PENDING_PRICE: str(price)})
         await message.answer(
-            tr("idle.price_warning", price=money(price), guide=money(guide), pct=f"{pct:+}"),
+            tr(
+                "idle.price_warning",
+                price=format_money(price),
+                guide=format_money(guide),
+                pct=f"{pct:+}",
+            ),
             reply_markup=price_warning_keyboard(price),
         )
         return
@@ -508,64 +513,30 @@ async def price_button(
 # --- contact ---------------------------------------------------------------------------------
 
 
-def _profile_contact(account: AccountView) -> tuple[str, str] | None:
-    if not account.phone:
-        return None
-    try:
-        return clean_person_name(account.display_name, field="contact_name"), account.phone
-    except ValidationError:
-        return None
+def _profile_contact(account: AccountView) -> Contact | None:
+    return own_contact(account.display_name, account.phone)
 
 
 def _contact_prompt(account: AccountView) -> tuple[str, InlineKeyboardMarkup]:
     profile = _profile_contact(account)
     if profile is None:
         return _("idle.ask_contact"), InlineKeyboardMarkup(inline_keyboard=[[cancel_button()]])
-    name, phone = profile
     return (
-        tr("idle.ask_contact_prefilled", name=name, phone=phone),
-        contact_keyboard(name, phone),
+        tr("idle.ask_contact_prefilled", name=profile.name, phone=profile.phone),
+        contact_keyboard(profile.name, profile.phone),
     )
-
-
-_SPLIT = re.compile(r"[\s,，;；:：]+")
-
-
-def parse_contact(text: str, account: AccountView) -> tuple[str, str]:
-    """ "姓名 手机号" (either order). A phone alone goes with the profile's name; another
-    person's name needs their phone too, or the posting would carry a stranger's name with the
-    dispatcher's number."""
-    parts = [p for p in _SPLIT.split(text.strip()) if p]
-    phone_parts = [p for p in parts if sum(ch.isdigit() for ch in p) >= 7]
-    name_parts = [p for p in parts if p not in phone_parts]
-    profile = _profile_contact(account)
-    if name_parts:
-        name = clean_person_name(" ".join(name_parts), field="contact_name")
-        if not phone_parts and (profile is None or name != profile[0]):
-            raise ValidationError("error.contact_needs_phone")
-    elif profile is not None:
-        name = profile[0]
-    else:
-        raise ValidationError("error.text_required", field="contact_name")
-    if phone_parts:
-        phone = parse_mobile("".join(phone_parts))
-    elif profile is not None:
-        phone = profile[1]
-    else:
-        raise ValidationError("error.phone")
-    return name, phone
 
 
 async def contact_typed(
     message: Message, uow: UnitOfWork, state: FSMContext, account: AccountView
 ) -> None:
     try:
-        name, phone = parse_contact(message.text or "", account)
+        contact = parse_contact(message.text, own=_profile_contact(account))
     except ValidationError as exc:
         _text, markup = _contact_prompt(account)
         await message.answer(error_text(exc), reply_markup=markup)
         return
-    await state.update_data({CONTACT: [name, phone]})
+    await state.update_data({CONTACT: [contact.name, contact.phone]})
     await _advance(None, uow, state, account, message)
 
 
@@ -581,7 +552,7 @@ async def contact_from_profile(
     if profile is None:
         await query.answer(_("common.stale"))
         return
-    await state.update_data({CONTACT: list(profile)})
+    await state.update_data({CONTACT: [profile.name, profile.phone]})
     await query.answer()
     await _advance(query, uow, state, account)
 
@@ -615,14 +586,14 @@ async def _summary(
             grade=names.get(grade, str(grade)),
         ),
         tr("idle.summary_workers", count=len(chosen), workers=crew),
-        tr("idle.summary_price", price=money(price)),
+        tr("idle.summary_price", price=format_money(price)),
     ]
     if guide is not None:
         pct = guide_prices.price_deviation(price, guide)
         if guide_prices.is_far_from_guide(price, guide):
-            lines.append(tr("idle.summary_guide_far", guide=money(guide), pct=f"{pct:+}"))
+            lines.append(tr("idle.summary_guide_far", guide=format_money(guide), pct=f"{pct:+}"))
         else:
-            lines.append(tr("idle.summary_guide", guide=money(guide), pct=f"{pct:+}"))
+            lines.append(tr("idle.summary_guide", guide=format_money(guide), pct=f"{pct:+}"))
     lines.append(tr("idle.summary_contact", name=name, phone=phone))
     return "\n".join(lines), summary_keyboard()
 
@@ -716,7 +687,7 @@ def _posted(
                 county=where,
                 trade=trade,
                 open=card.open_headcount,
-                price=money(card.price),
+                price=format_money(card.price),
                 score=f"{m.score:.0f}",
             )
         )

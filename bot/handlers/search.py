@@ -48,6 +48,7 @@ from bot.renderers.match import (
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
 from core.domain.errors import DomainError
+from core.domain.money import format_money
 from core.services import postings, regions
 from core.services.accounts import AccountView
 from core.services.paging import decode_ts_cursor, encode_ts_cursor
@@ -456,7 +457,7 @@ def result_label(n: int, card: PostingCard, locale: str) -> str:
     name = card.enterprise_name
     if len(name) > LABEL_LEN:
         name = name[: LABEL_LEN - 1] + "…"
-    return f"{n}. {name} · {trade_name(card, locale)} · ¥{card.price:,.0f}"
+    return f"{n}. {name} · {trade_name(card, locale)} · {format_money(card.price)}"
 
 
 async def show_page(
@@ -553,8 +554,13 @@ async def view_posting(
         if isinstance(back, list) and len(back) == 2 and back[1] == message_id
         else None
     )
-    propose = propose_callback(card) if can_propose(card, account, now) else None
+    mine = max(callback_data.via, 0)
+    propose = propose_callback(card, mine) if can_propose(card, account, now) else None
     await query.answer()
+    if mine and isinstance(query.message, Message):
+        # from a match notification: the card comes below it, the notification stays
+        await query.message.answer(text, reply_markup=card_keyboard(propose=propose, back=None))
+        return
     await edit_or_send(query, text, card_keyboard(propose=propose, back=back_data))
 
 

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks_deals import DealActCb, DealFlowCb
 from bot.keyboards.common import cancel_button
 from bot.notifier import Translate
 from core.domain.enums import DealStatus
+from core.domain.money import format_money
 from core.services.deals import DealListItem, DealView
 
 HEADCOUNT_PRESETS = (1, 2, 3, 4, 5, 6, 8, 10)
@@ -57,7 +59,9 @@ def deal_actions_keyboard(
         )
         rows.append([_act(T("deals.btn_decline"), "d", view.id, view.version)])
     elif view.status is DealStatus.PENDING and view.my_sides:
-        rows.append([_act(T("deals.btn_withdraw"), "x", view.id, view.version)])
+        # after a counter it is the counter that is taken back, not the first offer
+        withdraw = T("deals.btn_withdraw_counter") if view.version > 1 else T("deals.btn_withdraw")
+        rows.append([_act(withdraw, "x", view.id, view.version)])
     if back:
         rows.append([_act(T("deals.btn_list"), "l", 0)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
@@ -74,7 +78,7 @@ def deals_list_keyboard(
         else:
             icon = "✅"
         trade = trade_names.get(item.trade_code, item.trade_name_zh)
-        text = f"{icon} #{item.id} {trade} ×{item.headcount} · ¥{item.price:,.0f}"
+        text = f"{icon} #{item.id} {trade} ×{item.headcount} · {format_money(item.price)}"
         buttons.append(_act(text, "o", item.id))
     return InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons])
 
@@ -121,6 +125,8 @@ def workers_keyboard(
         nav.append(_flow("▶", "wp", offset + WORKERS_PER_PAGE))
     if nav:
         rows.append(nav)
+    if len(chosen) < need:
+        rows.append([_flow(_("deals.btn_select_all").format(need=need), "wa")])
     if len(chosen) == need:
         rows.append([_flow(done_text, "wd")])
     rows.append([cancel_button()])

@@ -16,6 +16,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.common import cancel_button
+from core.domain.money import format_money
 from core.services.regions import RegionView
 from core.services.workers import GradeCount, TradeCount, WorkerView
 
@@ -81,12 +82,6 @@ def _rows(
 
 def _back(to: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=_("idle.back"), callback_data=IdleBackCb(to=to).pack())
-
-
-def money(value: Decimal) -> str:
-    """¥5,500 (whole yuan) or ¥5,500.50."""
-    whole = value == value.to_integral_value()
-    return f"¥{value:,.0f}" if whole else f"¥{value:,.2f}"
 
 
 def county_keyboard(counties: Sequence[RegionView], locale: str) -> InlineKeyboardMarkup:
@@ -216,7 +211,7 @@ def price_keyboard(guide: Decimal | None) -> InlineKeyboardMarkup:
         rows.append(
             [
                 InlineKeyboardButton(
-                    text=_("idle.use_guide").format(price=money(guide)),
+                    text=_("idle.use_guide").format(price=format_money(guide)),
                     callback_data=IdlePriceCb(action="guide").pack(),
                 )
             ]
@@ -230,7 +225,7 @@ def price_warning_keyboard(price: Decimal) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=_("idle.keep_price").format(price=money(price)),
+                    text=_("idle.keep_price").format(price=format_money(price)),
                     callback_data=IdlePriceCb(action="keep").pack(),
                 )
             ],

@@ -12,7 +12,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.common import cancel_button
 from bot.keyboards.shortage import HEADCOUNT_BUTTONS, price_options, propose_buttons, start_button
-from bot.render.postings import amount, money
+from bot.render.postings import money
+from core.domain.money import format_money
 from core.services.matching import MatchView
 from core.services.paging import Page
 from core.services.search import PostingCard
@@ -157,7 +158,7 @@ def price_edit_keyboard(kind: str, posting_id: int, guide: Decimal | None) -> In
     if guide is not None:
         text = _("shortage.guide_button").format(price=money(guide))
         rows.append([_b(text, MpValCb(act="p", val=str(guide)))])
-    options = [_b(f"¥{amount(p)}", MpValCb(act="p", val=str(p))) for p in price_options(guide)]
+    options = [_b(format_money(p), MpValCb(act="p", val=str(p))) for p in price_options(guide)]
     rows += _rows(options, 3)
     rows.append([*back_to_card(kind, posting_id), cancel_button()])
     return InlineKeyboardMarkup(inline_keyboard=rows)

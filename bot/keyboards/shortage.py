@@ -13,6 +13,8 @@ from bot.dialogs.widgets import HEADCOUNT_BUTTONS, price_options
 from bot.keyboards.common import POST_SHORTAGE
 from core.services.matching import MatchView
 
+PROPOSE_NAME_LEN = 16
+
 __all__ = ["HEADCOUNT_BUTTONS", "ShCb", "price_options", "propose_buttons", "start_button"]
 
 
@@ -33,16 +35,18 @@ def start_button(project_id: int | None = None) -> InlineKeyboardButton:
 def propose_buttons(
     matches: Sequence[MatchView], *, shortage_id: int | None = None, idle_id: int | None = None
 ) -> list[list[InlineKeyboardButton]]:
-    """One "Propose n" button per match (the deals feature handles the tap)."""
+    """One "🤝 n. company" button per match, a row each (the deals feature handles the tap)."""
     buttons = []
     for n, m in enumerate(matches, 1):
         posting_id = m.posting_id
         sid = shortage_id if shortage_id is not None else posting_id
         iid = idle_id if idle_id is not None else posting_id
+        # named after the line it belongs to: "🤝 提议 3" had to be matched up by number
+        name = m.card.enterprise_name[:PROPOSE_NAME_LEN]
         buttons.append(
             InlineKeyboardButton(
-                text=_("posting.propose").format(n=n),
+                text=_("posting.propose_to").format(n=n, name=name),
                 callback_data=ProposeCb(shortage_id=sid, idle_id=iid).pack(),
             )
         )
-    return [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    return [[button] for button in buttons]

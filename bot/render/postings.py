@@ -8,6 +8,7 @@ from decimal import Decimal
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import N_, tr
+from core.domain.money import format_money
 from core.services.guide_prices import GUIDE_WARN_PCT, is_far_from_guide, price_deviation
 from core.services.matching import MatchView
 from core.services.postings import GradeChoice, TradeChoice
@@ -35,15 +36,9 @@ def zh() -> bool:
     return locale().startswith("zh")
 
 
-def amount(price: Decimal) -> str:
-    """5500 → "5,500"; cents only when there are any."""
-    value = price.quantize(Decimal("0.01"))
-    return f"{int(value):,}" if value == value.to_integral_value() else f"{value:,.2f}"
-
-
 def money(price: Decimal) -> str:
     """ "¥5,500/月" in the user's language."""
-    return tr("posting.price", amount=amount(price))
+    return tr("posting.price", amount=format_money(price, symbol=False))
 
 
 def trade_name(trades: Sequence[TradeChoice], code: str) -> str:
@@ -82,8 +77,9 @@ def deviation_line(price: Decimal, guide: Decimal | None) -> str:
 
 
 def match_lines(matches: Sequence[MatchView], grades: Sequence[GradeChoice]) -> list[str]:
-    """One line per candidate: enterprise, county, grade, open headcount, price, score (no
-    contacts: they stay hidden until a deal is accepted). 🏠 marks the own company."""
+    """One line per candidate: enterprise, city and county, grade, open headcount, price, how
+    well it fits (no contacts: they stay hidden until a deal is accepted). 🏠 marks the own
+    company."""
     lines = []
     for n, m in enumerate(matches, 1):
         card = m.card
@@ -93,7 +89,10 @@ def match_lines(matches: Sequence[MatchView], grades: Sequence[GradeChoice]) -> 
                 n=n,
                 home="🏠 " if m.internal else "",
                 enterprise=card.enterprise_name,
-                county=card.county_name_zh if zh() else card.county_name_en,
+                # the city too: a county name alone (潞城区, 浮山县) says nothing of the distance
+                county=f"{card.city_name_zh}{card.county_name_zh}"
+                if zh()
+                else f"{card.county_name_en}, {card.city_name_en}",
                 grade=grade_name(grades, card.grade_level),
                 open=card.open_headcount,
                 price=money(card.price),

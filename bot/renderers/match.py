@@ -22,8 +22,8 @@ from bot.i18n import Safe
 from bot.notifier import OutgoingMessage, Translate, register
 from core.db.uow import UnitOfWork
 from core.domain.enums import PostingStatus
+from core.domain.money import format_money
 from core.domain.timeutil import SHANGHAI
-from core.reports.labels import money
 from core.services import postings
 from core.services.outbox import OutboxItem
 from core.services.search import PostingCard, load_cards
@@ -38,7 +38,7 @@ def is_zh(locale: str) -> bool:
 
 def price_text(T: Translate, price: Decimal) -> str:
     """¥5,500/月 (¥5,500/month)."""
-    return T("deals.price", amount=money(price))
+    return T("deals.price", amount=format_money(price, symbol=False))
 
 
 def local_time(at: datetime) -> str:
@@ -121,12 +121,12 @@ def posting_card_text(
     return "\n".join(lines)
 
 
-def propose_callback(card: PostingCard) -> str:
+def propose_callback(card: PostingCard, mine: int = 0) -> str:
     """From someone else's card: ask an idle posting (pick my shortage) or offer workers to a
-    shortage (no posting of mine needed)."""
+    shortage (no posting of mine needed); with `mine`, my posting it was matched with."""
     if card.kind == "idle":
-        return ProposeCb(shortage_id=0, idle_id=card.id).pack()
-    return ProposeCb(shortage_id=card.id, idle_id=0).pack()
+        return ProposeCb(shortage_id=mine, idle_id=card.id).pack()
+    return ProposeCb(shortage_id=card.id, idle_id=mine).pack()
 
 
 # --- the "match" notification -----------------------------------------------------------------
@@ -178,7 +178,9 @@ async def render_match(item: OutboxItem, uow: UnitOfWork, t: Translate) -> list[
             [
                 InlineKeyboardButton(
                     text=t("match.view"),
-                    callback_data=ViewPostingCb(kind=KIND_CODE[other_kind], id=other.id).pack(),
+                    callback_data=ViewPostingCb(
+                        kind=KIND_CODE[other_kind], id=other.id, via=mine.id
+                    ).pack(),
                 ),
                 InlineKeyboardButton(
                     text=t("match.propose"),

@@ -14,7 +14,7 @@ from bot.callbacks_deals import ProposeCb
 from bot.keyboards.regulator import EscViewCb
 from bot.notifier import OutgoingMessage, Translate, register
 from core.db.uow import UnitOfWork
-from core.reports.labels import money
+from core.domain.money import format_money
 from core.services.outbox import OutboxItem
 from core.services.regulator import broker_note
 from core.services.search import PostingCard, load_cards
@@ -29,7 +29,7 @@ def _line(card: PostingCard, locale: str, t: Translate) -> str:
         "trade": card.trade_name_zh if zh else card.trade_name_en,
         "level": card.grade_level,
         "headcount": card.open_headcount,
-        "price": money(card.price),
+        "price": format_money(card.price, symbol=False),
         "contact": card.contact_name,
         "phone": card.contact_phone_masked,
     }

@@ -27,13 +27,18 @@ _PRICE_WORDS = re.compile(r"\s*(?:块钱?|元)?\s*(?:(?:/|每|一个|per)\s*)?(?
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
+def normalize_text(raw: str | None) -> str:
+    """NFKC (full-width digits and letters to half-width), control characters removed,
+    whitespace collapsed: the form every typed value is read in."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFKC", raw or ""))
+    return " ".join(text.split())
+
+
 def clean_text(
     raw: str | None, *, field: str, max_len: int = MAX_TEXT_LEN, required: bool = True
 ) -> str:
     """Normalize free text: NFKC, control characters removed, whitespace collapsed, capped."""
-    text = unicodedata.normalize("NFKC", raw or "")
-    text = _CONTROL.sub("", text)
-    text = " ".join(text.split())
+    text = normalize_text(raw)
     if required and not text:
         raise ValidationError("error.text_required", field=field)
     if len(text) > max_len:
@@ -42,11 +47,22 @@ def clean_text(
 
 
 def clean_person_name(raw: str | None, *, field: str = "name") -> str:
-    """A person's name: 2..30 characters, at least one letter or CJK character, no digits only."""
+    """A real-looking person's name: 2..30 characters, at least two letters (CJK or Latin),
+    nothing but letters, spaces and the dots, hyphens and apostrophes names carry."""
     name = clean_text(raw, field=field, max_len=MAX_NAME_LEN)
-    if len(name) < 2 or not any(ch.isalpha() for ch in name) or any(ch.isdigit() for ch in name):
+    letters = sum(ch.isalpha() for ch in name)
+    if letters < 2 or not all(_name_character(ch) for ch in name):
         raise ValidationError("error.bad_name", field=field)
     return name
+
+
+# 欧阳·娜娜, Mary-Jane O'Neil, J. Smith (NFKC has already turned full-width forms half-width)
+_NAME_MARKS = frozenset(" ·•・‧.'-")
+
+
+def _name_character(ch: str) -> bool:
+    # combining marks (category M*) belong to the letter before them
+    return ch.isalpha() or ch in _NAME_MARKS or unicodedata.category(ch).startswith("M")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +154,7 @@ def parse_price(raw: str | Decimal | int) -> Decimal:
         text = unicodedata.normalize("NFKC", raw).strip().lower()
         text = _PRICE_WORDS.sub("", text.removeprefix("月薪"))
         text = text.replace(",", "").replace("元", "").replace("¥", "").replace(" ", "")
-        try:
-            value = Decimal(text)
-        except InvalidOperation as exc:
-            raise ValidationError("error.price_not_number") from exc
+        value = _spoken_amount(text)
     else:
         value = Decimal(raw)
     if not value.is_finite():
@@ -151,6 +164,22 @@ def parse_price(raw: str | Decimal | int) -> Decimal:
             "error.price_range", min=int(MIN_MONTHLY_PRICE), max=int(MAX_MONTHLY_PRICE)
         )
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# "8千", "8k", "7.5千", "8千5" (8500), "1万", "1万2" (12000): how foremen say a monthly wage
+_SCALED = re.compile(r"(\d+(?:\.\d+)?)([千k万w])(\d?)")
+_SCALE = {"千": 1000, "k": 1000, "万": 10000, "w": 10000}
+
+
+def _spoken_amount(text: str) -> Decimal:
+    try:
+        if scaled := _SCALED.fullmatch(text):
+            number, unit, next_digit = scaled.groups()
+            scale = _SCALE[unit]
+            return Decimal(number) * scale + Decimal(next_digit or 0) * scale / 10
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise ValidationError("error.price_not_number") from exc
 
 
 def price_to_fen(value: Decimal) -> int:

@@ -7,7 +7,7 @@ Templates use str.format fields; `label()` escapes every value for Telegram HTML
 from __future__ import annotations
 
 import html
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 LOCALES = ("zh", "en")
 
@@ -243,17 +243,6 @@ def html_label(locale: str, key: str, /, **params: object) -> str:
     """The label filled with HTML-escaped values, for Telegram's HTML parse mode."""
     template = html.escape(LABELS[_locale(locale)][key], quote=False)
     return template.format(**{k: html.escape(_show(v), quote=False) for k, v in params.items()})
-
-
-def money(value: Decimal | None, *, whole: bool = False) -> str:
-    """5500 → "5,500", 5500.5 → "5,500.50" (or "5,501" with `whole`, for averages); None → "—"."""
-    if value is None:
-        return "—"
-    if whole:
-        value = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    if value == value.to_integral_value():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
 
 
 def signed_pct(value: Decimal) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from core.reports.labels import html_label, money, signed_pct
+from core.domain.money import format_money
+from core.reports.labels import html_label, signed_pct
 from core.services.digests import PRICE_ALERT_PCT, STALE_DAYS, CompanyWeekly, DealStats, Digest
 
 TELEGRAM_LIMIT = 4096
@@ -114,8 +115,8 @@ def render_digest_text(digest: Digest, locale: str, *, limit: int = TELEGRAM_LIM
                     trade=p.trade.name(locale),
                     grade=p.grade.name(locale),
                     headcount=p.headcount,
-                    price=money(p.price),
-                    guide=money(p.guide_price),
+                    price=format_money(p.price, symbol=False),
+                    guide=format_money(p.guide_price, symbol=False),
                     pct=abs(pct),
                 )
             )
@@ -153,7 +154,7 @@ def _deal_lines(stats: DealStats, locale: str) -> list[str]:
         "deals_line",
         count=stats.count,
         headcount=stats.headcount,
-        price=money(stats.avg_price, whole=True),
+        price=format_money(stats.avg_price, whole=True, symbol=False),
     )
     if stats.vs_guide_pct is not None:
         head += t("vs_guide", pct=signed_pct(stats.vs_guide_pct))
@@ -164,7 +165,7 @@ def _deal_lines(stats: DealStats, locale: str) -> list[str]:
             trade=trade.trade.name(locale),
             count=trade.count,
             headcount=trade.headcount,
-            price=money(trade.avg_price, whole=True),
+            price=format_money(trade.avg_price, whole=True, symbol=False),
         )
         if trade.vs_guide_pct is not None:
             line += t("vs_guide", pct=signed_pct(trade.vs_guide_pct))

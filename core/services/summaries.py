@@ -38,6 +38,7 @@ from core.domain.enums import (
     WorkerStatus,
 )
 from core.domain.errors import NotFound, PermissionDenied
+from core.domain.money import format_money
 from core.domain.timeutil import day_bounds, local_date
 from core.domain.values import percent_off
 from core.services.regions import (
@@ -592,10 +593,6 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: set[
     return "\n".join(lines)
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
 def render_summary_table(summary: RegionalSummary | EnterpriseSummary, locale: str) -> str:
     """A plain-text table of a summary for the terminal (CJK-aware column widths)."""
     labels = _LABELS["zh" if locale.startswith("zh") else "en"]
@@ -640,16 +637,18 @@ def _render_regional(summary: RegionalSummary, labels: dict[str, str], locale: s
     deals = summary.deals_today
     deal_line = labels["deals_today"].format(count=deals.count, headcount=deals.headcount)
     if deals.avg_price is not None:
-        deal_line += labels["avg_price"].format(price=_money(deals.avg_price))
+        deal_line += labels["avg_price"].format(
+            price=format_money(deals.avg_price, whole=True, symbol=False)
+        )
     if deals.guided_avg_price is not None and deals.avg_guide_price is not None:
         pct = f"{deals.vs_guide_pct:+}"
-        guide = _money(deals.avg_guide_price)
+        guide = format_money(deals.avg_guide_price, whole=True, symbol=False)
         if deals.guided_headcount == deals.headcount:
             deal_line += labels["vs_guide"].format(guide=guide, pct=pct)
         else:  # some trades have no guide: compare only the workers that do
             deal_line += labels["vs_guide_part"].format(
                 n=deals.guided_headcount,
-                price=_money(deals.guided_avg_price),
+                price=format_money(deals.guided_avg_price, whole=True, symbol=False),
                 guide=guide,
                 pct=pct,
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from bot.callbacks_deals import ProposeCb
@@ -274,6 +275,41 @@ async def test_in_english_select_a_whole_page_take_the_guide_price_and_the_profi
         "李调度",
         "13912345678",
     )
+
+
+@pytest.mark.parametrize("typed", ["李明13800138000", "李明 138 0013 8000", "13800138000李明"])
+async def test_regression_a_typed_contact_keeps_its_own_name_in_either_order_and_spacing(
+    driver: BotDriver, services: Services, company: Company, typed: str
+) -> None:
+    """Issue 10: the first stored the dispatcher's name with Li Ming's phone, the second was
+    refused as a bad name, the third as a bad phone."""
+    crew = await make_crew(services, company)
+    await to_picker(driver)
+    await driver.tap(DISPATCHER, pick(crew.grade2[0]))
+    await driver.tap(DISPATCHER, IdleDoneCb().pack())
+    await driver.tap(DISPATCHER, IdlePriceCb(action="guide").pack())
+    sent = await driver.send(DISPATCHER, typed)
+    assert t("idle.summary_contact", "zh", name="李明", phone="13800138000") in last_text(sent)
+    await driver.tap(DISPATCHER, IdleSummaryCb(action="ok").pack())
+    [(posting, _workers)] = await postings(services)
+    assert (posting.contact_name, posting.contact_phone) == ("李明", "13800138000")
+
+
+async def test_a_strangers_phone_alone_is_not_stored_under_the_dispatchers_name(
+    driver: BotDriver, services: Services, company: Company
+) -> None:
+    crew = await make_crew(services, company)
+    await to_picker(driver)
+    await driver.tap(DISPATCHER, pick(crew.grade2[0]))
+    await driver.tap(DISPATCHER, IdleDoneCb().pack())
+    await driver.tap(DISPATCHER, IdlePriceCb(action="guide").pack())
+    sent = await driver.send(DISPATCHER, "138 0013 8000")
+    assert last_text(sent) == t("error.contact_needs_name", "zh")
+    assert await driver.state(DISPATCHER) == "DeclareIdle:contact"
+    # the dispatcher's own phone alone is the dispatcher's own contact
+    sent = await driver.send(DISPATCHER, "139-1234-5678")
+    assert t("idle.summary_contact", "zh", name="李调度", phone="13912345678") in last_text(sent)
+    assert await postings(services) == []
 
 
 async def test_done_with_nobody_picked_asks_again(

@@ -163,8 +163,12 @@ async def test_a_foreman_posts_a_shortage_and_sees_the_matches_own_company_first
     first, second = [line for line in text.splitlines() if line[:2] in ("1.", "2.")]
     assert first.startswith("1. 🏠 山西五建集团") and "¥6,000/月" in first
     assert second.startswith("2. 晋中优选劳务") and "🏠" not in second
+    # where (city and county), and a fit that says what it is out of
+    assert " · 太原市小店区 · " in first and "匹配度 " in first and first.endswith("/100")
     assert "13700002222" not in text and "1370000" not in text  # contacts stay hidden
     buttons = inline_buttons(last_reply_markup(sent))
+    # one button a row, named after its line: no matching "提议 2" up by number
+    assert [text for text, _data in buttons] == ["🤝 1. 山西五建集团", "🤝 2. 晋中优选劳务"]
     assert buttons[0][1] == ProposeCb(shortage_id=row.id, idle_id=market.internal_idle_id).pack()
     assert buttons[1][1] == ProposeCb(shortage_id=row.id, idle_id=market.external_idle_id).pack()
 
@@ -367,13 +371,45 @@ async def test_a_typed_contact_must_be_a_name_and_a_mainland_mobile(
     assert last_text(sent) == t("shortage.need_text", "zh")
     assert await driver.state(user) == "PostShortage:contact"
 
-    await driver.send(user, "刘<b>芳")
+    # markup is no part of a person's name (so none can reach a card)
+    sent = await driver.send(user, "刘<b>芳")
+    assert last_text(sent).startswith(t("error.bad_name", "zh"))
+    await driver.send(user, "刘芳")
     sent = await driver.send(user, "12345")
     assert last_text(sent).startswith(t("error.phone", "zh"))
     assert await driver.state(user) == "PostShortage:contact_phone"
-    sent = await driver.send(user, "13600001111")
-    assert "刘&lt;b&gt;芳 13600001111" in last_text(sent)  # escaped as typed
+    sent = await driver.send(user, "136 0000 1111")
+    assert "刘芳 13600001111" in last_text(sent)
     assert await driver.state(user) == "PostShortage:summary"
+
+
+@pytest.mark.parametrize("typed", ["李明13800138000", "李明 138 0013 8000", "13800138000李明"])
+async def test_regression_name_and_phone_in_one_message_fill_the_contact_in_either_order(
+    driver: BotDriver, market: Market, typed: str
+) -> None:
+    user = market.foreman
+    sent = await to_summary(driver, user)
+    sent = await tap(driver, user, sent, t("shortage.edit", "zh"))
+    sent = await tap(driver, user, sent, t("shortage.field.contact", "zh"))
+    sent = await tap(driver, user, sent, t("shortage.other_contact", "zh"))
+    sent = await driver.send(user, typed)
+    assert "李明 13800138000" in last_text(sent)
+    assert await driver.state(user) == "PostShortage:summary"
+
+
+async def test_a_strangers_phone_alone_asks_for_the_name_with_it(
+    driver: BotDriver, market: Market
+) -> None:
+    user = market.foreman
+    sent = await to_summary(driver, user)
+    sent = await tap(driver, user, sent, t("shortage.edit", "zh"))
+    sent = await tap(driver, user, sent, t("shortage.field.contact", "zh"))
+    sent = await tap(driver, user, sent, t("shortage.other_contact", "zh"))
+    sent = await driver.send(user, "138-0013-8000")
+    assert last_text(sent) == "\n".join(
+        (t("error.contact_needs_name", "zh"), t("shortage.type_contact_name", "zh"))
+    )
+    assert await driver.state(user) == "PostShortage:contact"
 
 
 # --- edit, cancel, confirm ------------------------------------------------------------------

@@ -23,7 +23,7 @@ from core.reports.chart import (
     cjk_font_path,
     render_digest_chart,
 )
-from core.reports.labels import LABELS, html_label, label, money, signed_pct
+from core.reports.labels import LABELS, html_label, label, signed_pct
 from core.reports.text import (
     TELEGRAM_LIMIT,
     render_company_weekly_text,
@@ -127,11 +127,7 @@ def test_html_labels_escape_user_data_and_plain_labels_do_not() -> None:
     assert label("fr", "chart_idle") == "赋闲"  # unknown locale falls back to zh
 
 
-def test_money_and_percent_read_well() -> None:
-    assert money(Decimal("5500.00")) == "5,500"
-    assert money(Decimal("5482.53")) == "5,482.53"
-    assert money(Decimal("5482.53"), whole=True) == "5,483"
-    assert money(None) == "—"
+def test_percent_and_counts_read_well() -> None:
     assert (signed_pct(Decimal("6.0")), signed_pct(Decimal("-40.0"))) == ("+6.0%", "−40.0%")
     assert (
         label("en", "sub_line", region="X", shortage=100884, idle=5) == "X: short 100,884 · idle 5"

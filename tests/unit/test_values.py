@@ -57,6 +57,59 @@ def test_bad_mobiles_are_refused(raw: str) -> None:
     assert err.value.key == "error.phone"
 
 
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("5500", "5500.00"),
+        ("5,500", "5500.00"),
+        ("６０００", "6000.00"),  # full-width digits
+        ("7500元", "7500.00"),
+        ("¥5,500/月", "5500.00"),  # the way prices are shown back
+        ("5500元/月", "5500.00"),
+        ("5500/月", "5500.00"),
+        ("5500块", "5500.00"),
+        ("月薪5500", "5500.00"),
+        ("5500 per month", "5500.00"),
+        ("5500.5", "5500.50"),
+        ("8千", "8000.00"),  # as foremen say it
+        ("8千元/月", "8000.00"),
+        ("7.5千", "7500.00"),
+        ("8千5", "8500.00"),
+        ("8k", "8000.00"),
+        ("8K", "8000.00"),
+        ("1万", "10000.00"),
+        ("1万2", "12000.00"),
+        ("100", "100.00"),  # the bounds themselves
+        ("100000", "100000.00"),
+    ],
+)
+def test_monthly_prices_are_read_as_people_type_them(typed: str, value: str) -> None:
+    assert parse_price(typed) == Decimal(value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("11", "error.price_range"),  # the seed's junk price
+        ("99.99", "error.price_range"),
+        ("100000.01", "error.price_range"),
+        ("1000000000", "error.price_range"),
+        ("20万", "error.price_range"),
+        ("-5500", "error.price_range"),
+        ("abc", "error.price_not_number"),
+        ("NaN", "error.price_not_number"),
+        ("Infinity", "error.price_not_number"),
+        ("五千", "error.price_not_number"),
+        ("8千千", "error.price_not_number"),
+        ("", "error.price_not_number"),
+    ],
+)
+def test_bad_prices_are_refused_with_a_reason(typed: str, key: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_price(typed)
+    assert err.value.key == key
+
+
 def test_price_is_decimal_within_bounds() -> None:
     assert parse_price("5,500") == Decimal("5500.00")
     assert parse_price("６０００") == Decimal("6000.00")
@@ -71,6 +124,72 @@ def test_price_is_decimal_within_bounds() -> None:
         with pytest.raises(ValidationError) as err:
             parse_price(bad)
         assert err.value.key == key
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("12", 12),
+        ("１２", 12),
+        (" 8 ", 8),
+        ("8人", 8),
+        ("8名", 8),
+        ("8个", 8),
+        ("五", 5),
+        ("两", 2),
+        ("两个", 2),
+        ("十", 10),
+        ("十五", 15),
+        ("二十", 20),
+        ("三十五人", 35),
+        ("500", 500),
+        (7, 7),
+    ],
+)
+def test_headcounts_are_read_in_digits_or_chinese_numerals(typed: str | int, value: int) -> None:
+    assert parse_headcount(typed) == value
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("0", "error.headcount_range"),
+        ("501", "error.headcount_range"),
+        (0, "error.headcount_range"),
+        ("five", "error.headcount_not_number"),
+        ("-3", "error.headcount_not_number"),
+        ("2.5", "error.headcount_not_number"),
+        ("一百", "error.headcount_not_number"),
+        ("", "error.headcount_not_number"),
+    ],
+)
+def test_bad_headcounts_are_refused_with_a_reason(typed: str | int, key: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_headcount(typed)
+    assert err.value.key == key
+
+
+def test_headcount_upper_bound_can_be_the_open_places() -> None:
+    assert parse_headcount("3", maximum=3) == 3
+    with pytest.raises(ValidationError) as err:
+        parse_headcount("4", maximum=3)
+    assert err.value.params == {"min": 1, "max": 3}
+
+
+@pytest.mark.parametrize(
+    "name", ["张伟", "欧阳·娜娜", "Li Ming", "Mary-Jane O'Neil", "J. Smith", "阿卜杜·热合曼"]
+)
+def test_real_looking_names_are_accepted(name: str) -> None:
+    assert clean_person_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "junk", ["11", "111", "z", "", "张", "张三!", "王<b>&东", "🙂🙂", "李四2", "a.", "x" * 31]
+)
+def test_names_that_are_no_persons_name_are_refused(junk: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        clean_person_name(junk)
+    assert err.value.key in ("error.bad_name", "error.text_required", "error.text_too_long")
 
 
 def test_headcount_bounds() -> None:

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import tr
 from bot.render.messages import edit_or_send
+from core.domain.money import format_money
 from core.services.accounts import AccountView
 from core.services.regulator import home_region
 
@@ -43,20 +44,11 @@ async def show(event: Event, text: str, markup: InlineKeyboardMarkup | None = No
     await edit_or_send(event, text, markup)
 
 
-def money(value: Decimal | None) -> str:
-    """5500 → "5,500"; 5500.5 → "5,500.50"; None → "—"."""
-    if value is None:
-        return "—"
-    if value == value.to_integral_value():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
-
-
 def price_month(value: Decimal | None) -> str:
     """¥5,500/月 (or /month)."""
     if value is None:
         return "—"
-    return tr("regulator.price_month", price=money(value))
+    return tr("regulator.price_month", price=format_money(value, symbol=False))
 
 
 def pct(value: Decimal) -> str:

@@ -14,7 +14,6 @@ from bot.handlers.regulator.common import (
     clip,
     home,
     locale,
-    money,
     pre_table,
     price_month,
     show,
@@ -36,6 +35,7 @@ from bot.render.errors import error_text
 from core.db.uow import UnitOfWork
 from core.domain.enums import RegionLevel
 from core.domain.errors import PermissionDenied, ValidationError
+from core.domain.money import format_money
 from core.domain.values import parse_price, percent_off
 from core.services import guide_prices, regulator
 from core.services.accounts import AccountView
@@ -82,7 +82,10 @@ async def guide_text(uow: UnitOfWork, prices: regulator.CityGuidePrices) -> str:
         for cell in prices.cells:  # by trade order already
             table.setdefault(cell.trade_code, {})[cell.grade_level] = cell.price
         body = [
-            [clip(trades.get(code, code), 12), *(money(by.get(level)) for level in levels)]
+            [
+                clip(trades.get(code, code), 12),
+                *(format_money(by.get(level), symbol=False) for level in levels),
+            ]
             for code, by in table.items()
         ]
         head = [
@@ -179,7 +182,7 @@ async def _pick_grade(
     buttons = []
     for grade in await regulator.grade_choices(uow):
         current = regulator.guide_price_of(prices, trade, int(grade.code))
-        label = f"{grade.name(loc)} · {money(current)}"
+        label = f"{grade.name(loc)} · {format_money(current, symbol=False)}"
         buttons.append(
             button(label, GuideCb(act="g", city=city, trade=trade, grade=int(grade.code)))
         )
