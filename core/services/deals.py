@@ -187,6 +187,9 @@ class DealView:
     workers: tuple[DealWorkerView, ...]
     contacts: DealContacts | None  # only once accepted; masked phones for non-parties
     my_sides: frozenset[Side]  # the sides the viewer may act for
+    # the prices the two postings asked, to put next to the offer (None: no idle posting)
+    shortage_price: Decimal | None = None
+    idle_price: Decimal | None = None
 
     @property
     def my_turn(self) -> bool:
@@ -1147,6 +1150,8 @@ async def _view(uow: UnitOfWork, actor: Actor, deal_id: int) -> DealView:
         city_code=deal.city_code,
         headcount=deal.headcount,
         price=fen_to_price(deal.price_fen),
+        shortage_price=fen_to_price(shortage.price_fen),
+        idle_price=fen_to_price(idle.price_fen) if idle is not None else None,
         start_date=deal.start_date,
         proposer_side=Side(deal.proposer_side),
         awaiting_side=Side(deal.awaiting_side) if deal.awaiting_side else None,
