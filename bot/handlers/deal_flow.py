@@ -48,7 +48,7 @@ from bot.middlewares.db import end_read
 from bot.render.errors import error_text
 from bot.render.messages import drop_inline_keyboard, edit_or_send
 from bot.renderers.deals import deal_text, worker_line
-from bot.renderers.match import grade_names, is_live, price_text, trade_name
+from bot.renderers.match import grade_names, price_text, trade_name
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import Role, Side, WorkerStatus
