@@ -127,6 +127,11 @@ async def set_worker_status(
     return view
 
 
+async def take_off_offer(uow: UnitOfWork, actor: Actor, worker: Worker) -> None:
+    """Take a worker going busy out of every live idle posting (the caller commits)."""
+    await _take_out_of_idle_postings(uow, actor, worker)
+
+
 async def _take_out_of_idle_postings(uow: UnitOfWork, actor: Actor, w: Worker) -> None:
     postings = (
         await uow.session.scalars(
