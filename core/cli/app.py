@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.cli.summary",
     "core.cli.invite",
     "core.cli.worker",
+    "core.cli.credit",
     "core.digest_cli",
     "bot.cli_commands",  # `scheduler`: imports only stdlib at module level, bot.* when run
     "core.cli.apikey",

@@ -444,7 +444,7 @@ class DispatchPrompt(Base):
     created_at: Mapped[datetime]
 
 
-class EnterpriseCredit(Base):
+class EnterpriseCreditScore(Base):
     """The enterprise's credit of the last daily recomputation, with its components."""
 
     __tablename__ = "enterprise_credit"

@@ -35,6 +35,7 @@ from core.domain.enums import LIVE_STATUSES, RegionLevel, Ring, Role
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.domain.timeutil import as_utc, local_date
 from core.domain.values import IdNumber, clean_text
+from core.services.credit import credit_components
 from core.services.guide_prices import list_guide_prices
 from core.services.matching import MAX_LIMIT as MATCH_MAX_LIMIT
 from core.services.matching import MatchView, match_posting
@@ -148,6 +149,8 @@ class EnterpriseCredit:
     county_name_en: str
     shortage_headcount: int  # still open in its live shortage postings (in scope)
     idle_headcount: int  # still on offer in its live idle postings (in scope)
+    # the score's components of the last daily run (core.services.credit), and their inputs
+    breakdown: dict[str, Any] | None = None
 
     def county_name(self, locale: str) -> str:
         return self.county_name_zh if locale.startswith("zh") else self.county_name_en
@@ -188,6 +191,7 @@ async def top_enterprises(
         for enterprise_id, headcount in result.all():
             open_by[(kind, enterprise_id)] = int(headcount)
     names = await _region_names(uow, [e.county_code for e in rows])
+    breakdowns = await credit_components(uow, ids)
     return [
         EnterpriseCredit(
             rank=index,
@@ -201,6 +205,7 @@ async def top_enterprises(
             county_name_en=names.get(e.county_code, ("", e.county_code))[1],
             shortage_headcount=open_by.get(("shortage", e.id), 0),
             idle_headcount=open_by.get(("idle", e.id), 0),
+            breakdown=breakdowns.get(e.id),
         )
         for index, e in enumerate(rows, start=1)
     ]
