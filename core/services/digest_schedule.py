@@ -72,6 +72,7 @@ WEEKLY = "weekly"
 KIND_TEXT = "digest_text"
 KIND_CHART = "digest_chart"
 KIND_XLSX = "digest_xlsx"
+KIND_ARREARS_CHART = "digest_arrears_chart"  # only when the region has open 欠薪预警
 KIND_WEEKLY = "weekly"
 
 # DigestDelivery.status
@@ -330,6 +331,8 @@ async def _enqueue_daily(
     ]
     parts.append(("chart", KIND_CHART, dict(ref)))
     parts.append(("xlsx", KIND_XLSX, dict(ref)))
+    if digest.arrears.open_count:
+        parts.append(("arrears_chart", KIND_ARREARS_CHART, dict(ref)))
     won = await _commit_delivery(uow, recipient, DAILY, day, parts)
     return EnqueuedDigest(
         recipient.account_id, DAILY, day, region, None, len(parts) if won else 0, not won
@@ -551,6 +554,7 @@ async def run_maintenance(services: Services, now: datetime) -> MaintenanceRepor
 
 __all__ = [
     "DAILY",
+    "KIND_ARREARS_CHART",
     "KIND_CHART",
     "KIND_TEXT",
     "KIND_WEEKLY",
