@@ -29,6 +29,7 @@ from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from redis.asyncio import Redis
 
+from bot import dialogs
 from bot.handlers import build_root_router
 from bot.i18n import N_, SUPPORTED_LOCALES, load_i18n
 from bot.isolation import KeyedEventIsolation
@@ -36,6 +37,7 @@ from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.db import EndReadBeforeRequest, UnitOfWorkMiddleware
 from bot.middlewares.dedup import DedupMiddleware
+from bot.middlewares.late_answer import ForgiveLateCallbackAnswer
 from bot.middlewares.locale import AccountI18nMiddleware
 from bot.storage import SqlStorage
 from core.config import Settings
@@ -82,6 +84,7 @@ def create_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot
         )
         session = AiohttpSession(api=api)
     session.middleware(EndReadBeforeRequest())
+    session.middleware(ForgiveLateCallbackAnswer())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -138,6 +141,7 @@ def create_dispatcher(
     dp.update.outer_middleware(AccessMiddleware())
     dp.errors.outer_middleware(locale)
     dp.include_router(build_root_router())
+    dialogs.setup(dp, isolation)
     return dp
 
 
