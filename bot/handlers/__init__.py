@@ -34,6 +34,7 @@ from bot import dialogs
 from bot.handlers import (
     common,
     deals,
+    dispatch,
     errors,
     fallback,
     idle,
@@ -59,6 +60,7 @@ FEATURES: tuple[Callable[[], Router], ...] = (
     regulator.create_router,
     search.create_router,
     deals.create_router,
+    dispatch.create_router,
 )
 
 

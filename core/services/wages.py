@@ -236,12 +236,16 @@ def _answers(period: WagePeriod) -> WageAnswers:
     )
 
 
-def _amount(raw: str | Decimal | int | None, due_fen: int, *, above_key: str) -> int:
+def _amount(raw: str | Decimal | int | None, due_fen: int, side: Side) -> int:
+    """A partial amount: a number above zero and below what is due."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise ValidationError("error.amount_not_number")
     fen = parse_wage_amount(raw)
     if fen >= due_fen:
-        raise ValidationError(above_key, due=str(fen_to_price(due_fen)))
+        due = str(fen_to_price(due_fen))
+        if side is Side.SHORTAGE:
+            raise ValidationError("error.partial_above_due", due=due)
+        raise ValidationError("error.received_above_due", due=due)
     return fen
 
 
@@ -269,9 +273,7 @@ async def answer_payer(
     except ValueError as exc:
         raise ValidationError("error.bad_answer") from exc
     paid = (
-        _amount(amount, period.due_fen, above_key="error.partial_above_due")
-        if choice is PayerAnswer.PARTIAL
-        else None
+        _amount(amount, period.due_fen, Side.SHORTAGE) if choice is PayerAnswer.PARTIAL else None
     )
     if period.payer_answer == choice.value and period.paid_fen == paid:
         return await _view(uow, period, deal, sides)
@@ -310,9 +312,7 @@ async def answer_labor(
     except ValueError as exc:
         raise ValidationError("error.bad_answer") from exc
     received = (
-        _amount(amount, period.due_fen, above_key="error.received_above_due")
-        if choice is LaborAnswer.PARTIAL
-        else None
+        _amount(amount, period.due_fen, Side.IDLE) if choice is LaborAnswer.PARTIAL else None
     )
     new_paid = period.workers_paid if workers_paid is None else workers_paid
     if (
