@@ -206,3 +206,31 @@ async def test_the_dispatch_card_extends_and_releases(
     assert "（2026-03-20 退场）" in last_text(sent)
     [notice] = await rendered(services, "workers_released")
     assert "已于 2026-03-20 退场" in notice.text
+
+
+async def test_earned_credit_shows_on_the_top_list_and_the_worker_card(
+    driver: BotDriver, services: Services, clock: FixedClock
+) -> None:
+    from bot.keyboards.regulator import TopCb
+    from bot.keyboards.workers import WorkerCardCb
+    from core.services.credit import recompute_credit
+    from core.services.dispatch import get_dispatch, mark_arrival
+
+    w = await build_world(services)
+    deal_id = await accepted(services, w)
+    await bind(services, w)
+    clock.at = at(START, 10, 0)
+    async with services.uow() as uow:
+        view = await get_dispatch(uow, w.foreman, deal_id)
+        no_show = view.assignments[0]
+        await mark_arrival(uow, w.foreman, deal_id, no_show.id, arrived=False)
+    async with services.uow() as uow:
+        await recompute_credit(uow, START)
+
+    sent = await driver.tap(REGULATOR, TopCb(code="140100").pack())
+    # the receiver: a newcomer's neutral 79 (A), with its components under the line
+    assert "山西五建集团有限公司" in last_text(sent) and "信用 A 79 分" in last_text(sent)
+    assert "    履约 24.00 · 付款 20.00 · 评价 15.00 · 欠薪 20.00 · 未到 0.00" in last_text(sent)
+
+    sent = await driver.tap(SUPPLIER, WorkerCardCb(worker_id=no_show.worker_id).pack())
+    assert "信用等级：C" in last_text(sent)  # 3.5 without ratings − 1 for the no-show
