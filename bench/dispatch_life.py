@@ -27,7 +27,7 @@ from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from core.bootstrap import build_services
 from core.config import Settings
@@ -37,11 +37,13 @@ from core.db.models import (
     Base,
     Deal,
     DispatchAssignment,
+    DispatchPrompt,
     Enterprise,
     IdlePosting,
     IdlePostingWorker,
     OutboxMessage,
     ShortagePosting,
+    WagePeriod,
 )
 from core.db.uow import Services
 from core.domain.dispatch import previous_month
@@ -63,10 +65,14 @@ async def make_dispatches(services: Services, start_month: date) -> int:
     """Every open shortage becomes an accepted deal with the workers of one idle posting."""
     async with services.uow() as uow:
         s = uow.session
+        # the seed's own deals closed their postings: deals on open shortages are ours
         done = await s.scalar(
-            select(func.count()).select_from(Deal).where(Deal.start_date >= start_month)
+            select(func.count())
+            .select_from(Deal)
+            .join(ShortagePosting, ShortagePosting.id == Deal.shortage_id)
+            .where(ShortagePosting.status.in_(("open", "partly_filled")))
         )
-        if done and done > 1000:
+        if done:
             return int(done)
         shortages = (
             await s.execute(
@@ -220,6 +226,14 @@ async def run(args: argparse.Namespace, url: str) -> None:
         f"in {took:.2f} s (target < 30 s)"
     )
 
+    async with services.uow() as uow:
+        # a --reuse run measures the queuing again: last run's questions are taken back
+        ours = select(Deal.id).join(ShortagePosting, ShortagePosting.id == Deal.shortage_id)
+        ours = ours.where(ShortagePosting.status.in_(("open", "partly_filled")))
+        await uow.session.execute(delete(WagePeriod).where(WagePeriod.deal_id.in_(ours)))
+        await uow.session.execute(delete(DispatchPrompt).where(DispatchPrompt.deal_id.in_(ours)))
+        await uow.session.execute(delete(OutboxMessage).where(OutboxMessage.kind == "wage_prompt"))
+        await uow.commit()
     async with services.uow() as uow:
         before = await uow.session.scalar(select(func.count()).select_from(OutboxMessage))
     started = time.perf_counter()

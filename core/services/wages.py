@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -170,39 +170,50 @@ async def queue_wage_prompts(uow: UnitOfWork, now: datetime) -> int:
 async def _queue_batch(
     uow: UnitOfWork, deals: Sequence[Deal], first: date, last: date, due_on: date
 ) -> int:
+    """One batch in bulk statements: prompt rows, wage periods (their ids come back), then the
+    outbox rows of both sides."""
     now = uow.now()
     stays = await stays_by_deal(uow, [d.id for d in deals])
     payers = await party_accounts(uow, deals, Side.SHORTAGE)
     labor = await party_accounts(uow, deals, Side.IDLE)
-    periods: list[tuple[WagePeriod, Deal]] = []
+    await uow.session.execute(
+        insert(DispatchPrompt),
+        [{"deal_id": d.id, "kind": PROMPT_WAGE, "day": first, "created_at": now} for d in deals],
+    )
+    periods = []
     for deal in deals:
-        uow.session.add(
-            DispatchPrompt(deal_id=deal.id, kind=PROMPT_WAGE, day=first, created_at=now)
-        )
         days = person_days(stays.get(deal.id, []), until=last, since=first)
         if days == 0:
             continue  # nobody on site that month (all no-shows): nothing to ask
-        period = WagePeriod(
-            deal_id=deal.id,
-            month=first,
-            due_on=due_on,
-            person_days=days,
-            due_fen=wage_due_fen(days, deal.price_fen, first),
-            created_at=now,
+        periods.append(
+            {
+                "deal_id": deal.id,
+                "month": first,
+                "due_on": due_on,
+                "person_days": days,
+                "due_fen": wage_due_fen(days, deal.price_fen, first),
+                "created_at": now,
+            }
         )
-        uow.session.add(period)
-        periods.append((period, deal))
-    await uow.session.flush()
-    for period, deal in periods:
-        # the prompt row is the exactly-once guard: no per-row dedup key (and its lookup)
-        for side, recipients in ((Side.SHORTAGE, payers), (Side.IDLE, labor)):
-            for account_id in recipients.get(deal.id, []):
-                await uow.notify(
-                    account_id=account_id,
-                    kind=KIND_WAGE,
-                    payload={"wage_period_id": period.id, "side": side.value},
-                )
-    await uow.session.flush()
+    if not periods:
+        return len(deals)
+    ids = dict(
+        (
+            await uow.session.execute(
+                insert(WagePeriod).returning(WagePeriod.deal_id, WagePeriod.id), periods
+            )
+        ).all()
+    )
+    # the prompt row is the exactly-once guard: no per-row dedup key (and its lookup)
+    await uow.notify_many(
+        [
+            (account_id, KIND_WAGE, {"wage_period_id": ids[deal.id], "side": side.value})
+            for deal in deals
+            if deal.id in ids
+            for side, recipients in ((Side.SHORTAGE, payers), (Side.IDLE, labor))
+            for account_id in recipients.get(deal.id, [])
+        ]
+    )
     return len(deals)
 
 
