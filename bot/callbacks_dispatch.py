@@ -30,3 +30,11 @@ class DispatchCb(CallbackData, prefix="dp"):
     a: str
     d: int
     m: int = 0
+
+
+class ReplaceCb(CallbackData, prefix="rp"):
+    """Send idle worker `w` instead of the no-show of assignment `s` on deal `d`."""
+
+    d: int
+    s: int
+    w: int

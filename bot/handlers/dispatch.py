@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
 
-from bot.callbacks_dispatch import ArrivalCb, DispatchCb, WageCb
+from bot.callbacks_dispatch import ArrivalCb, DispatchCb, ReplaceCb, WageCb
 from bot.dialogs.dispatch import AmountSG
 from bot.filters import HasRole
 from bot.i18n import tr
@@ -141,6 +141,16 @@ async def dispatch_tapped(
     await edit_or_send(query, text, markup)
 
 
+async def replacement_tapped(
+    query: CallbackQuery, callback_data: ReplaceCb, uow: UnitOfWork, account: AccountView
+) -> None:
+    cb = callback_data
+    view = await dispatch.offer_replacement(uow, account.actor(), cb.d, cb.s, cb.w)
+    await query.answer(_("dispatch.saved"))
+    name = next((a.worker_name for a in view.assignments if a.worker_id == cb.w), "")
+    await edit_or_send(query, tr("dispatch.replacement_sent", name=name, id=view.deal_id))
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
     parties = HasRole(Role.FOREMAN, Role.DISPATCHER)
@@ -149,5 +159,6 @@ def create_router() -> Router:
     router.callback_query.register(arrival_tapped, ArrivalCb.filter())
     router.callback_query.register(wage_tapped, WageCb.filter())
     router.callback_query.register(dispatch_tapped, DispatchCb.filter())
+    router.callback_query.register(replacement_tapped, ReplaceCb.filter())
     router.message.register(show_dispatch, Command("dispatch"))
     return router

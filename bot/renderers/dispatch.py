@@ -5,6 +5,9 @@ wage questions and the bureau's 欠薪预警. Rendered at send time from the row
 
 from __future__ import annotations
 
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks_dispatch import ReplaceCb
 from bot.notifier import OutgoingMessage, Translate, register
 from bot.render.dispatch import (
     arrears_text,
@@ -17,8 +20,10 @@ from bot.render.dispatch import (
 from core.db.models import Worker
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
+from core.domain.enums import WorkerStatus
 from core.services import dispatch, wages
 from core.services.outbox import OutboxItem
+from core.services.workers import list_workers
 
 
 async def _view(item: OutboxItem, uow: UnitOfWork) -> dispatch.DispatchView:
@@ -46,8 +51,13 @@ async def _worker_name(uow: UnitOfWork, worker_id: int) -> str:
     return worker.name if worker is not None else "?"
 
 
+REPLACEMENTS_SHOWN = 5
+
+
 @register(dispatch.KIND_NO_SHOW)
 async def render_no_show(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
+    """The labor company hears of the no-show at once, with its idle workers of the trade as
+    one-tap replacements (the service checks grade and availability again on the tap)."""
     view = await _view(item, uow)
     name = await _worker_name(uow, int(item.payload["worker_id"]))
     text = t(
@@ -57,7 +67,32 @@ async def render_no_show(item: OutboxItem, uow: UnitOfWork, t: Translate) -> Out
         project=view.project_name,
         company=view.receiving_enterprise_name,
     )
-    return OutgoingMessage(text=text)
+    idle = await list_workers(
+        uow,
+        Actor.system(),
+        status=WorkerStatus.IDLE,
+        trade_code=view.trade_code,
+        enterprise_id=view.labor_enterprise_id,
+        limit=REPLACEMENTS_SHOWN + 1,
+    )
+    on_deal = {a.worker_id for a in view.assignments}
+    spare = [w for w in idle.items if w.id not in on_deal][:REPLACEMENTS_SHOWN]
+    markup = None
+    if spare:
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=t("dispatch.replace_with", name=w.name),
+                        callback_data=ReplaceCb(
+                            d=view.deal_id, s=int(item.payload["assignment_id"]), w=w.id
+                        ).pack(),
+                    )
+                ]
+                for w in spare
+            ]
+        )
+    return OutgoingMessage(text=text, reply_markup=markup)
 
 
 @register(dispatch.KIND_REPLACEMENT)

@@ -234,3 +234,43 @@ async def test_earned_credit_shows_on_the_top_list_and_the_worker_card(
 
     sent = await driver.tap(SUPPLIER, WorkerCardCb(worker_id=no_show.worker_id).pack())
     assert "信用等级：C" in last_text(sent)  # 3.5 without ratings − 1 for the no-show
+
+
+async def test_a_no_show_reaches_the_labor_company_which_sends_a_replacement_in_one_tap(
+    driver: BotDriver, services: Services, clock: FixedClock
+) -> None:
+    from bot.callbacks_dispatch import ReplaceCb
+
+    w = await build_world(services)  # four idle plasterers, three go on the deal
+    deal_id = await accepted(services, w)
+    await bind(services, w)
+    clock.at = at(START, 10, 0)
+    async with services.uow() as uow:
+        await queue_arrival_prompts(uow, clock.now())
+    [prompt] = await rendered(services, "arrival_check")
+    no_show_data = inline_buttons(prompt.reply_markup)[1][1]
+    assert no_show_data is not None
+    await driver.tap(FOREMAN, no_show_data)
+
+    [notice] = await rendered(services, "no_show")
+    assert notice.text.startswith(f"❌ 王海东 未到岗：派遣 #{deal_id}")
+    # the company's idle plasterers not on this deal: the spare one (not the no-show himself)
+    options = inline_buttons(notice.reply_markup)
+    assert [text for text, _ in options] == ["🔁 派 孙小华 顶替"]
+    spare = options[0][1]
+    assert spare is not None
+
+    sent = await driver.tap(FOREMAN, spare)  # not the labor company: refused
+    assert answers(sent)[-1]["show_alert"] is True
+    sent = await driver.tap(SUPPLIER, spare)
+    assert last_text(sent).startswith("✅ 已派 孙小华 顶替")
+    assert ReplaceCb.unpack(spare).w == w.worker_ids[3]
+    async with services.uow() as uow:
+        rows = (
+            await uow.session.execute(
+                select(DispatchAssignment.worker_id, DispatchAssignment.replaces_assignment_id)
+            )
+        ).all()
+    assert rows[-1][0] == w.worker_ids[3] and rows[-1][1] is not None
+    [told] = await rendered(services, "replacement_offered")
+    assert "孙小华" in told.text
