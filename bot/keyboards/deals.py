@@ -9,9 +9,10 @@ from datetime import date, timedelta
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks_deals import DealActCb, DealFlowCb
+from bot.callbacks_dispatch import DispatchCb
 from bot.keyboards.common import cancel_button
 from bot.notifier import Translate
-from core.domain.enums import DealStatus
+from core.domain.enums import DealStatus, Side
 from core.services.deals import DealListItem, DealView
 
 HEADCOUNT_PRESETS = (1, 2, 3, 4, 5, 6, 8, 10)
@@ -58,6 +59,16 @@ def deal_actions_keyboard(
         rows.append([_act(T("deals.btn_decline"), "d", view.id, view.version)])
     elif view.status is DealStatus.PENDING and view.my_sides:
         rows.append([_act(T("deals.btn_withdraw"), "x", view.id, view.version)])
+    elif view.status is DealStatus.ACCEPTED and Side.SHORTAGE in view.my_sides:
+        # the dispatch after the handshake: who is on site, release, extend
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=T("dispatch.open_card"),
+                    callback_data=DispatchCb(a="o", d=view.id).pack(),
+                )
+            ]
+        )
     if back:
         rows.append([_act(T("deals.btn_list"), "l", 0)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

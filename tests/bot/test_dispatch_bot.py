@@ -196,6 +196,18 @@ async def test_the_dispatch_card_extends_and_releases(
     deal_id = await accepted(services, w)
     await bind(services, w)
     clock.at = at(date(2026, 3, 20), 10, 0)
+    # the accepted deal's card leads to the dispatch card
+    from bot.keyboards.deals import deal_actions_keyboard
+    from core.services.deals import get_deal
+
+    async with services.uow() as uow:
+        deal = await get_deal(uow, w.foreman, deal_id)
+    markup = deal_actions_keyboard(deal, lambda key, /, **p: t(key, "zh", **p))
+    assert inline_buttons(markup) == [
+        ("🏗 派遣（到岗 / 退场 / 延期）", DispatchCb(a="o", d=deal_id).pack())
+    ]
+    sent = await driver.tap(FOREMAN, DispatchCb(a="o", d=deal_id).pack())
+    assert f"🏗 派遣 #{deal_id}" in last_text(sent)
     sent = await driver.command(FOREMAN, "dispatch", str(deal_id))
     assert f"🏗 派遣 #{deal_id}" in last_text(sent) and "退场为止" in last_text(sent)
     sent = await driver.tap(FOREMAN, DispatchCb(a="ext", d=deal_id, m=1).pack())
