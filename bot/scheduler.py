@@ -4,7 +4,13 @@ Jobs (explicit ids, `replace_existing=True`, added at every start):
 - `digests` every minute: queue the digests that are due (core.services.digest_schedule),
   update the delivery records, wake the outbox sender;
 - `maintenance` every 5 minutes: expire postings and offers, rating prompts, purges;
-- `lease` every ttl/3: renew the leader lease.
+- `lease` every ttl/3: renew the leader lease;
+- the dispatch jobs (core.services.dispatch / wages / credit), daily at a local time:
+  `arrival_check` (Settings.arrival_check_time, 10:00) and `arrival_reminder`
+  (Settings.arrival_reminder_time, 09:00 the morning after), `wage_prompts` (09:00 daily;
+  from Settings.wage_prompt_day on, the 5th, it asks about last month for the deals not yet
+  asked, so a day missed while down is made up), `arrears` (09:30: releases at the end of a
+  dispatch period, then the 7-day silence sweep) and `credit` (03:00).
 
 Exactly-once lives in the database, not here: a digest is queued once per (recipient, day)
 by a UNIQUE constraint, whichever process or run gets there. The scheduler is only the
@@ -31,11 +37,12 @@ import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -44,12 +51,16 @@ from bot.sender import OutboxSender, SenderConfig
 from core.config import Settings
 from core.db.models import Lease
 from core.db.uow import Services
+from core.domain.timeutil import local_date
 from core.ports import Clock
+from core.services.credit import recompute_credit
 from core.services.digest_schedule import (
     enqueue_due_digests,
     reconcile_deliveries,
     run_maintenance,
 )
+from core.services.dispatch import queue_arrival_prompts, release_ended
+from core.services.wages import queue_wage_prompts, sweep_arrears
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +68,14 @@ SCHEDULER_TZ = ZoneInfo("Asia/Shanghai")
 JOB_DIGESTS = "digests"
 JOB_MAINTENANCE = "maintenance"
 JOB_LEASE = "lease"
+JOB_ARRIVAL_CHECK = "arrival_check"
+JOB_ARRIVAL_REMINDER = "arrival_reminder"
+JOB_WAGE_PROMPTS = "wage_prompts"
+JOB_ARREARS = "arrears"
+JOB_CREDIT = "credit"
+WAGE_PROMPT_AT = time(9, 0)
+ARREARS_SWEEP_AT = time(9, 30)
+CREDIT_AT = time(3, 0)
 DIGEST_TICK = timedelta(minutes=1)
 MAINTENANCE_EVERY = timedelta(minutes=5)
 LEASE_TTL = timedelta(seconds=60)
@@ -243,6 +262,52 @@ async def maintenance_job(ctx: SchedulerContext) -> None:
             ctx.wake_sender()  # both queue notifications
 
 
+async def arrival_check_job(ctx: SchedulerContext) -> None:
+    """The start day's arrival lists and the next morning's reminders (once per deal)."""
+    if not await ctx.lead():
+        return
+    async with ctx.job(JOB_ARRIVAL_CHECK), ctx.services.uow() as uow:
+        if await queue_arrival_prompts(uow, ctx.clock.now()):
+            ctx.wake_sender()
+
+
+async def wage_prompt_job(ctx: SchedulerContext) -> None:
+    """Last month's wage questions, from the wage day on (once per deal and month)."""
+    if not await ctx.lead():
+        return
+    async with ctx.job(JOB_WAGE_PROMPTS), ctx.services.uow() as uow:
+        if await queue_wage_prompts(uow, ctx.clock.now()):
+            ctx.wake_sender()
+
+
+async def arrears_job(ctx: SchedulerContext) -> None:
+    """Dispatch periods that ended send their workers back; silent wage periods become
+    arrears alerts."""
+    if not await ctx.lead():
+        return
+    async with ctx.job(JOB_ARREARS):
+        today = local_date(ctx.clock.now())
+        async with ctx.services.uow() as uow:
+            released = await release_ended(uow, today)
+        async with ctx.services.uow() as uow:
+            opened = await sweep_arrears(uow, today)
+        if released or opened:
+            ctx.wake_sender()
+
+
+async def credit_job(ctx: SchedulerContext) -> None:
+    """Every enterprise's credit score and every worker's grade, from behaviour."""
+    if not await ctx.lead():
+        return
+    async with ctx.job(JOB_CREDIT), ctx.services.uow() as uow:
+        run = await recompute_credit(uow, local_date(ctx.clock.now()))
+        log.info("credit: %d enterprises (%d changed)", run.enterprises, run.enterprises_changed)
+
+
+def _daily(at: time) -> CronTrigger:
+    return CronTrigger(hour=at.hour, minute=at.minute, timezone=SCHEDULER_TZ)
+
+
 # --- the scheduler --------------------------------------------------------------------------
 
 
@@ -318,6 +383,27 @@ def build_scheduler(
         misfire_grace_time=int(DIGEST_GRACE.total_seconds()),
         **common,
     )
+    settings = services.settings
+    for job_id, func, at, name in (
+        (JOB_ARRIVAL_CHECK, arrival_check_job, settings.arrival_check_time, "arrival lists"),
+        (
+            JOB_ARRIVAL_REMINDER,
+            arrival_check_job,
+            settings.arrival_reminder_time,
+            "arrival reminders",
+        ),
+        (JOB_WAGE_PROMPTS, wage_prompt_job, WAGE_PROMPT_AT, "monthly wage questions"),
+        (JOB_ARREARS, arrears_job, ARREARS_SWEEP_AT, "period ends and the arrears sweep"),
+        (JOB_CREDIT, credit_job, CREDIT_AT, "credit recomputation"),
+    ):
+        scheduler.add_job(
+            func,
+            _daily(at),
+            id=job_id,
+            name=name,
+            misfire_grace_time=int(DIGEST_GRACE.total_seconds()),
+            **common,
+        )
     return scheduler
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,6 +38,18 @@ class Settings(BaseSettings):
     posting_ttl_days: int = Field(default=30, ge=1, le=365)
     offer_ttl_hours: int = Field(default=48, ge=1, le=24 * 30)
     rating_prompt_days: int = Field(default=7, ge=0, le=90)
+    arrival_check_time: time = Field(
+        default=time(10, 0), description="Local time of the arrival check on the start date"
+    )
+    arrival_reminder_time: time = Field(
+        default=time(9, 0), description="Local time of the one reminder the morning after"
+    )
+    wage_prompt_day: int = Field(
+        default=5, ge=1, le=28, description="Day of the month the wage questions go out"
+    )
+    arrears_grace_days: int = Field(
+        default=7, ge=1, le=60, description="Days after the due day a silent side is in arrears"
+    )
     invite_ttl_hours: int = Field(default=72, ge=1, le=24 * 30)
     sql_echo: bool = False
     # delivery channels (core.channels): e-mail through this server; robots at these hosts

@@ -23,9 +23,12 @@ from stdnum.cn import ric
 from core.db.models import (
     Account,
     AccountProject,
+    ArrearsAlert,
     Deal,
     DealEvent,
     DealWorker,
+    DispatchAssignment,
+    DispatchPrompt,
     Enterprise,
     Grade,
     GuidePrice,
@@ -37,9 +40,22 @@ from core.db.models import (
     ShortagePosting,
     Team,
     Trade,
+    WagePeriod,
     Worker,
 )
 from core.db.uow import Services
+from core.domain.credit import enterprise_grade
+from core.domain.dispatch import (
+    AlertStatus,
+    Arrival,
+    LaborAnswer,
+    PayerAnswer,
+    month_bounds,
+    person_days,
+    previous_month,
+    stay_of,
+    wage_due_fen,
+)
 from core.domain.enums import (
     DealAction,
     DealStatus,
@@ -55,6 +71,7 @@ from core.domain.errors import Conflict
 from core.domain.timeutil import SHANGHAI, day_bounds, local_date
 from core.domain.values import mask_id
 from core.reference.loader import load_reference_data
+from core.services.credit import recompute_credit
 
 Scale = Literal["small", "province"]
 
@@ -228,15 +245,7 @@ def guide_price_table() -> dict[tuple[str, str, int], int]:
 
 
 def credit_grade_of(score: int) -> str:
-    if score >= 90:
-        return "AAA"
-    if score >= 80:
-        return "AA"
-    if score >= 70:
-        return "A"
-    if score >= 60:
-        return "B"
-    return "C"
+    return enterprise_grade(score)
 
 
 # --- the generator --------------------------------------------------------------------------
@@ -977,6 +986,170 @@ def _market(
     return {"open_shortages": spec.shortages, "open_idle_postings": open_idle}
 
 
+# --- after the deal: arrivals, releases, wages, one open arrears alert ----------------------
+
+
+def _last_prompted_month(today: date, wage_day: int) -> date:
+    """The latest month whose wage questions went out by today."""
+    last = previous_month(today)
+    return last if today.day >= wage_day else previous_month(last)
+
+
+def _dispatch_life(
+    b: _Builder, enterprises: Sequence[dict[str, Any]], wage_day: int, grace_days: int
+) -> None:
+    """Every past deal becomes a dispatch: workers arrived on the start date (one no-show on
+    the seed's own 山西五建 deal), the re-offered ones released; each month up to the last
+    wage day has its wage period, mostly paid on time, some late; and a Taiyuan deal of two
+    months ago was not paid: an open 欠薪预警."""
+    rng = random.Random(b.rng.random())  # its own stream: the market above stays as it was
+    today = local_date(b.now)
+    workers = {w["id"]: w for w in b.rows["worker"]}
+    deal_workers: dict[int, list[int]] = defaultdict(list)
+    for row in b.rows["deal_worker"]:
+        deal_workers[row["deal_id"]].append(row["worker_id"])
+
+    wujian = enterprises[0]
+    labor = [e for e in enterprises if e["type"] == EnterpriseType.LABOR_SERVICE]
+    taiyuan_labor = next((e for e in labor if e["city_code"] == "140100"), enterprises[2])
+    unpaid_deal: dict[str, Any] | None = None
+    if b.rows["deal"]:
+        accepted = datetime.combine(
+            today - timedelta(days=62), dt_time(16, 30), tzinfo=SHANGHAI
+        ).astimezone(UTC)
+        # the deal's three workers stand in for the last three of the general workforce
+        # (on no posting, no deal), so the scale keeps its head count
+        del b.rows["worker"][-3:]
+        b.past_deal(
+            _taiyuan_project(b, wujian),
+            taiyuan_labor,
+            trade="rebar" if "rebar" in b.trade_names else b.guided[0],
+            headcount=3,
+            accepted_at=accepted,
+            rated=True,
+        )
+        unpaid_deal = b.rows["deal"][-1]
+        deal_workers[unpaid_deal["id"]] = [
+            r["worker_id"] for r in b.rows["deal_worker"] if r["deal_id"] == unpaid_deal["id"]
+        ]
+        workers.update({w["id"]: w for w in b.rows["worker"][-3:]})
+    no_show_deal = b.rows["deal"][0]["id"] if b.rows["deal"] else None
+
+    last_month = _last_prompted_month(today, wage_day)
+    late_done = False
+    for deal in b.rows["deal"]:
+        start = deal["start_date"]
+        stays = []
+        for n, worker_id in enumerate(deal_workers[deal["id"]]):
+            worker = workers[worker_id]
+            arrived = start <= today
+            no_show = deal["id"] == no_show_deal and n == len(deal_workers[deal["id"]]) - 1
+            released = None
+            if worker["status"] == WorkerStatus.IDLE.value and not no_show:
+                released = max(start, local_date(worker["status_changed_at"]) - timedelta(days=1))
+            if no_show and arrived:
+                worker.update(
+                    status=WorkerStatus.IDLE.value,
+                    team_id=b.home_team(worker["enterprise_id"], worker["trade_code"]),
+                    status_changed_at=datetime.combine(
+                        start, dt_time(10, 20), tzinfo=SHANGHAI
+                    ).astimezone(UTC),
+                )
+            arrival = (
+                Arrival.NO_SHOW if no_show and arrived else Arrival.ARRIVED if arrived
+                else Arrival.PENDING
+            )  # fmt: skip
+            row = {
+                "id": b._id("dispatch_assignment"),
+                "deal_id": deal["id"],
+                "worker_id": worker_id,
+                "enterprise_id": deal["idle_enterprise_id"],
+                "due_on": start,
+                "arrival": arrival.value,
+                "arrived_on": start if arrival is Arrival.ARRIVED else None,
+                "answered_at": (
+                    datetime.combine(start, dt_time(10, 20), tzinfo=SHANGHAI).astimezone(UTC)
+                    if arrived
+                    else None
+                ),
+                "answered_by_account_id": None,
+                "released_on": released,
+                "replaces_assignment_id": None,
+                "created_at": deal["accepted_at"],
+            }
+            b.rows["dispatch_assignment"].append(row)
+            stays.append(stay_of(row["arrival"], start, row["arrived_on"], released))
+
+        month = start.replace(day=1)
+        while month <= last_month:
+            first, last = month_bounds(month)
+            due_on = (last + timedelta(days=1)).replace(day=wage_day)
+            b.rows["dispatch_prompt"].append(
+                {
+                    "id": b._id("dispatch_prompt"),
+                    "deal_id": deal["id"],
+                    "kind": "wage",
+                    "day": first,
+                    "created_at": datetime.combine(
+                        due_on, dt_time(9, 0), tzinfo=SHANGHAI
+                    ).astimezone(UTC),
+                }
+            )
+            days = person_days(stays, since=first, until=last)
+            month = last + timedelta(days=1)
+            if days == 0:
+                continue
+            due_fen = wage_due_fen(days, deal["price_fen"], first)
+            unpaid = unpaid_deal is not None and deal["id"] == unpaid_deal["id"]
+            late = not unpaid and (not late_done or rng.random() < 0.1)
+            late = late and due_on + timedelta(days=grace_days + 1) <= today
+            late_done = late_done or late
+            delay = rng.randint(grace_days + 1, grace_days + 8) if late else rng.randint(0, 3)
+            answered = min(
+                b.now,
+                datetime.combine(
+                    due_on + timedelta(days=delay), dt_time(11, 5), tzinfo=SHANGHAI
+                ).astimezone(UTC),
+            )
+            period_id = b._id("wage_period")
+            b.rows["wage_period"].append(
+                {
+                    "id": period_id,
+                    "deal_id": deal["id"],
+                    "month": first,
+                    "due_on": due_on,
+                    "person_days": days,
+                    "due_fen": due_fen,
+                    "payer_answer": (PayerAnswer.UNPAID if unpaid else PayerAnswer.PAID).value,
+                    "paid_fen": None,
+                    "payer_answered_at": answered,
+                    "labor_answer": (LaborAnswer.NONE if unpaid else LaborAnswer.RECEIVED).value,
+                    "received_fen": None,
+                    "workers_paid": not unpaid,
+                    "labor_answered_at": answered,
+                    "created_at": datetime.combine(
+                        due_on, dt_time(9, 0), tzinfo=SHANGHAI
+                    ).astimezone(UTC),
+                }
+            )
+            if unpaid:
+                b.rows["arrears_alert"].append(
+                    {
+                        "id": b._id("arrears_alert"),
+                        "wage_period_id": period_id,
+                        "deal_id": deal["id"],
+                        "county_code": deal["county_code"],
+                        "city_code": deal["city_code"],
+                        "reason": "unpaid",
+                        "due_fen": due_fen,
+                        "paid_fen": 0,
+                        "status": AlertStatus.OPEN.value,
+                        "created_at": answered,
+                        "resolved_at": None,
+                    }
+                )
+
+
 # --- writing --------------------------------------------------------------------------------
 
 
@@ -1002,15 +1175,16 @@ async def _sync_sequences(session: AsyncSession, tables: Sequence[str]) -> None:
 
 _ID_TABLES = (
     Enterprise, Project, Team, Account, Worker, ShortagePosting, IdlePosting, Deal, DealEvent,
-    Rating, GuidePrice,
+    Rating, GuidePrice, DispatchAssignment, WagePeriod, ArrearsAlert, DispatchPrompt,
 )  # fmt: skip
 _INSERT_ORDER: tuple[Table, ...] = tuple(
     model.__table__  # type: ignore[misc]
     for model in (
         Enterprise, Project, Team, Account, AccountProject, GuidePrice, Worker, ShortagePosting,
-        IdlePosting, IdlePostingWorker, Deal, DealEvent, DealWorker, Rating,
+        IdlePosting, IdlePostingWorker, Deal, DealEvent, DealWorker, Rating, DispatchAssignment,
+        WagePeriod, ArrearsAlert, DispatchPrompt,
     )
-)  # fmt: skip  # fmt: skip
+)  # fmt: skip
 
 
 async def seed_demo(services: Services, *, scale: Scale, seed: int = 2020) -> SeedReport:
@@ -1053,6 +1227,8 @@ async def seed_demo(services: Services, *, scale: Scale, seed: int = 2020) -> Se
         accounts = _personas(b, enterprises)
         _guide_price_rows(b, grades, existing_guides)
         counts = _market(b, enterprises, accounts)
+        settings = services.settings
+        _dispatch_life(b, enterprises, settings.wage_prompt_day, settings.arrears_grace_days)
 
         for table in _INSERT_ORDER:
             await _bulk(session, table, b.rows[table.name])
@@ -1090,4 +1266,7 @@ async def seed_demo(services: Services, *, scale: Scale, seed: int = 2020) -> Se
             },
         )
         await uow.commit()
+    # credit is earned, not invented: the daily run over the seeded history
+    async with services.uow() as uow:
+        await recompute_credit(uow, local_date(uow.now()))
     return replace(report, seconds=round(time.perf_counter() - started, 2))

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from bot import cli_commands as bot_commands
 from bot import demo
-from core.cli import apikey, channel, db, digest, invite, seed, summary, worker
+from core.cli import apikey, channel, credit, db, digest, invite, seed, summary, worker
 from core.cli.app import CommandModule, assemble_parser, run_command
 from webhooks import cli as web_commands
 
@@ -25,6 +25,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     summary,
     invite,
     worker,
+    credit,
     digest,
     bot_commands,  # `scheduler`
     apikey,

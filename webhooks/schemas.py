@@ -180,7 +180,7 @@ class DealRecordOut(_Out):
     trade_name_zh: str
     headcount: int
     person_days: int = Field(
-        description="headcount × 30 days per agreed month, until arrival and release dates exist"
+        description="days each worker was on site, arrival to release (or the report date)"
     )
     price: Decimal = Field(description="CNY per worker-month")
     amount: Decimal = Field(description="headcount × price")
@@ -226,7 +226,7 @@ class DealRecordPageOut(BaseModel):
     prev_cursor: str | None
     total_deals: int
     total_headcount: int
-    total_person_days: int = Field(description="headcount × 30, summed (see person_days)")
+    total_person_days: int = Field(description="person-days summed (see person_days)")
 
     @classmethod
     def of(cls, result: DealRecordPage) -> DealRecordPageOut:

@@ -12,14 +12,14 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram_dialog import setup_dialogs
 
-from bot.dialogs import shortage
+from bot.dialogs import dispatch, shortage
 from bot.dialogs.stale import register_stale_handler
 from bot.dialogs.widgets import AnswerOnceMessageManager
 
 
 def create_router() -> Router:
     router = Router(name="dialogs")
-    router.include_routers(shortage.create_router())
+    router.include_routers(shortage.create_router(), dispatch.create_router())
     return router
 
 

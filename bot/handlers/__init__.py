@@ -35,6 +35,7 @@ from bot.handlers import (
     channels,
     common,
     deals,
+    dispatch,
     errors,
     fallback,
     idle,
@@ -60,6 +61,7 @@ FEATURES: tuple[Callable[[], Router], ...] = (
     regulator.create_router,
     search.create_router,
     deals.create_router,
+    dispatch.create_router,
 )
 
 

@@ -190,6 +190,7 @@ def _card_of(
         ),
         tr("workers.card_status", status=_status_text(w.status)),
         tr("workers.card_rating", rating=_rating(w), count=w.rating_count),
+        tr("workers.card_credit", grade=w.credit_grade),
     ]
     if w.phone_masked:
         lines.append(tr("workers.card_phone", phone=w.phone_masked))

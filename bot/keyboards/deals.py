@@ -10,9 +10,10 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks_deals import DealActCb, DealFlowCb
+from bot.callbacks_dispatch import DispatchCb
 from bot.keyboards.common import cancel_button
 from bot.notifier import Translate
-from core.domain.enums import DealStatus
+from core.domain.enums import DealStatus, Side
 from core.domain.money import format_money
 from core.services.deals import DealListItem, DealView
 
@@ -62,6 +63,16 @@ def deal_actions_keyboard(
         # after a counter it is the counter that is taken back, not the first offer
         withdraw = T("deals.btn_withdraw_counter") if view.version > 1 else T("deals.btn_withdraw")
         rows.append([_act(withdraw, "x", view.id, view.version)])
+    elif view.status is DealStatus.ACCEPTED and Side.SHORTAGE in view.my_sides:
+        # the dispatch after the handshake: who is on site, release, extend
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=T("dispatch.open_card"),
+                    callback_data=DispatchCb(a="o", d=view.id).pack(),
+                )
+            ]
+        )
     if back:
         rows.append([_act(T("deals.btn_list"), "l", 0)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None

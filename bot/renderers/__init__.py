@@ -5,7 +5,7 @@ hands the table to the outbox sender. A new renderer module is added to that lis
 
 from bot import notifier
 from bot.notifier import Renderers
-from bot.renderers import deals, digest, interrupted, match, rating, regulator
+from bot.renderers import deals, digest, dispatch, interrupted, match, rating, regulator
 
 
 def outbox_renderers() -> Renderers:
@@ -14,6 +14,7 @@ def outbox_renderers() -> Renderers:
         notifier.RENDERERS,
         deals.RENDERERS,
         digest.RENDERERS,
+        dispatch.RENDERERS,
         interrupted.RENDERERS,
         match.RENDERERS,
         rating.RENDERERS,

@@ -29,10 +29,11 @@ from datetime import date
 from bot.notifier import OutgoingMessage, Renderers, Translate
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.reports.chart import cjk_font_family, render_digest_chart
+from core.reports.chart import cjk_font_family, render_arrears_chart, render_digest_chart
 from core.reports.labels import html_label
 from core.reports.xlsx import digest_workbook
 from core.services.digest_schedule import (
+    KIND_ARREARS_CHART,
     KIND_CHART,
     KIND_TEXT,
     KIND_WEEKLY,
@@ -84,6 +85,11 @@ def _chart_png(digest: Digest, locale: str) -> bytes:
         return render_digest_chart(digest, locale)
 
 
+def _arrears_png(digest: Digest, locale: str) -> bytes:
+    with _chart_lock:  # matplotlib is not thread-safe
+        return render_arrears_chart(digest, locale)
+
+
 async def start_render_pool(workers: int | None = None) -> None:
     """Render charts and workbooks in `workers` processes (default: one per CPU), warmed up:
     matplotlib imported and the CJK font registered before the first digest needs them."""
@@ -113,6 +119,8 @@ async def _render(fn: Callable[[Digest, str], bytes], digest: Digest, locale: st
     if _pool is not None:
         return await asyncio.get_running_loop().run_in_executor(_pool, fn, digest, locale)
     # off the event loop at least, so other sends keep their pace
+    if fn is render_arrears_chart:
+        return await asyncio.to_thread(_arrears_png, digest, locale)
     return await asyncio.to_thread(_chart_png if fn is render_digest_chart else fn, digest, locale)
 
 
@@ -137,6 +145,17 @@ async def render_digest_chart_part(
     png = await _render(render_digest_chart, digest, locale)
     caption = html_label(locale, "chart_title", region=digest.region.name(locale))
     return OutgoingMessage(text=caption, photo=png, filename="digest.png")
+
+
+@RENDERERS.register(KIND_ARREARS_CHART)
+async def render_arrears_chart_part(
+    item: OutboxItem, uow: UnitOfWork, t: Translate
+) -> OutgoingMessage:
+    locale = _locale(item)
+    digest = await _digest(item, uow)
+    png = await _render(render_arrears_chart, digest, locale)
+    caption = html_label(locale, "chart_arrears")
+    return OutgoingMessage(text=caption, photo=png, filename="arrears.png")
 
 
 @RENDERERS.register(KIND_XLSX)

@@ -316,6 +316,8 @@ class Deal(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(index=True)
     rating_prompt_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # the dispatch period once accepted: start_date until end_date (None: until released)
+    end_date: Mapped[date | None] = mapped_column(Date)
 
 
 class DealWorker(Base):
@@ -349,6 +351,96 @@ class Rating(Base):
     comment: Mapped[str | None] = mapped_column(String(200))
     by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- the dispatch after the deal: arrival, release, wages, arrears, credit --------------------
+
+
+class DispatchAssignment(Base):
+    """One worker on one accepted deal: arrival (到岗 / 未到) on the start date, release (退场)."""
+
+    __tablename__ = "dispatch_assignment"
+    __table_args__ = (
+        UniqueConstraint("deal_id", "worker_id"),
+        Index("ix_dispatch_assignment_open", "released_on", "deal_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"), index=True)
+    # the labor company the worker goes back to when released
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)  # the day the worker is expected on site
+    arrival: Mapped[str] = mapped_column(String(10), default="pending")
+    arrived_on: Mapped[date | None] = mapped_column(Date)
+    answered_at: Mapped[datetime | None]
+    answered_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    released_on: Mapped[date | None] = mapped_column(Date)
+    replaces_assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dispatch_assignment.id")
+    )
+    created_at: Mapped[datetime]
+
+
+class WagePeriod(Base):
+    """One deal's wages for one month, and both sides' answers about them."""
+
+    __tablename__ = "wage_period"
+    __table_args__ = (UniqueConstraint("deal_id", "month"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), index=True)
+    month: Mapped[date] = mapped_column(Date)  # first day of the month worked
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    person_days: Mapped[int] = mapped_column(Integer)
+    due_fen: Mapped[int] = mapped_column(BigInteger)
+    payer_answer: Mapped[str | None] = mapped_column(String(10))  # paid | partial | unpaid
+    paid_fen: Mapped[int | None] = mapped_column(BigInteger)
+    payer_answered_at: Mapped[datetime | None]
+    labor_answer: Mapped[str | None] = mapped_column(String(12))  # received | partial | none
+    received_fen: Mapped[int | None] = mapped_column(BigInteger)
+    workers_paid: Mapped[bool | None] = mapped_column(Boolean)
+    labor_answered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ArrearsAlert(Base):
+    """欠薪预警: a wage period the bureau must look at (unpaid, answers disagree, no answer)."""
+
+    __tablename__ = "arrears_alert"
+    __table_args__ = (Index("ix_arrears_alert_region", "status", "city_code", "county_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wage_period_id: Mapped[int] = mapped_column(ForeignKey("wage_period.id"), unique=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), index=True)
+    county_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(6))
+    reason: Mapped[str] = mapped_column(String(12))  # unpaid | mismatch | no_answer
+    due_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+
+
+class DispatchPrompt(Base):
+    """A prompt of a dispatch sent once per (deal, kind, day or month): the UNIQUE row and its
+    outbox rows are written in one transaction, as digests are."""
+
+    __tablename__ = "dispatch_prompt"
+    __table_args__ = (UniqueConstraint("deal_id", "kind", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date] = mapped_column(Date)  # the day, or the first day of the month
+    created_at: Mapped[datetime]
+
+
+class EnterpriseCreditScore(Base):
+    """The enterprise's credit of the last daily recomputation, with its components."""
+
+    __tablename__ = "enterprise_credit"
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"), primary_key=True)
+    score: Mapped[int] = mapped_column(SmallInteger)
+    components: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_on: Mapped[date] = mapped_column(Date)
 
 
 # --- delivery and infrastructure ------------------------------------------------------------

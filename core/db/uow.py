@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.channels.kinds import FOR_CHANNELS
@@ -169,3 +169,26 @@ class UnitOfWork:
                 )
             )
         return len(channel_ids)
+
+    async def notify_many(self, items: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Queue many notifications (account, kind, payload) in one executemany, in this
+        transaction; for jobs whose own UNIQUE row already makes them once-only."""
+        if not items:
+            return
+        now = self.now()
+        await self.session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "account_id": account_id,
+                    "kind": kind,
+                    "payload": payload,
+                    "dedup_key": None,
+                    "status": "pending",
+                    "attempts": 0,
+                    "not_before": now,
+                    "created_at": now,
+                }
+                for account_id, kind, payload in items
+            ],
+        )

@@ -157,3 +157,50 @@ def render_digest_chart(digest: Digest, locale: str) -> bytes:
         # no version metadata: the same digest gives the same bytes
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     return buffer.getvalue()
+
+
+ARREARS_COLOR = "#7b2cbf"
+
+
+def build_arrears_figure(digest: Digest, locale: str) -> Figure:
+    """欠薪预警 by county: the amount owed on open alerts, largest at the top."""
+    family = [cjk_font_family(), "DejaVu Sans"]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    counties = list(digest.arrears.by_county[:TOP_REGIONS])
+    fig.suptitle(
+        label(locale, "chart_arrears") + f"  {digest.report_day.isoformat()}",
+        fontfamily=family,
+        fontsize=17,
+    )
+    if not counties:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, label(locale, "none"), ha="center", va="center", fontfamily=family)
+        return fig
+    positions = list(range(len(counties)))[::-1]
+    bars = ax.barh(positions, [float(c.owed) for c in counties], color=ARREARS_COLOR)
+    ax.bar_label(
+        bars,
+        labels=[f"{c.owed:,.0f} ({c.alerts})" for c in counties],
+        padding=3,
+        fontsize=9,
+        fontfamily=family,
+    )
+    ax.set_yticks(positions, labels=[c.region.name(locale) for c in counties])
+    ax.tick_params(axis="both", labelfontfamily=family[0], labelsize=11)
+    ax.margins(x=0.2)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig
+
+
+def render_arrears_chart(digest: Digest, locale: str) -> bytes:
+    """The arrears chart as PNG bytes (WIDTH_PX × HEIGHT_PX)."""
+    fig = build_arrears_figure(digest, locale)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()

@@ -42,4 +42,11 @@ def write_digest_files(digest: Digest, out_dir: Path, locale: str = "zh") -> lis
     text_path.write_text(CHUNK_SEPARATOR.join(render_digest_text(digest, locale)) + "\n", "utf-8")
     chart_path.write_bytes(render_digest_chart(digest, locale))
     xlsx_path.write_bytes(digest_workbook(digest, locale))
-    return [text_path, chart_path, xlsx_path]
+    written = [text_path, chart_path, xlsx_path]
+    if digest.arrears.open_count:
+        from core.reports.chart import render_arrears_chart
+
+        arrears_path = out_dir / "arrears.png"
+        arrears_path.write_bytes(render_arrears_chart(digest, locale))
+        written.append(arrears_path)
+    return written

@@ -6,7 +6,7 @@ import html
 from collections.abc import Iterable
 
 from core.domain.money import format_money
-from core.reports.labels import html_label, signed_pct
+from core.reports.labels import html_label, label, signed_pct
 from core.services.digests import PRICE_ALERT_PCT, STALE_DAYS, CompanyWeekly, DealStats, Digest
 from core.services.reporting_coverage import REPORTED_DAYS, SILENT_DAYS
 
@@ -175,7 +175,52 @@ def render_digest_text(digest: Digest, locale: str, *, limit: int = TELEGRAM_LIM
                 )
             )
         lines.extend(_more(len(a.coverage), locale))
+    lines += _arrears_lines(d, locale)
     return split_lines(lines, limit)
+
+
+def _arrears_lines(d: Digest, locale: str) -> list[str]:
+    """欠薪预警: the open alerts by county, then the largest sums owed."""
+
+    def t(key: str, **params: object) -> str:
+        return html_label(locale, key, **params)
+
+    arrears = d.arrears
+    lines = ["", _bold(t("sec_arrears"))]
+    if not arrears.open_count:
+        return [*lines, t("none")]
+    lines.append(
+        t(
+            "arrears_total",
+            count=arrears.open_count,
+            owed=format_money(arrears.owed, symbol=False),
+            new=arrears.opened_yesterday,
+        )
+    )
+    for county in arrears.by_county[:LIST_SHOWN]:
+        lines.append(
+            t(
+                "arrears_county",
+                region=county.region.name(locale),
+                count=county.alerts,
+                owed=format_money(county.owed, symbol=False),
+            )
+        )
+    for line in arrears.lines[:LIST_SHOWN]:
+        lines.append(
+            t(
+                "arrears_line",
+                enterprise=line.enterprise,
+                supplier=line.supplier,
+                month=line.month.strftime("%Y-%m"),
+                due=format_money(line.due, symbol=False),
+                paid=format_money(line.paid, symbol=False),
+                reason=label(locale, f"reason_{line.reason}"),
+                days=line.days_open,
+            )
+        )
+    lines.extend(_more(len(arrears.lines), locale))
+    return lines
 
 
 def _more(total: int, locale: str) -> list[str]:

@@ -275,7 +275,38 @@ def digest_sheets(digest: Digest, locale: str) -> list[Sheet]:
         ],
         (14, 14, 12, 14, 16),
     )
-    return [summary, regions, trade_grades, deals, stale, price, cover]
+    arrears = Sheet(
+        t("sheet_arrears"),
+        [
+            t("col_alert"),
+            t("col_region"),
+            t("col_enterprise"),
+            t("col_supplier"),
+            t("col_month"),
+            t("col_due"),
+            t("col_paid"),
+            t("col_owed"),
+            t("col_reason"),
+            t("col_days_open"),
+        ],
+        [
+            [
+                a.alert_id,
+                a.region.name(locale),
+                a.enterprise,
+                a.supplier,
+                a.month.strftime("%Y-%m"),
+                a.due,
+                a.paid,
+                max(a.due - a.paid, Decimal(0)),
+                t(f"reason_{a.reason}"),
+                a.days_open,
+            ]
+            for a in d.arrears.lines
+        ],
+        (10, 14, 24, 24, 10, 12, 12, 12, 14, 10),
+    )
+    return [summary, regions, trade_grades, deals, stale, price, cover, arrears]
 
 
 def digest_workbook(digest: Digest, locale: str) -> bytes:

@@ -4,6 +4,7 @@ bureau brokers (the seed's top-50 list)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -15,6 +16,7 @@ from core.db.models import (
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.errors import ValidationError
+from core.services.credit import credit_components
 from core.services.posting_state import open_clause, open_headcount
 from core.services.reference_choices import region_names
 from core.services.region_scope import require_scope
@@ -40,6 +42,8 @@ class EnterpriseCredit:
     county_name_en: str
     shortage_headcount: int  # still open in its live shortage postings (in scope)
     idle_headcount: int  # still on offer in its live idle postings (in scope)
+    # the score's components of the last daily run (core.services.credit), and their inputs
+    breakdown: dict[str, Any] | None = None
 
     def county_name(self, locale: str) -> str:
         return self.county_name_zh if locale.startswith("zh") else self.county_name_en
@@ -80,6 +84,7 @@ async def top_enterprises(
         for enterprise_id, headcount in result.all():
             open_by[(kind, enterprise_id)] = int(headcount)
     names = await region_names(uow, [e.county_code for e in rows])
+    breakdowns = await credit_components(uow, ids)
     return [
         EnterpriseCredit(
             rank=index,
@@ -93,6 +98,7 @@ async def top_enterprises(
             county_name_en=names.get(e.county_code, ("", e.county_code))[1],
             shortage_headcount=open_by.get(("shortage", e.id), 0),
             idle_headcount=open_by.get(("idle", e.id), 0),
+            breakdown=breakdowns.get(e.id),
         )
         for index, e in enumerate(rows, start=1)
     ]

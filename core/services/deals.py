@@ -12,8 +12,8 @@ UPDATEs (`… WHERE status='pending' AND version=:v`, `… WHERE id IN (…) AND
 commit, so the loser of a race writes nothing. (SQLite additionally serializes writers with
 BEGIN IMMEDIATE, see core/db/engine.py.)
 
-Deal records for regulators count person-days as headcount × 30: a deal agrees a monthly price
-per worker, i.e. it commits `headcount` workers for one month (DAYS_PER_MONTH days).
+Deal records for regulators count person-days (人天) from the real dates of each worker's
+stay (core.domain.dispatch.person_days, via core.services.dispatch), up to the report date.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ from core.domain.values import (
     parse_price,
     price_to_fen,
 )
+from core.services.dispatch import deal_person_days, start_dispatch
 from core.services.paging import (
     Direction,
     Page,
@@ -99,7 +100,6 @@ from core.services.postings import worker_terms
 from core.services.regions import normalize_region_code, region_clause, region_contains
 from core.services.search import posting_terms
 
-DAYS_PER_MONTH = 30  # person-days of one agreed month per worker (deal records)
 RATING_PROMPT_AT = time(9, 0)  # local time of the rating prompt
 _LIVE = tuple(s.value for s in LIVE_STATUSES)
 
@@ -121,6 +121,7 @@ class ProposeDeal:
     idle_posting_id: int | None = None
     worker_ids: tuple[int, ...] = ()
     side: Side | None = None
+    end_date: date | None = None  # the dispatch period's planned end; None: until released
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,7 @@ class DealRecord:
     trade_code: str
     trade_name_zh: str
     headcount: int
-    person_days: int  # headcount × DAYS_PER_MONTH
+    person_days: int  # from the workers' real dates, up to the report date
     price: Decimal  # per worker per month
     amount: Decimal  # headcount × price: one month's value of the deal
     county_code: str
@@ -518,6 +519,8 @@ async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealV
     """Offer workers to a shortage (idle side) or ask an idle posting for them (shortage side)."""
     price_fen = _price_of(cmd.price)
     check_start_date(cmd.start_date, _today(uow))
+    if cmd.end_date is not None and cmd.end_date < cmd.start_date:
+        raise ValidationError("error.release_before_start", start=cmd.start_date.isoformat())
     if cmd.headcount is None and not cmd.worker_ids:
         raise ValidationError("error.headcount_not_number")
     headcount = (
@@ -603,6 +606,7 @@ async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealV
         headcount=headcount,
         price_fen=price_fen,
         start_date=cmd.start_date,
+        end_date=cmd.end_date,
         status=DealStatus.PENDING.value,
         proposer_side=side.value,
         awaiting_side=side.other.value,
@@ -935,6 +939,7 @@ async def accept_deal(
     await _update_idle_postings(uow, ids, idle.id if idle is not None else None, now)
     if not named:
         await _replace_deal_workers(uow, deal.id, ids)
+    await start_dispatch(uow, deal, ids)
 
     event_id = await _add_event(uow, deal, DealAction.ACCEPT, side, actor)
     uow.audit(
@@ -1407,6 +1412,8 @@ async def deal_records(
     rows = rows[:size]
     if direction == "prev":
         rows.reverse()
+    report_day = min(date_to, _today(uow))
+    days_of = await deal_person_days(uow, [r[0].id for r in rows], until=report_day)
     items = tuple(
         DealRecord(
             deal_id=deal.id,
@@ -1415,7 +1422,7 @@ async def deal_records(
             trade_code=deal.trade_code,
             trade_name_zh=trade_name,
             headcount=deal.headcount,
-            person_days=deal.headcount * DAYS_PER_MONTH,
+            person_days=days_of.get(deal.id, 0),
             price=fen_to_price(deal.price_fen),
             amount=fen_to_price(deal.price_fen * deal.headcount),
             county_code=deal.county_code,
@@ -1432,9 +1439,11 @@ async def deal_records(
         encode_ts_cursor,
     )
     count, headcount = int(totals[0]), int(totals[1])
+    all_ids = list(await uow.session.scalars(select(Deal.id).where(*where)))
+    total_days = sum((await deal_person_days(uow, all_ids, until=report_day)).values())
     return DealRecordPage(
         page=page,
         total_deals=count,
         total_headcount=headcount,
-        total_person_days=headcount * DAYS_PER_MONTH,
+        total_person_days=total_days,
     )

@@ -74,6 +74,7 @@ WEEKLY = "weekly"
 KIND_TEXT = "digest_text"
 KIND_CHART = "digest_chart"
 KIND_XLSX = "digest_xlsx"
+KIND_ARREARS_CHART = "digest_arrears_chart"  # only when the region has open 欠薪预警
 KIND_WEEKLY = "weekly"
 
 # DigestDelivery.status
@@ -343,6 +344,8 @@ async def _enqueue_daily(
     ]
     parts.append(("chart", KIND_CHART, dict(ref)))
     parts.append(("xlsx", KIND_XLSX, dict(ref)))
+    if digest.arrears.open_count:
+        parts.append(("arrears_chart", KIND_ARREARS_CHART, dict(ref)))
     # WeCom, DingTalk and e-mail get the digest as one message each, rendered at send time
     won = await _commit_delivery(uow, recipient, DAILY, day, parts, (CHANNEL_DIGEST, dict(ref)))
     return EnqueuedDigest(
@@ -570,6 +573,7 @@ async def run_maintenance(services: Services, now: datetime) -> MaintenanceRepor
 
 __all__ = [
     "DAILY",
+    "KIND_ARREARS_CHART",
     "KIND_CHART",
     "KIND_TEXT",
     "KIND_WEEKLY",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from core.db.models import (
+    ArrearsAlert,
     Deal,
     Enterprise,
     Grade,
@@ -27,10 +28,12 @@ from core.db.models import (
     Region,
     ShortagePosting,
     Trade,
+    WagePeriod,
     Worker,
 )
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
+from core.domain.dispatch import AlertStatus
 from core.domain.enums import DealStatus, RegionLevel, Role, WorkerStatus
 from core.domain.errors import NotFound, PermissionDenied
 from core.domain.timeutil import as_utc, day_bounds, local_date
@@ -174,6 +177,38 @@ class Alerts:
 
 
 @dataclass(frozen=True, slots=True)
+class ArrearsLine:
+    alert_id: int
+    deal_id: int
+    enterprise: str  # the receiving enterprise, who owes
+    supplier: str
+    region: Named  # county of the project
+    month: date
+    reason: str  # core.domain.dispatch.AlertReason
+    due: Decimal
+    paid: Decimal
+    days_open: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountyArrears:
+    region: Named
+    alerts: int
+    owed: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ArrearsSection:
+    """欠薪预警 open at the cut-off (their status as of now), and how many opened yesterday."""
+
+    open_count: int = 0
+    owed: Decimal = Decimal(0)
+    opened_yesterday: int = 0
+    by_county: tuple[CountyArrears, ...] = ()
+    lines: tuple[ArrearsLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     region: Named
     level: str
@@ -192,6 +227,7 @@ class Digest:
     alerts: Alerts
     # 采集上报率 at the cut-off; None where a digest is built without it (tests, previews)
     reporting: RegionCoverage | None = None
+    arrears: ArrearsSection = field(default_factory=ArrearsSection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,6 +510,74 @@ async def build_digest(uow: UnitOfWork, actor: Actor, region_code: str, day: dat
         ratings=ratings,
         alerts=Alerts(stale_count, stale, price_alerts, coverage),
         reporting=reporting,
+        arrears=await _arrears(uow, scope(ArrearsAlert), y_start, cutoff, day),
+    )
+
+
+ARREARS_SHOWN = 10
+
+
+async def _arrears(
+    uow: UnitOfWork, where: ColumnElement[bool], y_start: datetime, cutoff: datetime, day: date
+) -> ArrearsSection:
+    receiving = aliased(Enterprise)
+    supplier = aliased(Enterprise)
+    rows = (
+        await uow.session.execute(
+            select(ArrearsAlert, WagePeriod.month, receiving.name, supplier.name, Region)
+            .join(WagePeriod, WagePeriod.id == ArrearsAlert.wage_period_id)
+            .join(Deal, Deal.id == ArrearsAlert.deal_id)
+            .join(receiving, receiving.id == Deal.shortage_enterprise_id)
+            .join(supplier, supplier.id == Deal.idle_enterprise_id)
+            .join(Region, Region.code == ArrearsAlert.county_code)
+            .where(
+                where,
+                ArrearsAlert.status == AlertStatus.OPEN.value,
+                ArrearsAlert.created_at < cutoff,
+            )
+            .order_by(ArrearsAlert.created_at, ArrearsAlert.id)
+        )
+    ).all()
+    if not rows:
+        return ArrearsSection()
+    by_county: dict[str, list[Any]] = {}
+    lines = []
+    opened = 0
+    for alert, month, enterprise, supplier_name, county in rows:
+        owed = max(alert.due_fen - alert.paid_fen, 0)
+        named = _named_region(county)
+        entry = by_county.setdefault(named.code, [named, 0, 0])
+        entry[1] += 1
+        entry[2] += owed
+        created = as_utc(alert.created_at)
+        if created >= y_start:
+            opened += 1
+        lines.append(
+            ArrearsLine(
+                alert_id=alert.id,
+                deal_id=alert.deal_id,
+                enterprise=enterprise,
+                supplier=supplier_name,
+                region=named,
+                month=month,
+                reason=alert.reason,
+                due=fen_to_price(alert.due_fen),
+                paid=fen_to_price(alert.paid_fen),
+                days_open=max((day - local_date(created)).days, 0),
+            )
+        )
+    counties = tuple(
+        sorted(
+            (CountyArrears(n, count, fen_to_price(owed)) for n, count, owed in by_county.values()),
+            key=lambda c: (-c.owed, c.region.code),
+        )
+    )
+    return ArrearsSection(
+        open_count=len(rows),
+        owed=sum((c.owed for c in counties), Decimal(0)),
+        opened_yesterday=opened,
+        by_county=counties,
+        lines=tuple(sorted(lines, key=lambda x: (x.paid - x.due, x.alert_id))),
     )
 
 

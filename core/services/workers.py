@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, case, delete, func, select
 from core.db.models import Grade, IdlePosting, IdlePostingWorker, Trade, Worker
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
+from core.domain.credit import grades_at_least
 from core.domain.enums import LIVE_STATUSES, PostingStatus, Role, WorkerStatus
 from core.domain.errors import NotFound, PermissionDenied, ValidationError
 from core.domain.rules import WorkerTerms
@@ -141,6 +142,11 @@ async def set_worker_status(
     return view
 
 
+async def take_off_offer(uow: UnitOfWork, actor: Actor, worker: Worker) -> None:
+    """Take a worker going busy out of every live idle posting (the caller commits)."""
+    await _take_out_of_idle_postings(uow, actor, worker)
+
+
 async def _take_out_of_idle_postings(uow: UnitOfWork, actor: Actor, w: Worker) -> None:
     postings = (
         await uow.session.scalars(
@@ -210,8 +216,10 @@ async def list_workers(
     cursor: str | None = None,
     direction: Direction = "next",
     limit: int | None = None,
+    credit_grade_at_least: str | None = None,
 ) -> Page[WorkerView]:
-    """The actor's company's workers in id order, a page at a time (ID numbers masked)."""
+    """The actor's company's workers in id order, a page at a time (ID numbers masked);
+    `credit_grade_at_least="B"` keeps the workers of 信用等级 A and B."""
     scope = _scope(actor, enterprise_id)
     size = page_size(limit)
     clauses: list[ColumnElement[bool]] = [] if scope is None else [scope]
@@ -222,6 +230,11 @@ async def list_workers(
             raise ValidationError("error.bad_status") from exc
     if trade_code:
         clauses.append(Worker.trade_code == trade_code)
+    if credit_grade_at_least:
+        try:
+            clauses.append(Worker.credit_grade.in_(grades_at_least(credit_grade_at_least)))
+        except ValueError as exc:
+            raise ValidationError("error.bad_credit_grade") from exc
     if direction not in ("next", "prev"):
         raise ValidationError("error.bad_cursor")
     boundary = decode_id_cursor(cursor) if cursor else None

@@ -240,17 +240,19 @@ async def test_deal_records_filter_by_date_preset_trade_and_county(
 
     week = await menu(driver, TAIYUAN, "menu.deal_records")
     assert "成交记录 2026-02-26 至 2026-03-04 · 工种：全部" in last_text(week)
-    assert "共 2 笔 · 3 人 · 90 人日" in last_text(week)
+    # person-days come from the workers' real stays; this world's deals record no workers
+    # (tests/integration/test_deals.py and test_dispatch_life.py count real ones)
+    assert "共 2 笔 · 3 人 · 0 人日" in last_text(week)
     assert deal_lines(week) == [
-        "03-03 11:11 山西五建集团 · 抹灰工 1 人 · 30 人日 · ¥5,500/月",
-        "02-27 09:00 山西五建集团 · 钢筋工 2 人 · 60 人日 · ¥6,100/月",
+        "03-03 11:11 山西五建集团 · 抹灰工 1 人 · 0 人日 · ¥5,500/月",
+        "02-27 09:00 山西五建集团 · 钢筋工 2 人 · 0 人日 · ¥6,100/月",
     ]
     yesterday = await driver.tap(TAIYUAN, callback_for(last_reply_markup(week), "昨天"))
     assert len(deal_lines(yesterday)) == 1 and "2026-03-03 至 2026-03-03" in last_text(yesterday)
     this_month = await driver.tap(TAIYUAN, DealCb(area="140100", span="c").pack())
     assert [ln[:5] for ln in deal_lines(this_month)] == ["03-03"]
     month = await driver.tap(TAIYUAN, DealCb(area="140100", span="m").pack())
-    assert "共 3 笔 · 6 人 · 180 人日" in last_text(month)
+    assert "共 3 笔 · 6 人 · 0 人日" in last_text(month)
 
     trades = await driver.tap(TAIYUAN, callback_for(last_reply_markup(month), "工种："))
     rebar = await driver.tap(TAIYUAN, callback_for(last_reply_markup(trades), "钢筋工"))
@@ -365,9 +367,9 @@ async def test_excel_exports_arrive_as_documents_holding_the_screens_rows(
         "成交时间", "企业", "派出企业", "工种", "人数", "人日", "成交价（元/月）", "地区"
     )  # fmt: skip
     assert [r[1:] for r in rows[1:]] == [
-        ("山西五建集团", "太原迎泽劳务", "抹灰工", 1, 30, 5500, "小店区"),
-        ("山西五建集团", "小店建工", "钢筋工", 2, 60, 6100, "迎泽区"),
-        ("山西五建集团", "太原迎泽劳务", "抹灰工", 3, 90, 5000, "小店区"),
+        ("山西五建集团", "太原迎泽劳务", "抹灰工", 1, 0, 5500, "小店区"),
+        ("山西五建集团", "小店建工", "钢筋工", 2, 0, 6100, "迎泽区"),
+        ("山西五建集团", "太原迎泽劳务", "抹灰工", 3, 0, 5000, "小店区"),
     ]
     assert str(rows[1][0]) == "2026-03-03 11:11:00"  # Shanxi wall time
 

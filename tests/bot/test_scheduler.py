@@ -150,7 +150,16 @@ async def test_jobs_have_ids_a_shanghai_clock_and_hours_of_misfire_grace(
 ) -> None:
     scheduler = build_scheduler(services, sender=None, clock=clock)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {JOB_LEASE, JOB_DIGESTS, JOB_MAINTENANCE}
+    assert set(jobs) == {
+        JOB_LEASE,
+        JOB_DIGESTS,
+        JOB_MAINTENANCE,
+        "arrival_check",
+        "arrival_reminder",
+        "wage_prompts",
+        "arrears",
+        "credit",
+    }
     assert str(scheduler.timezone) == str(SCHEDULER_TZ) == "Asia/Shanghai"
     digests = jobs[JOB_DIGESTS]
     assert digests.trigger.interval == timedelta(minutes=1)

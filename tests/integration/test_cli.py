@@ -156,3 +156,19 @@ def test_every_command_module_of_core_is_offered_by_jingong() -> None:
             assert module.__name__ in listed, f"{path.name} is missing from COMMANDS"
     scripts = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["jingong"] == "webhooks.main:main"
+
+
+def test_credit_show_prints_the_score_and_each_component_with_its_inputs(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["seed", "--demo", "--scale", "small"]) == 0
+    capsys.readouterr()
+    assert main(["credit", "show", "--enterprise", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("山西五建集团有限公司 (#1): credit ")
+    for part in ("fulfilment", "payment", "ratings", "arrears", "no-shows"):
+        assert part in out
+    assert "1 open 欠薪预警" in out  # the seeded Taiyuan arrears
+    assert main(["credit", "show", "--enterprise", "99999"]) != 0
+    err = capsys.readouterr().err
+    assert "no such enterprise" in _one_error_line(err)

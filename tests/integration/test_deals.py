@@ -651,6 +651,8 @@ async def test_deal_records_count_person_days_and_filter_by_region_trade_and_dat
     async with services.uow() as uow:
         second = await propose_deal(uow, w.foreman, ask(w, headcount=1, price="6000"))
         await accept_deal(uow, w.supplier_dispatcher, second.id)
+    # person-days run from the start date (day 3) to the report date, day 12: 10 days each
+    clock.advance(days=11)
 
     async with services.uow() as uow:
         page = await deal_records(
@@ -658,7 +660,7 @@ async def test_deal_records_count_person_days_and_filter_by_region_trade_and_dat
             w.taiyuan_regulator,
             region_code="1401",
             date_from=w.today,
-            date_to=in_days(w, 1),
+            date_to=in_days(w, 12),
             limit=1,
         )
         rest = await deal_records(
@@ -666,7 +668,7 @@ async def test_deal_records_count_person_days_and_filter_by_region_trade_and_dat
             w.taiyuan_regulator,
             region_code="140100",
             date_from=w.today,
-            date_to=in_days(w, 1),
+            date_to=in_days(w, 12),
             cursor=page.page.next_cursor,
         )
         only_first_day = await deal_records(
@@ -677,7 +679,7 @@ async def test_deal_records_count_person_days_and_filter_by_region_trade_and_dat
             w.taiyuan_regulator,
             region_code="140100",
             date_from=w.today,
-            date_to=in_days(w, 1),
+            date_to=in_days(w, 12),
             trade_code="welder",
         )
         other_county = await deal_records(
@@ -686,22 +688,22 @@ async def test_deal_records_count_person_days_and_filter_by_region_trade_and_dat
             region_code="140100",
             county_code="140106",
             date_from=w.today,
-            date_to=in_days(w, 1),
+            date_to=in_days(w, 12),
         )
     newest = page.page.items[0]
     assert (newest.deal_id, newest.headcount, newest.person_days, newest.price) == (
         second.id,
         1,
-        30,
+        10,
         Decimal("6000.00"),
     )
     assert newest.enterprise_name.startswith("山西五建集团有限公司")
     assert newest.trade_name_zh == "抹灰工"
-    assert (page.total_deals, page.total_headcount, page.total_person_days) == (2, 4, 120)
+    assert (page.total_deals, page.total_headcount, page.total_person_days) == (2, 4, 4 * 10)
     oldest = rest.page.items[0]
     assert (oldest.deal_id, oldest.person_days, oldest.amount) == (
         offer.id,
-        90,
+        30,
         Decimal("16500.00"),
     )
     assert rest.page.next_cursor is None

@@ -1,5 +1,5 @@
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
@@ -21,8 +21,10 @@ from core.db.models import (
     Worker,
 )
 from core.db.uow import Services
+from core.domain.actor import Actor
 from core.domain.enums import LIVE_STATUSES, Role
 from core.domain.errors import Conflict
+from core.domain.timeutil import as_utc, local_date
 from core.domain.values import IdNumber, parse_mobile
 from core.seed import DEMO_FOREMAN_TELEGRAM_ID, SeedReport, credit_grade_of, seed_demo
 from tests.factories import make_enterprise
@@ -101,7 +103,8 @@ async def test_seeded_postings_deals_and_ratings_add_up(
         )
         assert len(cities) == 11
         for ent in (await s.scalars(select(Enterprise))).all():
-            assert 50 <= ent.credit_score <= 100
+            # earned by the seeded history (core.services.credit), not invented
+            assert 0 <= ent.credit_score <= 100
             assert ent.credit_grade == credit_grade_of(ent.credit_score)
         names = set((await s.scalars(select(Enterprise.name))).all())
         assert {"山西五建集团有限公司", "山西晋建集团有限公司"} <= names
@@ -232,3 +235,41 @@ async def test_a_seeded_database_refuses_a_second_seed_and_still_takes_new_rows(
         ent = await make_enterprise(uow)
         await uow.commit()
     assert ent.id == seeded.enterprises + 1
+
+
+async def test_the_seeded_history_has_arrivals_a_no_show_late_payment_and_arrears_in_taiyuan(
+    services: Services,
+) -> None:
+    from core.db.models import ArrearsAlert, DispatchAssignment, WagePeriod
+    from core.services.credit import explain_credit
+    from core.services.digests import build_digest
+
+    await seed_demo(services, scale="small", seed=7)
+    async with services.uow() as uow:
+        s = uow.session
+        arrivals = Counter((await s.scalars(select(DispatchAssignment.arrival))).all())
+        alerts = (
+            await s.execute(
+                select(ArrearsAlert.city_code, ArrearsAlert.status, ArrearsAlert.reason)
+            )
+        ).all()
+        periods = (
+            await s.execute(
+                select(WagePeriod.payer_answer, WagePeriod.payer_answered_at, WagePeriod.due_on)
+            )
+        ).all()
+        digest = await build_digest(uow, Actor.system(), "140100", local_date(uow.now()))
+        wujian = await s.scalar(
+            select(Enterprise.id).where(Enterprise.name == "山西五建集团有限公司")
+        )
+        assert wujian is not None
+        credit = await explain_credit(uow, wujian, local_date(uow.now()))
+    assert arrivals["arrived"] > 10 and arrivals["no_show"] == 1
+    assert [tuple(a) for a in alerts] == [("140100", "open", "unpaid")]
+    on_time = [p for p in periods if p.payer_answer == "paid" and p.payer_answered_at]
+    assert on_time and any(
+        local_date(as_utc(p.payer_answered_at)) > p.due_on + timedelta(days=7) for p in on_time
+    )  # at least one paid late
+    assert digest.arrears.open_count == 1
+    assert credit.credit.inputs.open_arrears == 1
+    assert credit.stored_score == credit.credit.score

@@ -331,6 +331,7 @@ def test_digest_workbook_has_the_detail_sheets_and_rows() -> None:
         "Stale shortages",
         "Price alerts",
         "Neighbour cover",
+        "Wage arrears",
     ]
     assert all(len(t) <= 31 for t in wb.sheetnames)
     regions = list(wb["Sub-regions"].iter_rows(min_row=2, values_only=True))

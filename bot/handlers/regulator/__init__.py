@@ -9,10 +9,11 @@ is refused by the core (the `errors` router answers it) and changes nothing.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import StateFilter
+from aiogram.filters import Command, StateFilter
 
 from bot.filters import HasRole
 from bot.handlers.regulator import (
+    arrears,
     escalations,
     export,
     grading,
@@ -69,6 +70,9 @@ def create_router() -> Router:
     menu(guide.guide_menu, MenuText(GUIDE_PRICES))
     menu(grading.grading_menu, MenuText(GRADING))
     menu(escalations.escalations_menu, MenuText(ESCALATIONS))
+    menu(arrears.arrears_command, Command("arrears"))
+    menu(arrears.onsite_command, Command("onsite"))
+    router.callback_query.register(arrears.arrears_tapped, arrears.ArrearsCb.filter())
 
     # typed steps; a menu button's text is not an answer, it opens that screen instead
     not_menu = ~MenuText(*ALL_MENU_KEYS)

@@ -230,7 +230,7 @@ async def _deals(
             headcount=result.total_headcount,
             person_days=result.total_person_days,
         ),
-        tr("regulator.deals.person_days_note", days=deals.DAYS_PER_MONTH),
+        _("regulator.deals.person_days_note"),
     ]
     page = result.page
     if not page.items:

@@ -168,6 +168,17 @@ async def top_tap(
                 idle=e.idle_headcount,
             )
         )
+        if e.breakdown:  # the components of the last daily credit run
+            lines.append(
+                tr(
+                    "credit.breakdown",
+                    fulfilment=e.breakdown.get("fulfilment", "-"),
+                    payment=e.breakdown.get("payment", "-"),
+                    ratings=e.breakdown.get("ratings", "-"),
+                    arrears=e.breakdown.get("arrears", "-"),
+                    no_shows=e.breakdown.get("no_shows", "-"),
+                )
+            )
     prev = TopCb(code=code, page=page - 1) if page > 0 else None
     nxt = TopCb(code=code, page=page + 1) if page + 1 < pages else None
     keyboard = markup(

@@ -1,0 +1,164 @@
+"""After the deal, one tap at a time: ✅ 到岗 / ❌ 未到 per worker and 全部到岗 on the arrival
+list, the wage answers (已付 / 未付, 已收到 / 未收到, 工人工资已发 / 未发), and release / extend
+on the dispatch card (/dispatch N). The amounts of a partial payment are typed in a dialog
+(bot/dialogs/dispatch.py). Callback data carries ids only; every tap goes through a core
+service, which re-checks who may answer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, StartMode
+
+from bot.callbacks_dispatch import ArrivalCb, DispatchCb, ReplaceCb, WageCb
+from bot.dialogs.dispatch import AmountSG
+from bot.filters import HasRole
+from bot.i18n import tr
+from bot.render.dispatch import (
+    arrival_keyboard,
+    arrival_text,
+    dispatch_card,
+    wage_keyboard,
+    wage_text,
+)
+from bot.render.messages import edit_or_send
+from core.db.uow import UnitOfWork
+from core.domain.enums import Role, Side
+from core.domain.errors import PermissionDenied, ValidationError
+from core.services import dispatch, wages
+from core.services.accounts import AccountView
+
+MONTH_DAYS = 30
+
+
+def _t(key: str, /, **params: object) -> str:
+    return tr(key, **params)
+
+
+async def arrival_tapped(
+    query: CallbackQuery, callback_data: ArrivalCb, uow: UnitOfWork, account: AccountView
+) -> None:
+    actor = account.actor()
+    cb = callback_data
+    if cb.a == "all":
+        result = await dispatch.mark_all_arrived(uow, actor, cb.d)
+    elif cb.a in ("y", "n"):
+        result = await dispatch.mark_arrival(uow, actor, cb.d, cb.s, arrived=cb.a == "y")
+    else:
+        raise ValidationError("error.bad_answer")
+    await query.answer(_("dispatch.saved") if result.changed else _("dispatch.already"))
+    view = result.view
+    await edit_or_send(query, arrival_text(view, _t), arrival_keyboard(view, _t))
+
+
+PAYER = {"paid": "paid", "unpaid": "unpaid"}
+LABOR = {"rcv": "received", "none": "none"}
+
+
+async def wage_tapped(
+    query: CallbackQuery,
+    callback_data: WageCb,
+    uow: UnitOfWork,
+    account: AccountView,
+    dialog_manager: DialogManager,
+) -> None:
+    actor = account.actor()
+    cb = callback_data
+    if cb.a in ("part", "rpart"):
+        side = "shortage" if cb.a == "part" else "idle"
+        # check the right to answer before asking for a number
+        view = await wages.get_wage_period(uow, actor, cb.p)
+        if (Side.SHORTAGE if side == "shortage" else Side.IDLE) not in view.my_sides:
+            raise PermissionDenied("error.forbidden")
+        await query.answer()
+        await dialog_manager.start(
+            AmountSG.amount, mode=StartMode.RESET_STACK, data={"period": cb.p, "side": side}
+        )
+        return
+    if cb.a in PAYER:
+        view = await wages.answer_payer(uow, actor, cb.p, PAYER[cb.a])
+        side = "shortage"
+    elif cb.a in LABOR:
+        current = await wages.get_wage_period(uow, actor, cb.p)
+        view = await wages.answer_labor(
+            uow, actor, cb.p, LABOR[cb.a], workers_paid=current.workers_paid
+        )
+        side = "idle"
+    elif cb.a in ("wp1", "wp0"):
+        current = await wages.get_wage_period(uow, actor, cb.p)
+        received = current.labor_answer.value if current.labor_answer else "received"
+        view = await wages.answer_labor(
+            uow,
+            actor,
+            cb.p,
+            received,
+            amount=current.received if received == "partial" else None,
+            workers_paid=cb.a == "wp1",
+        )
+        side = "idle"
+    else:
+        raise ValidationError("error.bad_answer")
+    await query.answer(_("dispatch.saved"))
+    await edit_or_send(query, wage_text(view, side, _t), wage_keyboard(view, side, _t))
+
+
+async def show_dispatch(
+    message: Message, command: CommandObject, uow: UnitOfWork, account: AccountView
+) -> None:
+    """/dispatch N: the dispatch card of deal N with release and extend buttons."""
+    raw = (command.args or "").strip().lstrip("#")
+    if not raw.isdigit():
+        await message.answer(_("dispatch.usage"))
+        return
+    view = await dispatch.get_dispatch(uow, account.actor(), int(raw))
+    text, markup = dispatch_card(view, _t, account.locale)
+    await message.answer(text, reply_markup=markup)
+
+
+async def dispatch_tapped(
+    query: CallbackQuery, callback_data: DispatchCb, uow: UnitOfWork, account: AccountView
+) -> None:
+    actor = account.actor()
+    cb = callback_data
+    today = dispatch.today_of(uow)
+    if cb.a == "rel":
+        view = await dispatch.release_workers(uow, actor, cb.d, on=today)
+    elif cb.a == "ext":
+        current = await dispatch.get_dispatch(uow, actor, cb.d)
+        base = max(current.end_date or today, today)
+        end = base + timedelta(days=MONTH_DAYS * cb.m) if cb.m else None
+        view = await dispatch.set_end_date(uow, actor, cb.d, end)
+    elif cb.a == "o":
+        view = await dispatch.get_dispatch(uow, actor, cb.d)
+    else:
+        raise ValidationError("error.bad_answer")
+    await query.answer(_("dispatch.saved"))
+    text, markup = dispatch_card(view, _t, account.locale)
+    await edit_or_send(query, text, markup)
+
+
+async def replacement_tapped(
+    query: CallbackQuery, callback_data: ReplaceCb, uow: UnitOfWork, account: AccountView
+) -> None:
+    cb = callback_data
+    view = await dispatch.offer_replacement(uow, account.actor(), cb.d, cb.s, cb.w)
+    await query.answer(_("dispatch.saved"))
+    name = next((a.worker_name for a in view.assignments if a.worker_id == cb.w), "")
+    await edit_or_send(query, tr("dispatch.replacement_sent", name=name, id=view.deal_id))
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    parties = HasRole(Role.FOREMAN, Role.DISPATCHER)
+    router.message.filter(parties)
+    router.callback_query.filter(parties)
+    router.callback_query.register(arrival_tapped, ArrivalCb.filter())
+    router.callback_query.register(wage_tapped, WageCb.filter())
+    router.callback_query.register(dispatch_tapped, DispatchCb.filter())
+    router.callback_query.register(replacement_tapped, ReplaceCb.filter())
+    router.message.register(show_dispatch, Command("dispatch"))
+    return router
