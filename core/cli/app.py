@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "core.digest_cli",
     "bot.cli_commands",  # `scheduler`: imports only stdlib at module level, bot.* when run
     "core.cli.apikey",
+    "core.cli.parse",
     "webhooks.cli",  # `serve`, `run`: stdlib only at module level, the web stack when run
     "bot.demo",  # `demo`: stdlib only at module level, the bot and the sandbox when run
 )

@@ -30,6 +30,7 @@ class RegionEntry:
 class Lexicon:
     trades: dict[str, TradeEntry]  # word as written → trade
     regions: dict[str, tuple[RegionEntry, ...]]  # word as written → regions it may name
+    regions_by_code: dict[str, RegionEntry]
     max_trade_len: int
     max_region_len: int
 
@@ -53,8 +54,10 @@ def lexicon() -> Lexicon:
         trades.setdefault(row["synonym"], by_code[row["trade_code"]])
 
     regions: dict[str, list[RegionEntry]] = {}
+    by_region_code: dict[str, RegionEntry] = {}
     for row in read_csv("regions.csv"):
         entry = RegionEntry(row["code"], row["parent_code"] or None, row["level"], row["name_zh"])
+        by_region_code[entry.code] = entry
         words = {entry.name_zh}
         short = _short_name(entry.name_zh)
         if short:
@@ -67,6 +70,7 @@ def lexicon() -> Lexicon:
     return Lexicon(
         trades=trades,
         regions=frozen,
+        regions_by_code=by_region_code,
         max_trade_len=max(map(len, trades)),
         max_region_len=max(map(len, frozen)),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import cn2an
@@ -220,6 +221,7 @@ def _mask(text: str, found: list[_Found]) -> str:
     return "".join(chars)
 
 
+@lru_cache(maxsize=4096)
 def to_number(token: str) -> float | None:
     """ "8千" 8000, "1.2万" 12000, "三百八" 380, "一万二" 12000, "8k" 8000; else None."""
     token = token.replace(" ", "")
