@@ -5,7 +5,8 @@ Every route takes an API key (`Authorization: Bearer jg_…` or `X-API-Key`). Sc
   a dispatcher (market postings and its own);
 - a regulator key reads its region and everything below (summary, postings, deal records)
   and may import for enterprises inside its region, naming `enterprise_id` on every row;
-- guide prices are public information: any valid key reads them.
+- guide prices are public information: any valid key reads them;
+- any valid key may have a labor post read into drafts (postings:parse writes nothing).
 Routes only parse, call a core service and shape the answer; rights are checked by the
 services (plus the region filter check of /postings, which the search service treats as a
 filter rather than a right).
@@ -24,6 +25,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from core.domain.enums import PostingStatus, Ring, Role
 from core.domain.errors import PermissionDenied, ValidationError
+from core.paste import parse_paste
 from core.services import deals, guide_prices, imports, search, summaries
 from core.services.paging import decode_ts_cursor
 from core.services.regions import normalize_region_code, region_contains
@@ -34,6 +36,9 @@ from webhooks.schemas import (
     ErrorOut,
     GuidePriceListOut,
     ImportReportOut,
+    PasteDraftOut,
+    PasteIn,
+    PasteResultOut,
     PostingPageOut,
     ProjectRowIn,
     RegionalSummaryOut,
@@ -143,6 +148,15 @@ async def list_postings(
         limit=limit,
     )
     return PostingPageOut.of(await search.search_postings(uow, actor, query))
+
+
+@router.post(
+    "/postings:parse",
+    response_model=PasteResultOut,
+    summary="Read a chat-group labor post into posting drafts (writes nothing)",
+)
+async def parse_posting_text(body: PasteIn, principal: PrincipalDep) -> PasteResultOut:
+    return PasteResultOut(drafts=[PasteDraftOut.of(d) for d in parse_paste(body.text)])
 
 
 def _cursor(value: str | None) -> str | None:
