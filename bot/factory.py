@@ -29,6 +29,7 @@ from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from redis.asyncio import Redis
 
+from bot import dialogs
 from bot.handlers import build_root_router
 from bot.i18n import N_, SUPPORTED_LOCALES, load_i18n
 from bot.isolation import KeyedEventIsolation
@@ -138,6 +139,7 @@ def create_dispatcher(
     dp.update.outer_middleware(AccessMiddleware())
     dp.errors.outer_middleware(locale)
     dp.include_router(build_root_router())
+    dialogs.setup(dp)
     return dp
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 from aiogram import Router
 
+from bot.dialogs import paste
 from bot.handlers import (
     common,
     deals,
@@ -59,6 +60,7 @@ FEATURES: tuple[Callable[[], Router], ...] = (
     regulator.create_router,
     search.create_router,
     deals.create_router,
+    paste.create_router,  # last feature: text no menu button or dialog step took
 )
 
 

@@ -27,6 +27,7 @@ DAY_PRICE_RANGE = (50, 3000)
 MONTH_PRICE_RANGE = (1000, 100_000)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _CN_NUM = "零〇一二两三四五六七八九十百千万"
 _NUM = rf"(?:\d+(?:\.\d+)?(?:\s*[千万kKwW]\d?)?|[{_CN_NUM}]+)"
 _NUM_RE = re.compile(_NUM)
@@ -146,6 +147,7 @@ def parse_paste(text: object) -> list[PasteDraft]:
 
 def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text[:MAX_INPUT_CHARS])
+    text = _THOUSANDS.sub("", text)  # "8,000/月"
     return _CONTROL.sub(" ", text)
 
 
@@ -300,6 +302,31 @@ def _find_prices(text: str, headcounts: list[_Found], grades: list[_Found]) -> l
         if _in_range(amount, guess) and (generic or amount >= 100):
             bare.append(_Found(start, end, Price(amount, guess)))
     return explicit or bare[:1]
+
+
+def read_price(text: str) -> Price | None:
+    """A price typed on its own ("350/天", "日薪350", "8000", "8千") with its unit."""
+    try:
+        normalized = _normalize(text if isinstance(text, str) else "")[:200]
+        found = _find_prices(normalized, [], [])
+    except Exception:  # same promise as parse_paste: typed input never crashes a chat
+        return None
+    return found[0].value if found else None
+
+
+def read_contact(text: str) -> tuple[str | None, str | None]:
+    """A contact typed on its own ("张工 139 1234 5678"): the name and the mobile found."""
+    try:
+        phone, rest = _take_phone(_normalize(text if isinstance(text, str) else "")[:200])
+    except Exception:
+        return None, None
+    name = " ".join(re.sub(r"联系人|联系|电话|手机|[:：,，;；]", " ", rest).split())
+    return name or None, phone
+
+
+def monthly_amount(price: Price, days_per_month: int) -> int:
+    """The monthly figure of a price: a daily rate times the working days of a month."""
+    return price.amount * days_per_month if price.per == "day" else price.amount
 
 
 def _in_range(amount: int, per: Per) -> bool:
