@@ -40,6 +40,8 @@ _LANDLINE_RE = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
 _HEADCOUNT_RE = re.compile(
     rf"(?P<num>{_NUM})(?:\s*[-~到至]\s*(?P<upper>{_NUM}))?\s*(?:人|名|位|个(?!月|工|小时))"
 )
+# "人数：8", "人数5": a count after its label, without a unit
+_HEADCOUNT_LABEL_RE = re.compile(rf"(?:人数|名额|数量)\s*[:：]?\s*(?P<num>{_NUM})(?!\s*[元块天月级])")
 _GRADE_RE = re.compile(
     r"高级技师|技师|高级工?|中级工?|初级工?|(?P<n>[一二三四五1-5])\s*级(?!资质|建造|企业|风|台阶)"
 )
@@ -63,13 +65,16 @@ _IDLE_STRONG = re.compile(
     r"可调配|可调剂|富余|随时进场|可进场|可出工|能出工|找工作|求职"
 )
 _SHORTAGE_STRONG = re.compile(r"急招|招聘|诚聘|招|缺(?!活)|急需|需要|需|求(?!职|活)|聘|急用|用工")
+# asking who has idle workers is a demand: "谁有空闲的钢筋工" is a shortage
+_DEMAND = re.compile(r"谁有|哪有|哪里有|有没有|求购")
 _IDLE_WEAK = re.compile(r"现有|我公司有|本公司有|我处有|我们有|手上有|手里有|有一批|^有")
 _QUESTION = re.compile(r"[?？]|吗|谁有|哪里|哪有|多少钱|怎么|什么|几点|有没有")
 _ADVERT = re.compile(
-    r"出租|出售|转让|回收|加工|批发|培训|考证|办证|贷款|代办|加盟|招商|优惠|租赁|材料|厂家|促销"
+    r"出租|出售|转让|回收|加工|批发|培训|考证|办证|贷款|代办|加盟|招商|优惠|租赁|材料|厂家|促销|"
+    r"招标|投标|中标|承接|承包"
 )
 
-_TITLES = "经理|师傅|先生|女士|老板|总|工|姐|哥"
+_TITLES = "经理|师傅|先生|女士|老板|老师|总|工|姐|哥"
 # surnames that start an "X工 / X经理" contact; characters that also start trade or work words
 # ("施工", "包工", "管工", "车工", "长工", "童工") are left out on purpose
 _SURNAMES = (
@@ -254,6 +259,11 @@ def _find_headcounts(text: str) -> list[_Found]:
         if value is None or value != int(value) or not 1 <= value <= MAX_HEADCOUNT:
             continue
         found.append(_Found(match.start(), match.end(), int(value)))
+    for match in _HEADCOUNT_LABEL_RE.finditer(text):
+        value = to_number(match.group("num"))
+        if value is not None and value == int(value) and 1 <= value <= MAX_HEADCOUNT:
+            found.append(_Found(match.start(), match.end(), int(value)))
+    found.sort(key=lambda f: f.start)
     return found
 
 
@@ -398,6 +408,8 @@ def _find_region(text: str) -> str | None:
 
 
 def _kind(text: str) -> Kind:
+    if _DEMAND.search(text):
+        return "shortage"
     if _IDLE_STRONG.search(text):
         return "idle"
     if _SHORTAGE_STRONG.search(text):
