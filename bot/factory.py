@@ -37,6 +37,7 @@ from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.db import EndReadBeforeRequest, UnitOfWorkMiddleware
 from bot.middlewares.dedup import DedupMiddleware
+from bot.middlewares.late_answer import ForgiveLateCallbackAnswer
 from bot.middlewares.locale import AccountI18nMiddleware
 from bot.storage import SqlStorage
 from core.config import Settings
@@ -83,6 +84,7 @@ def create_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot
         )
         session = AiohttpSession(api=api)
     session.middleware(EndReadBeforeRequest())
+    session.middleware(ForgiveLateCallbackAnswer())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -139,7 +141,7 @@ def create_dispatcher(
     dp.update.outer_middleware(AccessMiddleware())
     dp.errors.outer_middleware(locale)
     dp.include_router(build_root_router())
-    dialogs.setup(dp)
+    dialogs.setup(dp, isolation)
     return dp
 
 

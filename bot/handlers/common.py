@@ -14,6 +14,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager
 
 from bot.callbacks import CancelCb, LangCb
 from bot.i18n import N_, SUPPORTED_LOCALES, tr
@@ -41,8 +42,15 @@ async def show_menu(message: Message, account: AccountView, text: str | None = N
 # --- /cancel ---------------------------------------------------------------------------------
 
 
-async def cancel(message: Message, state: FSMContext, account: AccountView | None) -> None:
+async def cancel(
+    message: Message,
+    state: FSMContext,
+    account: AccountView | None,
+    dialog_manager: DialogManager | None = None,
+) -> None:
     """Leave whatever step the user is in and go back to the menu."""
+    if dialog_manager is not None:  # an open dialog's buttons go away with it
+        await dialog_manager.reset_stack()
     await state.set_state(None)
     await _forget_flow_data(state)
     if account is None:
@@ -52,8 +60,13 @@ async def cancel(message: Message, state: FSMContext, account: AccountView | Non
 
 
 async def cancel_inline(
-    query: CallbackQuery, state: FSMContext, account: AccountView | None
+    query: CallbackQuery,
+    state: FSMContext,
+    account: AccountView | None,
+    dialog_manager: DialogManager | None = None,
 ) -> None:
+    if dialog_manager is not None:
+        await dialog_manager.reset_stack()
     await state.set_state(None)
     await _forget_flow_data(state)
     await query.answer(_("common.cancelled"))
