@@ -14,6 +14,7 @@ Dialog data holds codes, ids, numbers and short strings only (JSON in the FSM st
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from aiogram import F, Router
@@ -23,10 +24,23 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
 from aiogram_dialog.widgets.text import Format
 
+from bot.dialogs.widgets import (
+    ANY_GRADE,
+    buttons_only,
+    cancel_button,
+    grade_items,
+    grade_keyboard,
+    headcount_keyboard,
+    pop_error,
+    price_items,
+    price_keyboard,
+    show_error,
+    toast,
+    typed,
+)
 from bot.filters import HasRole
 from bot.handlers.common import show_menu
 from bot.i18n import tr
@@ -62,7 +76,6 @@ from core.services.postings import DeclareIdleCommand, PostShortageCommand
 EXAMPLE = "急招钢筋工5人，中级，小店区，8000/月，联系张工13912345678"
 WORKERS_SHOWN = 50  # one page of the multi-select; a larger crew is declared from 📤
 MATCHES_SHOWN = 5
-HEADCOUNT_BUTTONS = (1, 2, 3, 4, 5, 6, 8, 10)
 
 
 class PasteSG(StatesGroup):
@@ -156,6 +169,7 @@ async def next_step(manager: DialogManager) -> State:
 
 
 async def go_on(manager: DialogManager) -> None:
+    manager.dialog_data["typing"] = False
     await manager.switch_to(await next_step(manager))
 
 
@@ -318,27 +332,23 @@ async def county_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[s
 
 
 async def grade_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow, account, _settings = _ctx(dialog_manager)
+    uow, _account, _settings = _ctx(dialog_manager)
     trade, _grade = await _names(uow, dialog_manager.dialog_data)
     grades = await postings.list_grades(uow)
-    key = (
-        "paste.ask_grade"
-        if dialog_manager.dialog_data["kind"] == "shortage"
-        else "paste.ask_idle_grade"
-    )
-    return {
-        "text": tr(key, trade=trade),
-        "grades": [(g.level, g.name(account.locale)) for g in grades],
-    }
+    shortage = dialog_manager.dialog_data["kind"] == "shortage"
+    key = "paste.ask_grade" if shortage else "paste.ask_idle_grade"
+    # a shortage may take any grade (不限); idle workers have the grade they have
+    return {"text": tr(key, trade=trade), "grades": grade_items(grades, with_any=shortage)}
 
 
 async def headcount_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     uow, _account, _settings = _ctx(dialog_manager)
     trade, grade = await _names(uow, dialog_manager.dialog_data)
-    return {
-        "text": tr("paste.ask_headcount", trade=trade, grade=grade, max=MAX_HEADCOUNT),
-        "counts": [(n, str(n)) for n in HEADCOUNT_BUTTONS],
-    }
+    if dialog_manager.dialog_data.get("typing"):
+        text = tr("shortage.type_headcount", max=MAX_HEADCOUNT)
+    else:
+        text = tr("paste.ask_headcount", trade=trade, grade=grade, max=MAX_HEADCOUNT)
+    return {"text": text, "error": pop_error(dialog_manager)}
 
 
 async def workers_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -377,11 +387,21 @@ async def text_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     """Prompts of the typed steps (price, contact) and the edit menu."""
     data = dialog_manager.dialog_data
     state = dialog_manager.current_context().state
-    if state == PasteSG.price:
-        return {"text": _("paste.ask_price")}
-    if state == PasteSG.contact:
-        return {"text": _("paste.ask_contact")}
     uow, account, _settings = _ctx(dialog_manager)
+    if state == PasteSG.price:
+        city_code = await _city_code(uow, account, data)
+        guide = (
+            await current_guide_price(uow, city_code, data["trade"], int(data["grade"]))
+            if city_code
+            else None
+        )
+        return {
+            "text": _("paste.ask_price"),
+            "error": pop_error(dialog_manager),
+            **price_items(guide),
+        }
+    if state == PasteSG.contact:
+        return {"text": _("paste.ask_contact"), "error": pop_error(dialog_manager)}
     several = len(await postings.list_posting_projects(uow, account.actor())) > 1
     fields = [("grade", _("paste.field_grade")), ("price", _("paste.field_price"))]
     if data["kind"] == "shortage":
@@ -402,7 +422,7 @@ async def project_chosen(
 ) -> None:
     uow, account, _settings = _ctx(manager)
     if await _project_of(uow, account, int(item_id)) is None:
-        await query.answer(_("common.stale"))
+        await toast(query, _("common.stale"))
         return
     manager.dialog_data["project"] = int(item_id)
     await go_on(manager)
@@ -414,29 +434,32 @@ async def county_chosen(
     uow, _account, _settings = _ctx(manager)
     county = await regions.get_region(uow, item_id)
     if county.level is not RegionLevel.COUNTY:
-        await query.answer(_("common.stale"))
+        await toast(query, _("common.stale"))
         return
     manager.dialog_data["county"] = county.code
     await go_on(manager)
 
 
 async def grade_chosen(
-    query: CallbackQuery, _widget: Any, manager: DialogManager, item_id: str
+    query: CallbackQuery, _widget: Any, manager: DialogManager, level: int
 ) -> None:
     uow, _account, _settings = _ctx(manager)
-    if int(item_id) not in {g.level for g in await postings.list_grades(uow)}:
-        await query.answer(_("common.stale"))
+    levels = [g.level for g in await postings.list_grades(uow)]
+    if level == ANY_GRADE:  # 不限: the lowest grade, every worker qualifies
+        level = max(levels)
+    if level not in levels:
+        await toast(query, _("common.stale"))
         return
-    manager.dialog_data["grade"] = int(item_id)
+    manager.dialog_data["grade"] = level
     manager.dialog_data["workers"] = None  # the eligible workers depend on the grade
     manager.dialog_data["preselected"] = False
     await go_on(manager)
 
 
 async def headcount_chosen(
-    _query: CallbackQuery, _widget: Any, manager: DialogManager, item_id: str
+    _query: CallbackQuery, _widget: Any, manager: DialogManager, count: int
 ) -> None:
-    manager.dialog_data["headcount"] = parse_headcount(item_id)
+    manager.dialog_data["headcount"] = parse_headcount(count)
     await go_on(manager)
 
 
@@ -444,34 +467,52 @@ async def headcount_typed(message: Message, _widget: Any, manager: DialogManager
     try:
         manager.dialog_data["headcount"] = parse_headcount(message.text or "")
     except ValidationError as exc:
-        await message.answer(error_text(exc))
+        show_error(manager, error_text(exc))
         return
     await go_on(manager)
+
+
+async def start_typing(_query: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+    """ "Other number / price": the step already takes typed text; the prompt says so."""
+    manager.dialog_data["typing"] = True
 
 
 async def workers_done(query: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
     picker: Any = manager.find("paste_workers")
     chosen = [int(worker_id) for worker_id in picker.get_checked()]
     if not chosen:
-        await query.answer(_("paste.pick_someone"), show_alert=True)
+        await toast(query, _("paste.pick_someone"), alert=True)
         return
     manager.dialog_data["workers"] = chosen
     await go_on(manager)
 
 
-async def price_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
+def _take_price(manager: DialogManager, price: Price | None) -> bool:
+    """Keep a price whose monthly figure passes the posting's range check."""
     _uow, _account, settings = _ctx(manager)
-    price = read_price(message.text or "")
     if price is None:
-        await message.answer(_("paste.price_unread"))
-        return
+        show_error(manager, _("paste.price_unread"))
+        return False
     try:
         parse_price(monthly_amount(price, settings.days_per_month))
     except ValidationError as exc:
-        await message.answer(error_text(exc))
-        return
+        show_error(manager, error_text(exc))
+        return False
     manager.dialog_data["price"] = [price.amount, price.per]
-    await go_on(manager)
+    return True
+
+
+async def price_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
+    if _take_price(manager, read_price(message.text or "")):
+        await go_on(manager)
+
+
+async def price_chosen(
+    _query: CallbackQuery, _widget: Any, manager: DialogManager, item_id: str
+) -> None:
+    """A monthly price button (the guide price, or one near it)."""
+    if _take_price(manager, Price(int(Decimal(item_id)), "month")):
+        await go_on(manager)
 
 
 async def contact_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
@@ -480,14 +521,10 @@ async def contact_typed(message: Message, _widget: Any, manager: DialogManager) 
         name = clean_person_name(name, field="contact_name")
         phone = parse_mobile(phone or "")
     except ValidationError as exc:
-        await message.answer("\n".join((error_text(exc), _("paste.ask_contact"))))
+        show_error(manager, error_text(exc))
         return
     manager.dialog_data["name"], manager.dialog_data["phone"] = name, phone
     await go_on(manager)
-
-
-async def text_expected(message: Message, _widget: Any, manager: DialogManager) -> None:
-    await message.answer(_("paste.need_text"))
 
 
 async def pasted_again(message: Message, _widget: Any, manager: DialogManager) -> None:
@@ -495,6 +532,7 @@ async def pasted_again(message: Message, _widget: Any, manager: DialogManager) -
     _uow, account, _settings = _ctx(manager)
     drafts = parse_paste(message.text or "")
     if not drafts or (drafts[0].kind == "idle" and account.role is not Role.DISPATCHER):
+        manager.show_mode = ShowMode.NO_UPDATE
         await message.answer(_("fallback.in_step"))
         return
     await start_paste(manager, drafts)
@@ -530,9 +568,9 @@ async def back_to_summary(_query: CallbackQuery, _widget: Any, manager: DialogMa
 
 
 async def wrong(query: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
-    await manager.done()
-    await query.answer()
+    await toast(query, _("paste.dropped_short"))
     await edit_or_send(query, _("paste.dropped"), None)
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
 
 
 async def open_edit(_query: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
@@ -544,7 +582,7 @@ async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) ->
     data = dict(manager.dialog_data)
     price = _price(data)
     if await next_step(manager) != PasteSG.summary or price is None:
-        await query.answer(_("common.stale"))
+        await toast(query, _("common.stale"))
         return
     monthly = str(monthly_amount(price, settings.days_per_month))
     actor = account.actor()
@@ -582,12 +620,13 @@ async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) ->
     except DomainError as exc:
         # nothing was written: the summary stays for Edit or Wrong
         await uow.rollback()
-        await query.answer(alert_text(error_text(exc)), show_alert=True)
+        await toast(query, alert_text(error_text(exc)), alert=True)
         return
     queue = list(data.get("queue") or [])
-    await query.answer(_("paste.published_short"))
-    await manager.done()
+    await toast(query, _("paste.published_short"))
+    # the summary message becomes the result; the finished dialog leaves nothing to tap
     await edit_or_send(query, text, markup)
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
     if queue:  # the next trade of the same message
         await start_draft(manager, queue[0], queue[1:])
 
@@ -628,7 +667,7 @@ def _choice(widget_id: str, items: str, on_click: Any, width: int = 2) -> Group:
         Select(
             Format("{item[1]}"),
             id=widget_id,
-            item_id_getter=lambda item: item[0],
+            item_id_getter=itemgetter(0),
             items=items,
             on_click=on_click,
         ),
@@ -637,84 +676,93 @@ def _choice(widget_id: str, items: str, on_click: Any, width: int = 2) -> Group:
 
 
 def build_dialog() -> Dialog:
-    typed_only = MessageInput(text_expected)
+    error = Format("{error}", when="error")
+    prompt = Format("{text}")
     return Dialog(
         Window(
-            Format("{text}"),
+            prompt,
             _choice("paste_project", "projects", project_chosen, width=1),
+            cancel_button(),
+            buttons_only(),
             state=PasteSG.project,
             getter=project_getter,
         ),
         Window(
-            Format("{text}"),
+            prompt,
             _choice("paste_county", "counties", county_chosen, width=3),
+            cancel_button(),
+            buttons_only(),
             state=PasteSG.county,
             getter=county_getter,
         ),
         Window(
-            Format("{text}"),
-            _choice("paste_grade", "grades", grade_chosen, width=1),
+            prompt,
+            grade_keyboard(grade_chosen),
+            cancel_button(),
+            buttons_only(),
             state=PasteSG.grade,
             getter=grade_getter,
         ),
         Window(
-            Format("{text}"),
-            _choice("paste_count", "counts", headcount_chosen, width=4),
-            MessageInput(headcount_typed, content_types=["text"]),
-            typed_only,
+            error,
+            prompt,
+            headcount_keyboard(headcount_chosen, start_typing),
+            cancel_button(),
+            *typed(headcount_typed, "shortage.need_number"),
             state=PasteSG.headcount,
             getter=headcount_getter,
         ),
         Window(
-            Format("{text}"),
+            prompt,
             Group(
                 Multiselect(
                     Format("✅ {item[1]}"),
                     Format("⬜ {item[1]}"),
                     id="paste_workers",
-                    item_id_getter=lambda item: item[0],
+                    item_id_getter=itemgetter(0),
                     items="workers",
                 ),
                 width=1,
             ),
-            Button(
-                Format("{done}"),
-                id="paste_workers_done",
-                on_click=workers_done,
-                when="has_workers",
-            ),
+            Button(Format("{done}"), id="paste_done", on_click=workers_done, when="has_workers"),
+            cancel_button(),
+            buttons_only(),
             state=PasteSG.workers,
             getter=workers_getter,
         ),
         Window(
-            Format("{text}"),
-            MessageInput(price_typed, content_types=["text"]),
-            typed_only,
+            error,
+            prompt,
+            price_keyboard(price_chosen, start_typing),
+            cancel_button(),
+            *typed(price_typed, "shortage.need_number"),
             state=PasteSG.price,
             getter=text_getter,
         ),
         Window(
-            Format("{text}"),
-            MessageInput(contact_typed, content_types=["text"]),
-            typed_only,
+            error,
+            prompt,
+            cancel_button(),
+            *typed(contact_typed, "shortage.need_text"),
             state=PasteSG.contact,
             getter=text_getter,
         ),
         Window(
-            Format("{text}"),
+            prompt,
             Row(
                 Button(Format("{publish}"), id="paste_publish", on_click=publish),
                 Button(Format("{edit}"), id="paste_edit", on_click=open_edit),
                 Button(Format("{wrong}"), id="paste_wrong", on_click=wrong),
             ),
-            MessageInput(pasted_again, content_types=["text"]),
+            *typed(pasted_again, "shortage.need_text"),
             state=PasteSG.summary,
             getter=summary_getter,
         ),
         Window(
-            Format("{text}"),
+            prompt,
             _choice("paste_field", "fields", edit_chosen, width=2),
             Button(Format("{back}"), id="paste_back", on_click=back_to_summary),
+            buttons_only(),
             state=PasteSG.edit,
             getter=text_getter,
         ),

@@ -22,7 +22,6 @@ from tests.bot.harness import (
     inline_texts,
     last_reply_markup,
     last_text,
-    texts,
 )
 from tests.bot.harness import tg_user as make_user
 from tests.factories import make_account, make_worker
@@ -107,8 +106,8 @@ async def test_missing_headcount_and_price_are_asked_then_the_summary_comes(
     assert "需要多少人" in last_text(sent)
 
     bad = await driver.send(foreman, "很多")
-    # the reason, then the question again
-    assert texts(bad)[0] == t("error.headcount_not_number", "zh")
+    # the reason above the same question
+    assert last_text(bad).startswith(t("error.headcount_not_number", "zh"))
     assert "需要多少人" in last_text(bad)
     asked_price = await driver.send(foreman, "6")
     assert last_text(asked_price) == t("paste.ask_price", "zh")
@@ -128,7 +127,7 @@ async def test_a_foreman_of_two_projects_is_asked_which_one(
     sent = await driver.send(foreman, POST)
     assert last_text(sent) == t("paste.ask_project", "zh")
     markup = last_reply_markup(sent)
-    assert inline_texts(markup) == list(company.project_names)
+    assert inline_texts(markup) == [*company.project_names, "❌ 取消"]
     summary = await driver.tap(foreman, callback_for(markup, company.project_names[1]))
     assert company.project_names[1] in last_text(summary)
     await driver.tap(foreman, callback_for(last_reply_markup(summary), "发布"))
@@ -218,3 +217,20 @@ async def test_a_menu_button_is_not_read_as_a_paste(
     foreman = await add_account(services, company, role=Role.FOREMAN, tg=FOREMAN_TG)
     sent = await driver.send(foreman, text)
     assert t("paste.read_title", "zh") not in last_text(sent)
+
+
+async def test_a_line_with_two_trades_posts_one_shortage_per_trade_in_turn(
+    driver: BotDriver, services: Services, company: Company
+) -> None:
+    foreman = await add_account(services, company, role=Role.FOREMAN, tg=FOREMAN_TG)
+    first = await driver.send(
+        foreman, "缺钢筋工5人、木工3人，中级，小店区，月薪8000，张工13912340001"
+    )
+    assert "钢筋工" in last_text(first) and t("paste.more_waiting", "zh", count=1) in last_text(
+        first
+    )
+    second = await driver.tap(foreman, callback_for(last_reply_markup(first), "发布"))
+    assert "木工" in last_text(second) and "3人" in last_text(second)
+    await driver.tap(foreman, callback_for(last_reply_markup(second), "发布"))
+    rows = await shortages(services)
+    assert sorted((r.trade_code, r.headcount) for r in rows) == [("carpenter", 3), ("rebar", 5)]
