@@ -62,9 +62,11 @@ _PRICE_BEFORE_ANY = re.compile(
 
 _IDLE_STRONG = re.compile(
     r"赋闲|闲置|待岗|空闲|闲着|闲散|闲(?!聊|话|谈)|没活|缺活|找.{0,3}活|求活|接活|等活|外派|可派|待业|"
-    r"可调配|可调剂|富余|随时进场|可进场|可出工|能出工|找工作|求职"
+    r"可调配|可调剂|富余|随时进场|可进场|可出工|能出工|找工作|求工作|找项目|求项目|求职"
 )
-_SHORTAGE_STRONG = re.compile(r"急招|招聘|诚聘|招|缺(?!活)|急需|需要|需|求(?!职|活)|聘|急用|用工")
+_SHORTAGE_STRONG = re.compile(
+    r"急招|招聘|诚聘|招|缺(?!活)|急需|需要|需|求(?!职|活|工作|项目)|聘|急用|用工"
+)
 # asking who has idle workers is a demand: "谁有空闲的钢筋工" is a shortage
 _DEMAND = re.compile(r"谁有|哪有|哪里有|有没有|求购")
 _IDLE_WEAK = re.compile(r"现有|我公司有|本公司有|我处有|我们有|手上有|手里有|有一批|^有")
