@@ -3,11 +3,12 @@ summary, the missing fields are asked, ✅ writes exactly one posting, a regulat
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from aiogram.types import User
+from aiogram.types import MessageOriginHiddenUser, User
 from sqlalchemy import func, select
 
 from bot.i18n import t
@@ -234,3 +235,14 @@ async def test_a_line_with_two_trades_posts_one_shortage_per_trade_in_turn(
     await driver.tap(foreman, callback_for(last_reply_markup(second), "发布"))
     rows = await shortages(services)
     assert sorted((r.trade_code, r.headcount) for r in rows) == [("carpenter", 3), ("rebar", 5)]
+
+
+async def test_a_forwarded_group_message_is_read_like_a_typed_one(
+    driver: BotDriver, services: Services, company: Company
+) -> None:
+    foreman = await add_account(services, company, role=Role.FOREMAN, tg=FOREMAN_TG)
+    origin = MessageOriginHiddenUser(date=datetime.now(UTC), sender_user_name="工友群")
+    sent = await driver.feed(driver.message(foreman, text=POST, forward_origin=origin))
+    assert last_text(sent).startswith(t("paste.read_title", "zh"))
+    await driver.tap(foreman, callback_for(last_reply_markup(sent), "发布"))
+    assert len(await shortages(services)) == 1
