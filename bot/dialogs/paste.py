@@ -548,9 +548,8 @@ async def edit_chosen(
         return
     if item_id == "workers":
         data["preselected"] = True  # keep the ticks as they are: the user edits them
-    cleared = {"workers": "workers", "county": "county", "grade": "grade"}.get(item_id, item_id)
-    if cleared in data:
-        data[cleared] = None
+    if item_id in data:
+        data[item_id] = None  # asked again, then back to the summary
     await manager.switch_to(
         {
             "project": PasteSG.project,
