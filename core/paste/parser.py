@@ -41,7 +41,9 @@ _HEADCOUNT_RE = re.compile(
     rf"(?P<num>{_NUM})(?:\s*[-~到至]\s*(?P<upper>{_NUM}))?\s*(?:人|名|位|个(?!月|工|小时))"
 )
 # "人数：8", "人数5": a count after its label, without a unit
-_HEADCOUNT_LABEL_RE = re.compile(rf"(?:人数|名额|数量)\s*[:：]?\s*(?P<num>{_NUM})(?!\s*[元块天月级])")
+_HEADCOUNT_LABEL_RE = re.compile(
+    rf"(?:人数|名额|数量)\s*[:：]?\s*(?P<num>{_NUM})(?!\s*[元块天月级])"
+)
 _GRADE_RE = re.compile(
     r"高级技师|技师|高级工?|中级工?|初级工?|(?P<n>[一二三四五1-5])\s*级(?!资质|建造|企业|风|台阶)"
 )
@@ -62,7 +64,7 @@ _PRICE_BEFORE_ANY = re.compile(
 
 _IDLE_STRONG = re.compile(
     r"赋闲|闲置|待岗|空闲|闲着|闲散|闲(?!聊|话|谈)|没活|缺活|找.{0,3}活|求活|接活|等活|外派|可派|待业|"
-    r"可调配|可调剂|富余|随时进场|可进场|可出工|能出工|找工作|求工作|找项目|求项目|求职"
+    r"可调配|可调剂|富余|随时进场|可进场|可出工|能出工|可外出|寻活|找工作|求工作|找项目|求项目|求职"
 )
 _SHORTAGE_STRONG = re.compile(
     r"急招|招聘|诚聘|招|缺(?!活)|急需|需要|需|求(?!职|活|工作|项目)|聘|急用|用工"
