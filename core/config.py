@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Shanghai")
     default_locale: str = Field(default="zh")
     posting_ttl_days: int = Field(default=30, ge=1, le=365)
+    days_per_month: int = Field(
+        default=26, ge=1, le=31, description="a daily rate × this = the monthly price shown"
+    )
     offer_ttl_hours: int = Field(default=48, ge=1, le=24 * 30)
     rating_prompt_days: int = Field(default=7, ge=0, le=90)
     arrival_check_time: time = Field(

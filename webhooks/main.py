@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from bot import cli_commands as bot_commands
 from bot import demo
-from core.cli import apikey, channel, credit, db, digest, invite, seed, summary, worker
+from core.cli import apikey, channel, credit, db, digest, invite, parse, seed, summary, worker
 from core.cli.app import CommandModule, assemble_parser, run_command
 from webhooks import cli as web_commands
 
@@ -30,6 +30,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     bot_commands,  # `scheduler`
     apikey,
     channel,
+    parse,
     web_commands,  # `serve`, `run`
     demo,  # `demo`
 )

@@ -3,16 +3,18 @@
 Money is a decimal string in yuan ("5500.00"), never a float. No model has a field for a full
 ID number or an unmasked phone, but DispatchOut.id_number: masked, and full only for a province
 key with the realname_export scope (each such read audited in core).
+The one exception is the paste parse answer, which echoes the phone of the caller's own text.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.paste import PasteDraft
 from core.services.deals import DealRecord, DealRecordPage
 from core.services.dispatch_export import DispatchRow
 from core.services.guide_prices import GuidePriceView
@@ -167,6 +169,59 @@ class PostingPageOut(BaseModel):
             next_cursor=page.next_cursor,
             prev_cursor=page.prev_cursor,
         )
+
+
+# --- paste-to-post --------------------------------------------------------------------------
+
+PASTE_MAX_CHARS = 4000
+
+
+class PasteIn(BaseModel):
+    text: str = Field(
+        min_length=1,
+        max_length=PASTE_MAX_CHARS,
+        description="a labor post as written in a chat group",
+        examples=["急招钢筋工5人，中级，小店区，8000/月，联系张工13912345678"],
+    )
+
+
+class PastePriceOut(BaseModel):
+    amount: Decimal = Field(description="CNY, in the unit written")
+    per: Literal["month", "day"]
+
+
+class PasteDraftOut(BaseModel):
+    kind: Literal["shortage", "idle"]
+    trade_code: str
+    trade: str = Field(description="the trade's Chinese name")
+    grade: int | None = Field(description="1 (highest) … 5; the minimum when 以上 is said")
+    headcount: int | None
+    region: str | None = Field(description="six-digit code of the most specific region named")
+    price: PastePriceOut | None
+    contact_name: str | None
+    phone: str | None = Field(description="11 digits, as written in the caller's text")
+
+    @classmethod
+    def of(cls, draft: PasteDraft) -> PasteDraftOut:
+        return cls(
+            kind=draft.kind,
+            trade_code=draft.trade_code,
+            trade=draft.trade,
+            grade=draft.grade,
+            headcount=draft.headcount,
+            region=draft.region,
+            price=(
+                PastePriceOut(amount=Decimal(draft.price.amount), per=draft.price.per)
+                if draft.price
+                else None
+            ),
+            contact_name=draft.contact_name,
+            phone=draft.phone,
+        )
+
+
+class PasteResultOut(BaseModel):
+    drafts: list[PasteDraftOut] = Field(description="one per trade named; empty: not a post")
 
 
 # --- deals ----------------------------------------------------------------------------------

@@ -12,14 +12,17 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram_dialog import setup_dialogs
 
-from bot.dialogs import dispatch, shortage
+from bot.dialogs import dispatch, paste, shortage
 from bot.dialogs.stale import register_stale_handler
 from bot.dialogs.widgets import AnswerOnceMessageManager
 
 
 def create_router() -> Router:
     router = Router(name="dialogs")
-    router.include_routers(shortage.create_router(), dispatch.create_router())
+    # paste last: its entry takes text that no dialog step and no menu entry took
+    router.include_routers(
+        shortage.create_router(), dispatch.create_router(), paste.create_router()
+    )
     return router
 
 

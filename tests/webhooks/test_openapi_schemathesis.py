@@ -92,6 +92,7 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(
         "GET /api/v1/regions/{code}/summary",
         "GET /healthz",
         "GET /readyz",
+        "POST /api/v1/postings:parse",
         "PUT /api/v1/projects:bulk",
         "PUT /api/v1/workers:bulk",
     ]
@@ -109,4 +110,5 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(
     assert 200 in statuses["GET /api/v1/postings"]
     assert 200 in statuses["PUT /api/v1/workers:bulk"]
     assert 200 in statuses["GET /api/v1/regions/{code}/summary"]
+    assert 200 in statuses["POST /api/v1/postings:parse"]
     assert all(422 in codes or 400 in codes for codes in negative.values())

@@ -8,7 +8,8 @@ Every route takes an API key (`Authorization: Bearer jg_…` or `X-API-Key`). Sc
   projects inside its region;
 - an import whose rows are all out of the key's scope is a 403; a mixed one is written in
   part, the rows out of scope reported as rejected;
-- guide prices are public information: any valid key reads them.
+- guide prices are public information: any valid key reads them;
+- any valid key may have a labor post read into drafts (postings:parse writes nothing).
 Routes only parse, call a core service and shape the answer; rights are checked by the
 services (plus the region filter check of /postings, which the search service treats as a
 filter rather than a right).
@@ -27,6 +28,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from core.domain.enums import PostingStatus, Ring, Role
 from core.domain.errors import PermissionDenied, ValidationError
+from core.paste import parse_paste
 from core.services import deals, dispatch_export, guide_prices, imports, search, summaries
 from core.services.apikeys import REALNAME_EXPORT
 from core.services.dispatch_export import DISPATCH_PAGE_DEFAULT, DISPATCH_PAGE_MAX
@@ -40,6 +42,9 @@ from webhooks.schemas import (
     ErrorOut,
     GuidePriceListOut,
     ImportReportOut,
+    PasteDraftOut,
+    PasteIn,
+    PasteResultOut,
     PostingPageOut,
     ProjectRowIn,
     RegionalSummaryOut,
@@ -161,6 +166,15 @@ async def list_postings(
         limit=limit,
     )
     return PostingPageOut.of(await search.search_postings(uow, actor, query))
+
+
+@router.post(
+    "/postings:parse",
+    response_model=PasteResultOut,
+    summary="Read a chat-group labor post into posting drafts (writes nothing)",
+)
+async def parse_posting_text(body: PasteIn, principal: PrincipalDep) -> PasteResultOut:
+    return PasteResultOut(drafts=[PasteDraftOut.of(d) for d in parse_paste(body.text)])
 
 
 def _cursor(value: str | None) -> str | None:
