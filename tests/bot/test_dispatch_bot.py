@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 import bot.renderers  # noqa: F401 - registers the dispatch renderers
 from bot.callbacks_dispatch import ArrivalCb, DispatchCb, WageCb
 from bot.i18n import t
-from bot.notifier import render
+from bot.renderers import outbox_renderers
 from core.db.models import Account, DispatchAssignment, OutboxMessage, WagePeriod
 from core.db.uow import Services
 from core.domain.timeutil import SHANGHAI
@@ -81,7 +81,9 @@ async def rendered(services: Services, kind: str, locale: str = "zh") -> list[An
         ]
         out = []
         for item in items:
-            out += await render(item, uow, lambda key, /, **p: t(key, locale, **p))
+            out += await outbox_renderers().render(
+                item, uow, lambda key, /, **p: t(key, locale, **p)
+            )
         return out
 
 
