@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from bot import cli_commands as bot_commands
 from bot import demo
 from core import digest_cli
-from core.cli import apikey, channel, db, invite, seed, summary, worker
+from core.cli import apikey, channel, db, enterprise, invite, seed, summary, worker
 from core.cli.app import CommandModule, assemble_parser, run_command
 from webhooks import cli as web_commands
 
@@ -24,6 +24,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     db,
     seed,
     summary,
+    enterprise,
     invite,
     worker,
     digest_cli,

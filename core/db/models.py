@@ -94,6 +94,13 @@ class Enterprise(Base):
     county_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     city_code: Mapped[str] = mapped_column(String(6), index=True)
     created_at: Mapped[datetime]
+    # 统一社会信用代码 (GB 32100); the demo seed's companies have none
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    # registered outside Shanxi (the USCC's region code is not 14xxxx)
+    out_of_province: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    suspended_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Project(Base):
