@@ -22,6 +22,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/api/v1/guide-prices", {}),
     ("PUT", "/api/v1/workers:bulk", {"json": {"rows": []}}),
     ("PUT", "/api/v1/projects:bulk", {"json": {"rows": []}}),
+    ("PUT", "/api/v1/enterprises:bulk", {"json": {"rows": []}}),
 ]
 ROUTE_IDS = [f"{m} {p.split('?')[0]}" for m, p, _ in ROUTES]
 

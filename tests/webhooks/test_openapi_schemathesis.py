@@ -91,6 +91,7 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(
         "GET /api/v1/regions/{code}/summary",
         "GET /healthz",
         "GET /readyz",
+        "PUT /api/v1/enterprises:bulk",
         "PUT /api/v1/projects:bulk",
         "PUT /api/v1/workers:bulk",
     ]
