@@ -192,3 +192,24 @@ async def test_bad_answers_are_refused_and_nothing_is_filed(
         await apply(services, telegram_user_id=7010, chat_id=7010, **overrides)
     assert caught.value.key == key
     assert await count(services, EnterpriseApplication) == 0
+
+
+async def test_a_company_registered_meanwhile_cannot_be_approved_twice_over(
+    services: Services,
+) -> None:
+    """The CLI registered the same USCC after the application: approval is refused, and the
+    application stays pending with no account made."""
+    county = await regulator(services, "140105", 8007)
+    filed = await apply(services)
+    async with services.uow() as uow:
+        ent = await make_enterprise(uow, name="先登记的公司")
+        ent.uscc = make_uscc("140105", 1)
+        await uow.commit()
+    async with services.uow() as uow:
+        with pytest.raises(Conflict) as caught:
+            await approve_application(uow, county, filed.id)
+        assert caught.value.key == "error.uscc_taken"
+    async with services.uow() as uow:
+        row = await uow.session.get(EnterpriseApplication, filed.id)
+        assert row is not None and row.status == "pending"
+    assert await count(services, Account) == 1  # the regulator only
