@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
+import socket
 import tempfile
 import time
 from datetime import time as clock_time
@@ -112,9 +113,11 @@ async def run(regulators: int) -> None:
             rendered = time.perf_counter() - started
 
         box = _Mailbox()
-        controller = Controller(box, hostname="127.0.0.1", port=0)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        controller = Controller(box, hostname="127.0.0.1", port=port)
         controller.start()
-        port = controller.server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         transport = httpx.ASGITransport(app=create_robot_app(robots))
         async with httpx.AsyncClient(transport=transport) as http:
             sender = ChannelSender(

@@ -104,6 +104,7 @@ class Step:
     text: str | None = None
     prefix: str = ""
     suffix: str = ""
+    part: str = ""  # … and contains this
     fixed: str = ""
 
 
@@ -112,12 +113,13 @@ FLOW: tuple[Step, ...] = (
     Step(prefix="sf:go", fixed="sf:go::"),
     Step(prefix="sq:", suffix=":n", fixed="sq:i.....:0:0:n"),
     Step(text=POST_TEXT),
-    Step(prefix="sh:trade:plasterer", fixed="sh:trade:plasterer"),
-    Step(prefix="sh:grade:3", fixed="sh:grade:3"),
-    Step(prefix="sh:n:4", fixed="sh:n:4"),
-    Step(prefix="sh:price:", fixed="sh:price:5000"),
-    Step(prefix="sh:me", fixed="sh:me:"),
-    Step(prefix="sh:confirm", fixed="sh:confirm:"),
+    # the shortage dialog (aiogram-dialog): "<intent id>\x1d<widget id>[:<item>]"
+    Step(part="\x1dtrade:plasterer", fixed="i\x1dtrade:plasterer"),
+    Step(part="\x1dgrade:3", fixed="i\x1dgrade:3"),
+    Step(part="\x1dn:4", fixed="i\x1dn:4"),
+    Step(part="\x1dprice:", fixed="i\x1dprice:5000"),
+    Step(part="\x1dme", fixed="i\x1dme"),
+    Step(part="\x1dconfirm", fixed="i\x1dconfirm"),
 )
 BURST_MIX: tuple[Step, ...] = (
     Step(text=SEARCH_TEXT),
@@ -588,6 +590,7 @@ class Load:
             for b in row
             if b.get("callback_data", "").startswith(step.prefix)
             and b["callback_data"].endswith(step.suffix)
+            and step.part in b["callback_data"]
         ]
         if found:
             data = found[0]

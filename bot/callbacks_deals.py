@@ -16,10 +16,13 @@ class ProposeCb(CallbackData, prefix="pp"):
 
 
 class ViewPostingCb(CallbackData, prefix="vp"):
-    """Open the card of a posting: kind "s" (shortage) or "i" (idle)."""
+    """Open the card of a posting: kind "s" (shortage) or "i" (idle). `via`: the viewer's own
+    posting of the other kind the card was matched with (a match notification), so 🤝 from
+    the card pairs these two; 0 when opened from search."""
 
     kind: str
     id: int
+    via: int = 0
 
 
 class SearchCb(CallbackData, prefix="sf"):

@@ -29,6 +29,7 @@ from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from redis.asyncio import Redis
 
+from bot import dialogs
 from bot.handlers import build_root_router
 from bot.i18n import N_, SUPPORTED_LOCALES, load_i18n
 from bot.isolation import KeyedEventIsolation
@@ -36,6 +37,7 @@ from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.account import AccountMiddleware
 from bot.middlewares.db import EndReadBeforeRequest, UnitOfWorkMiddleware
 from bot.middlewares.dedup import DedupMiddleware, tell_interrupted_at_startup
+from bot.middlewares.late_answer import ForgiveLateCallbackAnswer
 from bot.middlewares.locale import AccountI18nMiddleware
 from bot.storage import SqlStorage
 from core.config import Settings
@@ -83,6 +85,7 @@ def create_bot(settings: Settings, *, session: BaseSession | None = None) -> Bot
         )
         session = AiohttpSession(api=api)
     session.middleware(EndReadBeforeRequest())
+    session.middleware(ForgiveLateCallbackAnswer())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -140,6 +143,7 @@ def create_dispatcher(
     dp.errors.outer_middleware(locale)
     dp.include_router(build_root_router())
     dp.startup.register(tell_interrupted_at_startup)
+    dialogs.setup(dp, isolation)
     return dp
 
 

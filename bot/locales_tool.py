@@ -1,6 +1,6 @@
 """Keep the catalogs in step with the code: `python -m bot.locales_tool`.
 
-It scans bot/ for literal msgids (`_("…")`, `__("…")`, `N_("…")`, `tr("…")`, `t("…")`,
+It scans bot/ for literal msgids (`_("…")`, `__("…")`, `N_("…")`, `tr("…")`, `t("…")`, `Tr("…")`,
 `gettext("…")`, `lazy_gettext("…")`, `menu_button("…")`) and bot/ + core/ for error keys
 ("error.some_key" string literals), rewrites locales/messages.pot, and appends every msgid
 missing from a locales/<lang>/LC_MESSAGES/messages.po with an empty msgstr for a translator.
@@ -24,7 +24,7 @@ from bot.i18n import DOMAIN, LOCALES_DIR, SUPPORTED_LOCALES, merged_catalog
 
 ROOT = LOCALES_DIR.parent
 MSGID_FUNCS = frozenset(
-    {"_", "__", "N_", "tr", "t", "T", "gettext", "lazy_gettext", "menu_button"}
+    {"_", "__", "N_", "tr", "t", "T", "Tr", "gettext", "lazy_gettext", "menu_button"}
 )
 HEADER = (
     "# JinGong Dispatch (晋工调度) bot texts. Msgids are dotted keys (see bot/i18n.py).\n"

@@ -175,6 +175,9 @@ class SchedulerContext:
     clock: Clock
     lease: LeaderLease
     runs: dict[str, int] = field(default_factory=dict)  # job id → completed runs as leader
+    stopping: bool = False
+    # one lease call at a time, so a stop's release comes after any take still in flight
+    lease_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _running: int = 0
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -201,7 +204,10 @@ class SchedulerContext:
         return True
 
     async def lead(self) -> bool:
-        return self.lease.is_leader or await self.lease.acquire()
+        async with self.lease_lock:
+            if self.stopping:
+                return False
+            return self.lease.is_leader or await self.lease.acquire()
 
     def wake_sender(self) -> None:
         if self.sender is not None:
@@ -209,7 +215,9 @@ class SchedulerContext:
 
 
 async def renew_lease_job(ctx: SchedulerContext) -> None:
-    await ctx.lease.acquire()
+    async with ctx.lease_lock:
+        if not ctx.stopping:
+            await ctx.lease.acquire()
 
 
 async def digest_tick_job(ctx: SchedulerContext) -> None:
@@ -245,13 +253,15 @@ class JingongScheduler(AsyncIOScheduler):  # type: ignore[misc]
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """No new runs; wait for running jobs (up to `grace` s); shut down; give up the lease."""
+        self.context.stopping = True
         if self.running:
             self.pause()
             if not await self.context.wait_idle(grace):
                 log.warning("scheduler jobs still running after %.0f s: cancelled", grace)
             self.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down in a loop callback
-        await self.context.lease.release()
+        async with self.context.lease_lock:  # a lease taken while stopping is released too
+            await self.context.lease.release()
 
 
 def _seconds(value: timedelta) -> float:

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 
 from bot import cli_commands as bot_commands
 from bot import demo
-from core import digest_cli
-from core.cli import apikey, channel, db, enterprise, invite, seed, summary, worker
+from core.cli import apikey, channel, db, digest, enterprise, invite, seed, summary, worker
 from core.cli.app import CommandModule, assemble_parser, run_command
 from webhooks import cli as web_commands
 
@@ -27,7 +26,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     enterprise,
     invite,
     worker,
-    digest_cli,
+    digest,
     bot_commands,  # `scheduler`
     apikey,
     channel,

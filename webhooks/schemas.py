@@ -1,7 +1,8 @@
 """Pydantic models of the HTTP side: what /api/v1 answers, and the documented import rows.
 
 Money is a decimal string in yuan ("5500.00"), never a float. No model has a field for a full
-ID number or an unmasked phone: personal data cannot leave through a response by accident.
+ID number or an unmasked phone, but DispatchOut.id_number: masked, and full only for a province
+key with the realname_export scope (each such read audited in core).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.services.deals import DealRecord, DealRecordPage
+from core.services.dispatch_export import DispatchRow
 from core.services.guide_prices import GuidePriceView
 from core.services.imports import MAX_ROWS, ImportReport
 from core.services.paging import Page
@@ -177,11 +179,45 @@ class DealRecordOut(_Out):
     trade_code: str
     trade_name_zh: str
     headcount: int
-    person_days: int
+    person_days: int = Field(
+        description="headcount × 30 days per agreed month, until arrival and release dates exist"
+    )
     price: Decimal = Field(description="CNY per worker-month")
     amount: Decimal = Field(description="headcount × price")
     county_code: str
     accepted_at: datetime
+
+
+class DispatchOut(_Out):
+    deal_id: int
+    start_date: date
+    accepted_at: datetime
+    worker_id: int
+    worker_name: str
+    id_number: str = Field(description="masked; full only with the realname_export scope")
+    trade_code: str
+    project_code: str
+    project_name: str
+    county_code: str = Field(description="the project's county")
+    team: str | None = Field(description="the worker's team on that project, once registered")
+    from_enterprise: str
+    to_enterprise: str
+    price: Decimal = Field(description="CNY per worker-month")
+
+
+class DispatchPageOut(BaseModel):
+    items: list[DispatchOut]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+    @classmethod
+    def of(cls, page: Page[DispatchRow]) -> DispatchPageOut:
+        rows: tuple[DispatchRow, ...] = page.items
+        return cls(
+            items=[DispatchOut.model_validate(r) for r in rows],
+            next_cursor=page.next_cursor,
+            prev_cursor=page.prev_cursor,
+        )
 
 
 class DealRecordPageOut(BaseModel):
@@ -190,7 +226,7 @@ class DealRecordPageOut(BaseModel):
     prev_cursor: str | None
     total_deals: int
     total_headcount: int
-    total_person_days: int
+    total_person_days: int = Field(description="headcount × 30, summed (see person_days)")
 
     @classmethod
     def of(cls, result: DealRecordPage) -> DealRecordPageOut:

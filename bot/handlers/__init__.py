@@ -13,7 +13,8 @@ Order, and why:
 6. FEATURES  - shortage, idle, search, deals, ratings, regulator… each matches its menu
                buttons with `MenuText(KEY)` (bot/keyboards/common.py) and guards itself with a
                router-level `HasRole(...)` filter (bot/filters.py).
-7. fallback  - LAST: unknown text, stickers, photos, stale buttons.
+7. dialogs   - the aiogram-dialog conversations (bot/dialogs), and the menu entries to them.
+8. fallback  - LAST: unknown text, stickers, photos, stale buttons.
 
 Handler data available everywhere: `uow` (UnitOfWork, one per update), `account`
 (AccountView of an active account, else None), `bound_account`, `services`, `settings`,
@@ -29,6 +30,7 @@ from collections.abc import Callable
 
 from aiogram import Router
 
+from bot import dialogs
 from bot.handlers import (
     channels,
     common,
@@ -43,7 +45,6 @@ from bot.handlers import (
     regulator,
     search,
     settings,
-    shortage,
     start,
     workers,
 )
@@ -51,7 +52,6 @@ from bot.handlers import (
 # Feature routers, tried in this order after the menu and before the fallback.
 # One line per feature, e.g. `shortage.create_router,`.
 FEATURES: tuple[Callable[[], Router], ...] = (
-    shortage.create_router,
     my_postings.create_router,
     projects.create_router,
     workers.create_router,
@@ -73,6 +73,7 @@ def build_root_router(features: tuple[Callable[[], Router], ...] = FEATURES) -> 
         channels.create_router(),  # the test buttons of ⚙️ settings
         menu.create_router(),
         *(make() for make in features),
+        dialogs.create_router(),  # after the features: a typed menu button leaves a dialog
         fallback.create_router(),  # LAST
     )
     return root

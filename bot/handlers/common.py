@@ -14,6 +14,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager
 
 from bot.callbacks import CancelCb, LangCb
 from bot.i18n import N_, SUPPORTED_LOCALES, tr
@@ -25,6 +26,27 @@ from core.domain.enums import Role
 from core.services import accounts
 from core.services.accounts import AccountView
 
+# what each menu button is for, shown by /help
+MENU_HELP = {
+    N_("menu.post_shortage"): N_("help.about.post_shortage"),
+    N_("menu.my_postings"): N_("help.about.my_postings"),
+    N_("menu.search"): N_("help.about.search"),
+    N_("menu.deals"): N_("help.about.deals"),
+    N_("menu.rate_workers"): N_("help.about.rate_workers"),
+    N_("menu.settings"): N_("help.about.settings"),
+    N_("menu.projects"): N_("help.about.projects"),
+    N_("menu.workers"): N_("help.about.workers"),
+    N_("menu.declare_idle"): N_("help.about.declare_idle"),
+    N_("menu.invite_foreman"): N_("help.about.invite_foreman"),
+    N_("menu.summary"): N_("help.about.summary"),
+    N_("menu.statistics"): N_("help.about.statistics"),
+    N_("menu.shortages"): N_("help.about.shortages"),
+    N_("menu.deal_records"): N_("help.about.deal_records"),
+    N_("menu.ratings"): N_("help.about.ratings"),
+    N_("menu.guide_prices"): N_("help.about.guide_prices"),
+    N_("menu.grading"): N_("help.about.grading"),
+    N_("menu.escalations"): N_("help.about.escalations"),
+}
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # each in its own language, never translated
 ROLE_NAMES = {
     Role.FOREMAN: N_("role.foreman"),
@@ -41,8 +63,15 @@ async def show_menu(message: Message, account: AccountView, text: str | None = N
 # --- /cancel ---------------------------------------------------------------------------------
 
 
-async def cancel(message: Message, state: FSMContext, account: AccountView | None) -> None:
+async def cancel(
+    message: Message,
+    state: FSMContext,
+    account: AccountView | None,
+    dialog_manager: DialogManager | None = None,
+) -> None:
     """Leave whatever step the user is in and go back to the menu."""
+    if dialog_manager is not None:  # an open dialog's buttons go away with it
+        await dialog_manager.reset_stack()
     await state.set_state(None)
     await _forget_flow_data(state)
     if account is None:
@@ -52,8 +81,13 @@ async def cancel(message: Message, state: FSMContext, account: AccountView | Non
 
 
 async def cancel_inline(
-    query: CallbackQuery, state: FSMContext, account: AccountView | None
+    query: CallbackQuery,
+    state: FSMContext,
+    account: AccountView | None,
+    dialog_manager: DialogManager | None = None,
 ) -> None:
+    if dialog_manager is not None:
+        await dialog_manager.reset_stack()
     await state.set_state(None)
     await _forget_flow_data(state)
     await query.answer(_("common.cancelled"))
@@ -79,7 +113,13 @@ async def help_command(message: Message, account: AccountView | None) -> None:
     if account is None:
         await message.answer(_("help.guest"), reply_markup=ReplyKeyboardRemove())
         return
-    buttons = "\n".join(f"• {menu_button(key)}" for key in ROLE_MENUS[account.role])
+    # each button with what it is for (a list of names alone told a new user nothing)
+    buttons = "\n".join(
+        f"• {menu_button(key)} – {_(MENU_HELP[key])}"
+        if key in MENU_HELP
+        else f"• {menu_button(key)}"
+        for key in ROLE_MENUS[account.role]
+    )
     text = "\n\n".join(
         (
             tr("help.header", role=_(ROLE_NAMES[account.role])),

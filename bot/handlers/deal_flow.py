@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from aiogram import html
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -42,11 +43,12 @@ from bot.keyboards.deals import (
     summary_keyboard,
     workers_keyboard,
 )
+from bot.keyboards.workers import WorkersCb
 from bot.middlewares.db import end_read
 from bot.render.errors import error_text
 from bot.render.messages import drop_inline_keyboard, edit_or_send
 from bot.renderers.deals import deal_text, worker_line
-from bot.renderers.match import grade_names, price_text
+from bot.renderers.match import grade_names, price_text, trade_name
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import Role, Side, WorkerStatus
@@ -106,6 +108,7 @@ class Flow:
     start: str = ""
     edit: bool = False  # a field changed from the summary: go back there after it
     wo: int = 0  # worker picker page offset
+    fill: bool = False  # "select all" tapped: fill the choice up to the headcount
 
     @property
     def idle_side(self) -> bool:
@@ -146,6 +149,12 @@ async def show(target: Message | CallbackQuery, text: str, markup: Any = None) -
         await edit_or_send(target, text, markup)
     else:
         await target.answer(text, reply_markup=markup)
+
+
+def below(query: CallbackQuery) -> Message | CallbackQuery:
+    """Where a flow opened from a notification or a card shows its first step: a new message
+    below it, so the notification stays readable (later steps edit that new message)."""
+    return query.message if isinstance(query.message, Message) else query
 
 
 def today_of(uow: UnitOfWork) -> date:
@@ -267,7 +276,7 @@ async def propose_tapped(
         if not mine:
             await end_flow(state)  # an earlier dialog's step is over as well
             await query.answer()
-            await show(query, _("deals.no_matching_shortage"))
+            await show(below(query), _("deals.no_matching_shortage"))
             return
         if len(mine) > 1:
             await save_flow(state, flow)
@@ -277,12 +286,12 @@ async def propose_tapped(
                 (c.id, f"#{c.id} {short_name(c)} ×{c.open_headcount} · {format_money(c.price)}")
                 for c in mine
             ]
-            await show(query, _("deals.pick_shortage"), pick_shortage_keyboard(choices))
+            await show(below(query), _("deals.pick_shortage"), pick_shortage_keyboard(choices))
             return
         flow.s = mine[0].id
         sides.shortage = mine[0]
     await query.answer()
-    await start_terms(query, uow, state, account, flow, sides)
+    await start_terms(below(query), uow, state, account, flow, sides)
 
 
 def propose_side_of(actor: Actor, sides: Sides, now: datetime) -> Side:
@@ -333,13 +342,21 @@ async def start_terms(
         if not pool:
             await end_read(uow)
             await end_flow(state)
-            # not a dead end: back to the shortage's card, or Cancel
+            # not a dead end: set busy workers of the trade idle, then back to the card
             back = InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
                         InlineKeyboardButton(
+                            text=_("deals.btn_set_idle"),
+                            callback_data=WorkersCb(st="b", tr=sides.shortage.trade_code).pack(),
+                        )
+                    ],
+                    [
+                        InlineKeyboardButton(
                             text=_("search.btn_back"),
-                            callback_data=ViewPostingCb(kind="s", id=sides.shortage.id).pack(),
+                            callback_data=ViewPostingCb(
+                                kind="s", id=sides.shortage.id, via=flow.i
+                            ).pack(),
                         )
                     ],
                     *inline_cancel_keyboard().inline_keyboard,
@@ -349,21 +366,38 @@ async def start_terms(
             return
     if flow.open <= 0:
         raise Conflict("error.posting_closed")
-    await ask_headcount(target, uow, state, flow)
+    await ask_headcount(target, uow, state, flow, await what_is_asked(uow, sides))
+
+
+async def what_is_asked(uow: UnitOfWork, sides: Sides) -> str:
+    """ "钢筋工 · 三级": the shortage's trade and minimum grade, in the user's language."""
+    if sides.shortage is None:
+        return ""
+    locale = get_i18n().current_locale
+    grades = await grade_names(uow, locale)
+    card = sides.shortage
+    return f"{trade_name(card, locale)} · {grades.get(card.grade_level, '')}".strip(" ·")
 
 
 # --- the steps --------------------------------------------------------------------------------
 
 
 async def ask_headcount(
-    target: Message | CallbackQuery, uow: UnitOfWork, state: FSMContext, flow: Flow
+    target: Message | CallbackQuery,
+    uow: UnitOfWork,
+    state: FSMContext,
+    flow: Flow,
+    what: str = "",
 ) -> None:
+    """How many: "派几人" to the side that sends workers, "需要几人" to the one that needs them,
+    under what is asked for ("钢筋工 · 三级")."""
     await end_read(uow)
     await save_flow(state, flow)
     await state.set_state(DealFlow.headcount)
-    await show(
-        target, tr("deals.ask_headcount", open=flow.open), headcount_keyboard(tr, flow.open)
-    )
+    key = "deals.ask_send_headcount" if flow.idle_side else "deals.ask_headcount"
+    question = tr(key, open=flow.open)
+    text = f"{html.quote(what)}\n{question}" if what else question
+    await show(target, text, headcount_keyboard(tr, flow.open))
 
 
 async def headcount_chosen(
@@ -402,6 +436,10 @@ async def ask_workers(
     await end_read(uow)
     ids = {w.id for w in pool}
     flow.w = [wid for wid in (flow.w or []) if wid in ids][: flow.hc]
+    if flow.fill or (not flow.w and len(pool) == flow.hc):
+        # "select all", or exactly the needed number available: no one-by-one ticking
+        flow.w += [w.id for w in pool if w.id not in flow.w][: flow.hc - len(flow.w)]
+        flow.fill = False
     flow.wo = max(0, min(flow.wo, (len(pool) - 1) // WORKERS_PER_PAGE * WORKERS_PER_PAGE))
     page = pool[flow.wo : flow.wo + WORKERS_PER_PAGE]
     lines = [tr("deals.ask_workers", need=flow.hc, chosen=len(flow.w))]
@@ -695,7 +733,7 @@ async def flow_tapped(
             await headcount_chosen(query, uow, state, account, flow, v)
         else:
             await query.answer(_("common.stale"))
-    elif current == DealFlow.workers.state and a in ("w", "wp", "wd"):
+    elif current == DealFlow.workers.state and a in ("w", "wp", "wa", "wd"):
         await workers_tapped(query, uow, state, account, flow, a, v)
     elif current == DealFlow.price.state and a == "p":
         try:
@@ -773,6 +811,10 @@ async def workers_tapped(
         await ask_workers(query, uow, state, account, flow)
     elif a == "wp":
         flow.wo = max(0, v)
+        await query.answer()
+        await ask_workers(query, uow, state, account, flow)
+    elif a == "wa":
+        flow.w, flow.fill = chosen, True  # ask_workers tops the choice up from the pool
         await query.answer()
         await ask_workers(query, uow, state, account, flow)
     elif len(chosen) != flow.hc:

@@ -24,6 +24,7 @@ from bot.handlers.deal_flow import (
     Flow,
     ask_price,
     ask_workers,
+    below,
     cards_of,
     eligible_workers,
     flow_tapped,
@@ -134,7 +135,7 @@ async def start_accept_with_workers(
         raise Conflict("error.not_enough_workers", available=len(pool))
     flow.w = [w.id for w in pool[: view.headcount]]
     await query.answer()
-    await ask_workers(query, uow, state, account, flow)
+    await ask_workers(below(query), uow, state, account, flow)
 
 
 async def start_counter(
@@ -162,7 +163,7 @@ async def start_counter(
     # the deal's own headcount may stay whatever the postings' open counts say now
     flow.open = max(open_limit(sides), view.headcount)
     await query.answer()
-    await ask_price(query, uow, state, account, flow)
+    await ask_price(below(query), uow, state, account, flow)
 
 
 # --- 🤝 Deals: my offers and deals -------------------------------------------------------------

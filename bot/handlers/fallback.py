@@ -3,6 +3,8 @@ reminder to finish the step or cancel; an unknown button tap is answered as expi
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -11,6 +13,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.handlers.common import show_menu
 from bot.keyboards.common import inline_cancel_keyboard
 from core.services.accounts import AccountView
+
+log = logging.getLogger(__name__)
 
 
 async def unknown_message(
@@ -27,6 +31,7 @@ async def unknown_message(
 
 async def unknown_callback(query: CallbackQuery) -> None:
     # old keyboards, double taps after the step moved on, forged data: change nothing
+    log.warning("a button tap no handler takes (stale or forged)")
     await query.answer(_("common.stale"))
 
 

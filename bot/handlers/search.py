@@ -557,8 +557,13 @@ async def view_posting(
         if isinstance(back, list) and len(back) == 2 and back[1] == message_id
         else None
     )
-    propose = propose_callback(card) if can_propose(card, account, now) else None
+    mine = max(callback_data.via, 0)
+    propose = propose_callback(card, mine) if can_propose(card, account, now) else None
     await query.answer()
+    if mine and isinstance(query.message, Message):
+        # from a match notification: the card comes below it, the notification stays
+        await query.message.answer(text, reply_markup=card_keyboard(propose=propose, back=None))
+        return
     await edit_or_send(query, text, card_keyboard(propose=propose, back=back_data))
 
 

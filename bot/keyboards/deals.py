@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks_deals import DealActCb, DealFlowCb
 from bot.keyboards.common import cancel_button
@@ -58,7 +59,9 @@ def deal_actions_keyboard(
         )
         rows.append([_act(T("deals.btn_decline"), "d", view.id, view.version)])
     elif view.status is DealStatus.PENDING and view.my_sides:
-        rows.append([_act(T("deals.btn_withdraw"), "x", view.id, view.version)])
+        # after a counter it is the counter that is taken back, not the first offer
+        withdraw = T("deals.btn_withdraw_counter") if view.version > 1 else T("deals.btn_withdraw")
+        rows.append([_act(withdraw, "x", view.id, view.version)])
     if back:
         rows.append([_act(T("deals.btn_list"), "l", 0)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
@@ -122,6 +125,8 @@ def workers_keyboard(
         nav.append(_flow("▶", "wp", offset + WORKERS_PER_PAGE))
     if nav:
         rows.append(nav)
+    if len(chosen) < need:
+        rows.append([_flow(_("deals.btn_select_all").format(need=need), "wa")])
     if len(chosen) == need:
         rows.append([_flow(done_text, "wd")])
     rows.append([cancel_button()])

@@ -51,6 +51,13 @@ class ShortCb(CallbackData, prefix="rgo"):
     cursor: str = ""
 
 
+class SilentCb(CallbackData, prefix="rgq"):
+    """Projects of a region silent for 30 days (采集上报率), an offset cursor."""
+
+    code: str
+    cursor: str = ""
+
+
 class DealCb(CallbackData, prefix="rgd"):
     """成交: deal records of `area` (home region or one sub-region) in a date span
     (y yesterday, w 7 days, m 30 days, c this calendar month), a trade ("" all). The cursor
@@ -103,7 +110,8 @@ def expand_cursor(short: str) -> str:
 
 
 class DealPickCb(CallbackData, prefix="rgf"):
-    """Open a filter picker of the deal records: "t" trade, "a" area (sub-region)."""
+    """A filter of the deal records: pick "t" trade or "a" area (sub-region); type "d" a date
+    range, "h" a headcount or "p" a price range; "x" clears the headcount and price bounds."""
 
     area: str
     span: str
@@ -120,12 +128,15 @@ class RateCb(CallbackData, prefix="rgr"):
 
 class GuideCb(CallbackData, prefix="rgp"):
     """指导价: "v" view a city, "c" choose a city, "s" set: pick a trade, "t" trade picked,
-    "g" grade picked (type the price), "ok" confirm the typed price."""
+    "g" grade picked (type the price), "ok" confirm the typed price; "ft" / "fg" the city's
+    prices of one trade / grade (picker while empty), "h" a price's history, "d" delete the
+    published price `id` (asks), "dx" delete it."""
 
     act: str
     city: str = ""
     trade: str = ""
     grade: int = 0
+    id: int = 0
 
 
 class GradeCb(CallbackData, prefix="rgg"):
@@ -134,6 +145,17 @@ class GradeCb(CallbackData, prefix="rgg"):
     worker: int
     grade: int = 0
     ok: int = 0
+
+
+class GradeListCb(CallbackData, prefix="rgw"):
+    """评级 by browsing and by workbook: "l" the list (an offset cursor), "f" open the picker
+    of filter `v` (t trade, g grade, s gender, a age, e education), "t"/"g"/"s"/"a"/"e" set
+    that filter to `v` ("" any), "x" export the workbook, "u" ask for the returned one, "ok"
+    apply the one previewed. The filters themselves wait in the FSM data."""
+
+    act: str
+    v: str = ""
+    cursor: str = ""
 
 
 class EscCb(CallbackData, prefix="rge"):

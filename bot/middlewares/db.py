@@ -181,6 +181,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                     raw_state = data.get("raw_state", _UNREAD)
                     view = _UpdateFsm(state.storage, uow, state.key, raw_state)
                     data["state"] = FSMContext(view, state.key)
+                    # aiogram-dialog reads its stacks through this too (ends the open read)
+                    data["fsm_storage"] = view
                 try:
                     return await handler(event, data)
                 finally:
@@ -189,6 +191,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                     data.pop("uow", None)
                     if isinstance(state, FSMContext):
                         data["state"] = state
+                        data["fsm_storage"] = state.storage
         finally:
             # after the unit of work closed (no lock held), still under the isolation lock;
             # also after an error, as the writes were immediate before the view buffered them

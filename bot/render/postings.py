@@ -77,8 +77,9 @@ def deviation_line(price: Decimal, guide: Decimal | None) -> str:
 
 
 def match_lines(matches: Sequence[MatchView], grades: Sequence[GradeChoice]) -> list[str]:
-    """One line per candidate: enterprise, county, grade, open headcount, price, score (no
-    contacts: they stay hidden until a deal is accepted). 🏠 marks the own company."""
+    """One line per candidate: enterprise, city and county, grade, open headcount, price, how
+    well it fits (no contacts: they stay hidden until a deal is accepted). 🏠 marks the own
+    company."""
     lines = []
     for n, m in enumerate(matches, 1):
         card = m.card
@@ -88,7 +89,10 @@ def match_lines(matches: Sequence[MatchView], grades: Sequence[GradeChoice]) -> 
                 n=n,
                 home="🏠 " if m.internal else "",
                 enterprise=card.enterprise_name,
-                county=card.county_name_zh if zh() else card.county_name_en,
+                # the city too: a county name alone (潞城区, 浮山县) says nothing of the distance
+                county=f"{card.city_name_zh}{card.county_name_zh}"
+                if zh()
+                else f"{card.county_name_en}, {card.city_name_en}",
                 grade=grade_name(grades, card.grade_level),
                 open=card.open_headcount,
                 price=money(card.price),

@@ -15,6 +15,7 @@ recipient's rights), so a message delivered late shows the current state and onl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from aiogram import html
 
@@ -93,6 +94,15 @@ def worker_line(
     return T("deals.worker_line", name=name, id=id_masked, grade=grade, rating=Safe(rating))
 
 
+def _my_posted_price(view: DealView) -> Decimal | None:
+    """The price the viewer's own posting asked (a party of one side only)."""
+    if view.my_sides == frozenset({Side.SHORTAGE}):
+        return view.shortage_price
+    if view.my_sides == frozenset({Side.IDLE}):
+        return view.idle_price
+    return None
+
+
 def deal_text(
     view: DealView,
     T: Translate,
@@ -101,21 +111,52 @@ def deal_text(
     *,
     headline: str | None = None,
 ) -> str:
-    """The deal as one of its parties sees it: terms, status, history, workers, contacts."""
+    """The deal as one of its parties sees it, short enough for a phone: what and who, the
+    terms with the viewer's own asking price beside them, the status, the contacts once agreed,
+    the workers, and the history only when there was more than the first offer."""
     grade = grades.get(view.min_grade, str(view.min_grade))
     lines: list[str] = []
     if headline:
         lines.append(f"<b>{headline}</b>")
+    if headline and f"#{view.id}" in headline:  # the number once is enough
+        lines.append(T("deals.card_what", trade=trade_of(view, locale), grade=grade))
+    else:
+        lines.append(T("deals.card_title", id=view.id, trade=trade_of(view, locale), grade=grade))
     lines += [
-        T("deals.card_title", id=view.id, trade=trade_of(view, locale), grade=grade),
         T("deals.card_receiver", project=view.project_name, name=view.shortage_enterprise_name),
         T("deals.card_supplier", name=view.idle_enterprise_name),
         terms_text(T, view.headcount, price_text(T, view.price), view.start_date.isoformat()),
-        status_text(T, view),
-        "",
-        T("deals.history"),
     ]
-    for event in view.history:
+    mine = _my_posted_price(view)
+    if mine is not None and mine != view.price:
+        lines.append(T("deals.my_posted_price", price=Safe(price_text(T, mine))))
+    lines.append(status_text(T, view))
+    if view.contacts is not None:  # what the parties need now comes first
+        shown = [side for side in (Side.SHORTAGE, Side.IDLE) if side not in view.my_sides]
+        for side in shown or [Side.SHORTAGE, Side.IDLE]:
+            contact = view.contacts.shortage if side is Side.SHORTAGE else view.contacts.idle
+            lines.append(
+                T(
+                    "deals.contact_line",
+                    side=side_name(view, side),
+                    name=contact.name,
+                    phone=contact.phone or "—",
+                )
+            )
+    if view.workers:
+        names = [
+            T(
+                "deals.worker_short",
+                name=w.name,
+                grade=grades.get(w.grade_level, str(w.grade_level)),
+            )
+            for w in view.workers
+        ]
+        separator = "、" if locale.startswith("zh") else ", "
+        lines.append(T("deals.workers_inline", names=separator.join(names)))
+    if len(view.history) > 1:  # a lone first offer is the terms above
+        lines += ["", T("deals.history")]
+    for event in view.history if len(view.history) > 1 else ():
         when = local_time(event.at)
         who = Safe(who_text(T, view, event.side))
         action = Safe(T(ACTION_KEYS[event.action]))
@@ -130,32 +171,6 @@ def deal_text(
             lines.append(T("deals.history_plain", at=when, action=action))
         else:
             lines.append(T("deals.history_event", at=when, who=who, action=action))
-    if view.workers:
-        lines += ["", T("deals.workers")]
-        lines += [
-            worker_line(
-                T,
-                w.name,
-                w.id_masked,
-                grades.get(w.grade_level, str(w.grade_level)),
-                w.avg_rating,
-                w.rating_count,
-            )
-            for w in view.workers
-        ]
-    if view.contacts is not None:
-        lines += ["", T("deals.contacts")]
-        shown = [side for side in (Side.SHORTAGE, Side.IDLE) if side not in view.my_sides]
-        for side in shown or [Side.SHORTAGE, Side.IDLE]:
-            contact = view.contacts.shortage if side is Side.SHORTAGE else view.contacts.idle
-            lines.append(
-                T(
-                    "deals.contact_line",
-                    side=side_name(view, side),
-                    name=contact.name,
-                    phone=contact.phone or "—",
-                )
-            )
     return "\n".join(lines)
 
 

@@ -122,12 +122,12 @@ def posting_card_text(
     return "\n".join(lines)
 
 
-def propose_callback(card: PostingCard) -> str:
+def propose_callback(card: PostingCard, mine: int = 0) -> str:
     """From someone else's card: ask an idle posting (pick my shortage) or offer workers to a
-    shortage (no posting of mine needed)."""
+    shortage (no posting of mine needed); with `mine`, my posting it was matched with."""
     if card.kind == "idle":
-        return ProposeCb(shortage_id=0, idle_id=card.id).pack()
-    return ProposeCb(shortage_id=card.id, idle_id=0).pack()
+        return ProposeCb(shortage_id=mine, idle_id=card.id).pack()
+    return ProposeCb(shortage_id=card.id, idle_id=mine).pack()
 
 
 # --- the "match" notification -----------------------------------------------------------------
@@ -179,7 +179,9 @@ async def render_match(item: OutboxItem, uow: UnitOfWork, t: Translate) -> list[
             [
                 InlineKeyboardButton(
                     text=t("match.view"),
-                    callback_data=ViewPostingCb(kind=KIND_CODE[other_kind], id=other.id).pack(),
+                    callback_data=ViewPostingCb(
+                        kind=KIND_CODE[other_kind], id=other.id, via=mine.id
+                    ).pack(),
                 ),
                 InlineKeyboardButton(
                     text=t("match.propose"),

@@ -1,4 +1,4 @@
-"""Renderer of the "broker" outbox kind (queued by core.services.regulator.broker_pair).
+"""Renderer of the "broker" outbox kind (queued by core.services.brokering.broker_pair).
 
 payload {"shortage_id", "idle_id", "regulator_account_id"}: the bureau suggests a shortage and
 an idle posting to each other. The message shows both postings (phones masked: nobody has
@@ -15,8 +15,8 @@ from bot.keyboards.regulator import EscViewCb
 from bot.notifier import OutgoingMessage, Renderers, Translate
 from core.db.uow import UnitOfWork
 from core.domain.money import format_money
+from core.services.brokering import broker_note
 from core.services.outbox import OutboxItem
-from core.services.regulator import broker_note
 from core.services.search import PostingCard, load_cards
 
 

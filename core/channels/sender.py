@@ -29,6 +29,7 @@ import hmac
 import logging
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,8 +40,9 @@ from aiolimiter import AsyncLimiter
 from sqlalchemy.exc import DBAPIError
 
 from core.channels import queue
+from core.channels.kinds import DIGEST, WEEKLY
 from core.channels.queue import ChannelItem
-from core.channels.render import RobotPart, build_content, email_message, robot_parts
+from core.channels.render import Content, RobotPart, build_content, email_message, robot_parts
 from core.channels.targets import (
     DINGTALK_SEND_PATH,
     WECOM_SEND_PATH,
@@ -56,6 +58,7 @@ WECOM_RATE_LIMITED = frozenset({45009})
 DINGTALK_INVALID_TOKEN = frozenset({300001, 310000})
 DINGTALK_RATE_LIMITED = frozenset({410100})
 BUSY = frozenset({-1})  # both platforms: system busy, try again
+RENDERED_KEPT = 64  # digest copies kept rendered: one per region, day and language
 
 _SECRET_QUERY = re.compile(r"(key|access_token|sign|timestamp)=[^&\s\"']+", re.IGNORECASE)
 
@@ -182,6 +185,10 @@ class ChannelSender:
             ChannelKind.DINGTALK: settings.dingtalk_api_base.rstrip("/"),
         }
         self._limiters: dict[int, AsyncLimiter] = {}
+        # a digest's copy is the same for every channel of every regulator of the region:
+        # rendered once (chart and workbook take most of a second), then reused
+        self._rendered: OrderedDict[tuple[str, str, str, str], asyncio.Future[Content | None]]
+        self._rendered = OrderedDict()
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -296,8 +303,7 @@ class ChannelSender:
     async def _deliver(self, item: ChannelItem, stats: ChannelStats) -> str:
         """Deliver one row; returns sent | retried | dead | broken | deferred."""
         try:
-            async with self.services.uow() as uow:
-                content = await build_content(uow, item.kind, item.payload, item.locale)
+            content = await self._content(item)
         except DBAPIError:
             # the database, not the message: the claim deadline brings the row back
             log.exception("channel row %s: database error while rendering", item.id)
@@ -353,6 +359,33 @@ class ChannelSender:
             await queue.mark_sent(uow, item)
         stats.sent += 1
         return "sent"
+
+    async def _content(self, item: ChannelItem) -> Content | None:
+        if item.kind not in (DIGEST, WEEKLY):
+            async with self.services.uow() as uow:
+                return await build_content(uow, item.kind, item.payload, item.locale)
+        payload = item.payload
+        key = (
+            item.kind,
+            str(payload.get("region_code") or payload.get("enterprise_id")),
+            str(payload.get("day")),
+            str(payload.get("locale") or item.locale),
+        )
+        future = self._rendered.get(key)
+        if future is None or (future.done() and future.exception() is not None):
+            future = asyncio.get_running_loop().create_future()
+            self._rendered[key] = future
+            while len(self._rendered) > RENDERED_KEPT:
+                self._rendered.popitem(last=False)
+            try:
+                async with self.services.uow() as uow:
+                    future.set_result(await build_content(uow, item.kind, payload, item.locale))
+            except BaseException as exc:
+                future.set_exception(exc)
+                self._rendered.pop(key, None)
+                raise
+        # channels served at once wait for the one rendering instead of each starting one
+        return await asyncio.shield(future)
 
     async def _dead(self, item: ChannelItem, error: str, stats: ChannelStats) -> None:
         async with self.services.uow() as uow:

@@ -34,6 +34,14 @@ def add_parser(subparsers: Any) -> None:
         metavar="CODE",
         help="region of a regulator key: 14, a city (1401) or a county (140105)",
     )
+    create.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        choices=("realname_export",),
+        help="an extra right: realname_export (full ID numbers in /api/v1/dispatches; "
+        "a province key only, --region 14). Repeatable",
+    )
     create.set_defaults(handler=run_create)
 
     revoke = actions.add_parser(
@@ -60,6 +68,7 @@ def run_create(args: argparse.Namespace) -> int:
                 label=args.label,
                 enterprise_id=args.enterprise,
                 region_code=args.region,
+                scopes=frozenset(args.scope),
             )
 
     view, plaintext = asyncio.run(go())
@@ -70,7 +79,7 @@ def run_create(args: argparse.Namespace) -> int:
     )
     print(f"key:     {plaintext}")
     print(f"prefix:  {view.prefix}")
-    print(f"scope:   {scope}")
+    print(f"scope:   {scope}" + (f" + {' '.join(sorted(view.scopes))}" if view.scopes else ""))
     print("Store the key now: it is not shown again (only its hash is kept).")
     return 0
 

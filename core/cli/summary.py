@@ -16,7 +16,7 @@ def add_parser(subparsers: Any) -> None:
         description="Print the dispatch summary (用工调度汇总) of a region: open shortage and "
         "idle headcount per direct sub-region (province → cities, city → counties), per "
         "trade × grade, the postings new on the day and the deals accepted on it compared "
-        "with the guide price.",
+        "with the guide price, and the reporting rate (上报率) of live projects per sub-region.",
     )
     parser.add_argument(
         "--region",
@@ -41,6 +41,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run_summary(args: argparse.Namespace) -> int:
     from core.domain.actor import Actor
+    from core.services.reporting_coverage import region_coverage
     from core.services.summaries import regional_summary, render_summary_table
 
     settings = load_settings()
@@ -48,8 +49,10 @@ def run_summary(args: argparse.Namespace) -> int:
 
     async def go() -> str:
         async with open_services(settings) as (_engine, services), services.uow() as uow:
-            summary = await regional_summary(uow, Actor.system(), args.region, day=args.date)
-            return render_summary_table(summary, locale)
+            actor = Actor.system()
+            summary = await regional_summary(uow, actor, args.region, day=args.date)
+            coverage = await region_coverage(uow, actor, args.region)
+            return render_summary_table(summary, locale, coverage)
 
     print(asyncio.run(go()))
     return 0

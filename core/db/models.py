@@ -501,6 +501,8 @@ class ApiKey(Base):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+    # extra rights, space-separated: "realname_export" (full ID numbers, province bureau only)
+    scopes: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
 
 class Lease(Base):

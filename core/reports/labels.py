@@ -25,6 +25,11 @@ LABELS: dict[str, dict[str, str]] = {
         "total_line": (
             "合计：缺 {shortage} 人（{postings} 条）· 闲 {idle} 人（{idle_postings} 条）"
         ),
+        "sec_reporting": "采集上报率（近 {days} 天更新过用工情况的在建项目）",
+        "reporting_line": "{region}：{rate}（{reported}/{live}）",
+        "reporting_total": (
+            "合计：{rate}（{reported}/{live}）· {silent} 个项目已 {silent_days} 天未上报"
+        ),
         "sec_trades": "缺口最大的工种",
         "trade_line": "{rank}. {trade} {headcount} 人（{postings} 条）",
         "sec_deals": "昨日成交",
@@ -128,6 +133,11 @@ LABELS: dict[str, dict[str, str]] = {
         "total_line": (
             "Total: short {shortage} ({postings} postings) · "
             "idle {idle} ({idle_postings} postings)"
+        ),
+        "sec_reporting": "Reporting rate (live projects that updated labor status in {days} days)",
+        "reporting_line": "{region}: {rate} ({reported}/{live})",
+        "reporting_total": (
+            "Total: {rate} ({reported}/{live}) · {silent} projects silent for {silent_days} days"
         ),
         "sec_trades": "Largest shortages by trade",
         "trade_line": "{rank}. {trade}: {headcount} workers ({postings} postings)",

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from core.domain.money import format_money
 from core.reports.labels import html_label, signed_pct
 from core.services.digests import PRICE_ALERT_PCT, STALE_DAYS, CompanyWeekly, DealStats, Digest
+from core.services.reporting_coverage import REPORTED_DAYS, SILENT_DAYS
 
 TELEGRAM_LIMIT = 4096
 LIST_SHOWN = 10  # alert lines per kind in the text; the workbook has them all
@@ -20,6 +21,43 @@ def _bold(text: str) -> str:
 
 def _e(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def _rate(rate: object) -> str:
+    return "—" if rate is None else f"{rate}%"
+
+
+def _reporting_lines(d: Digest, locale: str) -> list[str]:
+    """采集上报率 per sub-region with live projects, then the total and the silent count."""
+    r = d.reporting
+    if r is None:
+        return []
+    lines = ["", _bold(html_label(locale, "sec_reporting", days=REPORTED_DAYS))]
+    if d.level != "county":
+        for area in r.rows:
+            if area.live_projects:
+                lines.append(
+                    html_label(
+                        locale,
+                        "reporting_line",
+                        region=area.name(locale),
+                        rate=_rate(area.rate),
+                        reported=area.reported,
+                        live=area.live_projects,
+                    )
+                )
+    lines.append(
+        html_label(
+            locale,
+            "reporting_total",
+            rate=_rate(r.total.rate),
+            reported=r.total.reported,
+            live=r.total.live_projects,
+            silent=r.silent_projects,
+            silent_days=SILENT_DAYS,
+        )
+    )
+    return lines
 
 
 def render_digest_text(digest: Digest, locale: str, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
@@ -65,6 +103,8 @@ def render_digest_text(digest: Digest, locale: str, *, limit: int = TELEGRAM_LIM
             )
         )
     )
+
+    lines += _reporting_lines(d, locale)
 
     lines += ["", _bold(t("sec_trades"))]
     if not d.top_trades:

@@ -23,9 +23,11 @@ from core.domain.errors import DomainError, NotFound, ValidationError
 from core.domain.timeutil import as_utc
 from core.domain.values import clean_text
 from core.pii import token_hash
-from core.services.regions import get_region
+from core.services.regions import PROVINCE_CODE, get_region
 
 KEY_SCHEME = "jg"
+REALNAME_EXPORT = "realname_export"  # full ID numbers in /dispatches: the province bureau only
+SCOPES = frozenset({REALNAME_EXPORT})
 PREFIX_BYTES = 4  # 8 hex digits
 SECRET_BYTES = 32
 MAX_LABEL_LEN = 60
@@ -48,6 +50,7 @@ class ApiKeyView:
     region_code: str | None
     active: bool
     created_at: datetime
+    scopes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class ApiPrincipal:
     label: str
     enterprise_id: int | None
     region_code: str | None
+    scopes: frozenset[str] = frozenset()
 
     @property
     def is_enterprise(self) -> bool:
@@ -81,6 +85,7 @@ def _view(row: ApiKey) -> ApiKeyView:
         region_code=row.region_code,
         active=row.active,
         created_at=as_utc(row.created_at),
+        scopes=frozenset((row.scopes or "").split()),
     )
 
 
@@ -106,8 +111,10 @@ async def create_api_key(
     label: str,
     enterprise_id: int | None = None,
     region_code: str | None = None,
+    scopes: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[ApiKeyView, str]:
-    """Issue a key for one enterprise or one region; returns the view and the plaintext key."""
+    """Issue a key for one enterprise or one region, with extra `scopes`; returns the view and
+    the plaintext key. realname_export is for a province bureau's key only."""
     actor.require(Role.ADMIN)
     text = clean_text(label, field="label", max_len=MAX_LABEL_LEN)
     if (enterprise_id is None) == (region_code is None):
@@ -118,6 +125,11 @@ async def create_api_key(
             raise NotFound("error.enterprise_not_found")
     else:
         region = (await get_region(uow, region_code or "")).code
+    unknown = set(scopes) - SCOPES
+    if unknown:
+        raise ValidationError("error.api_key_unknown_scope", scope=sorted(unknown)[0])
+    if REALNAME_EXPORT in scopes and region != PROVINCE_CODE:
+        raise ValidationError("error.api_key_realname_province")
     prefix = secrets.token_hex(PREFIX_BYTES)
     while await uow.session.scalar(select(ApiKey.id).where(ApiKey.prefix == prefix)):
         prefix = secrets.token_hex(PREFIX_BYTES)  # 1 in 4 billion; cheap to be sure
@@ -130,6 +142,7 @@ async def create_api_key(
         region_code=region,
         active=True,
         created_at=uow.now(),
+        scopes=" ".join(sorted(scopes)),
     )
     uow.session.add(row)
     await uow.session.flush()
@@ -143,6 +156,7 @@ async def create_api_key(
             "label": text,
             "enterprise_id": enterprise_id,
             "region_code": region,
+            "scopes": sorted(scopes),
         },
     )
     view = _view(row)
@@ -168,6 +182,7 @@ async def authenticate(uow: UnitOfWork, presented: str) -> ApiPrincipal:
         label=row.label,
         enterprise_id=row.enterprise_id,
         region_code=row.region_code,
+        scopes=frozenset((row.scopes or "").split()),
     )
 
 

@@ -68,11 +68,11 @@ from core.domain.enums import (
     WorkerStatus,
 )
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.domain.ranges import check_date_range
 from core.domain.rules import (
     check_pair,
     check_start_date,
     deal_worker_refusal,
-    is_open_for_deals,
     may_act_for_shortage,
     proposing_side,
     sides_of,
@@ -94,6 +94,7 @@ from core.services.paging import (
     encode_ts_cursor,
     page_size,
 )
+from core.services.posting_state import is_open
 from core.services.postings import worker_terms
 from core.services.regions import normalize_region_code, region_clause, region_contains
 from core.services.search import posting_terms
@@ -186,6 +187,9 @@ class DealView:
     workers: tuple[DealWorkerView, ...]
     contacts: DealContacts | None  # only once accepted; masked phones for non-parties
     my_sides: frozenset[Side]  # the sides the viewer may act for
+    # the prices the two postings asked, to put next to the offer (None: no idle posting)
+    shortage_price: Decimal | None = None
+    idle_price: Decimal | None = None
 
     @property
     def my_turn(self) -> bool:
@@ -239,10 +243,6 @@ class DealRecordPage:
 
 def _today(uow: UnitOfWork) -> date:
     return local_date(uow.now())
-
-
-def _is_live(posting: ShortagePosting | IdlePosting, now: datetime) -> bool:
-    return is_open_for_deals(posting_terms(posting), now)
 
 
 def _open(posting: ShortagePosting | IdlePosting) -> int:
@@ -563,7 +563,7 @@ async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealV
     if idle is not None:
         check_pair(posting_terms(shortage), posting_terms(idle), now)
     else:
-        if not _is_live(shortage, now):
+        if not is_open(shortage, now):
             raise Conflict("error.posting_closed")
         # an "internal" shortage exists only for its own company: no offer crosses that ring
         if shortage.ring == Ring.INTERNAL.value and shortage.enterprise_id != idle_enterprise_id:
@@ -667,7 +667,7 @@ async def counter_deal(
     if start_date is not None:
         check_start_date(start_date, _today(uow))
     now = uow.now()
-    if not _is_live(ctx.shortage, now) or (ctx.idle is not None and not _is_live(ctx.idle, now)):
+    if not is_open(ctx.shortage, now) or (ctx.idle is not None and not is_open(ctx.idle, now)):
         raise Conflict("error.posting_closed")
     open_count = min(
         _open(ctx.shortage), _open(ctx.idle) if ctx.idle is not None else _open(ctx.shortage)
@@ -868,7 +868,7 @@ async def accept_deal(
     now = uow.now()
     if as_utc(deal.expires_at) <= now:
         raise Conflict("error.deal_expired")
-    if not _is_live(shortage, now) or (idle is not None and not _is_live(idle, now)):
+    if not is_open(shortage, now) or (idle is not None and not is_open(idle, now)):
         raise Conflict("error.posting_closed")
 
     named = await _deal_worker_ids(uow, deal.id)
@@ -1150,6 +1150,8 @@ async def _view(uow: UnitOfWork, actor: Actor, deal_id: int) -> DealView:
         city_code=deal.city_code,
         headcount=deal.headcount,
         price=fen_to_price(deal.price_fen),
+        shortage_price=fen_to_price(shortage.price_fen),
+        idle_price=fen_to_price(idle.price_fen) if idle is not None else None,
         start_date=deal.start_date,
         proposer_side=Side(deal.proposer_side),
         awaiting_side=Side(deal.awaiting_side) if deal.awaiting_side else None,
@@ -1334,16 +1336,20 @@ async def deal_records(
     date_to: date,
     trade_code: str | None = None,
     county_code: str | None = None,
+    headcount_min: int | None = None,
+    headcount_max: int | None = None,
+    price_min: Decimal | None = None,
+    price_max: Decimal | None = None,
     cursor: str | None = None,
     direction: Direction = "next",
     limit: int | None = None,
 ) -> DealRecordPage:
-    """企业用工交易信息记录: accepted deals in a region and date range (Shanxi days, inclusive),
-    newest acceptance first, with totals over the whole filter."""
+    """企业用工交易信息记录: accepted deals in a region and date range (Shanxi days, inclusive,
+    at most a year), newest acceptance first, with totals over the whole filter; optionally
+    only deals of a headcount and a monthly price (CNY per worker) within the given bounds."""
     region = normalize_region_code(region_code)
     _require_region_scope(actor, region)
-    if date_from > date_to:
-        raise ValidationError("error.date_range")
+    check_date_range(date_from, date_to)
     size = page_size(limit)
     start, _ = day_bounds(date_from)
     _, end = day_bounds(date_to)
@@ -1359,6 +1365,14 @@ async def deal_records(
         where.append(region_clause(county, Deal.county_code, Deal.city_code))
     if trade_code:
         where.append(Deal.trade_code == trade_code)
+    if headcount_min is not None:
+        where.append(Deal.headcount >= headcount_min)
+    if headcount_max is not None:
+        where.append(Deal.headcount <= headcount_max)
+    if price_min is not None:
+        where.append(Deal.price_fen >= price_to_fen(price_min))
+    if price_max is not None:
+        where.append(Deal.price_fen <= price_to_fen(price_max))
 
     totals = (
         await uow.session.execute(

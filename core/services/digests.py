@@ -31,11 +31,12 @@ from core.db.models import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.domain.enums import LIVE_STATUSES, DealStatus, RegionLevel, Role, WorkerStatus
+from core.domain.enums import DealStatus, RegionLevel, Role, WorkerStatus
 from core.domain.errors import NotFound, PermissionDenied
 from core.domain.timeutil import as_utc, day_bounds, local_date
 from core.domain.values import fen_to_price, percent_off, price_to_fen
 from core.services.guide_prices import GUIDE_WARN_PCT, guide_price_map
+from core.services.posting_state import open_clause
 from core.services.regions import (
     RegionView,
     children,
@@ -44,13 +45,13 @@ from core.services.regions import (
     region_clause,
     region_contains,
 )
+from core.services.reporting_coverage import RegionCoverage, region_coverage
 
 STALE_DAYS = 7  # a shortage open longer than this is an alert
 STALE_SHOWN = 5
 PRICE_ALERT_PCT = Decimal(GUIDE_WARN_PCT)  # "more than 30% below or above the guide price"
 TOP_TRADES = 5
 DEAL_LINES_MAX = 2000  # detail rows of one day's deals in the xlsx; the totals never cap
-_LIVE = [s.value for s in LIVE_STATUSES]
 
 
 # --- DTOs -----------------------------------------------------------------------------------
@@ -189,6 +190,8 @@ class Digest:
     deal_lines: tuple[DealLine, ...]
     ratings: RatingStats
     alerts: Alerts
+    # 采集上报率 at the cut-off; None where a digest is built without it (tests, previews)
+    reporting: RegionCoverage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,11 +341,7 @@ async def build_digest(uow: UnitOfWork, actor: Actor, region_code: str, day: dat
         return region_clause(code, model.county_code, model.city_code)
 
     def live(model: Any) -> ColumnElement[bool]:
-        return and_(
-            model.status.in_(_LIVE),
-            _unindexed(model.created_at) < cutoff,
-            model.expires_at > cutoff,
-        )
+        return and_(open_clause(model, cutoff), _unindexed(model.created_at) < cutoff)
 
     async def new_count(model: Any) -> Count:
         # yesterday's new postings, whatever became of them since
@@ -457,6 +456,7 @@ async def build_digest(uow: UnitOfWork, actor: Actor, region_code: str, day: dat
             key=lambda d: (-abs(d.vs_guide_pct or Decimal(0)), d.deal_id),
         )
     )
+    reporting = await region_coverage(uow, actor, code, at=cutoff)
     return Digest(
         region=_named_region(region),
         level=level.value,
@@ -473,6 +473,7 @@ async def build_digest(uow: UnitOfWork, actor: Actor, region_code: str, day: dat
         deal_lines=deal_lines,
         ratings=ratings,
         alerts=Alerts(stale_count, stale, price_alerts, coverage),
+        reporting=reporting,
     )
 
 
@@ -734,11 +735,7 @@ async def build_company_weekly(
                 select(
                     func.count(),
                     func.coalesce(func.sum(model.headcount - model.filled_count), 0),
-                ).where(
-                    model.enterprise_id == enterprise_id,
-                    model.status.in_(_LIVE),
-                    model.expires_at > uow.now(),
-                )
+                ).where(model.enterprise_id == enterprise_id, open_clause(model, uow.now()))
             )
         ).one()
         return Count(int(row[0]), int(row[1]))

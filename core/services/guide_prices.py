@@ -11,13 +11,15 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from core.db.models import Grade, GuidePrice, Region, Trade
+from core.db.models import Account, Grade, GuidePrice, Region, Trade
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import RegionLevel, Role
-from core.domain.errors import Conflict, PermissionDenied, ValidationError
+from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.domain.timeutil import local_date
 from core.domain.values import fen_to_price, parse_price, percent_off, price_to_fen
+from core.services.region_scope import home_region, in_scope
+from core.services.regions import normalize_region_code, region_contains, region_level
 
 # a deal or posting priced further than this from the guide gets a warning (seed: 解决价位不平衡)
 GUIDE_WARN_PCT = 30
@@ -56,14 +58,6 @@ def _city_code(raw: str) -> str:
     return code
 
 
-def _may_set_for(actor: Actor, city_code: str) -> bool:
-    if actor.role is Role.ADMIN:
-        return True
-    if actor.role is not Role.REGULATOR or not actor.region_code:
-        return False
-    return actor.region_code == PROVINCE_CODE or actor.region_code == city_code
-
-
 async def set_guide_price(
     uow: UnitOfWork,
     actor: Actor,
@@ -81,7 +75,7 @@ async def set_guide_price(
     region = await uow.session.get(Region, code)
     if region is None or region.level != RegionLevel.CITY:
         raise ValidationError("error.guide_price_city")
-    if not _may_set_for(actor, code):
+    if not may_set_guide_price(actor, code):
         raise PermissionDenied("error.forbidden")
     trade = await uow.session.get(Trade, trade_code)
     if trade is None:
@@ -267,3 +261,150 @@ async def guide_price_map(
         await uow.session.scalars(_current_rows(day).where(GuidePrice.city_code.in_(codes)))
     ).all()
     return {(r.city_code, r.trade_code, r.grade_level): fen_to_price(r.price_fen) for r in rows}
+
+
+# --- a city's table as a bureau reads it ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GuideCell:
+    trade_code: str
+    grade_level: int
+    price: Decimal
+    effective_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class CityGuidePrices:
+    city_code: str
+    city_name_zh: str
+    city_name_en: str
+    day: date
+    cells: tuple[GuideCell, ...]  # in force on `day`, by trade order and grade
+    may_set: bool  # whether this actor may publish this city's prices
+
+    def city_name(self, locale: str) -> str:
+        return self.city_name_zh if locale.startswith("zh") else self.city_name_en
+
+
+def may_set_guide_price(actor: Actor, city_code: str) -> bool:
+    """A city's own bureau, the province bureau and an admin publish a city's guide prices."""
+    if actor.role is Role.ADMIN:
+        return True
+    if actor.role is not Role.REGULATOR or not actor.region_code:
+        return False
+    region = normalize_region_code(actor.region_code)
+    return region == PROVINCE_CODE or region == normalize_region_code(city_code)
+
+
+def _readable_city(actor: Actor, city_code: str) -> str:
+    """The city's code if the actor may read its prices (a county bureau: its own city)."""
+    code = normalize_region_code(city_code)
+    home = home_region(actor)
+    if region_level(code) is not RegionLevel.CITY:
+        raise ValidationError("error.guide_price_city")
+    # a county bureau works under its city's published prices, so it may read them
+    if not (in_scope(actor, code) or region_contains(code, home)):
+        raise PermissionDenied("error.out_of_scope")
+    return code
+
+
+async def city_guide_prices(
+    uow: UnitOfWork,
+    actor: Actor,
+    city_code: str,
+    *,
+    trade_code: str | None = None,
+    grade_level: int | None = None,
+) -> CityGuidePrices:
+    """The prices in force today in a city the actor oversees, optionally of one trade and/or
+    one grade only."""
+    code = _readable_city(actor, city_code)
+    region = await uow.session.get(Region, code)
+    if region is None:
+        raise NotFound("error.unknown_region", code=code)
+    day = local_date(uow.now())
+    views = await list_guide_prices(uow, city_code=code, trade_code=trade_code, on=day)
+    return CityGuidePrices(
+        city_code=code,
+        city_name_zh=region.name_zh,
+        city_name_en=region.name_en,
+        day=day,
+        cells=tuple(
+            GuideCell(v.trade_code, v.grade_level, v.price, v.effective_date)
+            for v in views
+            if grade_level is None or v.grade_level == grade_level
+        ),
+        may_set=may_set_guide_price(actor, code),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PriceEntry:
+    """One published price of a city, trade and grade: from its effective date on."""
+
+    id: int
+    price: Decimal
+    effective_date: date
+    in_force: bool  # the one that applies today
+    set_by: str | None  # who published it (the account's display name)
+
+
+async def price_history(
+    uow: UnitOfWork, actor: Actor, city_code: str, trade_code: str, grade_level: int
+) -> tuple[PriceEntry, ...]:
+    """Every price published for a city, trade and grade, the newest effective date first."""
+    code = _readable_city(actor, city_code)
+    rows = (
+        await uow.session.execute(
+            select(GuidePrice, Account.display_name)
+            .outerjoin(Account, Account.id == GuidePrice.set_by_account_id)
+            .where(
+                GuidePrice.city_code == code,
+                GuidePrice.trade_code == trade_code,
+                GuidePrice.grade_level == grade_level,
+            )
+            .order_by(GuidePrice.effective_date.desc())
+        )
+    ).all()
+    today = local_date(uow.now())
+    current = next((gp.id for gp, _name in rows if gp.effective_date <= today), None)
+    return tuple(
+        PriceEntry(gp.id, fen_to_price(gp.price_fen), gp.effective_date, gp.id == current, name)
+        for gp, name in rows
+    )
+
+
+async def delete_guide_price(uow: UnitOfWork, actor: Actor, price_id: int) -> PriceEntry:
+    """Withdraw one published price (a mistake): the one before it applies again. Audited."""
+    row = await uow.session.get(GuidePrice, price_id, with_for_update=True)
+    if row is None:
+        raise NotFound("error.guide_price_not_found")
+    _readable_city(actor, row.city_code)  # out of scope: the same refusal as reading
+    if not may_set_guide_price(actor, row.city_code):
+        raise PermissionDenied("error.forbidden")
+    removed = PriceEntry(row.id, fen_to_price(row.price_fen), row.effective_date, False, None)
+    uow.audit(
+        actor_account_id=actor.account_id,
+        action="guide_price.delete",
+        entity="guide_price",
+        entity_id=row.id,
+        before={
+            "city_code": row.city_code,
+            "trade_code": row.trade_code,
+            "grade_level": row.grade_level,
+            "price_fen": row.price_fen,
+            "effective_date": row.effective_date.isoformat(),
+        },
+    )
+    await uow.session.delete(row)
+    await uow.commit()
+    return removed
+
+
+def guide_price_of(prices: CityGuidePrices, trade_code: str, grade_level: int) -> Decimal | None:
+    """The price in force for one trade and grade of a city's table, if published."""
+    for cell in prices.cells:
+        if cell.trade_code == trade_code and cell.grade_level == grade_level:
+            return cell.price
+    return None

@@ -55,6 +55,7 @@ from core.services.paging import (
     encode_ts_cursor,
     page_size,
 )
+from core.services.posting_state import status_clause
 from core.services.regions import region_clause
 
 PostingKind = Literal["shortage", "idle"]
@@ -358,6 +359,7 @@ async def search_postings(uow: UnitOfWork, actor: Actor, q: PostingQuery) -> Pag
     size = page_size(q.limit)
     model = posting_model(q.kind)
     statuses = _statuses(q)
+    now = uow.now()
     where = and_(*_filters(actor, q))
     newest_first = (model.created_at.desc(), model.id.desc())
     oldest_first = (model.created_at.asc(), model.id.asc())
@@ -370,7 +372,7 @@ async def search_postings(uow: UnitOfWork, actor: Actor, q: PostingQuery) -> Pag
         for status in statuses:
             inner = (
                 select(model.id.label("id"))
-                .where(model.status == status, where, extra)
+                .where(status_clause(model, PostingStatus(status), now), where, extra)
                 .order_by(*order)
                 .limit(n)
                 .subquery()
@@ -382,7 +384,10 @@ async def search_postings(uow: UnitOfWork, actor: Actor, q: PostingQuery) -> Pag
         return [card_from_row(q.kind, row) for row in rows]
 
     async def any_beyond(extra: ColumnElement[bool]) -> bool:
-        found = [exists().where(model.status == status, where, extra) for status in statuses]
+        found = [
+            exists().where(status_clause(model, PostingStatus(status), now), where, extra)
+            for status in statuses
+        ]
         return bool(await uow.session.scalar(select(or_(*found))))
 
     if q.cursor is None:
@@ -457,8 +462,11 @@ async def list_my_postings(
         raise ValidationError("error.bad_cursor")
     size = page_size(limit)
     model = posting_model(kind)
-    statuses = [s.value for s in (LIVE_STATUSES if live else CLOSED_STATUSES)]
-    where = and_(_my_scope(actor, kind), model.status.in_(statuses))
+    now = uow.now()
+    shown = or_(
+        *(status_clause(model, s, now) for s in (LIVE_STATUSES if live else CLOSED_STATUSES))
+    )
+    where = and_(_my_scope(actor, kind), shown)
     newest_first = (model.created_at.desc(), model.id.desc())
     oldest_first = (model.created_at.asc(), model.id.asc())
 

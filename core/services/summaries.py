@@ -9,7 +9,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -30,7 +30,6 @@ from core.db.models import (
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import (
-    LIVE_STATUSES,
     DealStatus,
     ProjectStatus,
     RegionLevel,
@@ -41,6 +40,7 @@ from core.domain.errors import NotFound, PermissionDenied
 from core.domain.money import format_money
 from core.domain.timeutil import day_bounds, local_date
 from core.domain.values import percent_off
+from core.services.posting_state import open_clause, open_headcount
 from core.services.regions import (
     RegionView,
     children,
@@ -49,9 +49,12 @@ from core.services.regions import (
     region_contains,
     region_filter,
 )
-
-_LIVE = [status.value for status in LIVE_STATUSES]
-
+from core.services.reporting_coverage import (
+    REPORTED_DAYS,
+    SILENT_DAYS,
+    AreaCoverage,
+    RegionCoverage,
+)
 
 # --- DTOs -----------------------------------------------------------------------------------
 
@@ -178,7 +181,8 @@ async def regional_summary(
     code = normalize_region_code(region_code)
     _require_region_scope(actor, code)
     region = await get_region(uow, code)
-    day = day or local_date(uow.now())
+    now = uow.now()
+    day = day or local_date(now)
     session = uow.session
 
     if region.level is RegionLevel.COUNTY:
@@ -194,7 +198,7 @@ async def regional_summary(
                 func.count(),
                 func.coalesce(func.sum(model.headcount - model.filled_count), 0),
             )
-            .where(model.status.in_(_LIVE), region_filter(code, model))
+            .where(open_clause(model, now), region_filter(code, model))
             .group_by(group_col)
         )
         for key, postings, headcount in result.all():
@@ -215,13 +219,15 @@ async def regional_summary(
         day=day,
         rows=rows,
         total=total,
-        matrix=await _trade_grade_matrix(uow, code),
+        matrix=await _trade_grade_matrix(uow, code, now),
         new_today=await _new_today(uow, code, day),
         deals_today=await _deals_today(uow, code, day),
     )
 
 
-async def _trade_grade_matrix(uow: UnitOfWork, code: str) -> tuple[TradeGradeCell, ...]:
+async def _trade_grade_matrix(
+    uow: UnitOfWork, code: str, now: datetime
+) -> tuple[TradeGradeCell, ...]:
     session = uow.session
     cells: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     for model, grade_col, index in (
@@ -234,7 +240,7 @@ async def _trade_grade_matrix(uow: UnitOfWork, code: str) -> tuple[TradeGradeCel
                 grade_col,
                 func.coalesce(func.sum(model.headcount - model.filled_count), 0),
             )
-            .where(model.status.in_(_LIVE), region_filter(code, model))
+            .where(open_clause(model, now), region_filter(code, model))
             .group_by(model.trade_code, grade_col)
         )
         for trade, grade, headcount in result.all():
@@ -375,18 +381,25 @@ async def enterprise_summary(
         raise PermissionDenied("error.out_of_scope")
     day = day or local_date(uow.now())
     start, end = day_bounds(day)
-
-    shortage = await session.scalar(
-        select(
-            func.coalesce(func.sum(ShortagePosting.headcount - ShortagePosting.filled_count), 0)
-        ).where(ShortagePosting.enterprise_id == enterprise_id, ShortagePosting.status.in_(_LIVE))
-    )
+    now = uow.now()
+    # the same figures a regulator's view of this company shows (credit_ranking): workers still
+    # wanted in its open shortage postings and still on offer in its open idle postings
+    shortage, surplus = [
+        int(
+            await session.scalar(
+                select(func.coalesce(func.sum(open_headcount(model)), 0)).where(
+                    model.enterprise_id == enterprise_id, open_clause(model, now)
+                )
+            )
+            or 0
+        )
+        for model in (ShortagePosting, IdlePosting)
+    ]
     mine = Worker.enterprise_id == enterprise_id
     idle = Worker.status == WorkerStatus.IDLE.value
-    surplus, new_workers, new_idle = (
+    new_workers, new_idle = (
         await session.execute(
             select(
-                func.coalesce(func.sum(case((idle, 1), else_=0)), 0),
                 func.coalesce(
                     func.sum(
                         case(
@@ -416,8 +429,8 @@ async def enterprise_summary(
         enterprise_id=enterprise.id,
         name=enterprise.name,
         day=day,
-        cumulative_shortage=int(shortage or 0),
-        cumulative_surplus=int(surplus),
+        cumulative_shortage=shortage,
+        cumulative_surplus=surplus,
         new_workers_today=int(new_workers),
         new_idle_today=int(new_idle),
         projects=await _project_demand(uow, actor, enterprise_id),
@@ -463,7 +476,10 @@ async def _project_demand(
             ShortagePosting.trade_code,
             func.sum(ShortagePosting.headcount - ShortagePosting.filled_count),
         )
-        .where(ShortagePosting.enterprise_id == enterprise_id, ShortagePosting.status.in_(_LIVE))
+        .where(
+            ShortagePosting.enterprise_id == enterprise_id,
+            open_clause(ShortagePosting, uow.now()),
+        )
         .group_by(ShortagePosting.project_id, ShortagePosting.trade_code)
     )
     for project_id, trade, headcount in (await session.execute(short)).all():
@@ -509,6 +525,11 @@ _LABELS = {
         "idle_postings": "赋闲条数",
         "idle": "赋闲人数",
         "balance": "差额",
+        "coverage": "上报率",
+        "coverage_note": (
+            "上报率：近 {days} 天更新过用工情况的在建项目占比；"
+            "{silent} 个项目已 {silent_days} 天未上报"
+        ),
         "total": "合计",
         "matrix": "用工调度统计（工种 × 等级）",
         "matrix_legend": "每格：缺工人数/赋闲人数",
@@ -540,6 +561,11 @@ _LABELS = {
         "idle_postings": "Idle posts",
         "idle": "Idle",
         "balance": "Balance",
+        "coverage": "Reporting",
+        "coverage_note": (
+            "Reporting: share of live projects that updated their labor status in the last "
+            "{days} days; {silent} projects silent for {silent_days} days"
+        ),
         "total": "Total",
         "matrix": "By trade and grade",
         "matrix_legend": "each cell: short/idle workers",
@@ -593,15 +619,30 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: set[
     return "\n".join(lines)
 
 
-def render_summary_table(summary: RegionalSummary | EnterpriseSummary, locale: str) -> str:
-    """A plain-text table of a summary for the terminal (CJK-aware column widths)."""
+def render_summary_table(
+    summary: RegionalSummary | EnterpriseSummary,
+    locale: str,
+    coverage: RegionCoverage | None = None,
+) -> str:
+    """A plain-text table of a summary for the terminal (CJK-aware column widths); with the
+    region's reporting coverage, a 上报率 column and the count of silent projects."""
     labels = _LABELS["zh" if locale.startswith("zh") else "en"]
     if isinstance(summary, EnterpriseSummary):
         return _render_enterprise(summary, labels)
-    return _render_regional(summary, labels, locale)
+    return _render_regional(summary, labels, locale, coverage)
 
 
-def _render_regional(summary: RegionalSummary, labels: dict[str, str], locale: str) -> str:
+def _rate(area: AreaCoverage | None) -> str:
+    rate = area.rate if area is not None else None
+    return "—" if rate is None else f"{rate}%"
+
+
+def _render_regional(
+    summary: RegionalSummary,
+    labels: dict[str, str],
+    locale: str,
+    coverage: RegionCoverage | None,
+) -> str:
     head = [
         labels["area"],
         labels["shortage_postings"],
@@ -610,9 +651,12 @@ def _render_regional(summary: RegionalSummary, labels: dict[str, str], locale: s
         labels["idle"],
         labels["balance"],
     ]
+    rates = {area.code: area for area in coverage.rows} if coverage else {}
+    if coverage:
+        head.append(labels["coverage"])
 
-    def cells(row: AreaRow, name: str) -> list[object]:
-        return [
+    def cells(row: AreaRow, name: str, area: AreaCoverage | None) -> list[object]:
+        line: list[object] = [
             name,
             row.shortage_postings,
             row.shortage_headcount,
@@ -620,17 +664,23 @@ def _render_regional(summary: RegionalSummary, labels: dict[str, str], locale: s
             row.idle_headcount,
             f"{row.balance:+d}",
         ]
+        return [*line, _rate(area)] if coverage else line
 
-    body = [cells(row, row.name(locale)) for row in summary.rows]
+    body = [cells(row, row.name(locale), rates.get(row.code)) for row in summary.rows]
     if summary.region.level is not RegionLevel.COUNTY:
-        body.append(cells(summary.total, labels["total"]))
+        body.append(cells(summary.total, labels["total"], coverage.total if coverage else None))
     parts = [
         labels["title"].format(region=summary.region.name(locale), day=summary.day.isoformat()),
         "",
-        _table(head, body, right={1, 2, 3, 4, 5}),
-        "",
-        labels["matrix"],
+        _table(head, body, right=set(range(1, len(head)))),
     ]
+    if coverage:
+        parts.append(
+            labels["coverage_note"].format(
+                days=REPORTED_DAYS, silent=coverage.silent_projects, silent_days=SILENT_DAYS
+            )
+        )
+    parts += ["", labels["matrix"]]
     zh = locale.startswith("zh")
     parts.append(_render_matrix(summary.matrix, labels, zh))
     new = summary.new_today

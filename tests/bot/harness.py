@@ -20,8 +20,9 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
-from aiogram.methods import GetMe, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, GetFile, GetMe, TelegramMethod
 from aiogram.types import (
     CallbackQuery,
     Chat,
@@ -29,6 +30,8 @@ from aiogram.types import (
     ChatMemberMember,
     ChatMemberUpdated,
     Contact,
+    Document,
+    File,
     InlineKeyboardMarkup,
     Message,
     PhotoSize,
@@ -44,6 +47,9 @@ from core.config import Settings
 from core.db.uow import Services
 
 BOT_ID = 42  # the token in tests/conftest.py is "42:TEST"
+
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+DIALOG_SEP = "\x1d"  # aiogram-dialog's callback data: "<intent id>\x1d<widget id>:<item>"
 
 FOREVER = datetime.fromtimestamp(0, UTC)  # Telegram's until_date 0: banned for good
 
@@ -73,6 +79,9 @@ class RecordingSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[Sent] = []
+        self.files: dict[str, bytes] = {}  # file_id → content, for getFile and the download
+        # Telegram refuses answers to callback queries older than ~15 s: a late tap
+        self.refuse_callback_answers = False
         self._message_ids = itertools.count(10_000)
         self.me = User(id=BOT_ID, is_bot=True, first_name="JinGong", username="JinGongDispatchBot")
 
@@ -92,11 +101,21 @@ class RecordingSession(BaseSession):
         per_feed = _feed_requests.get()
         if per_feed is not None:
             per_feed.append(sent)
+        if self.refuse_callback_answers and isinstance(method, AnswerCallbackQuery):
+            raise TelegramBadRequest(method, "Bad Request: " + QUERY_TOO_OLD)
         return self._result(bot, method, params)
 
     def _result(self, bot: Bot, method: TelegramMethod[Any], params: dict[str, Any]) -> Any:
         if isinstance(method, GetMe):
             return self.me
+        if isinstance(method, GetFile):
+            data = self.files[method.file_id]
+            return File(
+                file_id=method.file_id,
+                file_unique_id=f"{method.file_id}-u",
+                file_size=len(data),
+                file_path=f"documents/{method.file_id}",
+            )
         returning = method.__returning__
         options = typing.get_args(returning) or (returning,)
         if Message in options and (params.get("chat_id") or params.get("message_id")):
@@ -116,7 +135,7 @@ class RecordingSession(BaseSession):
     async def close(self) -> None:
         pass
 
-    async def stream_content(  # pragma: no cover - no files in these tests
+    async def stream_content(
         self,
         url: str,
         headers: dict[str, Any] | None = None,
@@ -124,7 +143,7 @@ class RecordingSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        yield b""
+        yield self.files.get(url.rsplit("/", 1)[-1], b"")
 
 
 def tg_user(user_id: int, *, language_code: str | None = "zh", name: str = "王工") -> User:
@@ -226,6 +245,18 @@ class BotDriver:
         photo = [PhotoSize(file_id="ph", file_unique_id="ph-u", width=90, height=90)]
         return await self.feed(self.message(user, photo=photo))
 
+    async def send_document(self, user: User, file_name: str, data: bytes) -> list[Sent]:
+        """A file (document) the user sends; the bot may download it with getFile."""
+        file_id = f"doc{next(self._message_ids)}"
+        self.session.files[file_id] = data
+        document = Document(
+            file_id=file_id,
+            file_unique_id=f"{file_id}-u",
+            file_name=file_name,
+            file_size=len(data),
+        )
+        return await self.feed(self.message(user, document=document))
+
     def callback(self, user: User, data: str, *, message_id: int = 1) -> Update:
         query = CallbackQuery(
             id=f"cq{next(self._message_ids)}",
@@ -243,9 +274,16 @@ class BotDriver:
         )
         return Update(update_id=self.next_update_id(), callback_query=query)
 
-    async def tap(self, user: User, data: str) -> list[Sent]:
+    async def tap(self, user: User, data: str, *, message_id: int = 1) -> list[Sent]:
         """Press an inline button carrying this callback data."""
-        return await self.feed(self.callback(user, data))
+        return await self.feed(self.callback(user, data, message_id=message_id))
+
+    async def dialog_tap(self, user: User, widget_data: str) -> list[Sent]:
+        """A tap on the open dialog with callback data of our choosing ("trade:mason"), as a
+        forged or outdated client could send."""
+        intent_id = await self.intent_id(user)
+        assert intent_id is not None, "no dialog is open"
+        return await self.tap(user, f"{intent_id}{DIALOG_SEP}{widget_data}")
 
     async def member_status(self, user: User, *, blocked: bool) -> list[Sent]:
         """my_chat_member: the user blocked (or unblocked) the bot."""
@@ -271,10 +309,35 @@ class BotDriver:
         return StorageKey(bot_id=BOT_ID, chat_id=user.id, user_id=user.id)
 
     async def state(self, user: User) -> str | None:
+        """The step the user is in: the open dialog's state, else the plain FSM state."""
+        context = await self.dialog_context(user)
+        if context is not None:
+            return str(context["state"])
         return await self.dp.storage.get_state(self.key(user))
 
     async def data(self, user: User) -> dict[str, Any]:
-        return await self.dp.storage.get_data(self.key(user))
+        """The plain FSM data, with the open dialog's dialog_data over it."""
+        data = await self.dp.storage.get_data(self.key(user))
+        context = await self.dialog_context(user)
+        if context is not None:
+            data.update(context.get("dialog_data") or {})
+        return data
+
+    def _dialog_key(self, user: User, destiny: str) -> StorageKey:
+        return StorageKey(bot_id=BOT_ID, chat_id=user.id, user_id=user.id, destiny=destiny)
+
+    async def intent_id(self, user: User) -> str | None:
+        """The id of the dialog on top of the user's aiogram-dialog stack."""
+        stack = await self.dp.storage.get_data(self._dialog_key(user, "aiogd:stack:"))
+        intents = stack.get("intents") or []
+        return str(intents[-1]) if intents else None
+
+    async def dialog_context(self, user: User) -> dict[str, Any] | None:
+        intent_id = await self.intent_id(user)
+        if intent_id is None:
+            return None
+        key = self._dialog_key(user, f"aiogd:context:{intent_id}")
+        return await self.dp.storage.get_data(key) or None
 
     # --- everything sent so far -----------------------------------------------------------
 

@@ -10,8 +10,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from bot.callbacks import CancelCb
 from bot.callbacks_deals import DealActCb, DealFlowCb, ProposeCb, ViewPostingCb
 from bot.i18n import t
+from bot.keyboards.workers import WorkersCb
 from bot.sender import OutboxSender, SenderConfig
 from core.db.models import (
     Account,
@@ -208,7 +210,8 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
 
     # only one shortage of his fits, so the dialog goes straight to the headcount
     asked = await driver.tap(FOREMAN, propose)
-    assert last_text(asked) == t("deals.ask_headcount", "zh", open=3)
+    # what is asked for stays in sight: trade and grade above the question
+    assert last_text(asked) == "抹灰工 · 三级\n" + t("deals.ask_headcount", "zh", open=3)
     assert inline_texts(last_reply_markup(asked))[:3] == ["1", "2", "3"]
     priced = await driver.tap(FOREMAN, flow("h", 3))
     assert t("deals.price_theirs", "zh", price="¥5,000/月") in last_text(priced)
@@ -236,6 +239,10 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     offer = inbox[DISPATCHER_TG][-1]
     assert t("deals.head_offer", "en", id=deal.id) in (offer.text or "")
     assert "13912345678" not in (offer.text or "")  # no full phone before a deal
+    # his own asking price beside the offer; the lone first offer is not repeated as history
+    assert t("deals.my_posted_price", "en", price="¥5,000/month") in (offer.text or "")
+    assert t("deals.history", "en") not in (offer.text or "")
+    assert len((offer.text or "").splitlines()) <= 8
     assert inline_buttons(offer.reply_markup)[:3] == [
         ("✅ Accept", act("a", deal)),
         ("💬 Counter", act("c", deal)),
@@ -251,6 +258,9 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     await driver.tap(DISPATCHER, flow("ok"))
     deal = await only_deal(services)
     assert (deal.price_fen, deal.version, deal.awaiting_side) == (580_000, 2, "shortage")
+    # his own counter is what he can take back now, and the button says so
+    opened = await driver.tap(DISPATCHER, act("o", deal))
+    assert t("deals.btn_withdraw_counter", "en") in inline_texts(last_reply_markup(opened))
 
     inbox = await deliver(driver, services)
     counter = inbox[FOREMAN_TG][-1].text or ""
@@ -315,7 +325,12 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     confirmation = inbox[FOREMAN_TG][-1].text or ""
     assert t("deals.head_accepted", "zh", id=deal.id) in confirmation
     assert "李明 13700001111" in confirmation
-    assert "王海东" in confirmation and "********" in confirmation
+    assert "王海东" in confirmation and "********" not in confirmation  # no ID numbers
+    # short for a phone: the number once, the phone he needs right under the terms
+    lines = confirmation.splitlines()
+    assert confirmation.count(f"#{deal.id}") == 1
+    assert lines.index(next(x for x in lines if "13700001111" in x)) <= 6
+    assert "（您发布的价格：¥5,500/月）" not in confirmation  # the same as agreed: not repeated
     assert DISPATCHER_TG not in inbox  # he accepted himself and saw it on the spot
 
     # an accepted offer's buttons are answered "no longer open"
@@ -338,6 +353,30 @@ async def test_a_declined_offer_tells_the_proposer(
     told = inbox[FOREMAN_TG][-1]
     assert t("deals.head_declined", "zh", id=deal.id) in (told.text or "")
     assert told.reply_markup is None  # nothing left to answer
+
+
+async def test_counter_on_an_offer_asks_below_it_and_cancel_leaves_the_offer_readable(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # 还价 used to rewrite the offer into the price prompt; after 取消 it was a dead prompt
+    await foreman_proposes(driver, market)
+    deal = await only_deal(services)
+    await deliver(driver, services)
+    offer_id = 900  # the offer notification in the dispatcher's chat
+
+    asked = await driver.tap(DISPATCHER, act("c", deal), message_id=offer_id)
+    assert t("deals.ask_price", "en") in last_text(asked)
+    assert [s.method for s in asked if s.method in ("sendMessage", "editMessageText")] == [
+        "sendMessage"
+    ]
+    cancelled = await driver.tap(DISPATCHER, CancelCb().pack(), message_id=901)
+    assert last_text(cancelled) == t("common.cancelled", "en")
+    touched = [s for s in asked + cancelled if s.params.get("message_id") == offer_id]
+    assert touched == []  # the offer still shows its text and its buttons
+    # and its buttons still work: Accept goes on to picking who goes
+    again = await driver.tap(DISPATCHER, act("a", deal), message_id=offer_id)
+    assert t("common.stale", "en") not in [a.get("text") for a in answers(again)]
+    assert "王" in last_text(again)
 
 
 async def test_someone_elses_deal_cannot_be_answered_with_a_forged_button(
@@ -555,7 +594,7 @@ async def test_a_foreman_with_two_fitting_shortages_picks_one_and_without_any_is
     forged = await driver.tap(FOREMAN, flow("s", 999))
     assert answers(forged)[-1]["text"] == t("common.stale", "zh")
     asked = await driver.tap(FOREMAN, flow("s", second.id))
-    assert last_text(asked) == t("deals.ask_headcount", "zh", open=2)
+    assert last_text(asked).endswith(t("deals.ask_headcount", "zh", open=2))
 
     told = await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=welders.id).pack())
     assert last_text(told) == t("deals.no_matching_shortage", "zh")
@@ -583,3 +622,8 @@ async def test_a_company_without_fitting_idle_workers_is_told_and_can_go_back_to
     back = ViewPostingCb(kind="s", id=market.shortage_id).pack()
     assert back in [data for _text, data in inline_buttons(last_reply_markup(told))]
     assert await any_deal(services) is None
+    # and a way forward: the busy plasterers, to set some idle
+    set_idle = callback_for(last_reply_markup(told), t("deals.btn_set_idle", "en"))
+    assert set_idle == WorkersCb(st="b", tr="plasterer").pack()
+    busy = await driver.tap(DISPATCHER, set_idle)
+    assert all(name in last_text(busy) for name in ("王海东", "李强", "赵刚", "孙伟"))

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from aiogram.client.telegram import PRODUCTION
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -58,7 +59,9 @@ async def test_with_redis_the_fsm_and_the_user_lock_live_in_redis(services: Serv
 
 
 async def test_a_dialog_runs_on_redis_storage_too(services: Services, company: Company) -> None:
-    storage = RedisStorage.from_url(REDIS_URL)
+    # as bot.factory builds it: aiogram-dialog keeps its stacks under keys of their own destiny
+    key_builder = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+    storage = RedisStorage.from_url(REDIS_URL, key_builder=key_builder)
     try:
         await storage.redis.ping()
     except OSError:
@@ -71,6 +74,9 @@ async def test_a_dialog_runs_on_redis_storage_too(services: Services, company: C
         )
         await driver.send(user, f"/start {invite.token}")
         assert await driver.state(user) == "Onboarding:phone"
+        await driver.share_contact(user, "13912345678", owner_id=user.id)
+        await driver.send(user, "📝 发布缺工")
+        assert await driver.state(user) == "PostShortage:trade"
         await driver.send(user, "/cancel")
         assert await driver.state(user) is None
     finally:

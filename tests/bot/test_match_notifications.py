@@ -14,13 +14,21 @@ from bot.callbacks_deals import DealFlowCb, ProposeCb, ViewPostingCb
 from bot.i18n import t
 from bot.renderers import outbox_renderers
 from bot.sender import OutboxSender, SenderConfig
-from core.db.models import OutboxMessage, ShortagePosting
+from core.db.models import Enterprise, OutboxMessage, ShortagePosting
 from core.db.uow import Services
 from core.domain.enums import Role
 from core.domain.timeutil import as_utc
 from core.services.matching import notify_matches
 from core.services.outbox import OutboxItem
-from tests.bot.harness import BotDriver, inline_buttons, last_reply_markup, last_text, tg_user
+from tests.bot.harness import (
+    BotDriver,
+    callback_for,
+    inline_buttons,
+    inline_texts,
+    last_reply_markup,
+    last_text,
+    tg_user,
+)
 from tests.factories import (
     make_account,
     make_enterprise,
@@ -114,7 +122,10 @@ async def test_a_match_shows_the_new_posting_with_view_and_propose(
     assert t("deals.price", locale, amount="5,500") in message.text
     assert "13912345678" not in message.text and "张伟" not in message.text  # no contact yet
     assert inline_buttons(message.reply_markup) == [
-        (t("match.view", locale), ViewPostingCb(kind="s", id=m.shortage_id).pack()),
+        (
+            t("match.view", locale),
+            ViewPostingCb(kind="s", id=m.shortage_id, via=m.idle_id).pack(),
+        ),
         (
             t("match.propose", locale),
             ProposeCb(shortage_id=m.shortage_id, idle_id=m.idle_id).pack(),
@@ -153,11 +164,67 @@ async def test_view_opens_the_card_and_propose_starts_the_offer_with_the_posted_
     assert "📞 张伟 139****5678" in last_text(card)
     assert (
         inline_buttons(last_reply_markup(card))[0][1]
-        == ProposeCb(shortage_id=m.shortage_id, idle_id=0).pack()
+        == ProposeCb(shortage_id=m.shortage_id, idle_id=m.idle_id).pack()
     )
 
     asked = await driver.tap(dispatcher, propose)
-    assert last_text(asked) == t("deals.ask_headcount", "en", open=3)
+    # the supplier is asked how many it sends, under what the shortage asks for
+    assert last_text(asked) == "Plasterer · Grade 3\n" + t(
+        "deals.ask_send_headcount", "en", open=3
+    )
     picker = await driver.tap(dispatcher, DealFlowCb(a="h", v=2).pack())
     assert t("deals.ask_workers", "en", need=2, chosen=0) in last_text(picker)
     assert all(name in last_text(picker) for name in ("王海东", "李强", "赵刚"))
+    # one tap ticks as many as needed
+    all_of = callback_for(last_reply_markup(picker), t("deals.btn_select_all", "en", need=2))
+    picked = await driver.tap(dispatcher, all_of)
+    assert t("deals.ask_workers", "en", need=2, chosen=2) in last_text(picked)
+    assert t("deals.btn_done", "en") in inline_texts(last_reply_markup(picked))
+
+
+async def test_exactly_as_many_fitting_workers_as_needed_come_ticked(
+    driver: BotDriver, services: Services
+) -> None:
+    m = await matched(services, "en")
+    [message] = await render(services, await queued_item(services, m.dispatcher_id, "en"), "en")
+    _view, propose = (data for _text, data in inline_buttons(message.reply_markup))
+    dispatcher = tg_user(DISPATCHER_TG, language_code="en")
+    assert propose is not None
+    await driver.tap(dispatcher, propose)
+    picker = await driver.tap(dispatcher, DealFlowCb(a="h", v=3).pack())
+    assert t("deals.ask_workers", "en", need=3, chosen=3) in last_text(picker)
+    assert t("deals.btn_done", "en") in inline_texts(last_reply_markup(picker))
+
+
+async def test_regression_view_and_propose_from_a_match_use_the_idle_posting_below_it(
+    driver: BotDriver, services: Services
+) -> None:
+    # 👁 turned the notification into the card (no way back), and 🤝 from the card made a
+    # deal without the idle posting: any idle worker, the dispatcher's own phone as contact
+    m = await matched(services, "zh")
+    async with services.uow() as uow:
+        labour = await uow.session.scalar(
+            select(Enterprise).where(Enterprise.name == "晋阳劳务有限公司")
+        )
+        assert labour is not None
+        await make_worker(uow, labour, name="孙不在列")  # idle, but not in the posting
+        await uow.commit()
+    [message] = await render(services, await queued_item(services, m.dispatcher_id), "zh")
+    view, _propose = (data for _text, data in inline_buttons(message.reply_markup))
+    dispatcher = tg_user(DISPATCHER_TG)
+    assert view is not None
+
+    card = await driver.tap(dispatcher, view, message_id=500)  # the notification's id
+    assert [s.method for s in card if s.method in ("sendMessage", "editMessageText")] == [
+        "sendMessage"
+    ]
+    assert not [s for s in card if s.params.get("message_id") == 500]  # left as it was
+    assert "山西五建集团" in last_text(card)
+
+    picker_of = callback_for(last_reply_markup(card), t("search.btn_propose", "zh"))
+    asked = await driver.tap(dispatcher, picker_of, message_id=501)
+    assert not [s for s in asked if s.params.get("message_id") == 501]  # the card stays too
+    picker = await driver.tap(dispatcher, DealFlowCb(a="h", v=2).pack())
+    shown = last_text(picker)
+    assert all(name in shown for name in ("王海东", "李强", "赵刚"))
+    assert "孙不在列" not in shown  # only the workers of the matched idle posting

@@ -127,6 +127,9 @@ async def test_help_lists_the_commands_and_the_roles_buttons(
     for button in MENUS[Role.DISPATCHER]:
         assert button in text
     assert "📊 调度汇总" not in text  # a regulator's button
+    # each button says what it is for
+    assert "• 📤 赋闲提报 – " + t("help.about.declare_idle", "zh") in text
+    assert "• 🔍 用工搜索 – " + t("help.about.search", "zh") in text
 
 
 async def test_every_menu_button_of_every_role_opens_its_feature(

@@ -15,18 +15,28 @@ from bot.i18n import t
 from bot.keyboards.regulator import (
     BrokerCb,
     DealCb,
+    DealPickCb,
     EscViewCb,
     ExportCb,
     GradeCb,
     GuideCb,
     RateCb,
     ShortCb,
+    SilentCb,
     StatCb,
     SumCb,
     TopCb,
 )
 from bot.renderers import outbox_renderers
-from core.db.models import Account, AuditLog, GuidePrice, OutboxMessage, Worker
+from core.db.models import (
+    Account,
+    AuditLog,
+    GuidePrice,
+    OutboxMessage,
+    Project,
+    ShortagePosting,
+    Worker,
+)
 from core.db.uow import Services
 from core.services.outbox import OutboxItem
 from tests.bot.harness import (
@@ -113,6 +123,47 @@ async def test_the_summary_counts_each_county_with_totals_and_drills_down(
     assert callback_for(last_reply_markup(drill), "上级") == SumCb(code="140100").pack()
 
 
+def tables(text: str) -> list[list[list[str]]]:
+    """The cells of every <pre> table in a message."""
+    return [
+        [line.split() for line in found.splitlines()]
+        for found in re.findall(r"<pre>(.*?)</pre>", text, re.S)
+    ]
+
+
+async def test_the_summary_shows_the_reporting_rate_and_lists_silent_projects(
+    driver: BotDriver, services: Services, world: RegWorld
+) -> None:
+    async with services.uow() as uow:  # 迎泽区学校项目 has not reported for 45 days
+        await uow.session.execute(
+            update(Project)
+            .where(Project.name == "迎泽区学校项目")
+            .values(created_at=shanghai(date(2026, 1, 1), 9))
+        )
+        await uow.session.execute(
+            update(ShortagePosting)
+            .where(ShortagePosting.id == world.s2)
+            .values(updated_at=shanghai(date(2026, 1, 18), 9))
+        )
+        await uow.commit()
+    sent = await menu(driver, TAIYUAN, "menu.summary")
+    text = last_text(sent)
+    assert "采集上报率（近 7 天更新过用工情况的在建项目）" in text
+    coverage = tables(text)[1]
+    assert coverage[0] == ["地区", "在建", "上报率"]
+    assert ["小店区", "2", "100%"] in coverage and ["迎泽区", "1", "0%"] in coverage
+    assert ["杏花岭区", "0", "—"] in coverage
+    assert coverage[-1] == ["合计", "3", "66.7%"]
+    assert "1 个在建项目已 30 天未上报" in text
+
+    silent = await driver.tap(TAIYUAN, callback_for(last_reply_markup(sent), "未上报"))
+    assert last_text(silent).splitlines()[1:] == [
+        "• 迎泽区学校项目（山西五建集团）· 迎泽区 · 45 天"
+    ]
+    again = await driver.tap(XIAODIAN, SilentCb(code="140105").pack())
+    assert "没有。" in last_text(again)  # the county bureau's own region: nothing silent
+
+
 async def test_the_top_enterprises_by_credit_page_ten_at_a_time(
     driver: BotDriver, services: Services, world: RegWorld
 ) -> None:
@@ -165,10 +216,12 @@ async def test_open_shortages_list_the_oldest_company_first_then_by_project(
 ) -> None:
     sent = await menu(driver, TAIYUAN, "menu.shortages")
     text = last_text(sent)
-    assert "共 2 个 · 3 条 · 缺 10 人 · 第 1 页" in text
+    assert "共 3 个 · 3 条 · 缺 10 人 · 第 1 页" in text
+    # a company is listed under each county its short projects lie in
     assert (
-        "1. <b>山西五建集团</b> · 小店区\n    2 条 · 缺 8 人 · 最早 02-25（7 天）\n"
-        "    钢筋工 5 · 抹灰工 3\n2. <b>小店建工</b> · 小店区"
+        "1. <b>山西五建集团</b> · 小店区\n    1 条 · 缺 3 人 · 最早 02-25（7 天）\n"
+        "    抹灰工 3\n2. <b>山西五建集团</b> · 迎泽区\n    1 条 · 缺 5 人 · 最早 03-01（3 天）\n"
+        "    钢筋工 5\n3. <b>小店建工</b> · 小店区"
     ) in text
     by_project = await driver.tap(TAIYUAN, callback_for(last_reply_markup(sent), "按项目"))
     lines = [ln for ln in last_text(by_project).splitlines() if re.match(r"\d\. ", ln)]
@@ -206,6 +259,50 @@ async def test_deal_records_filter_by_date_preset_trade_and_county(
     xiaodian = await driver.tap(TAIYUAN, callback_for(last_reply_markup(areas), "小店区"))
     assert "💰 <b>小店区</b>" in last_text(xiaodian)
     assert [ln[:5] for ln in deal_lines(xiaodian)] == ["03-03", "02-10"]
+
+
+async def test_deal_records_for_a_typed_date_range_headcount_and_price(
+    driver: BotDriver, services: Services, world: RegWorld
+) -> None:
+    def deal_lines(sent: list[Sent]) -> list[str]:
+        return [ln for ln in last_text(sent).splitlines() if re.match(r"\d\d-\d\d \d\d:", ln)]
+
+    week = await menu(driver, TAIYUAN, "menu.deal_records")
+    assert "人日按 人数 × 30 天/月 估算（到岗、退场日期记录之前）" in last_text(week)
+    ask = await driver.tap(TAIYUAN, callback_for(last_reply_markup(week), "自选日期"))
+    assert "2026-11-01 2026-11-30" in last_text(ask)
+    # bad input: the reason and the same question again, nothing else changes
+    for typed, reason in (
+        ("2026-03-04 2026-02-01", "开始日期晚于结束日期。"),
+        ("上个月", "请输入两个日期"),
+        ("2026-02-30 2026-03-01", "看不懂日期“2026-02-30”"),
+        ("2025-01-01 2026-03-01", "日期范围最长 366 天"),
+    ):
+        again = await driver.send(TAIYUAN, typed)
+        assert reason in last_text(again) and "请输入起止日期" in last_text(again), typed
+    ranged = await driver.send(TAIYUAN, "2026-02-01 2026-02-28")
+    assert "成交记录 2026-02-01 至 2026-02-28" in last_text(ranged)
+    assert [ln[:5] for ln in deal_lines(ranged)] == ["02-27", "02-10"]
+    # the typed range stays while paging through filters: headcount 2-3, then a price cap
+    ask = await driver.tap(TAIYUAN, callback_for(last_reply_markup(ranged), "人数"))
+    refused = await driver.send(TAIYUAN, "5-2")
+    assert "前一个数大于后一个数" in last_text(refused)
+    by_headcount = await driver.send(TAIYUAN, "2-3")
+    assert "人数 2–3" in last_text(by_headcount)
+    assert "2026-02-01 至 2026-02-28" in last_text(by_headcount)
+    assert [ln[:5] for ln in deal_lines(by_headcount)] == ["02-27", "02-10"]
+    await driver.tap(TAIYUAN, callback_for(last_reply_markup(by_headcount), "¥ 价格"))
+    by_price = await driver.send(TAIYUAN, "4000-5500")
+    assert "价格 ¥4,000–¥5,500/月" in last_text(by_price)
+    assert deal_lines(by_price) == ["02-10 15:00 山西五建集团 · 抹灰工 3 人 · 90 人日 · ¥5,000/月"]
+    assert "共 1 笔 · 3 人 · 90 人日" in last_text(by_price)
+    cleared = await driver.tap(TAIYUAN, callback_for(last_reply_markup(by_price), "清除"))
+    assert len(deal_lines(cleared)) == 2
+    # a forged picker for another city is refused
+    forged = await driver.tap(
+        TAIYUAN, DealPickCb(area="140700", span="w", trade="", what="d").pack()
+    )
+    assert alert(forged) == t("error.out_of_scope", "zh")
 
 
 async def test_deal_records_page_ten_at_a_time_both_ways(
@@ -296,6 +393,7 @@ async def test_forged_buttons_for_another_city_are_refused_and_change_nothing(
         TopCb(code="140700"),
         StatCb(code="140700"),
         ShortCb(code="140702", group="p"),
+        SilentCb(code="140700"),
         DealCb(area="140702", span="m"),
         RateCb(code="140700"),
         GuideCb(act="v", city="140700"),
@@ -484,8 +582,60 @@ async def test_the_summary_reads_in_english_for_an_english_speaking_bureau(
     sent = await menu(driver, TAIYUAN, "menu.summary", "en")
     text = last_text(sent)
     assert text.startswith("📊 <b>Taiyuan</b> dispatch summary · 2026-03-04")
-    rows = table(text)
-    assert rows[0] == ["Area", "Short", "Idle", "Balance"]
-    assert rows[-1] == ["Total", "10", "6", "-4"]
+    # "Xinghualing District" makes the table wider than a phone: a list instead
+    assert "<pre>" not in text
+    assert "<b>Xiaodian District</b>: Short 5 · Idle 2 · Balance -3\n" in text
+    assert "<b>Total</b>: Short 10 · Idle 6 · Balance -4\n" in text
     assert "Xiaodian District" in inline_texts(last_reply_markup(sent))
     assert "🏢 Top 50 by credit" in inline_texts(last_reply_markup(sent))
+
+
+async def test_a_city_bureau_browses_a_price_history_and_deletes_a_price(
+    driver: BotDriver, services: Services, world: RegWorld
+) -> None:
+    async with services.uow() as uow:
+        uow.session.add(
+            GuidePrice(
+                city_code="140100", trade_code="plasterer", grade_level=2, price_fen=420_000,
+                effective_date=date(2026, 3, 1), set_by_account_id=world.taiyuan.account_id,
+                created_at=uow.now(),
+            )
+        )  # fmt: skip
+        await uow.commit()
+    view = await menu(driver, TAIYUAN, "menu.guide_prices")
+    trades = await driver.tap(TAIYUAN, callback_for(last_reply_markup(view), "按工种"))
+    plasterer = await driver.tap(TAIYUAN, callback_for(last_reply_markup(trades), "抹灰工"))
+    assert table(last_text(plasterer)) == [["工种", "2级"], ["抹灰工", "4,200"]]
+    history = await driver.tap(TAIYUAN, callback_for(last_reply_markup(plasterer), "历史"))
+    lines = last_text(history).splitlines()
+    assert lines[1:] == [
+        "✅ 2026-03-01 起 ¥4,200/月 · 太原住建局（现行）",
+        "2026-01-01 起 ¥4,000/月 · —",
+    ]
+    ask = await driver.tap(TAIYUAN, callback_for(last_reply_markup(history), "删除 2026-03-01"))
+    assert "删除后，之前的价格重新生效" in last_text(ask)
+    done = await driver.tap(TAIYUAN, callback_for(last_reply_markup(ask), "确认删除"))
+    assert last_text(done).splitlines()[1:] == ["✅ 2026-01-01 起 ¥4,000/月 · —（现行）"]
+    async with services.uow() as uow:
+        actions = (await uow.session.scalars(select(AuditLog.action))).all()
+    assert actions == ["guide_price.delete"]
+
+    by_grade = await driver.tap(TAIYUAN, GuideCb(act="fg", city="140100", grade=1).pack())
+    assert table(last_text(by_grade)) == [["工种", "1级"], ["木工", "7,500"]]
+    # the county bureau reads the history but gets no delete buttons, and a forged one fails
+    county = await driver.tap(
+        XIAODIAN, GuideCb(act="h", city="140100", trade="plasterer", grade=2).pack()
+    )
+    assert not any("删除" in text for text in inline_texts(last_reply_markup(county)))
+    async with services.uow() as uow:
+        price_id = await uow.session.scalar(
+            select(GuidePrice.id).where(GuidePrice.grade_level == 2)
+        )
+    forged = await driver.tap(
+        XIAODIAN, GuideCb(act="dx", city="140100", trade="plasterer", grade=2, id=price_id).pack()
+    )
+    assert alert(forged) in {t("error.forbidden", "zh"), t("error.out_of_scope", "zh")}
+    jinzhong = await driver.tap(
+        TAIYUAN, GuideCb(act="h", city="140700", trade="plasterer", grade=4).pack()
+    )
+    assert alert(jinzhong) == t("error.out_of_scope", "zh")

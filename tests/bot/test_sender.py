@@ -449,15 +449,26 @@ async def test_an_outage_longer_than_a_drain_leaves_rows_pending_not_dead(
 
 
 async def test_the_background_sender_rides_out_an_outage_and_is_woken_by_new_rows(
-    services: Services,
+    services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     acc = await add_account(services, 1001)
     session = ScriptedSession([NETWORK, BAD_GATEWAY, NETWORK])
     config = replace(FAST, poll_interval=30.0)
     sender = make_sender(services, session, config)
+    first_poll_empty = asyncio.Event()
+    claim_due = outbox.claim_due
+
+    async def claim_and_tell(*args: Any, **kwargs: Any) -> Any:
+        items = await claim_due(*args, **kwargs)
+        if not items:
+            first_poll_empty.set()
+        return items
+
+    monkeypatch.setattr(outbox, "claim_due", claim_and_tell)
     task = sender.start()
     try:
-        await asyncio.sleep(0.05)  # the first poll found nothing; the next is 30 s away
+        # the first poll found nothing; the next is 30 s away, so only wake() can send these
+        await asyncio.wait_for(first_poll_empty.wait(), 10)
         await queue(services, acc, "n.one", "n.two", "n.three")
         sender.wake()
         await wait_for(lambda: len(session.accepted) == 3, seconds=5)

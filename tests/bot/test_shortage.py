@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from bot.callbacks import CancelCb
 from bot.callbacks_deals import ProposeCb
 from bot.i18n import t
-from bot.keyboards.shortage import ShCb
 from core.db.models import Account, Enterprise, Project, ShortagePosting
 from core.db.uow import Services
 from core.domain.actor import Actor
@@ -117,7 +116,15 @@ async def test_a_foreman_posts_a_shortage_and_sees_the_matches_own_company_first
     assert last_text(sent) == t("shortage.pick_trade", "zh", project=company.project_names[0])
     sent = await tap(driver, user, sent, "抹灰工")
     assert "抹灰工" in last_text(sent)
-    assert inline_texts(last_reply_markup(sent))[:5] == ["一级", "二级", "三级", "四级", "五级"]
+    # the seed's grades with the national levels people also use, and 不限
+    assert inline_texts(last_reply_markup(sent))[:6] == [
+        "一级 高级技师",
+        "二级 技师",
+        "三级 高级工",
+        "四级 中级工",
+        "五级 初级工",
+        "不限",
+    ]
     sent = await tap(driver, user, sent, "三级")
     assert last_text(sent) == t("shortage.ask_headcount", "zh", trade="抹灰工", grade="三级")
     sent = await tap(driver, user, sent, "4")
@@ -157,8 +164,12 @@ async def test_a_foreman_posts_a_shortage_and_sees_the_matches_own_company_first
     first, second = [line for line in text.splitlines() if line[:2] in ("1.", "2.")]
     assert first.startswith("1. 🏠 山西五建集团") and "¥6,000/月" in first
     assert second.startswith("2. 晋中优选劳务") and "🏠" not in second
+    # where (city and county), and a fit that says what it is out of
+    assert " · 太原市小店区 · " in first and "匹配度 " in first and first.endswith("/100")
     assert "13700002222" not in text and "1370000" not in text  # contacts stay hidden
     buttons = inline_buttons(last_reply_markup(sent))
+    # one button a row, named after its line: no matching "提议 2" up by number
+    assert [text for text, _data in buttons] == ["🤝 1. 山西五建集团", "🤝 2. 晋中优选劳务"]
     assert buttons[0][1] == ProposeCb(shortage_id=row.id, idle_id=market.internal_idle_id).pack()
     assert buttons[1][1] == ProposeCb(shortage_id=row.id, idle_id=market.external_idle_id).pack()
 
@@ -215,7 +226,7 @@ async def test_a_forged_project_of_another_company_is_refused(
 ) -> None:
     user = tg_user(DISPATCHER_TG)
     await driver.send(user, POST["zh"])
-    sent = await driver.tap(user, ShCb(act="proj", val=str(company.other_project_id)).pack())
+    sent = await driver.dialog_tap(user, f"proj:{company.other_project_id}")
     assert answers(sent)[-1]["text"] == t("error.forbidden", "zh")
     assert await driver.state(user) == "PostShortage:project"
     assert await shortages(services) == []
@@ -260,11 +271,11 @@ async def test_an_unknown_trade_or_grade_button_changes_nothing(
 ) -> None:
     user = market.foreman
     await driver.send(user, POST["zh"])
-    sent = await driver.tap(user, ShCb(act="trade", val="astronaut").pack())
+    sent = await driver.dialog_tap(user, "trade:astronaut")
     assert answers(sent)[-1]["text"] == t("common.stale", "zh")
     assert await driver.state(user) == "PostShortage:trade"
-    await driver.tap(user, ShCb(act="trade", val="mason").pack())
-    sent = await driver.tap(user, ShCb(act="grade", val="9").pack())
+    await driver.dialog_tap(user, "trade:mason")
+    sent = await driver.dialog_tap(user, "grade:9")
     assert answers(sent)[-1]["text"] == t("common.stale", "zh")
     assert await driver.state(user) == "PostShortage:grade"
     assert "sh_grade" not in await driver.data(user)
@@ -436,15 +447,15 @@ async def test_cancel_at_any_step_writes_nothing_and_ends_the_dialog(
         sent = await tap(driver, user, sent, "三级")
     if step in ("price_confirm", "summary"):
         sent = await tap(driver, user, sent, "4")
-        await driver.send(user, "1000" if step == "price_confirm" else "4800")
+        sent = await driver.send(user, "1000" if step == "price_confirm" else "4800")
     if step == "summary":
-        await driver.tap(user, ShCb(act="me").pack())
+        sent = await tap(driver, user, sent, t("shortage.use_contact", "zh"))
     assert await driver.state(user) == f"PostShortage:{step}"
 
     if step == "headcount":
         sent = await driver.send(user, "❌ 取消")  # the reply-keyboard button
     else:
-        sent = await driver.tap(user, CancelCb().pack())
+        sent = await tap(driver, user, sent, t("common.cancel", "zh"))
     assert last_text(sent) == t("common.cancelled", "zh")
     assert await driver.state(user) is None
     assert not any(k.startswith("sh_") for k in await driver.data(user))
@@ -455,8 +466,8 @@ async def test_a_double_tap_on_confirm_posts_once(
     driver: BotDriver, services: Services, market: Market
 ) -> None:
     user = market.foreman
-    await to_summary(driver, user)
-    confirm = ShCb(act="confirm").pack()
+    sent = await to_summary(driver, user)
+    confirm = callback_for(last_reply_markup(sent), t("shortage.confirm", "zh"))
     first, second = await asyncio.gather(driver.tap(user, confirm), driver.tap(user, confirm))
     assert len(await shortages(services)) == 1
     stale = [a for a in answers(first + second) if a.get("text") == t("common.stale", "zh")]

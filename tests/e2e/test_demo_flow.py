@@ -24,7 +24,6 @@ import openpyxl
 from bot.callbacks_deals import DealFlowCb, ProposeCb
 from bot.demo.app import DIGEST_ACTION, RunningDemo
 from bot.keyboards.ratings import RateDealCb, RateSkipCb
-from bot.keyboards.shortage import ShCb
 from core.domain.actor import Actor
 from core.domain.enums import DealStatus
 from core.domain.values import price_to_fen
@@ -40,6 +39,29 @@ COUNTER_OFF = Decimal(300)  # the foreman's counter: ¥300 a month below the off
 
 def has_button(data: str) -> Callable[[ChatMessage], bool]:
     return lambda m: any(b.callback_data == data for row in m.buttons for b in row)
+
+
+DIALOG_SEP = "\x1d"  # aiogram-dialog callback data: "<intent id>\x1d<widget id>[:<item>]"
+
+
+def dialog_button(message: ChatMessage, widget_data: str) -> str:
+    """The callback data of a dialog's button: "<intent id>\\x1d<widget id>[:<item>]"."""
+    found = [
+        b.callback_data
+        for row in message.buttons
+        for b in row
+        if b.callback_data and b.callback_data.endswith(DIALOG_SEP + widget_data)
+    ]
+    assert len(found) == 1, (widget_data, message.buttons)
+    return found[0]
+
+
+def has_dialog_button(widget_data: str) -> Callable[[ChatMessage], bool]:
+    return lambda m: any(
+        (b.callback_data or "").endswith(DIALOG_SEP + widget_data)
+        for row in m.buttons
+        for b in row
+    )
 
 
 def button_data(message: ChatMessage, prefix: str) -> list[str]:
@@ -114,25 +136,25 @@ async def test_a_shortage_becomes_a_rated_deal_and_shows_in_the_regulators_diges
 
     # 1. the foreman posts a shortage of that trade, grade and price, button by button
     await foreman.press_reply("📝 发布缺工")
-    await foreman.wait_for_message(has_button(ShCb(act="trade", val=idle.trade_code).pack()))
-    await tap(foreman, ShCb(act="trade", val=idle.trade_code).pack())
-    await foreman.wait_for_message(has_button(ShCb(act="grade", val=str(idle.grade_level)).pack()))
-    await tap(foreman, ShCb(act="grade", val=str(idle.grade_level)).pack())
-    await foreman.wait_for_message(has_button(ShCb(act="n", val=str(HEADCOUNT)).pack()))
-    await tap(foreman, ShCb(act="n", val=str(HEADCOUNT)).pack())
-    await foreman.wait_for_message(has_button(ShCb(act="ptype").pack()))
-    await tap(foreman, ShCb(act="ptype").pack())
+    step = await foreman.wait_for_message(has_dialog_button(f"trade:{idle.trade_code}"))
+    await tap(foreman, dialog_button(step, f"trade:{idle.trade_code}"))
+    step = await foreman.wait_for_message(has_dialog_button(f"grade:{idle.grade_level}"))
+    await tap(foreman, dialog_button(step, f"grade:{idle.grade_level}"))
+    step = await foreman.wait_for_message(has_dialog_button(f"n:{HEADCOUNT}"))
+    await tap(foreman, dialog_button(step, f"n:{HEADCOUNT}"))
+    step = await foreman.wait_for_message(has_dialog_button("ptype"))
+    await tap(foreman, dialog_button(step, "ptype"))
     await foreman.wait_for_message(lambda m: "月薪" in m.text)
     await foreman.send_text(f"{asking:.0f}")
     step = await foreman.wait_for_message(
-        lambda m: has_button(ShCb(act="me").pack())(m) or has_button(ShCb(act="keep").pack())(m)
+        lambda m: has_dialog_button("me")(m) or has_dialog_button("keep")(m)
     )
-    if has_button(ShCb(act="keep").pack())(step):  # far from the guide price: keep it
-        await tap(foreman, ShCb(act="keep").pack())
-        await foreman.wait_for_message(has_button(ShCb(act="me").pack()))
-    await tap(foreman, ShCb(act="me").pack())
-    await foreman.wait_for_message(has_button(ShCb(act="confirm").pack()))
-    await tap(foreman, ShCb(act="confirm").pack())
+    if has_dialog_button("keep")(step):  # far from the guide price: keep it
+        await tap(foreman, dialog_button(step, "keep"))
+        step = await foreman.wait_for_message(has_dialog_button("me"))
+    await tap(foreman, dialog_button(step, "me"))
+    step = await foreman.wait_for_message(has_dialog_button("confirm"))
+    await tap(foreman, dialog_button(step, "confirm"))
     posted = await foreman.wait_for_message(lambda m: "已发布缺工" in m.text)
     shortage_id = int(re.search(r"#(\d+)", posted.text).group(1))  # type: ignore[union-attr]
     assert dispatcher_p.enterprise_name and dispatcher_p.enterprise_name in posted.text, (

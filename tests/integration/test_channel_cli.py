@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from core.cli import main
 from tests.integration.test_channels import Mailbox, _free_port
 from tests.integration.test_cli import _one_error_line, env  # noqa: F401 - the fixture
+from webhooks.main import main
 
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7aoc-4bc4-97a0-0ec2sifa5aaa"
 DINGTALK = "https://oapi.dingtalk.com/robot/send?access_token=ff6cd723bdb4455fe18f0ba30dbeff00"

@@ -61,6 +61,10 @@ def test_summary_prints_the_table_of_a_seeded_database(
     assert table.startswith("太原市 用工调度汇总 2026-03-04")
     for county in ("小店区", "迎泽区", "古交市", "合计", "钢筋工"):
         assert county in table
+    head, _rule, *rows, note = table.split("\n\n")[1].splitlines()
+    assert head.split()[-1] == "上报率"
+    assert all(row.endswith("%") or row.endswith("—") for row in rows), rows
+    assert note.startswith("上报率：近 7 天更新过用工情况的在建项目占比")
 
     assert main(["summary", "--region", "14", "--locale", "en"]) == 0
     table = capsys.readouterr().out

@@ -443,9 +443,9 @@ def test_cli_digest_preview_writes_the_three_files(
 ) -> None:
     from core.bootstrap import build_services
     from core.cli.common import JingongParser
+    from core.cli.digest import add_parser
     from core.config import Settings
     from core.db.models import Base
-    from core.digest_cli import add_parser
     from core.ports import FixedClock
     from core.reference.loader import load_reference_data
 

@@ -293,23 +293,25 @@ async def wait_for_button(
     cluster: Cluster,
     user_id: int,
     *,
-    prefix: str,
+    prefix: str = "",
+    part: str = "",
     text: str | None = None,
     timeout: float = STEP_TIMEOUT,  # noqa: ASYNC109
 ) -> tuple[dict[str, Any], str]:
     """The newest bot message with an inline button whose callback data starts with `prefix`
-    (and whose text is `text`): (the message as Telegram would send it, the button's data)."""
+    and contains `part` (and whose text is `text`): (the message as Telegram would send it,
+    the button's data)."""
     deadline = time.monotonic() + timeout
     while True:
         for message in reversed(cluster.bot_messages(user_id)):
             for label, data in buttons(message):
-                if data.startswith(prefix) and (text is None or label == text):
+                if data.startswith(prefix) and part in data and (text is None or label == text):
                     return message, data
         if time.monotonic() > deadline:
             shown = [(m.get("text", "")[:60], buttons(m)) for m in cluster.bot_messages(user_id)]
             raise AssertionError(
-                f"no button {prefix!r} {text or ''} after {timeout:.0f} s; the chat shows "
-                f"{shown}\n{cluster.logs()}"
+                f"no button {prefix!r} {part!r} {text or ''} after {timeout:.0f} s; "
+                f"the chat shows {shown}\n{cluster.logs()}"
             )
         await asyncio.sleep(0.05)
 

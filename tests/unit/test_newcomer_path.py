@@ -5,7 +5,8 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TEST_TOOLS = ("pytest", "playwright", "schemathesis", "mypy", "ruff", "httpx")
+# httpx is a runtime dependency since the WeCom and DingTalk robots are called with it
+TEST_TOOLS = ("pytest", "playwright", "schemathesis", "mypy", "ruff", "aiosmtpd")
 
 
 def _quick_start_commands() -> list[str]:

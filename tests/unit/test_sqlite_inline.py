@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import engine as engine_module
 from core.db.engine import create_engine
+from core.db.sqlite_inline import WriteGate
 
 
 @pytest.fixture
@@ -46,19 +47,19 @@ async def test_another_process_holding_the_lock_does_not_stop_the_event_loop(
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO item (id, name) VALUES (2, 'ours')"))
 
-    ticks = 0
+    twenty_ticks = asyncio.Event()
 
     async def ticker() -> None:
-        nonlocal ticks
-        while True:
+        for _ in range(20):
             await asyncio.sleep(0.01)
-            ticks += 1
+        twenty_ticks.set()
 
-    beat = asyncio.create_task(ticker())
     insert = asyncio.create_task(ours())
-    await asyncio.sleep(0.4)
-    assert not insert.done()  # waiting for the lock…
-    assert ticks >= 20  # …while the loop kept running (a blocking wait would give ~0-2)
+    beat = asyncio.create_task(ticker())
+    # a wait that blocked the loop would hold the ticker until the lock timeout (30 s), when
+    # the insert has failed: the ticks come first only if the loop kept running
+    await asyncio.wait_for(twenty_ticks.wait(), 10)
+    assert not insert.done()  # still waiting for the lock
     other.execute("COMMIT")
     other.close()
     await asyncio.wait_for(insert, 5)
@@ -67,7 +68,7 @@ async def test_another_process_holding_the_lock_does_not_stop_the_event_loop(
 
 
 async def test_transactions_of_one_process_wait_their_turn(
-    db: tuple[AsyncEngine, Path],
+    db: tuple[AsyncEngine, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine, _ = db
     first_inside = asyncio.Event()
@@ -83,10 +84,24 @@ async def test_transactions_of_one_process_wait_their_turn(
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO item (id, name) VALUES (2, 'second')"))
 
+    at_gate = 0
+    second_at_gate = asyncio.Event()
+    acquire = WriteGate.acquire
+
+    async def acquire_and_tell(gate: WriteGate) -> None:
+        nonlocal at_gate
+        at_gate += 1
+        if at_gate == 2:
+            second_at_gate.set()
+        await acquire(gate)
+
+    monkeypatch.setattr(WriteGate, "acquire", acquire_and_tell)
     one = asyncio.create_task(first())
     await first_inside.wait()
     two = asyncio.create_task(second())
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(second_at_gate.wait(), 10)
+    for _ in range(20):  # let it run on, had the gate let it through
+        await asyncio.sleep(0)
     assert not two.done()  # queued at the gate, not failing on SQLITE_BUSY
     release_first.set()
     await asyncio.wait_for(asyncio.gather(one, two), 5)

@@ -69,6 +69,16 @@ def test_apikey_create_shows_the_key_once_and_revoke_disables_it(
     assert "revoked" in capsys.readouterr().out
 
 
+def test_apikey_create_with_the_realname_export_scope_is_for_the_province_only(
+    env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["apikey", "create", "--label", "实名制平台", "--scope", "realname_export"]
+    assert main([*argv, "--region", "1401"]) == 2
+    assert "province key only" in one_error_line(capsys.readouterr().err)
+    assert main([*argv, "--region", "14"]) == 0
+    assert "region 140000 + realname_export" in capsys.readouterr().out
+
+
 def test_apikey_create_refuses_a_missing_scope_or_an_unknown_enterprise(
     env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -86,6 +86,7 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(
     labels = sorted(op.label for op in operations)
     assert labels == [
         "GET /api/v1/deals",
+        "GET /api/v1/dispatches",
         "GET /api/v1/guide-prices",
         "GET /api/v1/postings",
         "GET /api/v1/regions/{code}/summary",

@@ -25,17 +25,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from core.domain.enums import PostingStatus, Ring, Role
 from core.domain.errors import PermissionDenied, ValidationError
-from core.services import deals, guide_prices, imports, search, summaries
-from core.services.paging import decode_ts_cursor
+from core.services import deals, dispatch_export, guide_prices, imports, search, summaries
+from core.services.apikeys import REALNAME_EXPORT
+from core.services.dispatch_export import DISPATCH_PAGE_DEFAULT, DISPATCH_PAGE_MAX
+from core.services.paging import decode_id_cursor, decode_ts_cursor
 from core.services.regions import normalize_region_code, region_contains
 from webhooks.deps import PrincipalDep, UowDep
 from webhooks.errors import ApiError
 from webhooks.schemas import (
     DealRecordPageOut,
+    DispatchPageOut,
     EnterpriseRowIn,
     ErrorOut,
     GuidePriceListOut,
@@ -208,6 +211,73 @@ async def list_deals(
         limit=limit,
     )
     return DealRecordPageOut.of(result)
+
+
+DISPATCH_CSV_COLUMNS = (
+    "deal_id", "start_date", "accepted_at", "worker_id", "worker_name", "id_number",
+    "trade_code", "project_code", "project_name", "county_code", "team", "from_enterprise",
+    "to_enterprise", "price",
+)  # fmt: skip
+
+
+@router.get(
+    "/dispatches",
+    response_model=DispatchPageOut,
+    summary="Who was dispatched where, by start date (数据对接 with the real-name platform)",
+    description="One row per worker of an accepted deal starting in the range (at most 366 "
+    "days): worker, project, team, both companies, dates, price. ID numbers are masked; a "
+    "province key created with `jingong apikey create --region 14 --scope realname_export` "
+    "gets them in full, and every such read is audited. `format=csv` answers text/csv (UTF-8 "
+    "with BOM, for Excel) with the next page's cursor in the X-Next-Cursor header.",
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def list_dispatches(
+    principal: PrincipalDep,
+    uow: UowDep,
+    date_from: Annotated[date, Query(description="first start date (Shanxi day), inclusive")],
+    date_to: Annotated[date, Query(description="last start date (Shanxi day), inclusive")],
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    cursor: CursorParam = None,
+    limit: Annotated[int, Query(ge=1, le=DISPATCH_PAGE_MAX)] = DISPATCH_PAGE_DEFAULT,
+) -> Any:
+    realname = REALNAME_EXPORT in principal.scopes
+    page = await dispatch_export.list_dispatches(
+        uow,
+        principal.actor,
+        date_from=_day(date_from),
+        date_to=_day(date_to),
+        realname_key_id=principal.key_id if realname else None,
+        cursor=_offset_cursor(cursor),
+        limit=limit,
+    )
+    body = DispatchPageOut.of(page)
+    if format == "json":
+        return body
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(DISPATCH_CSV_COLUMNS)
+    for item in body.items:
+        row = item.model_dump(mode="json")
+        writer.writerow(["" if row[c] is None else row[c] for c in DISPATCH_CSV_COLUMNS])
+    headers = {"X-Next-Cursor": page.next_cursor} if page.next_cursor else {}
+    return Response(
+        content="\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers=headers,
+    )
+
+
+def _offset_cursor(value: str | None) -> str | None:
+    """An offset cursor as /dispatches returns it; anything else is refused with 422."""
+    if not value:
+        return None
+    try:
+        offset = decode_id_cursor(value)
+    except (ValueError, UnicodeError) as exc:  # forged: never reaches the SQL
+        raise ValidationError("error.bad_cursor") from exc
+    if offset < 0:
+        raise ValidationError("error.bad_cursor")
+    return value
 
 
 @router.get(

@@ -9,10 +9,19 @@ is refused by the core (the `errors` router answers it) and changes nothing.
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import StateFilter
 
 from bot.filters import HasRole
-from bot.handlers.regulator import escalations, export, grading, guide, lists, summary
-from bot.handlers.regulator.states import RegulatorGrading, RegulatorGuide
+from bot.handlers.regulator import (
+    escalations,
+    export,
+    grading,
+    grading_browse,
+    guide,
+    lists,
+    summary,
+)
+from bot.handlers.regulator.states import RegulatorDeals, RegulatorGrading, RegulatorGuide
 from bot.keyboards.common import (
     ALL_MENU_KEYS,
     DEAL_RECORDS,
@@ -33,9 +42,11 @@ from bot.keyboards.regulator import (
     EscViewCb,
     ExportCb,
     GradeCb,
+    GradeListCb,
     GuideCb,
     RateCb,
     ShortCb,
+    SilentCb,
     StatCb,
     SumCb,
     TopCb,
@@ -65,17 +76,25 @@ def create_router() -> Router:
     menu(guide.price_expected, RegulatorGuide.price, not_menu)
     menu(grading.query_typed, RegulatorGrading.query, F.text, not_menu)
     menu(grading.query_expected, RegulatorGrading.query, not_menu)
+    menu(grading_browse.upload_sent, RegulatorGrading.upload, F.document)
+    menu(grading_browse.upload_sent, RegulatorGrading.confirm, F.document)
+    menu(grading_browse.upload_expected, RegulatorGrading.upload, not_menu)
+    deal_steps = (RegulatorDeals.dates, RegulatorDeals.headcount, RegulatorDeals.price)
+    menu(lists.deal_filter_typed, StateFilter(*deal_steps), F.text, not_menu)
+    menu(lists.deal_filter_expected, StateFilter(*deal_steps), not_menu)
 
     tap = router.callback_query.register
     tap(summary.summary_tap, SumCb.filter())
     tap(summary.top_tap, TopCb.filter())
     tap(summary.stats_tap, StatCb.filter())
+    tap(summary.silent_tap, SilentCb.filter())
     tap(lists.shortages_tap, ShortCb.filter())
     tap(lists.deals_tap, DealCb.filter())
     tap(lists.deals_pick, DealPickCb.filter())
     tap(lists.ratings_tap, RateCb.filter())
     tap(guide.guide_tap, GuideCb.filter())
     tap(grading.grade_tap, GradeCb.filter())
+    tap(grading_browse.browse_tap, GradeListCb.filter())
     tap(escalations.escalations_tap, EscCb.filter())
     tap(escalations.posting_tap, EscViewCb.filter())
     tap(escalations.broker_tap, BrokerCb.filter())

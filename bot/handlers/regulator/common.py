@@ -1,5 +1,5 @@
 """Shared pieces of the regulator's screens: the home region, replying to a button or a menu
-tap alike, monospace tables and money."""
+tap alike, monospace tables that fit a phone (or lists) and money."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.i18n import tr
 from bot.render.messages import edit_or_send
 from core.domain.money import format_money
 from core.services.accounts import AccountView
-from core.services.regulator import home_region
+from core.services.region_scope import home_region
 
 Event = Message | CallbackQuery
 
@@ -65,28 +65,48 @@ def signed_pct(value: Decimal) -> str:
     return f"{value}%"
 
 
-def _width(text: str) -> int:
+# A <pre> line longer than this wraps on a 390 px phone and its columns fall apart.
+PHONE_COLUMNS = 24
+
+
+def display_width(text: str) -> int:
+    """Columns a monospace font gives `text`: wide and full-width characters (汉字) count 2."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _pad(text: str, width: int, right: bool) -> str:
-    gap = " " * max(0, width - _width(text))
+    gap = " " * max(0, width - display_width(text))
     return gap + text if right else text + gap
 
 
 def pre_table(
     headers: Sequence[str], body: Sequence[Sequence[object]], right: set[int] | None = None
 ) -> str:
-    """A monospace table in <pre>, columns padded to their display width (汉字 count 2);
-    columns in `right` (default: all but the first) are right-aligned. Cells are escaped."""
+    """A monospace table in <pre>, columns padded to their display width; columns in `right`
+    (default: all but the first) are right-aligned. A table wider than a phone's PHONE_COLUMNS
+    becomes a list instead, one line per row. Cells are escaped."""
     right = set(range(1, len(headers))) if right is None else right
     cells = [[str(c) for c in headers], *([str(c) for c in row] for row in body)]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(headers))]
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
         " ".join(_pad(cell, widths[i], i in right) for i, cell in enumerate(row)).rstrip()
         for row in cells
     ]
+    if max(display_width(line) for line in lines) > PHONE_COLUMNS:
+        return row_list(headers, body)
     return "<pre>" + html.quote("\n".join(lines)) + "</pre>"
+
+
+def row_list(headers: Sequence[str], body: Sequence[Sequence[object]]) -> str:
+    """Each row as "<b>first cell</b>: header value · header value" (empty cells left out):
+    proportional text wraps on a phone without losing which number is which."""
+    colon = "：" if zh() else ": "
+    lines = []
+    for row in body:
+        first, *rest = (str(c) for c in row)
+        pairs = [f"{head} {value}" for head, value in zip(headers[1:], rest, strict=True) if value]
+        lines.append(f"<b>{html.quote(first)}</b>{colon}{html.quote(' · '.join(pairs))}")
+    return "\n".join(lines)
 
 
 def clip(text: str, limit: int) -> str:

@@ -21,7 +21,7 @@ from bot.keyboards.regulator import (
 from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
 from core.domain.timeutil import SHANGHAI
-from core.services import regulator
+from core.services import brokering
 from core.services.accounts import AccountView
 from core.services.regions import get_region
 from core.services.search import PostingCard
@@ -81,7 +81,7 @@ async def _list(
 ) -> None:
     if kind not in KINDS:
         raise ValidationError("error.unknown_kind")
-    page = await regulator.escalated_postings(
+    page = await brokering.escalated_postings(
         uow,
         account.actor(),
         code,
@@ -139,7 +139,7 @@ async def posting_tap(
     cb = callback_data
     if cb.kind not in KINDS:
         raise ValidationError("error.unknown_kind")
-    detail = await regulator.escalation_detail(uow, account.actor(), KINDS[cb.kind], cb.id)
+    detail = await brokering.escalation_detail(uow, account.actor(), KINDS[cb.kind], cb.id)
     loc = locale()
     posting = detail.posting
     lines = [
@@ -172,7 +172,7 @@ async def broker_tap(
     actor = account.actor()
     loc = locale()
     if not cb.ok:
-        shortage, idle = await regulator.pair_cards(uow, actor, cb.shortage, cb.idle)
+        shortage, idle = await brokering.pair_cards(uow, actor, cb.shortage, cb.idle)
         text = "\n\n".join(
             (_("regulator.broker.ask"), card_line(shortage, loc), card_line(idle, loc))
         )
@@ -184,7 +184,7 @@ async def broker_tap(
         )
         await show(query, text, keyboard)
         return
-    result = await regulator.broker_pair(uow, actor, cb.shortage, cb.idle)
+    result = await brokering.broker_pair(uow, actor, cb.shortage, cb.idle)
     text = tr(
         "regulator.broker.sent",
         shortage=result.shortage_id,

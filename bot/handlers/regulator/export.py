@@ -20,7 +20,16 @@ from core.domain.enums import RegionLevel
 from core.domain.errors import ValidationError
 from core.domain.timeutil import local_date
 from core.reports.xlsx import DATE, DATETIME, MONEY, PERCENT, Cell, Sheet, workbook_bytes
-from core.services import deals, ratings, regulator, summaries
+from core.services import (
+    credit_ranking,
+    deals,
+    guide_prices,
+    open_shortages,
+    ratings,
+    reference_choices,
+    region_scope,
+    summaries,
+)
 from core.services.accounts import AccountView
 from core.services.regions import get_region
 
@@ -67,7 +76,7 @@ async def _summary(
 async def _top(
     uow: UnitOfWork, actor: Actor, loc: str, code: str, _a: str, _b: str
 ) -> tuple[str, Sheet]:
-    top = await regulator.top_enterprises(uow, actor, code)
+    top = await credit_ranking.top_enterprises(uow, actor, code)
     headers = [
         t("regulator.col.rank", loc),
         t("regulator.col.enterprise", loc),
@@ -111,10 +120,10 @@ async def _shortages(
 ) -> tuple[str, Sheet]:
     if group not in GROUPS:
         raise ValidationError("error.invalid")
-    items: list[regulator.ShortageGroup] = []
+    items: list[open_shortages.ShortageGroup] = []
     cursor: str | None = None
     while len(items) < EXPORT_MAX_ROWS:
-        result = await regulator.open_shortages(
+        result = await open_shortages.open_shortages(
             uow,
             actor,
             code,
@@ -152,7 +161,7 @@ async def _shortages(
 async def _deals(
     uow: UnitOfWork, actor: Actor, loc: str, code: str, span: str, trade: str
 ) -> tuple[str, Sheet]:
-    regulator.require_scope(actor, code)
+    region_scope.require_scope(actor, code)
     start, end = span_dates(span, local_date(uow.now()))
     records: list[deals.DealRecord] = []
     cursor: str | None = None
@@ -171,7 +180,7 @@ async def _deals(
         cursor = result.page.next_cursor
         if cursor is None:
             break
-    trades = {c.code: c.name(loc) for c in await regulator.trade_choices(uow)}
+    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
     names = {r.code: r.name(loc) for r in [await get_region(uow, code)]}
     headers = [
         t("regulator.col.time", loc),
@@ -199,7 +208,7 @@ async def _deals(
 async def _ratings(
     uow: UnitOfWork, actor: Actor, loc: str, code: str, _a: str, _b: str
 ) -> tuple[str, Sheet]:
-    regulator.require_scope(actor, code)
+    region_scope.require_scope(actor, code)
     stats: list[ratings.WorkerRatingStats] = []
     cursor: str | None = None
     while len(stats) < EXPORT_MAX_ROWS:
@@ -210,7 +219,7 @@ async def _ratings(
         cursor = page.next_cursor
         if cursor is None:
             break
-    trades = {c.code: c.name(loc) for c in await regulator.trade_choices(uow)}
+    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
     headers = [
         t("regulator.col.worker", loc),
         t("regulator.col.id_masked", loc),
@@ -237,9 +246,9 @@ async def _ratings(
 async def _guide(
     uow: UnitOfWork, actor: Actor, loc: str, code: str, _a: str, _b: str
 ) -> tuple[str, Sheet]:
-    prices = await regulator.city_guide_prices(uow, actor, code)
-    trades = {c.code: c.name(loc) for c in await regulator.trade_choices(uow)}
-    grades = {int(c.code): c.name(loc) for c in await regulator.grade_choices(uow)}
+    prices = await guide_prices.city_guide_prices(uow, actor, code)
+    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
+    grades = {int(c.code): c.name(loc) for c in await reference_choices.grade_choices(uow)}
     headers = [
         t("regulator.col.trade", loc),
         t("regulator.col.grade", loc),

@@ -14,11 +14,11 @@ from bot.handlers.regulator.common import Event, clip, locale, show
 from bot.handlers.regulator.states import RegulatorGrading
 from bot.i18n import N_, tr
 from bot.keyboards.common import cancel_button
-from bot.keyboards.regulator import GradeCb, button, markup, rows, with_cancel
+from bot.keyboards.regulator import GradeCb, GradeListCb, button, markup, rows, with_cancel
 from bot.render.errors import error_text
 from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
-from core.services import regulator
+from core.services import reference_choices, worker_grading
 from core.services.accounts import AccountView
 
 # six digits or more: meant as an ID number (names have none), so never searched as a name
@@ -32,7 +32,14 @@ def _compact(text: str) -> str:
 
 async def grading_menu(message: Message, state: FSMContext) -> None:
     await state.set_state(RegulatorGrading.query)
-    await message.answer(_("regulator.grading.ask"), reply_markup=markup([cancel_button()]))
+    ways = [
+        button(_("regulator.browse.open"), GradeListCb(act="l")),
+        button(_("regulator.browse.export"), GradeListCb(act="x")),
+        button(_("regulator.browse.upload"), GradeListCb(act="u")),
+    ]
+    await message.answer(
+        _("regulator.grading.ask"), reply_markup=markup(ways[:1], ways[1:], [cancel_button()])
+    )
 
 
 async def _forget(message: Message) -> None:
@@ -51,9 +58,11 @@ async def query_typed(
     try:
         if _ID_LIKE.search(_compact(text)):
             await _forget(message)
-            found = await regulator.find_workers_in_scope(uow, actor, id_number=_compact(text))
+            found = await worker_grading.find_workers_in_scope(
+                uow, actor, id_number=_compact(text)
+            )
         else:
-            found = await regulator.find_workers_in_scope(uow, actor, name=text)
+            found = await worker_grading.find_workers_in_scope(uow, actor, name=text)
     except ValidationError as exc:
         await message.answer(
             "\n".join((error_text(exc), _("regulator.grading.ask_again"))),
@@ -92,7 +101,7 @@ async def query_expected(message: Message) -> None:
     await message.answer(_("regulator.grading.ask_again"), reply_markup=markup([cancel_button()]))
 
 
-def _card_text(card: regulator.GradingCard) -> str:
+def _card_text(card: worker_grading.GradingCard) -> str:
     loc = locale()
     rating = (
         tr("regulator.grading.rating", avg=card.avg_rating, count=card.rating_count)
@@ -112,7 +121,7 @@ def _card_text(card: regulator.GradingCard) -> str:
 
 
 async def _card(
-    event: Event, uow: UnitOfWork, card: regulator.GradingCard, head: str | None = None
+    event: Event, uow: UnitOfWork, card: worker_grading.GradingCard, head: str | None = None
 ) -> None:
     loc = locale()
     grades = [
@@ -120,7 +129,7 @@ async def _card(
             f"✅ {g.name(loc)}" if int(g.code) == card.grade_level else g.name(loc),
             GradeCb(worker=card.worker_id, grade=int(g.code)),
         )
-        for g in await regulator.grade_choices(uow)
+        for g in await reference_choices.grade_choices(uow)
     ]
     lines = [head] if head else []
     lines += [_card_text(card), _("regulator.grading.pick")]
@@ -132,12 +141,12 @@ async def grade_tap(
 ) -> None:
     cb = callback_data
     actor = account.actor()
-    card = await regulator.get_grading_card(uow, actor, cb.worker)
+    card = await worker_grading.get_grading_card(uow, actor, cb.worker)
     loc = locale()
     if cb.grade == 0:
         await _card(query, uow, card)
         return
-    names = {int(g.code): g.name(loc) for g in await regulator.grade_choices(uow)}
+    names = {int(g.code): g.name(loc) for g in await reference_choices.grade_choices(uow)}
     if cb.grade not in names:
         raise ValidationError("error.grade_unknown")
     if cb.grade == card.grade_level:
@@ -161,6 +170,6 @@ async def grade_tap(
         )
         await show(query, text, keyboard)
         return
-    updated = await regulator.set_worker_grade(uow, actor, cb.worker, cb.grade)
+    updated = await worker_grading.set_worker_grade(uow, actor, cb.worker, cb.grade)
     head = tr("regulator.grading.saved", name=updated.name, grade=updated.grade_name(loc))
     await _card(query, uow, updated, head)

@@ -20,7 +20,7 @@ from bot.handlers.regulator.common import (
     signed_pct,
 )
 from bot.handlers.regulator.states import RegulatorGuide
-from bot.i18n import Safe, tr
+from bot.i18n import N_, Safe, tr
 from bot.keyboards.common import cancel_button
 from bot.keyboards.regulator import (
     ExportCb,
@@ -37,7 +37,7 @@ from core.domain.enums import RegionLevel
 from core.domain.errors import PermissionDenied, ValidationError
 from core.domain.money import format_money
 from core.domain.values import parse_price, percent_off
-from core.services import guide_prices, regulator
+from core.services import guide_prices, reference_choices
 from core.services.accounts import AccountView
 from core.services.regions import children, city_of, region_level
 
@@ -52,14 +52,18 @@ def _refusal(account: AccountView) -> PermissionDenied:
 
 def _require_setter(account: AccountView, city: str) -> None:
     """Mirror of the core's rule, so the flow stops at its first step (the core re-checks)."""
-    if not regulator.may_set_guide_price(account.actor(), city):
+    if not guide_prices.may_set_guide_price(account.actor(), city):
         raise _refusal(account)
 
 
 async def _names(uow: UnitOfWork, trade: str, grade: int) -> tuple[str, str]:
     loc = locale()
-    trade_name = {t.code: t.name(loc) for t in await regulator.trade_choices(uow)}.get(trade)
-    grade_name = {g.code: g.name(loc) for g in await regulator.grade_choices(uow)}.get(str(grade))
+    trade_name = {t.code: t.name(loc) for t in await reference_choices.trade_choices(uow)}.get(
+        trade
+    )
+    grade_name = {g.code: g.name(loc) for g in await reference_choices.grade_choices(uow)}.get(
+        str(grade)
+    )
     if trade_name is None:
         raise ValidationError("error.trade_unknown")
     if grade_name is None:
@@ -70,13 +74,13 @@ async def _names(uow: UnitOfWork, trade: str, grade: int) -> tuple[str, str]:
 # --- view -----------------------------------------------------------------------------------
 
 
-async def guide_text(uow: UnitOfWork, prices: regulator.CityGuidePrices) -> str:
+async def guide_text(uow: UnitOfWork, prices: guide_prices.CityGuidePrices) -> str:
     loc = locale()
     lines = [tr("regulator.guide.title", city=prices.city_name(loc), day=prices.day.isoformat())]
     if not prices.cells:
         lines.append(_("regulator.guide.empty"))
     else:
-        trades = {t.code: t.name(loc) for t in await regulator.trade_choices(uow)}
+        trades = {t.code: t.name(loc) for t in await reference_choices.trade_choices(uow)}
         levels = sorted({c.grade_level for c in prices.cells})
         table: dict[str, dict[int, Decimal]] = {}
         for cell in prices.cells:  # by trade order already
@@ -99,15 +103,19 @@ async def guide_text(uow: UnitOfWork, prices: regulator.CityGuidePrices) -> str:
 
 
 async def _view(event: Event, uow: UnitOfWork, account: AccountView, city: str) -> None:
-    prices = await regulator.city_guide_prices(uow, account.actor(), city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), city)
     buttons = []
     if prices.may_set:
         buttons.append(button(_("regulator.guide.set"), GuideCb(act="s", city=prices.city_code)))
     buttons.append(export_button(ExportCb(table="p", code=prices.city_code)))
+    filters = [
+        button(_("regulator.guide.by_trade"), GuideCb(act="ft", city=prices.city_code)),
+        button(_("regulator.guide.by_grade"), GuideCb(act="fg", city=prices.city_code)),
+    ]
     bottom = []
     if region_level(home(account)) is RegionLevel.PROVINCE:
         bottom.append(button(_("regulator.guide.cities"), GuideCb(act="c")))
-    await show(event, await guide_text(uow, prices), markup(buttons, bottom))
+    await show(event, await guide_text(uow, prices), markup(filters, buttons, bottom))
 
 
 async def _cities(event: Event, uow: UnitOfWork, account: AccountView) -> None:
@@ -155,6 +163,12 @@ async def guide_tap(
         await _ask_price(query, uow, account, state, cb)
     elif cb.act == "ok":
         await _confirm(query, uow, account, state, cb)
+    elif cb.act in ("ft", "fg"):
+        await _filtered(query, uow, account, cb)
+    elif cb.act == "h":
+        await _history(query, uow, account, cb)
+    elif cb.act in ("d", "dx"):
+        await _delete(query, uow, account, cb)
     else:
         await query.answer(_("common.stale"))
 
@@ -162,11 +176,11 @@ async def guide_tap(
 async def _pick_trade(
     query: CallbackQuery, uow: UnitOfWork, account: AccountView, city: str
 ) -> None:
-    prices = await regulator.city_guide_prices(uow, account.actor(), city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), city)
     loc = locale()
     buttons = [
         button(t.name(loc), GuideCb(act="t", city=city, trade=t.code))
-        for t in await regulator.trade_choices(uow)
+        for t in await reference_choices.trade_choices(uow)
     ]
     back = button(_("regulator.back"), GuideCb(act="v", city=city))
     text = tr("regulator.guide.pick_trade", city=prices.city_name(loc))
@@ -176,12 +190,12 @@ async def _pick_trade(
 async def _pick_grade(
     query: CallbackQuery, uow: UnitOfWork, account: AccountView, city: str, trade: str
 ) -> None:
-    prices = await regulator.city_guide_prices(uow, account.actor(), city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), city)
     loc = locale()
     trade_name, _grade = await _names(uow, trade, 1)
     buttons = []
-    for grade in await regulator.grade_choices(uow):
-        current = regulator.guide_price_of(prices, trade, int(grade.code))
+    for grade in await reference_choices.grade_choices(uow):
+        current = guide_prices.guide_price_of(prices, trade, int(grade.code))
         label = f"{grade.name(loc)} · {format_money(current, symbol=False)}"
         buttons.append(
             button(label, GuideCb(act="g", city=city, trade=trade, grade=int(grade.code)))
@@ -198,9 +212,9 @@ async def _ask_price(
     state: FSMContext,
     cb: GuideCb,
 ) -> None:
-    prices = await regulator.city_guide_prices(uow, account.actor(), cb.city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), cb.city)
     trade_name, grade_name = await _names(uow, cb.trade, cb.grade)
-    current = regulator.guide_price_of(prices, cb.trade, cb.grade)
+    current = guide_prices.guide_price_of(prices, cb.trade, cb.grade)
     text = tr(
         "regulator.guide.ask_price",
         city=prices.city_name(locale()),
@@ -232,9 +246,9 @@ async def price_typed(
         return
     city, trade, grade = str(data["city"]), str(data["trade"]), int(data["grade"])
     _require_setter(account, city)
-    prices = await regulator.city_guide_prices(uow, account.actor(), city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), city)
     trade_name, grade_name = await _names(uow, trade, grade)
-    old = regulator.guide_price_of(prices, trade, grade)
+    old = guide_prices.guide_price_of(prices, trade, grade)
     if old is None:
         change = _("regulator.guide.none")
     else:
@@ -294,7 +308,7 @@ async def _confirm(
     await state.set_state(None)
     await state.update_data({DATA_KEY: None})
     trade_name, grade_name = await _names(uow, saved.trade_code, saved.grade_level)
-    prices = await regulator.city_guide_prices(uow, account.actor(), cb.city)
+    prices = await guide_prices.city_guide_prices(uow, account.actor(), cb.city)
     head = tr(
         "regulator.guide.saved",
         city=prices.city_name(locale()),
@@ -310,3 +324,137 @@ async def _confirm(
         ]
     )
     await show(query, text, keyboard)
+
+
+# --- filters, history and delete ------------------------------------------------------------
+
+
+async def _filtered(
+    query: CallbackQuery, uow: UnitOfWork, account: AccountView, cb: GuideCb
+) -> None:
+    """One trade's prices (all grades) or one grade's (all trades); a picker first."""
+    loc = locale()
+    by_trade = cb.act == "ft"
+    back = button(_("regulator.back"), GuideCb(act="v", city=cb.city))
+    if (by_trade and not cb.trade) or (not by_trade and not cb.grade):
+        await guide_prices.city_guide_prices(uow, account.actor(), cb.city)
+        choices = (
+            [
+                button(t.name(loc), GuideCb(act="ft", city=cb.city, trade=t.code))
+                for t in await reference_choices.trade_choices(uow)
+            ]
+            if by_trade
+            else [
+                button(g.name(loc), GuideCb(act="fg", city=cb.city, grade=int(g.code)))
+                for g in await reference_choices.grade_choices(uow)
+            ]
+        )
+        text = _(
+            "regulator.guide.pick_trade_filter"
+            if by_trade
+            else "regulator.guide.pick_grade_filter"
+        )
+        await show(query, text, markup(*rows(choices), [back]))
+        return
+    prices = await guide_prices.city_guide_prices(
+        uow,
+        account.actor(),
+        cb.city,
+        trade_code=cb.trade if by_trade else None,
+        grade_level=None if by_trade else cb.grade,
+    )
+    trades = {t.code: t.name(loc) for t in await reference_choices.trade_choices(uow)}
+    grades = {int(g.code): g.name(loc) for g in await reference_choices.grade_choices(uow)}
+    history = [
+        button(
+            tr(
+                "regulator.guide.history_button",
+                name=grades.get(c.grade_level, "") if by_trade else trades.get(c.trade_code, ""),
+            ),
+            GuideCb(act="h", city=cb.city, trade=c.trade_code, grade=c.grade_level),
+        )
+        for c in prices.cells
+    ]
+    await show(query, await guide_text(uow, prices), markup(*rows(history), [back]))
+
+
+async def _history(
+    query: CallbackQuery, uow: UnitOfWork, account: AccountView, cb: GuideCb
+) -> None:
+    actor = account.actor()
+    entries = await guide_prices.price_history(uow, actor, cb.city, cb.trade, cb.grade)
+    prices = await guide_prices.city_guide_prices(uow, actor, cb.city)
+    trade_name, grade_name = await _names(uow, cb.trade, cb.grade)
+    lines = [
+        tr(
+            "regulator.guide.history_title",
+            city=prices.city_name(locale()),
+            trade=trade_name,
+            grade=grade_name,
+        )
+    ]
+    if not entries:
+        lines.append(_("regulator.guide.empty"))
+    for entry in entries:
+        lines.append(
+            tr(
+                N_("regulator.guide.history_line_now")
+                if entry.in_force
+                else N_("regulator.guide.history_line"),
+                day=entry.effective_date.isoformat(),
+                price=price_month(entry.price),
+                by=entry.set_by or "—",
+            )
+        )
+    deletes = []
+    if prices.may_set:
+        deletes = [
+            button(
+                tr("regulator.guide.delete_button", day=entry.effective_date.isoformat()),
+                GuideCb(act="d", city=cb.city, trade=cb.trade, grade=cb.grade, id=entry.id),
+            )
+            for entry in entries
+        ]
+    back = button(_("regulator.back"), GuideCb(act="ft", city=cb.city, trade=cb.trade))
+    await show(query, "\n".join(lines), markup(*rows(deletes, 2), [back]))
+
+
+async def _delete(
+    query: CallbackQuery, uow: UnitOfWork, account: AccountView, cb: GuideCb
+) -> None:
+    """ "d" asks, "dx" deletes (core checks the scope and the right to publish both times)."""
+    actor = account.actor()
+    history = GuideCb(act="h", city=cb.city, trade=cb.trade, grade=cb.grade)
+    if cb.act == "d":
+        entry = next(
+            (e for e in await guide_prices.price_history(uow, actor, cb.city, cb.trade, cb.grade)
+             if e.id == cb.id),
+            None,
+        )  # fmt: skip
+        _require_setter(account, cb.city)
+        if entry is None:
+            await query.answer(_("common.stale"))
+            return
+        trade_name, grade_name = await _names(uow, cb.trade, cb.grade)
+        text = tr(
+            "regulator.guide.delete_confirm",
+            trade=trade_name,
+            grade=grade_name,
+            day=entry.effective_date.isoformat(),
+            price=price_month(entry.price),
+        )
+        ok = button(
+            _("regulator.guide.delete_ok"),
+            GuideCb(act="dx", city=cb.city, trade=cb.trade, grade=cb.grade, id=cb.id),
+        )
+        await show(query, text, markup([ok], [button(_("regulator.back"), history)]))
+        return
+    removed = await guide_prices.delete_guide_price(uow, actor, cb.id)
+    await query.answer(
+        tr(
+            "regulator.guide.deleted",
+            day=removed.effective_date.isoformat(),
+            price=price_month(removed.price),
+        )
+    )
+    await _history(query, uow, account, history)

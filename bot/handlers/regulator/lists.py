@@ -9,8 +9,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.regulator import deal_filters
 from bot.handlers.regulator.common import Event, clip, home, locale, pct, price_month, show
+from bot.handlers.regulator.deal_filters import CUSTOM_SPAN
 from bot.i18n import N_, tr
+from bot.keyboards.common import cancel_button
 from bot.keyboards.regulator import (
     PREV,
     DealCb,
@@ -26,10 +29,12 @@ from bot.keyboards.regulator import (
     pager,
     rows,
 )
+from bot.render.errors import error_text
 from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
+from core.domain.ranges import MAX_RANGE_DAYS
 from core.domain.timeutil import SHANGHAI, local_date
-from core.services import deals, ratings, regulator
+from core.services import deals, open_shortages, ratings, reference_choices, region_scope
 from core.services.accounts import AccountView
 from core.services.paging import decode_id_cursor
 from core.services.regions import children, get_region
@@ -61,7 +66,7 @@ async def _shortages(
 ) -> None:
     if group not in GROUPS:
         raise ValidationError("error.invalid")
-    result = await regulator.open_shortages(
+    result = await open_shortages.open_shortages(
         uow,
         account.actor(),
         code,
@@ -175,10 +180,20 @@ def span_dates(span: str, today: date) -> tuple[date, date]:
     raise ValidationError("error.invalid")
 
 
-async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb) -> None:
+async def _deals(
+    event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb, state: FSMContext
+) -> None:
     actor = account.actor()
-    regulator.require_scope(actor, cb.area)  # the same refusal text on every screen
-    start, end = span_dates(cb.span, local_date(uow.now()))
+    region_scope.require_scope(actor, cb.area)  # the same refusal text on every screen
+    # a typed date range, headcount and price bounds live in the FSM data (too long for a
+    # button's 64 bytes); the button says span "r" for the typed range
+    chosen = await deal_filters.current(state)
+    if cb.span == CUSTOM_SPAN:
+        if chosen.dates is None:
+            raise ValidationError("error.invalid")
+        start, end = chosen.dates
+    else:
+        start, end = span_dates(cb.span, local_date(uow.now()))
     result = await deals.deal_records(
         uow,
         actor,
@@ -186,13 +201,17 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
         date_from=start,
         date_to=end,
         trade_code=cb.trade or None,
+        headcount_min=chosen.headcount[0] if chosen.headcount else None,
+        headcount_max=chosen.headcount[1] if chosen.headcount else None,
+        price_min=chosen.price[0] if chosen.price else None,
+        price_max=chosen.price[1] if chosen.price else None,
         cursor=expand_cursor(cb.cursor.removeprefix(PREV)) or None,
         direction="prev" if cb.cursor.startswith(PREV) else "next",
         limit=PAGE,
     )
     loc = locale()
     area = await get_region(uow, cb.area)
-    trades = {c.code: c.name(loc) for c in await regulator.trade_choices(uow)}
+    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
     if cb.trade and cb.trade not in trades:
         raise ValidationError("error.trade_unknown")
     trade = trades[cb.trade] if cb.trade else _("regulator.all")
@@ -204,12 +223,14 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
             end=end.isoformat(),
             trade=trade,
         ),
+        *deal_filters.describe(chosen),
         tr(
             "regulator.deals.totals",
             count=result.total_deals,
             headcount=result.total_headcount,
             person_days=result.total_person_days,
         ),
+        tr("regulator.deals.person_days_note", days=deals.DAYS_PER_MONTH),
     ]
     page = result.page
     if not page.items:
@@ -233,6 +254,27 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
         )
         for span in SPANS
     ]
+    typed = [
+        button(
+            _mark(cb.span == CUSTOM_SPAN, _("regulator.deals.pick_dates")),
+            DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="d"),
+        ),
+        button(
+            _mark(chosen.headcount is not None, _("regulator.deals.pick_headcount")),
+            DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="h"),
+        ),
+        button(
+            _mark(chosen.price is not None, _("regulator.deals.pick_price")),
+            DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="p"),
+        ),
+    ]
+    if chosen.headcount or chosen.price:
+        typed.append(
+            button(
+                _("regulator.deals.clear_filters"),
+                DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="x"),
+            )
+        )
     filters = [
         button(
             tr("regulator.deals.trade_filter", trade=trade),
@@ -264,12 +306,16 @@ async def _deals(event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb
         if page.next_cursor
         else None
     )
+    # the workbook covers the preset spans and the trade (its button has no room for more)
+    plain = cb.span != CUSTOM_SPAN and not chosen.headcount and not chosen.price
     keyboard = markup(
         spans[:2],
         spans[2:],
+        typed[:3],
+        typed[3:],
         filters,
         pager(prev, nxt),
-        [export_button(ExportCb(table="d", code=cb.area, a=cb.span, b=cb.trade))],
+        [export_button(ExportCb(table="d", code=cb.area, a=cb.span, b=cb.trade))] if plain else [],
     )
     await show(event, "\n".join(lines), keyboard)
 
@@ -278,21 +324,40 @@ async def deals_menu(
     message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
 ) -> None:
     await state.set_state(None)
-    await _deals(message, uow, account, DealCb(area=home(account)))
+    await deal_filters.forget(state)  # the menu starts over: no typed filters
+    await _deals(message, uow, account, DealCb(area=home(account)), state)
 
 
 async def deals_tap(
-    query: CallbackQuery, callback_data: DealCb, uow: UnitOfWork, account: AccountView
+    query: CallbackQuery,
+    callback_data: DealCb,
+    uow: UnitOfWork,
+    account: AccountView,
+    state: FSMContext,
 ) -> None:
-    await _deals(query, uow, account, callback_data)
+    await _deals(query, uow, account, callback_data, state)
 
 
 async def deals_pick(
-    query: CallbackQuery, callback_data: DealPickCb, uow: UnitOfWork, account: AccountView
+    query: CallbackQuery,
+    callback_data: DealPickCb,
+    uow: UnitOfWork,
+    account: AccountView,
+    state: FSMContext,
 ) -> None:
-    """The trade or area picker; each choice goes back to the list with that filter."""
+    """The trade or area picker (each choice goes back to the list with that filter), or the
+    question for a typed date range, headcount or price bound."""
     cb = callback_data
-    regulator.require_scope(account.actor(), cb.area)
+    region_scope.require_scope(account.actor(), cb.area)
+    if cb.what in deal_filters.TYPED:
+        await deal_filters.ask(query, state, cb)
+        return
+    if cb.what == "x":
+        await deal_filters.clear_bounds(state)
+        await _deals(
+            query, uow, account, DealCb(area=cb.area, span=cb.span, trade=cb.trade), state
+        )
+        return
     loc = locale()
     choices = []
     if cb.what == "t":
@@ -300,7 +365,7 @@ async def deals_pick(
         choices.append(
             button(_mark(not cb.trade, _("regulator.all")), DealCb(area=cb.area, span=cb.span))
         )
-        for trade in await regulator.trade_choices(uow):
+        for trade in await reference_choices.trade_choices(uow):
             choices.append(
                 button(
                     _mark(trade.code == cb.trade, trade.name(loc)),
@@ -336,13 +401,13 @@ async def deals_pick(
 async def _ratings(
     event: Event, uow: UnitOfWork, account: AccountView, code: str, cursor: str
 ) -> None:
-    regulator.require_scope(account.actor(), code)  # the same refusal text on every screen
+    region_scope.require_scope(account.actor(), code)  # the same refusal text on every screen
     page = await ratings.worker_rating_stats(
         uow, account.actor(), region_code=code, cursor=cursor or None, limit=PAGE
     )
     region = await get_region(uow, code)
     loc = locale()
-    trades = {c.code: c.name(loc) for c in await regulator.trade_choices(uow)}
+    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
     lines = [tr("regulator.ratings.title", region=region.name(loc), page=_page_no(cursor))]
     if not page.items:
         lines.append(_("regulator.ratings.empty"))
@@ -386,3 +451,30 @@ async def ratings_tap(
     query: CallbackQuery, callback_data: RateCb, uow: UnitOfWork, account: AccountView
 ) -> None:
     await _ratings(query, uow, account, callback_data.code, callback_data.cursor)
+
+
+async def deal_filter_typed(
+    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
+) -> None:
+    """A typed date range, headcount or price bound: the list again, filtered; a value that
+    does not read gets what was wrong and the same question."""
+    step = await state.get_state()
+    try:
+        back = await deal_filters.store(state, step, message.text or "")
+    except ValidationError as exc:
+        await message.answer(
+            "\n".join((error_text(exc), tr(deal_filters.question_of(step), max=MAX_RANGE_DAYS))),
+            reply_markup=markup([cancel_button()]),
+        )
+        return
+    cb = DealCb(area=back["area"] or home(account), span=back["span"], trade=back["trade"])
+    await _deals(message, uow, account, cb, state)
+
+
+async def deal_filter_expected(message: Message, state: FSMContext) -> None:
+    """A sticker, photo or anything but text where a range is due."""
+    step = await state.get_state()
+    await message.answer(
+        tr(deal_filters.question_of(step), max=MAX_RANGE_DAYS),
+        reply_markup=markup([cancel_button()]),
+    )

@@ -11,3 +11,11 @@ class RegulatorGuide(StatesGroup):
 
 class RegulatorGrading(StatesGroup):
     query = State()  # typing a worker's name or full ID number
+    upload = State()  # sending the grading workbook back
+    confirm = State()  # the upload's preview is shown; its file id waits in the FSM data
+
+
+class RegulatorDeals(StatesGroup):
+    dates = State()  # typing "2026-11-01 2026-11-30"
+    headcount = State()  # typing "3-10"
+    price = State()  # typing "5000-6000"

@@ -7,10 +7,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.regulator.common import Event, clip, home, locale, pre_table, show
+from bot.handlers.regulator.common import Event, clip, home, locale, pct, pre_table, show
 from bot.i18n import Safe, tr
 from bot.keyboards.regulator import (
     ExportCb,
+    SilentCb,
     StatCb,
     SumCb,
     TopCb,
@@ -22,7 +23,7 @@ from bot.keyboards.regulator import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.enums import RegionLevel
-from core.services import regulator, summaries
+from core.services import credit_ranking, region_scope, reporting_coverage, summaries
 from core.services.accounts import AccountView
 from core.services.regions import get_region
 
@@ -58,6 +59,7 @@ async def _summary(event: Event, uow: UnitOfWork, account: AccountView, code: st
         body,
     )
     new = summary.new_today
+    coverage = await reporting_coverage.region_coverage(uow, actor, code)
     lines = [
         tr("regulator.summary.title", region=region.name(loc), day=summary.day.isoformat()),
         Safe(table),
@@ -68,6 +70,7 @@ async def _summary(event: Event, uow: UnitOfWork, account: AccountView, code: st
             ip=new.idle_postings,
             ih=new.idle_headcount,
         ),
+        *_coverage_lines(coverage, region.level),
     ]
     drill = []
     if region.level is not RegionLevel.COUNTY:
@@ -76,12 +79,42 @@ async def _summary(event: Event, uow: UnitOfWork, account: AccountView, code: st
     nav = [
         button(_("regulator.summary.top"), TopCb(code=region.code)),
         button(_("regulator.summary.stats"), StatCb(code=region.code)),
+        button(_("regulator.coverage.silent_button"), SilentCb(code=region.code)),
     ]
     bottom = [export_button(ExportCb(table="s", code=region.code))]
     if region.parent_code and region.code != home(account):
-        if regulator.in_scope(actor, region.parent_code):
+        if region_scope.in_scope(actor, region.parent_code):
             bottom.append(button(_("regulator.up"), SumCb(code=region.parent_code)))
     await show(event, "\n".join(lines), markup(*rows(drill), nav, bottom))
+
+
+def _coverage_lines(coverage: reporting_coverage.RegionCoverage, level: RegionLevel) -> list[str]:
+    """上报率 per sub-region (a table of its own: the summary table is full at 24 columns)."""
+    loc = locale()
+
+    def rate(area: reporting_coverage.AreaCoverage) -> str:
+        return "—" if area.rate is None else pct(area.rate)
+
+    body: list[list[object]] = [
+        [area.name(loc), area.live_projects, rate(area)] for area in coverage.rows
+    ]
+    if level is not RegionLevel.COUNTY:
+        total = coverage.total
+        body.append([_("regulator.total"), total.live_projects, rate(total)])
+    head = [
+        _("regulator.col.area"),
+        _("regulator.coverage.col_projects"),
+        _("regulator.coverage.col_rate"),
+    ]
+    return [
+        tr("regulator.coverage.title", days=reporting_coverage.REPORTED_DAYS),
+        Safe(pre_table(head, body)),
+        tr(
+            "regulator.coverage.silent",
+            n=coverage.silent_projects,
+            days=reporting_coverage.SILENT_DAYS,
+        ),
+    ]
 
 
 async def summary_menu(
@@ -105,7 +138,7 @@ async def top_tap(
 ) -> None:
     code = callback_data.code
     actor = account.actor()
-    top = await regulator.top_enterprises(uow, actor, code)
+    top = await credit_ranking.top_enterprises(uow, actor, code)
     region = await get_region(uow, code)
     loc = locale()
     pages = max(1, -(-len(top) // TOP_PAGE))
@@ -211,3 +244,42 @@ async def stats_tap(
     query: CallbackQuery, callback_data: StatCb, uow: UnitOfWork, account: AccountView
 ) -> None:
     await _stats(query, uow, account, callback_data.code)
+
+
+# --- 采集上报率: projects silent for 30 days ---------------------------------------------------
+
+SILENT_PAGE = 10
+
+
+async def silent_tap(
+    query: CallbackQuery, callback_data: SilentCb, uow: UnitOfWork, account: AccountView
+) -> None:
+    code, cursor = callback_data.code, callback_data.cursor
+    page = await reporting_coverage.silent_projects(
+        uow, account.actor(), code, cursor=cursor or None, limit=SILENT_PAGE
+    )
+    region = await get_region(uow, code)
+    loc = locale()
+    lines = [
+        tr(
+            "regulator.coverage.silent_title",
+            region=region.name(loc),
+            days=reporting_coverage.SILENT_DAYS,
+        )
+    ]
+    if not page.items:
+        lines.append(_("regulator.coverage.silent_empty"))
+    for item in page.items:
+        lines.append(
+            tr(
+                "regulator.coverage.silent_line",
+                name=clip(item.name, NAME_WIDTH),
+                enterprise=clip(item.enterprise_name, NAME_WIDTH),
+                county=item.county_name(loc),
+                days=item.silent_days,
+            )
+        )
+    prev = SilentCb(code=code, cursor=page.prev_cursor) if page.prev_cursor is not None else None
+    nxt = SilentCb(code=code, cursor=page.next_cursor) if page.next_cursor is not None else None
+    back = [button(_("regulator.back"), SumCb(code=code))]
+    await show(query, "\n".join(lines), markup(pager(prev, nxt), back))

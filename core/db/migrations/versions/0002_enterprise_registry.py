@@ -2,7 +2,7 @@
 applications to join (申请入驻) and the company admin flag of an account
 
 Revision ID: 0002_enterprise_registry
-Revises: 0003_channels
+Revises: 0004_regulators
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_enterprise_registry"
-# main already holds 0002/0003; chained after them so this branch has one head (lead renumbers)
-down_revision = "0003_channels"
+# main already holds 0002–0004; chained after them so this branch has one head (lead renumbers)
+down_revision = "0004_regulators"
 branch_labels = None
 depends_on = None
 

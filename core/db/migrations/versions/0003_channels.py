@@ -64,7 +64,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_channel_outbox_channel_id"), ["channel_id"], unique=False
         )
-        batch_op.create_index("ix_channel_outbox_due", ["status", "not_before", "id"], unique=False)
+        batch_op.create_index(
+            "ix_channel_outbox_due", ["status", "not_before", "id"], unique=False
+        )
 
 
 def downgrade() -> None:

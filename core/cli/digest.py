@@ -2,8 +2,8 @@
 `jingong digest send-now --region CODE [--date D]`: the digest queued for the region's
 regulators at once (once per regulator and day, as the scheduler would).
 
-Registered like every command module of core.cli: `add_parser(subparsers)` adds the `digest`
-group; other digest commands (send-now) hang theirs on the returned group's subparsers.
+Listed in webhooks.main.COMMANDS like every command module: `add_parser(subparsers)` adds the
+`digest` group; other digest commands (send-now) hang theirs on the returned group's subparsers.
 """
 
 from __future__ import annotations

@@ -1,0 +1,86 @@
+"""Ranges a bureau types as filters: dates, headcounts and monthly prices.
+
+Each parser takes what a person writes on a phone ("2026-11-01 2026-11-30", "2026/11/01至
+2026/11/30", "3-10", "5000~6000", a single value for both ends) and returns a checked pair, or
+raises ValidationError with a message key the front end shows before asking again.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from core.domain.errors import ValidationError
+from core.domain.values import parse_headcount, parse_price
+
+MAX_RANGE_DAYS = 366  # a year of deal records, leap day included
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_NUMBER_SPLIT = re.compile(r"\s*(?:至|到|~|～|—|–|-|\bto\b)\s*|\s+", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def _parse_date(text: str) -> date:
+    found = _DATE.match(text)
+    if not found:
+        raise ValidationError("error.date_unreadable", text=text[:20])
+    try:
+        return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError as exc:
+        raise ValidationError("error.date_unreadable", text=text[:20]) from exc
+
+
+def check_date_range(start: date, end: date) -> DateRange:
+    """Start not after end, at most MAX_RANGE_DAYS days (both ends counted)."""
+    if start > end:
+        raise ValidationError("error.date_range")
+    found = DateRange(start, end)
+    if found.days > MAX_RANGE_DAYS:
+        raise ValidationError("error.date_range_too_long", max=MAX_RANGE_DAYS)
+    return found
+
+
+def parse_date_range(raw: str) -> DateRange:
+    """Two dates, "YYYY-MM-DD YYYY-MM-DD" (or / . 年月日, joined by a space, 至, 到, ~)."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    parts = [p for p in re.split(r"\s*(?:至|到|~|\bto\b)\s*|\s+", text, flags=re.I) if p]
+    if len(parts) != 2:
+        raise ValidationError("error.date_range_format")
+    return check_date_range(_parse_date(parts[0]), _parse_date(parts[1]))
+
+
+def _two_ends(raw: str) -> tuple[str, str]:
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    parts = [p for p in _NUMBER_SPLIT.split(text) if p]
+    if len(parts) == 1:
+        return parts[0], parts[0]
+    if len(parts) != 2:
+        raise ValidationError("error.range_format")
+    return parts[0], parts[1]
+
+
+def parse_headcount_range(raw: str) -> tuple[int, int]:
+    """ "3-10", "3 10", "5" (exactly 5): whole numbers of workers, low ≤ high."""
+    low, high = (parse_headcount(end) for end in _two_ends(raw))
+    if low > high:
+        raise ValidationError("error.range_reversed")
+    return low, high
+
+
+def parse_price_range(raw: str) -> tuple[Decimal, Decimal]:
+    """ "5000-6000", "5000 6000", "5500" (exactly): monthly prices in CNY, low ≤ high."""
+    low, high = (parse_price(end) for end in _two_ends(raw))
+    if low > high:
+        raise ValidationError("error.price_range_inverted")
+    return low, high
