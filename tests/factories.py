@@ -6,7 +6,7 @@ import itertools
 from datetime import date, timedelta
 from typing import Any
 
-from stdnum.cn import ric
+from stdnum.cn import ric, uscc
 
 from core.db.models import (
     Account,
@@ -24,6 +24,12 @@ from core.domain.actor import Actor
 from core.domain.enums import Role
 
 _seq = itertools.count(1)
+
+
+def make_uscc(region: str = "140105", serial: int = 1) -> str:
+    """A valid 统一社会信用代码: 91 (company), the region code, a serial, the check character."""
+    body = f"91{region}MA{serial:07d}"
+    return body + str(uscc.calc_check_digit(body))
 
 
 def make_id_number(county: str = "140105", birth: date = date(1985, 5, 17), seq: int = 1) -> str:

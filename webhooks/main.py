@@ -15,7 +15,19 @@ from collections.abc import Sequence
 
 from bot import cli_commands as bot_commands
 from bot import demo
-from core.cli import apikey, channel, credit, db, digest, invite, parse, seed, summary, worker
+from core.cli import (
+    apikey,
+    channel,
+    credit,
+    db,
+    digest,
+    enterprise,
+    invite,
+    parse,
+    seed,
+    summary,
+    worker,
+)
 from core.cli.app import CommandModule, assemble_parser, run_command
 from webhooks import cli as web_commands
 
@@ -23,6 +35,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     db,
     seed,
     summary,
+    enterprise,
     invite,
     worker,
     credit,

@@ -380,6 +380,20 @@ class ProjectRowIn(BaseModel):
     enterprise_id: Cell = Field(None, description="regulator keys only: the project's owner")
 
 
+class EnterpriseRowIn(BaseModel):
+    """One company of the registry (documentation; rows are checked one by one)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    uscc: Cell = Field(None, description="统一社会信用代码, 18 characters (the upsert key)")
+    name: Cell = Field(None, description="company name, 2–100 characters")
+    kind: Cell = Field(
+        None, description="general (施工总承包) / specialty (专业分包) / labor (劳务企业)"
+    )
+    county_code: Cell = Field(None, description="six-digit Shanxi county code, e.g. 140105")
+    address: Cell = None
+
+
 def bulk_request_body(row_model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
     """OpenAPI requestBody of a bulk import: JSON {"rows": [...]} or CSV with a header row."""
     row_schema = row_model.model_json_schema()

@@ -94,6 +94,39 @@ class Enterprise(Base):
     county_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
     city_code: Mapped[str] = mapped_column(String(6), index=True)
     created_at: Mapped[datetime]
+    # 统一社会信用代码 (GB 32100); the demo seed's companies have none
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    # registered outside Shanxi (the USCC's region code is not 14xxxx)
+    out_of_province: Mapped[bool] = mapped_column(Boolean, default=False)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    suspended_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class EnterpriseApplication(Base):
+    """申请入驻: a Telegram user asks to register a company; a regulator of its county (else
+    city) approves it (the company is registered, the applicant its admin) or rejects it."""
+
+    __tablename__ = "enterprise_application"
+    __table_args__ = (Index("ix_enterprise_application_applicant", "telegram_user_id", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    locale: Mapped[str] = mapped_column(String(5), default="zh")
+    name: Mapped[str] = mapped_column(String(100))
+    uscc: Mapped[str] = mapped_column(String(18), index=True)
+    type: Mapped[str] = mapped_column(String(24))
+    county_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    city_code: Mapped[str] = mapped_column(String(6), index=True)
+    contact_name: Mapped[str] = mapped_column(String(30))
+    contact_phone: Mapped[str] = mapped_column(String(11))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(200))
+    decided_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprise.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
 
 
 class Project(Base):
@@ -161,6 +194,8 @@ class Account(Base):
     phone: Mapped[str | None] = mapped_column(String(11))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     notifications_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # a dispatcher who manages the company's people (the applicant of an approved company)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     quiet_start: Mapped[time | None] = mapped_column(Time)
     quiet_end: Mapped[time | None] = mapped_column(Time)
     digest_time: Mapped[time] = mapped_column(Time, default=time(8, 0))

@@ -16,6 +16,11 @@ class EnterpriseType(StrEnum):
     LABOR_SERVICE = "labor_service"
 
 
+class EnterpriseStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
 class Ring(StrEnum):
     """Dispatch rings of the seed: inside one company, company to company, brokered by a bureau."""
 

@@ -14,6 +14,10 @@ An optional column present in a row is authoritative (empty clears it); an absen
 what is stored. A worker's name never changes through an import: the same ID number under
 another name is the seed's data-quality case and is refused (`error.id_name_mismatch`).
 
+Enterprises (regulator and admin keys only): uscc (the upsert key), name, kind (general /
+specialty / labor), county_code, address; each row passes the checks of
+`enterprises.register_enterprise`.
+
 Who may import: an enterprise (a dispatcher, or an enterprise API key) for itself; a regulator
 for enterprises inside its region, naming `enterprise_id` on every row; an admin for anyone.
 Fast on 10^4 rows: reference data and existing rows are read with a few IN queries, rows are
@@ -35,9 +39,16 @@ from sqlalchemy.exc import IntegrityError
 from core.db.models import Enterprise, Grade, Project, Region, Team, Trade, Worker
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.domain.enums import ProjectStatus, RegionLevel, Role, WorkerStatus
+from core.domain.enums import EnterpriseStatus, ProjectStatus, RegionLevel, Role, WorkerStatus
 from core.domain.errors import Conflict, DomainError, PermissionDenied, ValidationError
 from core.domain.values import IdNumber, clean_person_name, clean_text, parse_mobile
+from core.services.enterprises import (
+    ADDRESS_MAX,
+    clean_enterprise_name,
+    parse_kind,
+    parse_uscc,
+    uscc_out_of_province,
+)
 from core.services.regions import normalize_region_code, region_contains
 
 MAX_ROWS = 10_000
@@ -225,7 +236,7 @@ def _check_size(rows: Sequence[Any]) -> None:
 async def _write(
     uow: UnitOfWork,
     actor: Actor,
-    model: type[Worker] | type[Project],
+    model: type[Worker] | type[Project] | type[Enterprise],
     inserts: list[dict[str, Any]],
     updates: list[dict[str, Any]],
     unchanged: int,
@@ -248,7 +259,7 @@ async def _write(
         )
         await uow.commit()
     except IntegrityError as exc:
-        # another import wrote the same ID number or project code meanwhile: try again
+        # another import wrote the same ID number, project code or USCC meanwhile: try again
         raise Conflict("error.import_conflict") from exc
 
 
@@ -625,6 +636,130 @@ async def import_projects(
 
     _refuse_if_wholly_out_of_scope(len(rows), rejected)
     await _write(uow, actor, Project, inserts, updates, unchanged)
+    rejected.sort(key=lambda e: e.row)
+    return ImportReport(
+        created=len(inserts), updated=len(updates), unchanged=unchanged, rejected=tuple(rejected)
+    )
+
+
+# --- enterprises ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _EnterpriseRow:
+    row: int
+    uscc: str
+    values: dict[str, Any]  # name, type, county_code, city_code, and address if present
+
+
+def _parse_enterprise(
+    row: Mapping[str, Any], number: int, scope: _Scope, counties: set[str]
+) -> _EnterpriseRow:
+    code = _check("uscc", lambda: parse_uscc(_text(row, "uscc")))
+    name = _check("name", lambda: clean_enterprise_name(_text(row, "name")))
+    kind = _check("kind", lambda: parse_kind(_text(row, "kind")))
+    county = _check("county_code", lambda: normalize_region_code(_required(row, "county_code")))
+    if county not in counties:
+        raise _RowFailed("county_code", ValidationError("error.not_a_county", code=county))
+    if not scope.covers(county):
+        raise _RowFailed("county_code", PermissionDenied("error.out_of_scope"))
+    values: dict[str, Any] = {
+        "name": name,
+        "type": kind.value,
+        "county_code": county,
+        "city_code": county[:4] + "00",
+    }
+    if "address" in row:
+        address = _text(row, "address")
+        values["address"] = _check(
+            "address",
+            lambda: clean_text(address, field="address", max_len=ADDRESS_MAX, required=False),
+        )
+    return _EnterpriseRow(row=number, uscc=code, values=values)
+
+
+async def import_enterprises(
+    uow: UnitOfWork, actor: Actor, rows: Sequence[Mapping[str, Any]]
+) -> ImportReport:
+    """Register or update companies by USCC (regulators inside their region, admins anywhere);
+    the same per-row checks as `enterprises.register_enterprise`."""
+    if actor.role is Role.DISPATCHER:
+        raise PermissionDenied("error.forbidden")
+    _require_importer(actor)
+    _check_size(rows)
+    session = uow.session
+    normalized = [_normalize_keys(row) if isinstance(row, Mapping) else None for row in rows]
+    scope = _Scope(actor, {})
+    counties = set(
+        await session.scalars(select(Region.code).where(Region.level == RegionLevel.COUNTY.value))
+    )
+    parsed: list[_EnterpriseRow] = []
+    rejected: list[RowError] = []
+    for index, row in enumerate(normalized, start=1):
+        if row is None:
+            rejected.append(RowError(index, "row", "error.invalid", {"field": "row"}))
+            continue
+        try:
+            parsed.append(_parse_enterprise(row, index, scope, counties))
+        except _RowFailed as failed:
+            rejected.append(RowError(index, failed.field, failed.error.key, failed.error.params))
+
+    first_code: dict[str, int] = {}
+    first_name: dict[str, int] = {}
+    unique: list[_EnterpriseRow] = []
+    for item in parsed:
+        name = item.values["name"]
+        if item.uscc in first_code or name in first_name:
+            first = first_code.get(item.uscc) or first_name[name]
+            field = "uscc" if item.uscc in first_code else "name"
+            rejected.append(RowError(item.row, field, "error.duplicate_row", {"first_row": first}))
+            continue
+        first_code[item.uscc] = first_name[name] = item.row
+        unique.append(item)
+
+    by_code: dict[str, Enterprise] = {}
+    by_name: dict[str, Enterprise] = {}
+    for chunk in _chunks([item.uscc for item in unique]):
+        for ent in await session.scalars(select(Enterprise).where(Enterprise.uscc.in_(chunk))):
+            by_code[str(ent.uscc)] = ent
+    for chunk in _chunks([item.values["name"] for item in unique]):
+        for ent in await session.scalars(select(Enterprise).where(Enterprise.name.in_(chunk))):
+            by_name[ent.name] = ent
+
+    now = uow.now()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    unchanged = 0
+    for item in unique:
+        found = by_code.get(item.uscc)
+        namesake = by_name.get(item.values["name"])
+        if namesake is not None and namesake is not found:
+            rejected.append(
+                RowError(item.row, "name", "error.enterprise_name_taken", {"name": namesake.name})
+            )
+            continue
+        if found is None:
+            inserts.append(
+                {
+                    "uscc": item.uscc,
+                    "out_of_province": uscc_out_of_province(item.uscc),
+                    "address": "",
+                    "status": EnterpriseStatus.ACTIVE.value,
+                    **item.values,
+                    "created_at": now,
+                }
+            )
+            continue
+        if not scope.covers(found.county_code):
+            rejected.append(RowError(item.row, "uscc", "error.out_of_scope"))
+            continue
+        if all(getattr(found, k) == v for k, v in item.values.items()):
+            unchanged += 1
+            continue
+        updates.append({"id": found.id, **item.values})
+
+    _refuse_if_wholly_out_of_scope(len(rows), rejected)
+    await _write(uow, actor, Enterprise, inserts, updates, unchanged)
     rejected.sort(key=lambda e: e.row)
     return ImportReport(
         created=len(inserts), updated=len(updates), unchanged=unchanged, rejected=tuple(rejected)

@@ -47,6 +47,7 @@ from core.domain.values import (
     price_to_fen,
 )
 from core.services import reference
+from core.services.enterprises import require_active_enterprise
 from core.services.matching import notify_matches
 from core.services.regions import normalize_region_code
 from core.services.search import PostingKind
@@ -360,6 +361,7 @@ async def post_shortage(uow: UnitOfWork, actor: Actor, cmd: PostShortageCommand)
         raise PermissionDenied("error.forbidden")
     if project.status != ProjectStatus.ACTIVE.value:
         raise Conflict("error.project_inactive")
+    await require_active_enterprise(uow, project.enterprise_id)
     trade = await _check_trade(uow, cmd.trade_code)
     grade = await _check_grade(uow, cmd.min_grade)
     headcount = parse_headcount(cmd.headcount)
@@ -614,6 +616,7 @@ async def declare_idle(uow: UnitOfWork, actor: Actor, cmd: DeclareIdleCommand) -
     enterprise = await uow.session.get(Enterprise, enterprise_id)
     if enterprise is None:
         raise NotFound("error.enterprise_not_found")
+    await require_active_enterprise(uow, enterprise.id)
     county = await _county(uow, cmd.county_code)
     trade = await _check_trade(uow, cmd.trade_code)
     grade = await _check_grade(uow, cmd.grade_level)

@@ -17,6 +17,7 @@ from core.db.models import Account, Enterprise, Project, ShortagePosting
 from core.db.uow import Services
 from core.domain.actor import Actor
 from core.domain.enums import Role
+from core.services.enterprises import suspend_enterprise
 from core.services.guide_prices import set_guide_price
 from tests.bot.conftest import DISPATCHER_TG, FOREMAN_TG, Company
 from tests.bot.harness import (
@@ -476,3 +477,20 @@ async def test_a_double_tap_on_confirm_posts_once(
     async with services.uow() as uow:
         count = await uow.session.scalar(select(func.count()).select_from(ShortagePosting))
     assert count == 1
+
+
+async def test_a_suspended_companys_foreman_is_told_the_reason_and_nothing_is_posted(
+    driver: BotDriver, services: Services, company: Company, market: Market
+) -> None:
+    user = market.foreman
+    sent = await to_summary(driver, user)
+    async with services.uow() as uow:  # suspended while the foreman fills the form
+        await suspend_enterprise(uow, Actor.system(), company.enterprise_id, "安全事故整改中")
+        await uow.commit()
+
+    sent = await tap(driver, user, sent, t("shortage.confirm", "zh"))
+
+    expected = t("error.enterprise_suspended", "zh", reason="安全事故整改中")
+    assert expected == "本企业已被暂停发布信息：安全事故整改中。如有疑问请联系监管部门。"
+    assert [(a["text"], a["show_alert"]) for a in answers(sent)] == [(expected, True)]
+    assert await shortages(services) == []

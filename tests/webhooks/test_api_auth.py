@@ -23,6 +23,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("PUT", "/api/v1/workers:bulk", {"json": {"rows": []}}),
     ("PUT", "/api/v1/projects:bulk", {"json": {"rows": []}}),
     ("POST", "/api/v1/postings:parse", {"json": {"text": "缺木工3人 小店区"}}),
+    ("PUT", "/api/v1/enterprises:bulk", {"json": {"rows": []}}),
 ]
 ROUTE_IDS = [f"{m} {p.split('?')[0]}" for m, p, _ in ROUTES]
 

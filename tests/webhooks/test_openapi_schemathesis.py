@@ -93,6 +93,7 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(
         "GET /healthz",
         "GET /readyz",
         "POST /api/v1/postings:parse",
+        "PUT /api/v1/enterprises:bulk",
         "PUT /api/v1/projects:bulk",
         "PUT /api/v1/workers:bulk",
     ]

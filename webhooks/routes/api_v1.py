@@ -8,6 +8,8 @@ Every route takes an API key (`Authorization: Bearer jg_…` or `X-API-Key`). Sc
   projects inside its region;
 - an import whose rows are all out of the key's scope is a 403; a mixed one is written in
   part, the rows out of scope reported as rejected;
+- a regulator key registers companies (enterprises:bulk) inside its region; an enterprise
+  key may not;
 - guide prices are public information: any valid key reads them;
 - any valid key may have a labor post read into drafts (postings:parse writes nothing).
 Routes only parse, call a core service and shape the answer; rights are checked by the
@@ -39,6 +41,7 @@ from webhooks.errors import ApiError
 from webhooks.schemas import (
     DealRecordPageOut,
     DispatchPageOut,
+    EnterpriseRowIn,
     ErrorOut,
     GuidePriceListOut,
     ImportReportOut,
@@ -401,4 +404,28 @@ async def import_projects(
 ) -> ImportReportOut:
     rows = await read_rows(request)
     report = await imports.import_projects(uow, principal.actor, rows)
+    return ImportReportOut.of(report)
+
+
+_ENTERPRISE_EXAMPLE = {
+    "uscc": "91140105MA0000001E",
+    "name": "山西晋工劳务有限公司",
+    "kind": "labor",
+    "county_code": "140105",
+    "address": "小店区长风街1号",
+}
+
+
+@router.put(
+    "/enterprises:bulk",
+    response_model=ImportReportOut,
+    summary="Register or update companies by USCC (regulator keys, JSON or CSV, ≤ 10,000 rows)",
+    responses=_BULK_ERR,
+    openapi_extra=bulk_request_body(EnterpriseRowIn, _ENTERPRISE_EXAMPLE),
+)
+async def import_enterprises(
+    request: Request, principal: PrincipalDep, uow: UowDep
+) -> ImportReportOut:
+    rows = await read_rows(request)
+    report = await imports.import_enterprises(uow, principal.actor, rows)
     return ImportReportOut.of(report)
