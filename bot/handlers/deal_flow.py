@@ -16,9 +16,8 @@ dialog keeps ids, numbers and ISO dates in FSM data under "deal"; nothing person
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -49,24 +48,35 @@ from bot.middlewares.db import end_read
 from bot.render.errors import error_text
 from bot.render.messages import drop_inline_keyboard, edit_or_send
 from bot.renderers.deals import deal_text, worker_line
-from bot.renderers.match import grade_names, is_live, price_text, trade_name
+from bot.renderers.match import grade_names, price_text, trade_name
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import Role, Side, WorkerStatus
 from core.domain.errors import Conflict, PermissionDenied, ValidationError
 from core.domain.money import format_money
+from core.domain.rules import (
+    can_pair,
+    check_pair,
+    check_start_date,
+    deal_worker_refusal,
+    is_open_for_deals,
+    may_act_for_shortage,
+    may_propose_on,
+    parse_start_date,
+    proposing_side,
+    sides_of,
+)
 from core.domain.timeutil import local_date
 from core.domain.values import fen_to_price, parse_headcount, parse_price, price_to_fen
 from core.services import deals, guide_prices, postings, workers
 from core.services.accounts import AccountView
-from core.services.deals import MAX_START_DAYS, DealView, ProposeDeal
+from core.services.deals import DealView, ProposeDeal
 from core.services.search import PostingCard, PostingQuery, get_posting_card, search_postings
 from core.services.workers import WorkerView
 
 FLOW_KEY = "deal"
 MAX_POOL = 200  # workers offered in the picker
 MAX_MY_SHORTAGES = 20
-_DATE_RE = re.compile(r"^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?$")
 
 
 class DealFlow(StatesGroup):
@@ -157,11 +167,11 @@ def today_of(uow: UnitOfWork) -> date:
 async def eligible_workers(
     uow: UnitOfWork, actor: Actor, trade: str, min_grade: int, idle_posting_id: int
 ) -> list[WorkerView]:
-    """The company's idle workers of the trade at or above the grade (in the idle posting when
-    the deal names one), by id."""
-    in_posting: set[int] | None = None
+    """The company's idle workers the deal may name (in the idle posting when the deal has
+    one), by id."""
+    in_posting: frozenset[int] | None = None
     if idle_posting_id:
-        in_posting = set((await postings.get_idle(uow, actor, idle_posting_id)).worker_ids)
+        in_posting = frozenset((await postings.get_idle(uow, actor, idle_posting_id)).worker_ids)
     found: list[WorkerView] = []
     cursor: str | None = None
     while len(found) < MAX_POOL:
@@ -171,7 +181,14 @@ async def eligible_workers(
         found += [
             w
             for w in page.items
-            if w.grade_level <= min_grade and (in_posting is None or w.id in in_posting)
+            if deal_worker_refusal(
+                w.terms,
+                idle_enterprise_id=w.enterprise_id,  # list_workers: the actor's company only
+                trade_code=trade,
+                min_grade=min_grade,
+                posting_worker_ids=in_posting,
+            )
+            is None
         ]
         if page.next_cursor is None:
             break
@@ -180,7 +197,7 @@ async def eligible_workers(
 
 
 async def my_shortages(uow: UnitOfWork, actor: Actor, idle: PostingCard) -> list[PostingCard]:
-    """My live shortages an idle posting can fill: same trade, its grade good enough."""
+    """My live shortages an idle posting can pair with, for which I speak."""
     queries: list[PostingQuery] = []
     if actor.role is Role.FOREMAN:
         queries = [
@@ -208,10 +225,9 @@ async def my_shortages(uow: UnitOfWork, actor: Actor, idle: PostingCard) -> list
         found += [
             c
             for c in page.items
-            if is_live(c, now)
-            and c.grade_level >= idle.grade_level
+            if can_pair(c.terms, idle.terms, now)
             and c.project_id is not None
-            and actor.can_act_for_project(c.project_id, c.enterprise_id)
+            and may_act_for_shortage(actor, project_id=c.project_id, enterprise_id=c.enterprise_id)
         ]
     return found[:MAX_MY_SHORTAGES]
 
@@ -250,33 +266,8 @@ async def propose_tapped(
         return
     flow = Flow(mode="propose", side="", s=s_id, i=i_id)
     sides = await cards_of(uow, actor, flow)
-    now = uow.now()
-    for card in (sides.shortage, sides.idle):
-        if card is not None and not is_live(card, now):
-            raise Conflict("error.posting_closed")
-    if sides.shortage is not None and sides.idle is not None:
-        if sides.shortage.trade_code != sides.idle.trade_code:
-            raise ValidationError("error.trade_mismatch")
-        if sides.idle.grade_level > sides.shortage.grade_level:
-            raise ValidationError("error.posting_grade_too_low")
+    flow.side = propose_side_of(actor, sides, uow.now()).value
     wanted = sides.shortage
-    if (
-        wanted is not None
-        and sides.idle is not None
-        and wanted.project_id is not None
-        and actor.can_act_for_project(wanted.project_id, wanted.enterprise_id)
-    ):
-        flow.side = Side.SHORTAGE.value
-    elif wanted is not None and actor.role is Role.DISPATCHER and actor.enterprise_id is not None:
-        if sides.idle is not None and sides.idle.enterprise_id != actor.enterprise_id:
-            raise PermissionDenied("error.forbidden")
-        flow.side = Side.IDLE.value
-    elif (
-        wanted is None and sides.idle is not None and actor.role in (Role.FOREMAN, Role.DISPATCHER)
-    ):
-        flow.side = Side.SHORTAGE.value
-    else:
-        raise PermissionDenied("error.forbidden")
 
     if flow.side == Side.SHORTAGE.value and wanted is None:
         assert sides.idle is not None
@@ -301,6 +292,31 @@ async def propose_tapped(
         sides.shortage = mine[0]
     await query.answer()
     await start_terms(below(query), uow, state, account, flow, sides)
+
+
+def propose_side_of(actor: Actor, sides: Sides, now: datetime) -> Side:
+    """The side a 🤝 tap proposes from, by the core's rules; raises why it may not."""
+    shortage, idle = sides.shortage, sides.idle
+    for card in (shortage, idle):
+        if card is not None and not is_open_for_deals(card.terms, now):
+            raise Conflict("error.posting_closed")
+    if shortage is None:
+        # 🤝 on an idle posting: one of my shortages asks for its workers (picked next)
+        if idle is None or not may_propose_on(actor.role, "idle"):
+            raise PermissionDenied("error.forbidden")
+        return Side.SHORTAGE
+    if idle is not None:
+        check_pair(shortage.terms, idle.terms, now)
+    # without an idle posting the workers are the dispatcher's own company's
+    idle_enterprise_id = idle.enterprise_id if idle is not None else actor.enterprise_id
+    assert shortage.project_id is not None  # a shortage always belongs to a project
+    mine = sides_of(
+        actor,
+        shortage_project_id=shortage.project_id,
+        shortage_enterprise_id=shortage.enterprise_id,
+        idle_enterprise_id=idle_enterprise_id,
+    )
+    return proposing_side(mine, idle_posting=idle is not None)
 
 
 def short_name(card: PostingCard) -> str:
@@ -540,27 +556,6 @@ async def ask_start(
     await show(target, text, start_keyboard(tr, today))
 
 
-def parse_start(text: str, today: date) -> date | None:
-    """YYYY-MM-DD or MM-DD (this year, or next year when that day has passed)."""
-    match = _DATE_RE.match(text.strip())
-    if match is None:
-        return None
-    year, month, day = match.groups()
-    try:
-        if year:
-            return date(int(year), int(month), int(day))
-        found = date(today.year, int(month), int(day))
-        return found if found >= today else date(today.year + 1, int(month), int(day))
-    except ValueError:
-        return None
-
-
-def start_error(day: date, today: date) -> str | None:
-    if day < today or day > today + timedelta(days=MAX_START_DAYS):
-        return error_text(ValidationError("error.start_date", max_days=MAX_START_DAYS))
-    return None
-
-
 async def start_chosen(
     target: Message | CallbackQuery,
     uow: UnitOfWork,
@@ -750,8 +745,9 @@ async def flow_tapped(
         await price_chosen(query, uow, state, account, flow, price)
     elif current == DealFlow.start.state and a == "d":
         today = today_of(uow)
-        day = today + timedelta(days=v)
-        if v < 0 or start_error(day, today):
+        try:
+            day = check_start_date(today + timedelta(days=v), today)
+        except ValidationError:
             await query.answer(_("common.stale"))
             return
         await query.answer()
@@ -884,14 +880,10 @@ async def start_typed(
         await state.set_state(None)
         await show_menu(message, account, _("common.stale"))
         return
-    today = today_of(uow)
-    day = parse_start(message.text or "", today)
-    if day is None:
-        await ask_start(message, uow, state, flow, error=_("deals.bad_date"))
-        return
-    problem = start_error(day, today)
-    if problem:
-        await ask_start(message, uow, state, flow, error=problem)
+    try:
+        day = parse_start_date(message.text, today_of(uow))
+    except ValidationError as exc:
+        await ask_start(message, uow, state, flow, error=error_text(exc))
         return
     await start_chosen(message, uow, state, account, flow, day)
 

@@ -53,9 +53,10 @@ from bot.render.errors import alert_text, error_text
 from bot.render.messages import edit_or_send
 from core.db.uow import UnitOfWork
 from core.domain.contact import Contact, own_contact, parse_contact
-from core.domain.enums import RegionLevel, Role, WorkerStatus
+from core.domain.enums import RegionLevel, Role
 from core.domain.errors import DomainError, PermissionDenied, ValidationError
 from core.domain.money import format_money
+from core.domain.rules import may_declare_idle
 from core.domain.values import parse_price
 from core.services import guide_prices, matching, postings, regions, workers
 from core.services.accounts import AccountView
@@ -117,11 +118,9 @@ async def _trade_name(uow: UnitOfWork, code: str, locale: str) -> str:
 
 
 def _eligible(w: WorkerView, trade: str, grade: int) -> bool:
-    return (
-        w.status == WorkerStatus.IDLE.value
-        and w.trade_code == trade
-        and w.grade_level <= grade
-        and w.idle_posting_id is None
+    # the views come from workers.get_workers, which returns the actor's own company's only
+    return may_declare_idle(
+        w.terms, enterprise_id=w.enterprise_id, trade_code=trade, grade_level=grade
     )
 
 

@@ -49,6 +49,7 @@ from core.db.uow import UnitOfWork
 from core.domain.enums import Role
 from core.domain.errors import DomainError
 from core.domain.money import format_money
+from core.domain.rules import may_propose_on
 from core.services import postings, regions
 from core.services.accounts import AccountView
 from core.services.paging import decode_ts_cursor, encode_ts_cursor
@@ -522,11 +523,7 @@ async def page_tapped(
 def can_propose(card: PostingCard, account: AccountView, now: datetime) -> bool:
     """Anyone of the other side may: an idle posting is asked for by a project (a foreman or
     a dispatcher), a shortage is offered workers by a labour company's dispatcher."""
-    if not is_live(card, now):
-        return False
-    if card.kind == "idle":
-        return account.role in (Role.FOREMAN, Role.DISPATCHER)
-    return account.role is Role.DISPATCHER
+    return is_live(card, now) and may_propose_on(account.role, card.kind)
 
 
 async def view_posting(

@@ -21,8 +21,8 @@ from bot.callbacks_deals import ProposeCb, ViewPostingCb
 from bot.i18n import Safe
 from bot.notifier import OutgoingMessage, Translate, register
 from core.db.uow import UnitOfWork
-from core.domain.enums import PostingStatus
 from core.domain.money import format_money
+from core.domain.rules import is_open_for_deals
 from core.domain.timeutil import SHANGHAI
 from core.services import postings
 from core.services.outbox import OutboxItem
@@ -52,7 +52,7 @@ async def grade_names(uow: UnitOfWork, locale: str) -> dict[int, str]:
 
 def is_live(card: PostingCard, now: datetime) -> bool:
     """Open for a deal: live status, not past its expiry, someone still wanted / on offer."""
-    return PostingStatus(card.status).is_live and card.expires_at > now and card.open_headcount > 0
+    return is_open_for_deals(card.terms, now)
 
 
 def trade_name(card: PostingCard, locale: str) -> str:

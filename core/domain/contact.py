@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from core.domain.errors import ValidationError
 from core.domain.values import clean_person_name, normalize_text, parse_mobile
 
-# a run of digits that may be split by spaces or dashes, with an optional leading "+"
-_DIGIT_RUN = re.compile(r"\+?\d(?:[\s\-]*\d)*")
+# a run of digits split by spaces, dashes or brackets, maybe with a leading "+": "(+86) 138-…"
+_DIGIT_RUN = re.compile(r"\(?\+?\d(?:[\s\-()]*\d)*")
 # fewer digits than this is not a try at a phone number (the seed's junk "11 11" is a bad name)
 _PHONE_MIN_DIGITS = 7
 # words people put around the values: "联系人：李明 电话：138…", "name: Li Ming, tel 138…"
 _LABELS = re.compile(
     r"联系人|联系电话|姓名|手机号码|手机号|手机|电话|\b(?:tel|phone|mobile|name)\b", re.I
 )
-_SEPARATORS = re.compile(r"[\s,，;；:：/|、]+")
+_SEPARATORS = re.compile(r"[\s,，;；:：/|、()]+")
 _FIELD = "contact_name"
 
 

@@ -24,6 +24,7 @@ MAX_TEXT_LEN = 500
 
 # a per-month suffix after a price: "/月", "每月", "一个月", "/month", "per month", "块(钱)"
 _PRICE_WORDS = re.compile(r"\s*(?:块钱?|元)?\s*(?:(?:/|每|一个|per)\s*)?(?:月|month)?$")
+_DIALLED = re.compile(r"\+?\d+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
@@ -121,7 +122,10 @@ def mask_id(value: str) -> str:
 
 def parse_mobile(raw: str) -> str:
     """A mainland mobile number as 11 digits; +86 / 0086 / spaces / dashes are stripped."""
-    text = re.sub(r"[\s\-()]", "", raw or "")
+    text = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw or ""))
+    if not _DIALLED.fullmatch(text):
+        # phonenumbers would skip leading letters: "李明13800138000" is no phone number
+        raise ValidationError("error.phone")
     if text.startswith("0086"):
         text = "+86" + text[4:]
     try:

@@ -68,6 +68,15 @@ from core.domain.enums import (
     WorkerStatus,
 )
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.domain.rules import (
+    check_pair,
+    check_start_date,
+    deal_worker_refusal,
+    is_open_for_deals,
+    may_act_for_shortage,
+    proposing_side,
+    sides_of,
+)
 from core.domain.timeutil import SHANGHAI, as_utc, day_bounds, local_date
 from core.domain.values import (
     fen_to_price,
@@ -85,9 +94,10 @@ from core.services.paging import (
     encode_ts_cursor,
     page_size,
 )
+from core.services.postings import worker_terms
 from core.services.regions import normalize_region_code, region_clause, region_contains
+from core.services.search import posting_terms
 
-MAX_START_DAYS = 90  # a start date at most this many days ahead
 DAYS_PER_MONTH = 30  # person-days of one agreed month per worker (deal records)
 RATING_PROMPT_AT = time(9, 0)  # local time of the rating prompt
 _LIVE = tuple(s.value for s in LIVE_STATUSES)
@@ -234,33 +244,21 @@ def _today(uow: UnitOfWork) -> date:
     return local_date(uow.now())
 
 
-def _check_start_date(uow: UnitOfWork, start: date) -> None:
-    today = _today(uow)
-    if not isinstance(start, date) or start < today or start > today + timedelta(MAX_START_DAYS):
-        raise ValidationError("error.start_date", max_days=MAX_START_DAYS)
-
-
 def _is_live(posting: ShortagePosting | IdlePosting, now: datetime) -> bool:
-    return posting.status in _LIVE and as_utc(posting.expires_at) > now
+    return is_open_for_deals(posting_terms(posting), now)
 
 
 def _open(posting: ShortagePosting | IdlePosting) -> int:
     return max(0, posting.headcount - posting.filled_count)
 
 
-def _idle_side_ok(actor: Actor, idle_enterprise_id: int) -> bool:
-    return actor.role is Role.ADMIN or (
-        actor.role is Role.DISPATCHER and actor.enterprise_id == idle_enterprise_id
+def _sides_of(actor: Actor, shortage: ShortagePosting, idle_enterprise_id: int) -> frozenset[Side]:
+    return sides_of(
+        actor,
+        shortage_project_id=shortage.project_id,
+        shortage_enterprise_id=shortage.enterprise_id,
+        idle_enterprise_id=idle_enterprise_id,
     )
-
-
-def _sides_of(actor: Actor, shortage: ShortagePosting, idle_enterprise_id: int) -> set[Side]:
-    sides: set[Side] = set()
-    if actor.can_act_for_project(shortage.project_id, shortage.enterprise_id):
-        sides.add(Side.SHORTAGE)
-    if _idle_side_ok(actor, idle_enterprise_id):
-        sides.add(Side.IDLE)
-    return sides
 
 
 def _rows(result: Any) -> int:
@@ -293,7 +291,7 @@ class _Ctx:
     deal: Deal
     shortage: ShortagePosting
     idle: IdlePosting | None
-    sides: set[Side]
+    sides: frozenset[Side]
 
 
 async def _load(uow: UnitOfWork, actor: Actor, deal_id: int) -> _Ctx:
@@ -366,16 +364,17 @@ async def _check_workers(
     in_posting = await _posting_worker_ids(uow, idle.id) if idle is not None else None
     for wid in unique:
         worker = workers.get(wid)
-        if worker is None or worker.enterprise_id != idle_enterprise_id:
+        if worker is None:
             raise ValidationError("error.worker_not_yours")
-        if worker.status != WorkerStatus.IDLE:
-            raise Conflict("error.worker_taken", name=worker.name)
-        if in_posting is not None and wid not in in_posting:
-            raise ValidationError("error.worker_not_in_posting", name=worker.name)
-        if worker.trade_code != shortage.trade_code:
-            raise ValidationError("error.trade_mismatch")
-        if worker.grade_level > shortage.min_grade:
-            raise ValidationError("error.grade_too_low", name=worker.name)
+        refusal = deal_worker_refusal(
+            worker_terms(worker, on_offer=wid in (in_posting or ())),
+            idle_enterprise_id=idle_enterprise_id,
+            trade_code=shortage.trade_code,
+            min_grade=shortage.min_grade,
+            posting_worker_ids=frozenset(in_posting) if in_posting is not None else None,
+        )
+        if refusal is not None:
+            raise refusal
     return unique
 
 
@@ -521,7 +520,7 @@ async def _move(
 async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealView:
     """Offer workers to a shortage (idle side) or ask an idle posting for them (shortage side)."""
     price_fen = _price_of(cmd.price)
-    _check_start_date(uow, cmd.start_date)
+    check_start_date(cmd.start_date, _today(uow))
     if cmd.headcount is None and not cmd.worker_ids:
         raise ValidationError("error.headcount_not_number")
     headcount = (
@@ -549,40 +548,29 @@ async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealV
         named = await _workers_by_id(uow, list(cmd.worker_ids))
         if not named:
             # no posting and nobody named: only a shortage-side ask is left, and it needs one
-            if actor.can_act_for_project(shortage.project_id, shortage.enterprise_id):
+            if may_act_for_shortage(
+                actor, project_id=shortage.project_id, enterprise_id=shortage.enterprise_id
+            ):
                 raise ValidationError("error.idle_posting_required")
             raise PermissionDenied("error.forbidden")
         idle_enterprise_id = next(iter(named.values())).enterprise_id
 
     sides = _sides_of(actor, shortage, idle_enterprise_id)
-    if cmd.side is not None:
-        if cmd.side not in sides:
-            raise PermissionDenied("error.forbidden")
-        side = cmd.side
-    elif len(sides) == 1:
-        side = next(iter(sides))
-    elif sides:
-        # acting for both (internal dispatch): without a posting only the idle side can offer
-        side = Side.IDLE if idle is None else Side.SHORTAGE
-    else:
+    if cmd.side is not None and cmd.side not in sides:
         raise PermissionDenied("error.forbidden")
-
-    if side is Side.SHORTAGE and idle is None:
-        raise ValidationError("error.idle_posting_required")
+    side = proposing_side(
+        sides if cmd.side is None else frozenset({cmd.side}), idle_posting=idle is not None
+    )
     if side is Side.IDLE and not cmd.worker_ids:
         raise ValidationError("error.workers_required")
-    if not _is_live(shortage, now) or (idle is not None and not _is_live(idle, now)):
-        raise Conflict("error.posting_closed")
-    # an "internal" posting exists only for its own company: no offer crosses that ring
-    internal = shortage.ring == Ring.INTERNAL.value or (
-        idle is not None and idle.ring == Ring.INTERNAL.value
-    )
-    if internal and shortage.enterprise_id != idle_enterprise_id:
-        raise NotFound("error.posting_not_found")
-    if idle is not None and idle.trade_code != shortage.trade_code:
-        raise ValidationError("error.trade_mismatch")
-    if idle is not None and idle.grade_level > shortage.min_grade:
-        raise ValidationError("error.posting_grade_too_low")
+    if idle is not None:
+        check_pair(posting_terms(shortage), posting_terms(idle), now)
+    else:
+        if not _is_live(shortage, now):
+            raise Conflict("error.posting_closed")
+        # an "internal" shortage exists only for its own company: no offer crosses that ring
+        if shortage.ring == Ring.INTERNAL.value and shortage.enterprise_id != idle_enterprise_id:
+            raise NotFound("error.posting_not_found")
     open_count = min(_open(shortage), _open(idle) if idle is not None else _open(shortage))
     if headcount > open_count:
         raise ValidationError("error.headcount_exceeds_open", open=open_count)
@@ -680,7 +668,7 @@ async def counter_deal(
     new_headcount = parse_headcount(headcount) if headcount is not None else deal.headcount
     new_start = start_date if start_date is not None else deal.start_date
     if start_date is not None:
-        _check_start_date(uow, start_date)
+        check_start_date(start_date, _today(uow))
     now = uow.now()
     if not _is_live(ctx.shortage, now) or (ctx.idle is not None and not _is_live(ctx.idle, now)):
         raise Conflict("error.posting_closed")

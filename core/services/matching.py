@@ -314,7 +314,8 @@ async def _guide_prices(uow: UnitOfWork, trade_code: str) -> dict[tuple[str, int
 
 
 def _candidate_filters(mine: _Mine, now: datetime) -> tuple[Any, list[ColumnElement[bool]]]:
-    """The candidate model and the hard filters of the pairing rule."""
+    """The candidate model and the hard filters of the pairing rule, in SQL: the twin of
+    core.domain.rules.pairing_refusal (tests/integration/test_rules_agree.py holds them equal)."""
     cand: Any = IdlePosting if mine.kind == "shortage" else ShortagePosting
     clauses: list[ColumnElement[bool]] = [
         cand.trade_code == mine.trade_code,

@@ -32,9 +32,9 @@ from core.domain.enums import (
     RegionLevel,
     Ring,
     Role,
-    WorkerStatus,
 )
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.domain.rules import WorkerTerms, declare_idle_refusal
 from core.domain.timeutil import as_utc
 from core.domain.values import (
     MAX_HEADCOUNT,
@@ -653,6 +653,19 @@ async def refresh_idle_rating(uow: UnitOfWork, posting: IdlePosting) -> None:
     posting.avg_rating_x100 = _posting_rating(workers)
 
 
+def worker_terms(w: Worker, *, on_offer: bool) -> WorkerTerms:
+    """What the rules about workers look at in a stored worker."""
+    return WorkerTerms(
+        id=w.id,
+        name=w.name,
+        enterprise_id=w.enterprise_id,
+        status=w.status,
+        trade_code=w.trade_code,
+        grade_level=w.grade_level,
+        on_offer=on_offer,
+    )
+
+
 async def declare_idle(uow: UnitOfWork, actor: Actor, cmd: DeclareIdleCommand) -> IdlePostingView:
     """Publish chosen idle workers of one trade and grade; tells matching shortages' sides."""
     actor.require(Role.DISPATCHER)
@@ -690,27 +703,25 @@ async def declare_idle(uow: UnitOfWork, actor: Actor, cmd: DeclareIdleCommand) -
             )
         ).all()
     }
+    on_offer = set(
+        await uow.session.scalars(
+            select(IdlePostingWorker.worker_id)
+            .join(IdlePosting, IdlePosting.id == IdlePostingWorker.posting_id)
+            .where(IdlePostingWorker.worker_id.in_(worker_ids), IdlePosting.status.in_(_LIVE))
+        )
+    )
     for wid in worker_ids:
         w = workers.get(wid)
-        if w is None or w.enterprise_id != enterprise_id:
+        if w is None:
             raise ValidationError("error.worker_not_in_enterprise", worker_id=wid)
-        if w.status != WorkerStatus.IDLE.value:
-            raise Conflict("error.worker_not_idle", worker_id=wid, name=w.name)
-        if w.trade_code != trade:
-            raise ValidationError("error.worker_trade_mismatch", worker_id=wid, name=w.name)
-        if w.grade_level > grade:
-            raise ValidationError("error.worker_grade_too_low", worker_id=wid, name=w.name)
-    posted = (
-        await uow.session.execute(
-            select(IdlePostingWorker.worker_id, Worker.name)
-            .join(IdlePosting, IdlePosting.id == IdlePostingWorker.posting_id)
-            .join(Worker, Worker.id == IdlePostingWorker.worker_id)
-            .where(IdlePostingWorker.worker_id.in_(worker_ids), IdlePosting.status.in_(_LIVE))
-            .limit(1)
+        refusal = declare_idle_refusal(
+            worker_terms(w, on_offer=wid in on_offer),
+            enterprise_id=enterprise_id,
+            trade_code=trade,
+            grade_level=grade,
         )
-    ).first()
-    if posted is not None:
-        raise Conflict("error.worker_already_posted", worker_id=posted[0], name=posted[1])
+        if refusal is not None:
+            raise refusal
     now = uow.now()
     p = IdlePosting(
         enterprise_id=enterprise_id,

@@ -33,6 +33,7 @@ from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import LIVE_STATUSES, RegionLevel, Ring, Role
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.domain.rules import pairing_refusal
 from core.domain.timeutil import as_utc, local_date
 from core.domain.values import IdNumber, clean_text
 from core.services.guide_prices import list_guide_prices
@@ -52,7 +53,14 @@ from core.services.regions import (
     region_filter,
     region_level,
 )
-from core.services.search import KINDS, PostingCard, PostingQuery, load_cards, search_postings
+from core.services.search import (
+    KINDS,
+    PostingCard,
+    PostingQuery,
+    load_cards,
+    posting_terms,
+    search_postings,
+)
 
 TOP_ENTERPRISES_MAX = 50
 FIND_WORKERS_LIMIT = 20
@@ -646,14 +654,6 @@ async def _company_recipients(
     return list(rows)
 
 
-def _live(posting: ShortagePosting | IdlePosting, now: datetime) -> bool:
-    return (
-        posting.status in _LIVE
-        and posting.headcount > posting.filled_count
-        and as_utc(posting.expires_at) > now
-    )
-
-
 async def broker_pair(
     uow: UnitOfWork, actor: Actor, shortage_id: int, idle_id: int
 ) -> BrokerResult:
@@ -669,19 +669,15 @@ async def broker_pair(
         raise NotFound("error.posting_not_found")
     if not (in_scope(actor, shortage.county_code) and in_scope(actor, idle.county_code)):
         raise PermissionDenied("error.out_of_scope")
-    now = uow.now()
-    if not (_live(shortage, now) and _live(idle, now)):
-        raise Conflict("error.posting_closed")
-    if shortage.trade_code != idle.trade_code:
-        raise ValidationError("error.trade_mismatch")
-    if idle.grade_level > shortage.min_grade:
-        raise ValidationError("error.posting_grade_too_low")
+    refusal = pairing_refusal(posting_terms(shortage), posting_terms(idle), uow.now())
+    if isinstance(refusal, NotFound):
+        # a posting kept inside its company is not offered to another one, not even by a
+        # bureau; the bureau sees both postings, so it is told why rather than "not found"
+        raise PermissionDenied("error.broker_internal")
+    if refusal is not None:
+        raise refusal
     if Ring.ESCALATED.value not in (shortage.ring, idle.ring):
         raise Conflict("error.not_escalated")
-    internal = Ring.INTERNAL.value in (shortage.ring, idle.ring)
-    if internal and shortage.enterprise_id != idle.enterprise_id:
-        # a posting kept inside its company is not offered to another one, not even by a bureau
-        raise PermissionDenied("error.broker_internal")
 
     sides = [
         await _company_recipients(

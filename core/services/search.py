@@ -44,6 +44,7 @@ from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import LIVE_STATUSES, PostingStatus, Ring, Role
 from core.domain.errors import NotFound, PermissionDenied, ValidationError
+from core.domain.rules import PostingTerms
 from core.domain.timeutil import as_utc
 from core.domain.values import fen_to_price, mask_phone, parse_price, price_to_fen
 from core.services.paging import (
@@ -106,6 +107,33 @@ class PostingCard:
     expires_at: datetime
     contact_name: str
     contact_phone_masked: str
+
+    @property
+    def terms(self) -> PostingTerms:
+        """What the pairing rule looks at."""
+        return PostingTerms(
+            enterprise_id=self.enterprise_id,
+            trade_code=self.trade_code,
+            grade_level=self.grade_level,
+            ring=self.ring,
+            status=self.status,
+            expires_at=self.expires_at,
+            open_headcount=self.open_headcount,
+        )
+
+
+def posting_terms(posting: ShortagePosting | IdlePosting) -> PostingTerms:
+    """What the pairing rule looks at in a stored posting."""
+    grade = posting.min_grade if isinstance(posting, ShortagePosting) else posting.grade_level
+    return PostingTerms(
+        enterprise_id=posting.enterprise_id,
+        trade_code=posting.trade_code,
+        grade_level=grade,
+        ring=posting.ring,
+        status=posting.status,
+        expires_at=as_utc(posting.expires_at),
+        open_headcount=max(0, posting.headcount - posting.filled_count),
+    )
 
 
 def posting_model(kind: str) -> type[ShortagePosting] | type[IdlePosting]:

@@ -14,6 +14,7 @@ from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import LIVE_STATUSES, PostingStatus, Role, WorkerStatus
 from core.domain.errors import NotFound, PermissionDenied, ValidationError
+from core.domain.rules import WorkerTerms
 from core.domain.timeutil import as_utc
 from core.domain.values import IdNumber, clean_text, mask_phone
 from core.services.paging import Direction, Page, decode_id_cursor, encode_id_cursor, page_size
@@ -42,6 +43,19 @@ class WorkerView:
     rating_count: int
     status_changed_at: datetime
     idle_posting_id: int | None  # the live idle posting offering this worker, if any
+
+    @property
+    def terms(self) -> WorkerTerms:
+        """What the rule of who may be declared idle looks at."""
+        return WorkerTerms(
+            id=self.id,
+            name=self.name,
+            enterprise_id=self.enterprise_id,
+            status=self.status,
+            trade_code=self.trade_code,
+            grade_level=self.grade_level,
+            on_offer=self.idle_posting_id is not None,
+        )
 
 
 def _avg(w: Worker) -> Decimal | None:
@@ -323,6 +337,8 @@ def _not_on_offer() -> ColumnElement[bool]:
 
 
 def _declarable(trade_code: str) -> list[ColumnElement[bool]]:
+    # the SQL twin of core.domain.rules.declare_idle_refusal (held equal by
+    # tests/integration/test_rules_agree.py)
     return [
         Worker.status == WorkerStatus.IDLE.value,
         Worker.trade_code == trade_code,

@@ -503,8 +503,8 @@ async def test_bad_answers_are_asked_again_and_cancel_writes_nothing(
 
     await driver.send(FOREMAN, "5,300元/月")
     for typed, expected in (
-        ("2026-13-45", t("deals.bad_date", "zh")),
-        ("明天吧", t("deals.bad_date", "zh")),
+        ("2026-13-45", t("error.start_date_format", "zh")),
+        ("明天吧", t("error.start_date_format", "zh")),
         ("2026-03-01", t("error.start_date", "zh", max_days=90)),  # the past
         ("12-31", t("error.start_date", "zh", max_days=90)),  # too far ahead
     ):

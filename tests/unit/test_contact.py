@@ -28,6 +28,8 @@ OWN = Contact("李调度", "13912345678")
         "  李明\t13800138000\n",
         "李明１３８００１３８０００",  # full-width digits from a Chinese keyboard
         "李\u200b明 13800138000",  # a zero-width space pasted in
+        "(+86) 138-0013-8000 李明",
+        "李明（13800138000）",  # full-width brackets
     ],
 )
 def test_name_and_phone_are_found_in_either_order_with_or_without_spaces(typed: str) -> None:

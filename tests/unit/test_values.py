@@ -45,12 +45,38 @@ def test_bad_id_numbers_are_refused_with_a_reason(raw: str, key: str) -> None:
     assert err.value.key == key
 
 
-@pytest.mark.parametrize("raw", ["13800138000", "+86 138 0013 8000", "0086-138-0013-8000"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13800138000",
+        "+86 138 0013 8000",
+        "0086-138-0013-8000",
+        "(+86) 138-0013-8000",
+        "138 0013 8000",
+        "８６１３８００１３８０００",  # full-width, with the country code
+        "+8613800138000",
+    ],
+)
 def test_mobiles_are_normalized(raw: str) -> None:
     assert parse_mobile(raw) == "13800138000"
 
 
-@pytest.mark.parametrize("raw", ["11", "111", "1", "23800138000", "12345678901", "abc", ""])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "11",
+        "111",
+        "1",
+        "23800138000",
+        "12345678901",
+        "abc",
+        "",
+        "李明13800138000",  # a name is no part of a phone number
+        "tel:13800138000",
+        "13800138000 ext 12",
+        "+86+13800138000",
+    ],
+)
 def test_bad_mobiles_are_refused(raw: str) -> None:
     with pytest.raises(ValidationError) as err:
         parse_mobile(raw)

@@ -1,0 +1,246 @@
+"""Rules of the market, one function each, called by the bot, the API and the services alike:
+which postings pair, which workers may be declared idle, when a deal may start, and who speaks
+for which side of a deal. Queries that pre-filter in SQL mirror these (tests hold them equal)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from core.domain.actor import Actor
+from core.domain.enums import PostingStatus, Ring, Role, Side, WorkerStatus
+from core.domain.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from core.domain.values import normalize_text
+
+MAX_START_DAYS = 90  # a deal starts today at the earliest, at most this many days ahead
+
+
+# --- grades ------------------------------------------------------------------------------------
+
+
+def grade_meets(offered: int, required: int) -> bool:
+    """一级 is the highest grade: level 2 meets "三级 or better", level 4 does not."""
+    return offered <= required
+
+
+# --- pairing a shortage with an idle posting ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostingTerms:
+    """What pairing looks at in a posting. `grade_level` is a shortage's minimum grade or an
+    idle posting's offered grade."""
+
+    enterprise_id: int
+    trade_code: str
+    grade_level: int
+    ring: str
+    status: str
+    expires_at: datetime
+    open_headcount: int
+
+
+def is_open_for_deals(posting: PostingTerms, now: datetime) -> bool:
+    """Live status, not past its expiry, someone still wanted / on offer."""
+    return (
+        PostingStatus(posting.status).is_live
+        and posting.expires_at > now
+        and posting.open_headcount > 0
+    )
+
+
+def pairing_refusal(
+    shortage: PostingTerms, idle: PostingTerms, now: datetime
+) -> DomainError | None:
+    """Why this shortage and this idle posting cannot pair, or None when they can: both open,
+    the same trade, the idle grade meets the shortage's, and a posting kept inside its company
+    ("internal" ring) pairs only with its own company's."""
+    if not (is_open_for_deals(shortage, now) and is_open_for_deals(idle, now)):
+        return Conflict("error.posting_closed")
+    internal = Ring.INTERNAL.value in (shortage.ring, idle.ring)
+    if internal and shortage.enterprise_id != idle.enterprise_id:
+        # the other company must not learn the posting exists
+        return NotFound("error.posting_not_found")
+    if shortage.trade_code != idle.trade_code:
+        return ValidationError("error.trade_mismatch")
+    if not grade_meets(idle.grade_level, shortage.grade_level):
+        return ValidationError("error.posting_grade_too_low")
+    return None
+
+
+def can_pair(shortage: PostingTerms, idle: PostingTerms, now: datetime) -> bool:
+    return pairing_refusal(shortage, idle, now) is None
+
+
+def check_pair(shortage: PostingTerms, idle: PostingTerms, now: datetime) -> None:
+    """Raise the reason a shortage and an idle posting cannot pair, if there is one."""
+    if (refusal := pairing_refusal(shortage, idle, now)) is not None:
+        raise refusal
+
+
+# --- declaring workers idle --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerTerms:
+    """What declaring a worker idle looks at; `on_offer`: a live idle posting lists them."""
+
+    id: int
+    name: str
+    enterprise_id: int
+    status: str
+    trade_code: str
+    grade_level: int
+    on_offer: bool
+
+
+def declare_idle_refusal(
+    worker: WorkerTerms, *, enterprise_id: int, trade_code: str, grade_level: int
+) -> DomainError | None:
+    """Why this worker may not be named in an idle posting of the enterprise, trade and grade,
+    or None: they must be the enterprise's, idle, of the trade, at or above the grade, and not
+    on offer in another live idle posting already."""
+    if worker.enterprise_id != enterprise_id:
+        return ValidationError("error.worker_not_in_enterprise", worker_id=worker.id)
+    if worker.status != WorkerStatus.IDLE.value:
+        return Conflict("error.worker_not_idle", worker_id=worker.id, name=worker.name)
+    if worker.trade_code != trade_code:
+        return ValidationError(
+            "error.worker_trade_mismatch", worker_id=worker.id, name=worker.name
+        )
+    if not grade_meets(worker.grade_level, grade_level):
+        return ValidationError("error.worker_grade_too_low", worker_id=worker.id, name=worker.name)
+    if worker.on_offer:
+        return Conflict("error.worker_already_posted", worker_id=worker.id, name=worker.name)
+    return None
+
+
+def may_declare_idle(
+    worker: WorkerTerms, *, enterprise_id: int, trade_code: str, grade_level: int
+) -> bool:
+    refusal = declare_idle_refusal(
+        worker, enterprise_id=enterprise_id, trade_code=trade_code, grade_level=grade_level
+    )
+    return refusal is None
+
+
+def deal_worker_refusal(
+    worker: WorkerTerms,
+    *,
+    idle_enterprise_id: int,
+    trade_code: str,
+    min_grade: int,
+    posting_worker_ids: frozenset[int] | None,
+) -> DomainError | None:
+    """Why this worker may not be named in a deal, or None: the moving company's, idle, of the
+    shortage's trade and grade, and listed in the idle posting when the deal has one."""
+    if worker.enterprise_id != idle_enterprise_id:
+        return ValidationError("error.worker_not_yours")
+    if worker.status != WorkerStatus.IDLE.value:
+        return Conflict("error.worker_taken", name=worker.name)
+    if posting_worker_ids is not None and worker.id not in posting_worker_ids:
+        return ValidationError("error.worker_not_in_posting", name=worker.name)
+    if worker.trade_code != trade_code:
+        return ValidationError("error.trade_mismatch")
+    if not grade_meets(worker.grade_level, min_grade):
+        return ValidationError("error.grade_too_low", name=worker.name)
+    return None
+
+
+# --- a deal's start date -----------------------------------------------------------------------
+
+
+def start_date_window(today: date) -> tuple[date, date]:
+    """The first and the last day a deal may start on (Shanxi's today and 90 days on)."""
+    return today, today + timedelta(days=MAX_START_DAYS)
+
+
+def check_start_date(start: object, today: date) -> date:
+    """The start date, if it lies in the window; else a ValidationError the user can fix."""
+    first, last = start_date_window(today)
+    # a datetime is a date too, but a deal starts on a day
+    if not isinstance(start, date) or isinstance(start, datetime) or not first <= start <= last:
+        raise ValidationError("error.start_date", max_days=MAX_START_DAYS)
+    return start
+
+
+# "2026-03-15", "2026/3/15", "2026年3月15日", "3-15", "3月15日", "03.15"
+_START_DATE = re.compile(r"(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?")
+
+
+def parse_start_date(raw: str | None, today: date) -> date:
+    """A typed start date: with a year, or month and day only (this year, or next year when
+    that day has passed), then held to the window."""
+    match = _START_DATE.fullmatch(normalize_text(raw).replace(" ", ""))
+    if match is None:
+        raise ValidationError("error.start_date_format")
+    year, month, day = match.groups()
+    try:
+        if year:
+            found = date(int(year), int(month), int(day))
+        else:
+            found = date(today.year, int(month), int(day))
+            if found < today:
+                found = date(today.year + 1, int(month), int(day))
+    except ValueError as exc:
+        raise ValidationError("error.start_date_format") from exc
+    return check_start_date(found, today)
+
+
+# --- who speaks for which side of a deal -------------------------------------------------------
+
+
+def may_act_for_shortage(actor: Actor, *, project_id: int, enterprise_id: int) -> bool:
+    """The project's foremen and its company's dispatchers (and an admin)."""
+    return actor.can_act_for_project(project_id, enterprise_id)
+
+
+def may_act_for_idle(actor: Actor, *, enterprise_id: int) -> bool:
+    """The dispatchers of the company whose workers move (and an admin): foremen own none."""
+    return actor.role is Role.ADMIN or (
+        actor.role is Role.DISPATCHER and actor.enterprise_id == enterprise_id
+    )
+
+
+def sides_of(
+    actor: Actor,
+    *,
+    shortage_project_id: int,
+    shortage_enterprise_id: int,
+    idle_enterprise_id: int | None,
+) -> frozenset[Side]:
+    """The sides of a deal the actor speaks for: both in an internal dispatch."""
+    sides: set[Side] = set()
+    if may_act_for_shortage(
+        actor, project_id=shortage_project_id, enterprise_id=shortage_enterprise_id
+    ):
+        sides.add(Side.SHORTAGE)
+    if idle_enterprise_id is not None and may_act_for_idle(
+        actor, enterprise_id=idle_enterprise_id
+    ):
+        sides.add(Side.IDLE)
+    return frozenset(sides)
+
+
+def proposing_side(sides: frozenset[Side], *, idle_posting: bool) -> Side:
+    """The side a proposal comes from. Speaking for both (internal dispatch), it asks the idle
+    posting for its workers when there is one, and offers named workers when there is none. The
+    shortage side can only ask an idle posting: without one there is nothing to ask."""
+    if not sides:
+        raise PermissionDenied("error.forbidden")
+    if len(sides) == 1:
+        (side,) = sides
+    else:
+        side = Side.SHORTAGE if idle_posting else Side.IDLE
+    if side is Side.SHORTAGE and not idle_posting:
+        raise ValidationError("error.idle_posting_required")
+    return side
+
+
+def may_propose_on(role: Role, kind: str) -> bool:
+    """Whether 🤝 is offered on another party's posting: an idle posting is asked for by whoever
+    has shortages (foremen, dispatchers), a shortage is offered workers by a dispatcher."""
+    if kind == "idle":
+        return role in (Role.FOREMAN, Role.DISPATCHER)
+    return role is Role.DISPATCHER
