@@ -72,14 +72,32 @@ def _upsert(insert: Any) -> Any:
 
 
 _READ = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == bindparam("key"))
+_READ_WITH_STACK = select(FsmRecord.key, FsmRecord.state, FsmRecord.data).where(
+    FsmRecord.key.in_([bindparam("key"), bindparam("stack")])
+)
 _DELETE = delete(FsmRecord).where(FsmRecord.key == bindparam("key"))
 _UPSERT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
 _UNSET: Any = object()
 # (key, data) of the last get_state in this task: the FSM middleware reads the state of the
 # update's own key under the event-isolation lock, the update's FSM view takes the data once
-_prefetched: ContextVar[tuple[str, dict[str, Any]] | None] = ContextVar(
+_prefetched: ContextVar[dict[str, dict[str, Any]] | None] = ContextVar(
     "fsm_prefetched", default=None
 )
+DIALOG_STACK_DESTINY = "aiogd:stack:"  # aiogram-dialog's default stack of a chat
+
+
+def dialog_stack_key(key: StorageKey) -> StorageKey:
+    """The key under which aiogram-dialog keeps the chat's default dialog stack."""
+    return StorageKey(
+        bot_id=key.bot_id,
+        chat_id=key.chat_id,
+        user_id=key.chat_id,
+        thread_id=key.thread_id,
+        business_connection_id=key.business_connection_id,
+        destiny=DIALOG_STACK_DESTINY,
+    )
+
+
 _ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 
 
@@ -166,17 +184,28 @@ class SqlStorage(BaseStorage):
         await self._write(self._key(key), state=value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        state, data = await self.read_record(key)
-        _prefetched.set((self._key(key), data))
-        return state
+        """The state; the key's data and the chat's dialog stack come along in the same SELECT
+        (aiogram-dialog reads the stack on every update of the chat next)."""
+        name, stack = self._key(key), self._key(dialog_stack_key(key))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(_READ_WITH_STACK, {"key": name, "stack": stack})).all()
+        found = {row.key: row for row in rows}
+        own = found.get(name)
+        stack_row = found.get(stack)
+        _prefetched.set(
+            {
+                name: dict(own.data) if own is not None and own.data else {},
+                stack: dict(stack_row.data) if stack_row is not None and stack_row.data else {},
+            }
+        )
+        return own.state if own is not None else None
 
     def take_prefetched_data(self, key: StorageKey) -> dict[str, Any] | None:
-        """The data read along with the last get_state of `key` in this task, once; else None."""
+        """The data read along with the last get_state in this task, once; else None."""
         found = _prefetched.get()
-        if found is None or found[0] != self._key(key):
+        if found is None:
             return None
-        _prefetched.set(None)
-        return found[1]
+        return found.pop(self._key(key), None)
 
     async def read_record(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and data in one SELECT."""
@@ -201,6 +230,22 @@ class SqlStorage(BaseStorage):
                 _UPSERT[conn.dialect.name],
                 {"key": name, "state": value, "data": checked, "updated_at": self._now()},
             )
+
+    async def write_data_many(self, items: Mapping[StorageKey, Mapping[str, Any]]) -> None:
+        """Replace the data of keys that hold data only (no state), in one transaction: an
+        upsert each, a delete for empty data."""
+        if not items:
+            return
+        checked = {self._key(key): _check_data(data) for key, data in items.items()}
+        async with self._engine.begin() as conn:
+            for name, data in checked.items():
+                if not data:
+                    await conn.execute(_DELETE, {"key": name})
+                    continue
+                await conn.execute(
+                    _UPSERT[conn.dialect.name],
+                    {"key": name, "state": None, "data": data, "updated_at": self._now()},
+                )
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(self._key(key), data=_check_data(data))

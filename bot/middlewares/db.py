@@ -32,7 +32,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from aiogram.types import TelegramObject
 
-from bot.storage import SqlStorage
+from bot.storage import SqlStorage, dialog_stack_key
 from core.db.uow import Services, UnitOfWork
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ class EndReadBeforeRequest(BaseRequestMiddleware):
 
 
 _UNREAD: Any = object()
+DIALOG_DESTINY = "aiogd:"  # aiogram-dialog's keys: stacks and contexts, data only
 
 
 class _UpdateFsm(BaseStorage):
@@ -101,6 +102,15 @@ class _UpdateFsm(BaseStorage):
                 self._data = prefetched
         self._state_dirty = False
         self._data_dirty = False
+        # aiogram-dialog's stacks and contexts (data only, destiny "aiogd:…"): read once and
+        # written back with the own key, not in a transaction each (SQL storage only)
+        self._dialog: dict[StorageKey, dict[str, Any]] = {}
+        self._dialog_dirty: set[StorageKey] = set()
+        if self._sql is not None and state is not _UNREAD:
+            stack_key = dialog_stack_key(own_key)
+            stack = self._sql.take_prefetched_data(stack_key)
+            if stack is not None:
+                self._dialog[stack_key] = stack
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -123,7 +133,17 @@ class _UpdateFsm(BaseStorage):
             self._state = value
         return value
 
+    def _buffered(self, key: StorageKey) -> bool:
+        return self._sql is not None and key.destiny.startswith(DIALOG_DESTINY)
+
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if self._buffered(key):
+            assert self._sql is not None
+            checked = self._sql.check_data(data)
+            if self._dialog.get(key) != checked:  # an unchanged stack is not written again
+                self._dialog[key] = checked
+                self._dialog_dirty.add(key)
+            return
         if key == self.own_key and self._sql is not None:
             # what the storage would store and give back; refuses what it would refuse
             self._data = self._sql.check_data(data)
@@ -135,6 +155,11 @@ class _UpdateFsm(BaseStorage):
         await self.inner.set_data(key, data)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        if self._buffered(key):
+            if key not in self._dialog:
+                await end_read(self.uow)
+                self._dialog[key] = await self.inner.get_data(key)
+            return copy.deepcopy(self._dialog[key])
         if key == self.own_key and self._data is not _UNREAD:
             return copy.deepcopy(cast(dict[str, Any], self._data))
         await end_read(self.uow)
@@ -144,7 +169,13 @@ class _UpdateFsm(BaseStorage):
         return value
 
     async def flush(self) -> None:
-        """Write the own key's changes back: one statement with the SQL storage."""
+        """Write the own key's changes back: one statement with the SQL storage; then the
+        dialog keys that changed, in one transaction."""
+        if self._dialog_dirty:
+            assert self._sql is not None
+            await end_read(self.uow)
+            await self._sql.write_data_many({k: self._dialog[k] for k in self._dialog_dirty})
+            self._dialog_dirty.clear()
         if not (self._state_dirty or self._data_dirty):
             return
         await end_read(self.uow)
