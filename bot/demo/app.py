@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from bot.demo.world import DemoPersona, DemoWorld, prepare_world
 from bot.scheduler import JingongScheduler
 from bot.sender import OutboxSender, SenderConfig
 from core.config import Settings
-from core.db.uow import Services
+from core.db.uow import Services, UnitOfWork
 from core.domain.enums import Role
 from core.domain.timeutil import local_date
 from core.ports import Clock
@@ -154,10 +155,42 @@ def _wake_after(sender: OutboxSender) -> Callable[..., Awaitable[Any]]:
     return middleware
 
 
+PREVIEW_MARK = (
+    "🔁 <i>预览：今日日报已发送过，这是重发的副本 · "
+    "preview: today's digest was already sent, this is a copy</i>"
+)
+
+
+async def _queue_digest_preview(uow: UnitOfWork, persona: DemoPersona, day: date) -> None:
+    """Today's digest for one regulator again, marked as a preview. Plain outbox rows with no
+    dedup key and no DigestDelivery row: the once-per-(regulator, day) record stays untouched."""
+    from core.reports.text import render_digest_text
+    from core.services.digest_schedule import KIND_CHART, KIND_TEXT, KIND_XLSX
+    from core.services.digests import build_digest
+
+    assert persona.region_code is not None
+    digest = await build_digest(uow, persona.actor(), persona.region_code, day)
+    ref = {"region_code": persona.region_code, "day": day.isoformat(), "locale": "zh"}
+    chunks = render_digest_text(digest, "zh")
+    for i, chunk in enumerate(chunks):
+        html = f"{PREVIEW_MARK}\n\n{chunk}" if i == 0 else chunk
+        payload = {**ref, "html": html, "part": i + 1, "parts": len(chunks)}
+        await uow.notify(account_id=persona.account_id, kind=KIND_TEXT, payload=payload)
+    for kind in (KIND_CHART, KIND_XLSX):
+        await uow.notify(account_id=persona.account_id, kind=kind, payload=dict(ref))
+    await uow.commit()
+
+
 def _digest_action(
     services: Services, sender: OutboxSender, personas: tuple[DemoPersona, ...]
 ) -> PageAction:
-    """The regulator personas' "send the digest now" button on the page."""
+    """The regulator personas' "send the digest now" button on the page.
+
+    The demo's scheduler queues today's digest at start-up once the digest time (08:00) has
+    passed, so the real send_now would only ever answer "already sent". A newcomer pressing the
+    button wants to see a digest: if today's was already delivered, the button re-sends it as a
+    preview marked as such, outside the exactly-once delivery record (real regulators, who have
+    no such button, still get exactly one per day)."""
     from core.services import digest_schedule
 
     regulators = {p.user_id: p for p in personas if p.role is Role.REGULATOR and p.region_code}
@@ -168,10 +201,15 @@ def _digest_action(
         async with services.uow() as uow:
             today = local_date(uow.now())
             results = await digest_schedule.send_now(uow, persona.region_code, day=today)
+            mine = [r for r in results if r.account_id == persona.account_id]
+            already = bool(mine and mine[0].already)
+            if already:
+                await _queue_digest_preview(uow, persona, today)
         sender.wake()
-        mine = [r for r in results if r.account_id == persona.account_id]
-        if mine and mine[0].already:
-            return "今天的日报已发送过 · today's digest was already sent"
+        if already:
+            return (
+                "今天的日报已发送过，已重发预览 · already sent today: a preview copy is on its way"
+            )
         return "日报已生成，正在发送 · the digest is on its way"
 
     return PageAction(
