@@ -48,8 +48,11 @@ log = logging.getLogger(__name__)
 DEMO_TOKEN = "7000000000:JinGong-demo-sandbox"  # the emulator's bot; never a real token
 DB_FILES = ("jingong.db", "jingong.db-wal", "jingong.db-shm")
 DIGEST_ACTION = "digest_now"
-# production rates, but notifications show up at once instead of after the 5 s poll
-DEMO_SENDER = SenderConfig(concurrency=16, poll_interval=1.0, stop_grace=5.0)
+# production rates, but notifications show up at once instead of after the 5 s poll. A short
+# stop grace: at start-up the first digest tick has the sender render charts (CPU work in a
+# thread, seconds each on a busy machine) that a stopping demo need not wait for; rows cut off
+# stay claimed and go out on a later run once their claim lapses.
+DEMO_SENDER = SenderConfig(concurrency=16, poll_interval=1.0, stop_grace=1.0)
 STOP_TIMEOUT = 10.0
 
 
@@ -139,7 +142,28 @@ def check_port_free(host: str, port: int) -> None:
             raise PortInUse(host, port) from exc
 
 
-def _wake_after(sender: OutboxSender) -> Callable[..., Awaitable[Any]]:
+class _UpdatesInFlight:
+    """Counts the updates the dispatcher is handling: polling stops taking new ones at once, but
+    the ones already taken must finish before the FSM storage and the database close under them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def enter(self) -> None:
+        self.count += 1
+        self.idle.clear()
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self.idle.set()
+
+
+def _wake_after(
+    sender: OutboxSender, in_flight: _UpdatesInFlight
+) -> Callable[..., Awaitable[Any]]:
     """Outer update middleware: an update may have queued notifications: send them now."""
 
     async def middleware(
@@ -147,9 +171,11 @@ def _wake_after(sender: OutboxSender) -> Callable[..., Awaitable[Any]]:
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        in_flight.enter()
         try:
             return await handler(event, data)
         finally:
+            in_flight.leave()
             sender.wake()
 
     return middleware
@@ -302,7 +328,8 @@ async def start_demo(
         )
         tg_bot, dp = runtime.bot, runtime.dispatcher
         sender = runtime.start_sender()
-        dp.update.outer_middleware(_wake_after(sender))
+        in_flight = _UpdatesInFlight()
+        dp.update.outer_middleware(_wake_after(sender, in_flight))
         state.add_action(_digest_action(services, sender, world.personas))
         await set_bot_commands(tg_bot)
         jobs = runtime.start_scheduler(stop_grace=5.0) if scheduler else None
@@ -317,7 +344,7 @@ async def start_demo(
             ),
             name="demo-polling",
         )
-        stack.push_async_callback(_stop_polling, dp, polling)
+        stack.push_async_callback(_stop_polling, dp, polling, in_flight)
         await _wait_polling(state, polling)
         if greet:
             await _greet(state, world.personas)
@@ -369,7 +396,9 @@ async def _greet(state: SandboxState, personas: tuple[DemoPersona, ...]) -> None
         log.warning("no answer to /start for users %s yet", waiting)
 
 
-async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[None]) -> None:
+async def _stop_polling(
+    dp: Dispatcher, polling: asyncio.Task[None], in_flight: _UpdatesInFlight
+) -> None:
     with contextlib.suppress(RuntimeError):  # polling had not started (or already stopped)
         await dp.stop_polling()
     try:
@@ -378,6 +407,10 @@ async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[None]) -> None:
         log.warning("polling did not stop within %.0f s; cancelled", STOP_TIMEOUT)
     except Exception:
         log.exception("polling ended with an error")
+    try:
+        await asyncio.wait_for(in_flight.idle.wait(), STOP_TIMEOUT)
+    except TimeoutError:
+        log.warning("%d updates still being handled after %.0f s", in_flight.count, STOP_TIMEOUT)
 
 
 # --- the command ----------------------------------------------------------------------------
