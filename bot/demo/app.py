@@ -142,28 +142,7 @@ def check_port_free(host: str, port: int) -> None:
             raise PortInUse(host, port) from exc
 
 
-class _UpdatesInFlight:
-    """Counts the updates the dispatcher is handling: polling stops taking new ones at once, but
-    the ones already taken must finish before the FSM storage and the database close under them."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.idle = asyncio.Event()
-        self.idle.set()
-
-    def enter(self) -> None:
-        self.count += 1
-        self.idle.clear()
-
-    def leave(self) -> None:
-        self.count -= 1
-        if self.count == 0:
-            self.idle.set()
-
-
-def _wake_after(
-    sender: OutboxSender, in_flight: _UpdatesInFlight
-) -> Callable[..., Awaitable[Any]]:
+def _wake_after(sender: OutboxSender) -> Callable[..., Awaitable[Any]]:
     """Outer update middleware: an update may have queued notifications: send them now."""
 
     async def middleware(
@@ -171,11 +150,9 @@ def _wake_after(
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        in_flight.enter()
         try:
             return await handler(event, data)
         finally:
-            in_flight.leave()
             sender.wake()
 
     return middleware
@@ -328,8 +305,7 @@ async def start_demo(
         )
         tg_bot, dp = runtime.bot, runtime.dispatcher
         sender = runtime.start_sender()
-        in_flight = _UpdatesInFlight()
-        dp.update.outer_middleware(_wake_after(sender, in_flight))
+        dp.update.outer_middleware(_wake_after(sender))
         state.add_action(_digest_action(services, sender, world.personas))
         await set_bot_commands(tg_bot)
         jobs = runtime.start_scheduler(stop_grace=5.0) if scheduler else None
@@ -344,7 +320,7 @@ async def start_demo(
             ),
             name="demo-polling",
         )
-        stack.push_async_callback(_stop_polling, dp, polling, in_flight)
+        stack.push_async_callback(_stop_polling, dp, polling)
         await _wait_polling(state, polling)
         if greet:
             await _greet(state, world.personas)
@@ -396,9 +372,9 @@ async def _greet(state: SandboxState, personas: tuple[DemoPersona, ...]) -> None
         log.warning("no answer to /start for users %s yet", waiting)
 
 
-async def _stop_polling(
-    dp: Dispatcher, polling: asyncio.Task[None], in_flight: _UpdatesInFlight
-) -> None:
+async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[None]) -> None:
+    # aiogram closes the FSM storage as soon as polling stops, under handlers still running
+    await _wait_updates_handled(dp)
     with contextlib.suppress(RuntimeError):  # polling had not started (or already stopped)
         await dp.stop_polling()
     try:
@@ -407,10 +383,18 @@ async def _stop_polling(
         log.warning("polling did not stop within %.0f s; cancelled", STOP_TIMEOUT)
     except Exception:
         log.exception("polling ended with an error")
-    try:
-        await asyncio.wait_for(in_flight.idle.wait(), STOP_TIMEOUT)
-    except TimeoutError:
-        log.warning("%d updates still being handled after %.0f s", in_flight.count, STOP_TIMEOUT)
+
+
+async def _wait_updates_handled(dp: Dispatcher) -> None:
+    """Polling hands each update to a task of its own and does not wait for it. Each such task
+    holds its user's lock (bot.isolation) from the moment it starts: wait until none does."""
+    isolation = dp.fsm.events_isolation if dp.fsm is not None else None
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while held := getattr(isolation, "keys_held", 0):
+        if time.monotonic() > deadline:
+            log.warning("%d updates still being handled after %.0f s", held, STOP_TIMEOUT)
+            return
+        await asyncio.sleep(0.02)
 
 
 # --- the command ----------------------------------------------------------------------------

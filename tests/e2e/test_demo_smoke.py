@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from bot.demo.app import start_demo
 from bot.demo.world import PERSONA_SPECS
@@ -114,3 +116,30 @@ def test_the_command_stops_on_sigint_without_a_traceback(tmp_path: Path) -> None
     assert "http://127.0.0.1:" in output and "张建军" in output
     assert "stopped in" in output
     assert "Traceback" not in err and "Error" not in err, err
+
+
+async def test_stopping_while_the_bot_answers_finishes_those_updates_first(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    demo = await start_demo(tmp_path / "demo", port=0, scheduler=False, greet=False)
+    state = demo.sandbox.state
+    try:
+        for persona in demo.personas:
+            state.user_send_text(persona.user_id, "/start")
+        deadline = time.monotonic() + 30
+        while not any(  # the bot took the updates and is answering them
+            m.from_bot for p in demo.personas for m in state.chats[p.user_id].messages.values()
+        ):
+            assert time.monotonic() < deadline, "the bot never answered /start"
+            await asyncio.sleep(0.01)
+    finally:
+        with caplog.at_level(logging.ERROR):
+            await asyncio.wait_for(demo.stop(), STOP_BOUND)
+
+    # regression: the FSM storage and its per-user locks were closed under the handlers still
+    # answering, and every one of them failed with a KeyError
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    answered = [
+        any(m.from_bot for m in state.chats[p.user_id].messages.values()) for p in demo.personas
+    ]
+    assert all(answered), answered
