@@ -416,7 +416,8 @@ def describe(demo: RunningDemo) -> str:
         lines.append(f"    {p.name:<{width}}  {p.label}  (user id {p.user_id})")
     lines += [
         "",
-        "  Regulators have a 'Send today's digest now' button above their chat.",
+        "  Regulators have a 'Send today's digest now' button above their chat",
+        "  (once today's digest went out, it sends a copy marked as a preview).",
         f"  The Taiyuan regulator's WeCom group (企业微信群) copy: {demo.url}/wecom/",
         "  Ctrl-C stops the demo.",
     ]
