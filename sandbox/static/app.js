@@ -530,7 +530,9 @@ function saveOpen() {
 function openColumn(userId) {
   userId = Number(userId);
   if (columns.has(userId)) {
-    columns.get(userId).$input.focus();
+    columns.get(userId).node.scrollIntoView({ behavior: "smooth", inline: "end" });
+    columns.get(userId).$input.focus({ preventScroll: true });
+    showChip(userId);
     return;
   }
   const user = knownUsers.get(userId);
@@ -543,6 +545,13 @@ function openColumn(userId) {
   column.$input.focus();
   saveOpen();
   renderPeople();
+  showChip(userId);
+}
+
+// at phone width the personas are a strip: keep the chip of the chat just opened in sight
+function showChip(userId) {
+  const chip = document.querySelector(`#personas .person[data-user-id="${userId}"]`);
+  if (chip) chip.scrollIntoView({ block: "nearest", inline: "nearest" });
 }
 
 function closeColumn(userId) {
