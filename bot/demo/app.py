@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from bot.demo.world import DemoPersona, DemoWorld, prepare_world
 from bot.scheduler import JingongScheduler
 from bot.sender import OutboxSender, SenderConfig
 from core.config import Settings
-from core.db.uow import Services
+from core.db.uow import Services, UnitOfWork
 from core.domain.enums import Role
 from core.domain.timeutil import local_date
 from core.ports import Clock
@@ -47,8 +48,11 @@ log = logging.getLogger(__name__)
 DEMO_TOKEN = "7000000000:JinGong-demo-sandbox"  # the emulator's bot; never a real token
 DB_FILES = ("jingong.db", "jingong.db-wal", "jingong.db-shm")
 DIGEST_ACTION = "digest_now"
-# production rates, but notifications show up at once instead of after the 5 s poll
-DEMO_SENDER = SenderConfig(concurrency=16, poll_interval=1.0, stop_grace=5.0)
+# production rates, but notifications show up at once instead of after the 5 s poll. A short
+# stop grace: at start-up the first digest tick has the sender render charts (CPU work in a
+# thread, seconds each on a busy machine) that a stopping demo need not wait for; rows cut off
+# stay claimed and go out on a later run once their claim lapses.
+DEMO_SENDER = SenderConfig(concurrency=16, poll_interval=1.0, stop_grace=1.0)
 STOP_TIMEOUT = 10.0
 
 
@@ -154,10 +158,42 @@ def _wake_after(sender: OutboxSender) -> Callable[..., Awaitable[Any]]:
     return middleware
 
 
+PREVIEW_MARK = (
+    "🔁 <i>预览：今日日报已发送过，这是重发的副本 · "
+    "preview: today's digest was already sent, this is a copy</i>"
+)
+
+
+async def _queue_digest_preview(uow: UnitOfWork, persona: DemoPersona, day: date) -> None:
+    """Today's digest for one regulator again, marked as a preview. Plain outbox rows with no
+    dedup key and no DigestDelivery row: the once-per-(regulator, day) record stays untouched."""
+    from core.reports.text import render_digest_text
+    from core.services.digest_schedule import KIND_CHART, KIND_TEXT, KIND_XLSX
+    from core.services.digests import build_digest
+
+    assert persona.region_code is not None
+    digest = await build_digest(uow, persona.actor(), persona.region_code, day)
+    ref = {"region_code": persona.region_code, "day": day.isoformat(), "locale": "zh"}
+    chunks = render_digest_text(digest, "zh")
+    for i, chunk in enumerate(chunks):
+        html = f"{PREVIEW_MARK}\n\n{chunk}" if i == 0 else chunk
+        payload = {**ref, "html": html, "part": i + 1, "parts": len(chunks)}
+        await uow.notify(account_id=persona.account_id, kind=KIND_TEXT, payload=payload)
+    for kind in (KIND_CHART, KIND_XLSX):
+        await uow.notify(account_id=persona.account_id, kind=kind, payload=dict(ref))
+    await uow.commit()
+
+
 def _digest_action(
     services: Services, sender: OutboxSender, personas: tuple[DemoPersona, ...]
 ) -> PageAction:
-    """The regulator personas' "send the digest now" button on the page."""
+    """The regulator personas' "send the digest now" button on the page.
+
+    The demo's scheduler queues today's digest at start-up once the digest time (08:00) has
+    passed, so the real send_now would only ever answer "already sent". A newcomer pressing the
+    button wants to see a digest: if today's was already delivered, the button re-sends it as a
+    preview marked as such, outside the exactly-once delivery record (real regulators, who have
+    no such button, still get exactly one per day)."""
     from core.services import digest_schedule
 
     regulators = {p.user_id: p for p in personas if p.role is Role.REGULATOR and p.region_code}
@@ -168,10 +204,15 @@ def _digest_action(
         async with services.uow() as uow:
             today = local_date(uow.now())
             results = await digest_schedule.send_now(uow, persona.region_code, day=today)
+            mine = [r for r in results if r.account_id == persona.account_id]
+            already = bool(mine and mine[0].already)
+            if already:
+                await _queue_digest_preview(uow, persona, today)
         sender.wake()
-        mine = [r for r in results if r.account_id == persona.account_id]
-        if mine and mine[0].already:
-            return "今天的日报已发送过 · today's digest was already sent"
+        if already:
+            return (
+                "今天的日报已发送过，已重发预览 · already sent today: a preview copy is on its way"
+            )
         return "日报已生成，正在发送 · the digest is on its way"
 
     return PageAction(
@@ -332,6 +373,8 @@ async def _greet(state: SandboxState, personas: tuple[DemoPersona, ...]) -> None
 
 
 async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[None]) -> None:
+    # aiogram closes the FSM storage as soon as polling stops, under handlers still running
+    await _wait_updates_handled(dp)
     with contextlib.suppress(RuntimeError):  # polling had not started (or already stopped)
         await dp.stop_polling()
     try:
@@ -340,6 +383,18 @@ async def _stop_polling(dp: Dispatcher, polling: asyncio.Task[None]) -> None:
         log.warning("polling did not stop within %.0f s; cancelled", STOP_TIMEOUT)
     except Exception:
         log.exception("polling ended with an error")
+
+
+async def _wait_updates_handled(dp: Dispatcher) -> None:
+    """Polling hands each update to a task of its own and does not wait for it. Each such task
+    holds its user's lock (bot.isolation) from the moment it starts: wait until none does."""
+    isolation = dp.fsm.events_isolation if dp.fsm is not None else None
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while held := getattr(isolation, "keys_held", 0):
+        if time.monotonic() > deadline:
+            log.warning("%d updates still being handled after %.0f s", held, STOP_TIMEOUT)
+            return
+        await asyncio.sleep(0.02)
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -361,7 +416,8 @@ def describe(demo: RunningDemo) -> str:
         lines.append(f"    {p.name:<{width}}  {p.label}  (user id {p.user_id})")
     lines += [
         "",
-        "  Regulators have a 'Send today's digest now' button above their chat.",
+        "  Regulators have a 'Send today's digest now' button above their chat",
+        "  (once today's digest went out, it sends a copy marked as a preview).",
         f"  The Taiyuan regulator's WeCom group (企业微信群) copy: {demo.url}/wecom/",
         "  Ctrl-C stops the demo.",
     ]

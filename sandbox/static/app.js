@@ -64,6 +64,42 @@ function icon(name, size = 20) {
   return svg;
 }
 
+// -- emoji the browser cannot draw ---------------------------------------------------------------
+// Without an emoji font (Debian: fonts-noto-color-emoji) every 🔴 ✅ 📊 is an empty box, and the
+// bot starts most buttons with one. The page draws each emoji once on a canvas and compares it
+// with a code point no font has: an emoji drawn like that box is left out (with its space).
+const EMOJI = /\p{Extended_Pictographic}(?:\uFE0F|\u20E3|[\u{1F3FB}-\u{1F3FF}]|\u200D\p{Extended_Pictographic})*\uFE0F? ?/gu;
+const MISSING_PROBE = "\u{10FFFD}"; // a private-use code point: drawn as the "no glyph" box
+const drawable = new Map(); // first code point -> can the browser draw it
+let probe = null;
+
+function glyphPixels(text) {
+  if (!probe) {
+    const canvas = document.createElement("canvas");
+    canvas.width = 40; canvas.height = 40;
+    probe = canvas.getContext("2d", { willReadFrequently: true });
+    probe.textBaseline = "top";
+  }
+  probe.font = `28px ${getComputedStyle(document.body).fontFamily}`;
+  probe.clearRect(0, 0, 40, 40);
+  probe.fillText(text, 2, 4);
+  return probe.getImageData(0, 0, 40, 40).data.join(",");
+}
+
+function canDraw(emoji) {
+  const key = String.fromCodePoint(emoji.codePointAt(0));
+  if (!drawable.has(key)) {
+    const pixels = glyphPixels(key);
+    drawable.set(key, pixels !== glyphPixels(MISSING_PROBE) && /[^0,]/.test(pixels));
+  }
+  return drawable.get(key);
+}
+
+// what the page shows of a text the bot sent: the same text less the emoji it cannot draw
+function shown(text) {
+  return text.replace(EMOJI, (emoji) => (canDraw(emoji) ? emoji : ""));
+}
+
 function initials(name) {
   return (name || "?").trim().slice(0, 1).toUpperCase();
 }
@@ -73,9 +109,14 @@ function avatarColor(id) {
   return colors[Math.abs(Number(id)) % colors.length];
 }
 
+// the bot writes Beijing time ("截至 0:00（北京时间）"): the page shows the same clock, not the browser's
+const BOT_TIME_ZONE = "Asia/Shanghai";
+const TIME_FORMAT = new Intl.DateTimeFormat("zh-CN", {
+  hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: BOT_TIME_ZONE,
+});
+
 function formatTime(unix) {
-  const d = new Date(unix * 1000);
-  return d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" });
+  return TIME_FORMAT.format(new Date(unix * 1000));
 }
 
 function formatSize(bytes) {
@@ -125,7 +166,7 @@ function renderEntities(text, entities, onCommand) {
       const entity = list[i];
       const entityEnd = entity.offset + entity.length;
       if (entity.offset < pos || entityEnd > end) { i++; continue; } // overlapping: skip
-      if (entity.offset > pos) fragment.append(text.slice(pos, entity.offset));
+      if (entity.offset > pos) fragment.append(shown(text.slice(pos, entity.offset)));
       const inner = [];
       let j = i + 1;
       while (j < list.length && list[j].offset < entityEnd) {
@@ -138,7 +179,7 @@ function renderEntities(text, entities, onCommand) {
       pos = entityEnd;
       i = j;
     }
-    if (pos < end) fragment.append(text.slice(pos, end));
+    if (pos < end) fragment.append(shown(text.slice(pos, end)));
     return fragment;
   }
   return build(0, text.length, sorted);
@@ -194,7 +235,7 @@ class ChatColumn {
       class: "page-action",
       dataset: { actionId: action.id },
       onclick: (event) => this.runAction(action, event.currentTarget),
-    }, action.label)));
+    }, shown(action.label))));
     bar.hidden = actions.length === 0;
   }
 
@@ -205,7 +246,7 @@ class ChatColumn {
       `/users/${this.userId}/actions/${encodeURIComponent(action.id)}`, { method: "POST" }));
     node.classList.remove("loading");
     node.disabled = false;
-    if (answer && answer.note) this.toast(answer.note);
+    if (answer && answer.note) this.toast(shown(answer.note));
   }
 
   title() {
@@ -336,7 +377,7 @@ class ChatColumn {
         } else {
           attrs.title = "沙盒不支持此按钮 · not emulated";
         }
-        line.append(el("button", attrs, button.text));
+        line.append(el("button", attrs, shown(button.text)));
       }
       wrapper.append(line);
     }
@@ -359,7 +400,7 @@ class ChatColumn {
           type: "button",
           class: contact ? "reply-btn contact" : "reply-btn",
           onclick: () => (contact ? this.askContact(button.text) : this.pressReply(button.text)),
-        }, contact ? icon("phone", 16) : null, button.text));
+        }, contact ? icon("phone", 16) : null, shown(button.text)));
       }
       this.$keyboard.append(line);
     }
@@ -417,10 +458,10 @@ class ChatColumn {
     if (event.url) window.open(event.url, "_blank", "noopener");
     if (!event.text) return;
     if (event.show_alert) {
-      this.$(".alert-text").textContent = event.text;
+      this.$(".alert-text").textContent = shown(event.text);
       this.$(".alert-overlay").hidden = false;
     } else {
-      this.toast(event.text);
+      this.toast(shown(event.text));
     }
   }
 
@@ -489,7 +530,9 @@ function saveOpen() {
 function openColumn(userId) {
   userId = Number(userId);
   if (columns.has(userId)) {
-    columns.get(userId).$input.focus();
+    columns.get(userId).node.scrollIntoView({ behavior: "smooth", inline: "end" });
+    columns.get(userId).$input.focus({ preventScroll: true });
+    showChip(userId);
     return;
   }
   const user = knownUsers.get(userId);
@@ -502,6 +545,13 @@ function openColumn(userId) {
   column.$input.focus();
   saveOpen();
   renderPeople();
+  showChip(userId);
+}
+
+// at phone width the personas are a strip: keep the chip of the chat just opened in sight
+function showChip(userId) {
+  const chip = document.querySelector(`#personas .person[data-user-id="${userId}"]`);
+  if (chip) chip.scrollIntoView({ block: "nearest", inline: "nearest" });
 }
 
 function closeColumn(userId) {
@@ -514,6 +564,13 @@ function closeColumn(userId) {
   renderPeople();
 }
 
+function setDrawer(open) {
+  document.body.classList.toggle("drawer-open", open);
+  const toggle = document.getElementById("drawer-toggle");
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.textContent = open ? "关闭 · Close" : "全部 · All";
+}
+
 function personButton(user, role) {
   const avatar = el("span", { class: "avatar" }, initials(user.first_name || user.name));
   avatar.style.background = avatarColor(user.id ?? user.user_id);
@@ -522,7 +579,7 @@ function personButton(user, role) {
     type: "button",
     class: columns.has(id) ? "person open" : "person",
     dataset: { userId: String(id) },
-    onclick: () => openColumn(id),
+    onclick: () => { setDrawer(false); openColumn(id); },
   }, avatar, el("span", {},
     el("div", { class: "person-name" }, user.first_name || user.name),
     el("div", { class: "person-role" }, role)));
@@ -560,6 +617,7 @@ async function createUser(event) {
       body: { first_name: String(data.get("first_name")), language_code: String(data.get("language_code")) },
     });
     form.reset();
+    setDrawer(false);
     knownUsers.set(user.id, user);
     openColumn(user.id);
   } catch (error) {
@@ -569,6 +627,9 @@ async function createUser(event) {
 
 async function main() {
   document.getElementById("new-user").addEventListener("submit", createUser);
+  for (const link of document.querySelectorAll("#sidebar a")) link.textContent = shown(link.textContent);
+  document.getElementById("drawer-toggle").addEventListener("click",
+    () => setDrawer(!document.body.classList.contains("drawer-open")));
   try {
     botInfo = await api("/info");
     const bot = botInfo.bot;
