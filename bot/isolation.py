@@ -27,12 +27,13 @@ class KeyedEventIsolation(BaseEventIsolation):
             async with lock:
                 yield
         finally:
-            left = self._users[key] - 1
+            # close() at shutdown may have cleared the tables while this update was running
+            left = self._users.get(key, 1) - 1
             if left:
                 self._users[key] = left
             else:  # nobody holds or waits for it: forget it
-                del self._users[key]
-                del self._locks[key]
+                self._users.pop(key, None)
+                self._locks.pop(key, None)
 
     @property
     def keys_held(self) -> int:

@@ -31,7 +31,7 @@ async def on_stale_dialog(
     stack = dialog_manager.current_stack()
     if isinstance(event.exception, UnknownState) or not dialog_manager.has_context():
         await dialog_manager.reset_stack(remove_keyboard=False)
-    open_dialog = not stack.empty()
+    open_dialog = bool(stack.intents)  # Stack.empty() is untyped
     query, message = event.update.callback_query, event.update.message
     if query is not None:
         await query.answer(_("common.stale"))

@@ -20,6 +20,7 @@ from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.manager.message_manager import MessageManager
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Group, Row, Select
+from aiogram_dialog.widgets.kbd.select import OnItemClick
 from aiogram_dialog.widgets.text import Format, Text
 
 from bot.i18n import N_, render
@@ -45,7 +46,7 @@ NATIONAL_GRADE = {
 }
 
 OnClick = Callable[[CallbackQuery, Any, DialogManager], Awaitable[None]]
-OnItem = Callable[[CallbackQuery, Any, DialogManager, Any], Awaitable[None]]
+OnItem = OnItemClick[Any, Any]
 OnMessage = Callable[[Message, Any, DialogManager], Awaitable[None]]
 
 

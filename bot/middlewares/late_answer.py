@@ -7,7 +7,7 @@ handler after its work was done and leave the user looking at a stale step."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
@@ -31,11 +31,11 @@ class ForgiveLateCallbackAnswer(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if not isinstance(method, AnswerCallbackQuery):
-            return await make_request(bot, method)
         try:
             return await make_request(bot, method)
         except TelegramBadRequest as exc:
+            if not isinstance(method, AnswerCallbackQuery):
+                raise
             log.warning("callback query %s not answered: %s", method.callback_query_id, exc)
             # the chain hands back the method's result (a bool here), whatever the annotation says
-            return cast(Any, True)
+            return cast("Response[TelegramType]", True)

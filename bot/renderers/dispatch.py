@@ -29,8 +29,8 @@ from core.services.workers import list_workers
 async def _view(item: OutboxItem, uow: UnitOfWork) -> dispatch.DispatchView:
     return await dispatch.get_dispatch(uow, Actor.system(), int(item.payload["deal_id"]))
 
-RENDERERS = Renderers()  # combined by bot.renderers.outbox_renderers
 
+RENDERERS = Renderers()  # combined by bot.renderers.outbox_renderers
 
 
 @RENDERERS.register(dispatch.KIND_ARRIVAL)
