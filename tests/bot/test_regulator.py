@@ -270,7 +270,7 @@ async def test_deal_records_for_a_typed_date_range_headcount_and_price(
         return [ln for ln in last_text(sent).splitlines() if re.match(r"\d\d-\d\d \d\d:", ln)]
 
     week = await menu(driver, TAIYUAN, "menu.deal_records")
-    assert "人日按 人数 × 30 天/月 估算（到岗、退场日期记录之前）" in last_text(week)
+    assert "人日按每名工人实际在场天数计：到岗日至退场日（未退场算到今天）" in last_text(week)
     ask = await driver.tap(TAIYUAN, callback_for(last_reply_markup(week), "自选日期"))
     assert "2026-11-01 2026-11-30" in last_text(ask)
     # bad input: the reason and the same question again, nothing else changes
