@@ -3,6 +3,14 @@ bot behind the same kind of route, on loopback, with the Bot API replaced by a l
 
     .venv/bin/python -m bench.webhook_throughput                 # 10,000 users, ~15 min
     .venv/bin/python -m bench.webhook_throughput --users 2000    # a quicker look
+    .venv/bin/python -m bench.webhook_throughput --users 200 --servers ours \
+        --db sqlite postgresql --redis --processes 1 2             # production-like, side by side
+
+With several --db / --processes values our server runs once per combination, each on a fresh
+database (PostgreSQL: a throw-away database on JINGONG_BENCH_PG, dropped after), in one run so
+the numbers share the machine's load. --redis gives our server Redis (FSM storage, isolation)
+on db JINGONG_BENCH_REDIS_DB (11) on PostgreSQL runs (SQLite runs stay the single-box setup
+they are compared with), flushed before each server and after the run.
 
 Processes (2 cores on the reference machine: one for the server, one for everything else):
 - the server under test, a subprocess, one at a time, same uvicorn options for all (uvloop,
@@ -331,20 +339,43 @@ class Server:
     proc: subprocess.Popen[bytes]
     port: int
     log_path: Path
+    stop_signal: int = signal.SIGTERM
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _tree(self) -> list[int]:
+        """The server's pid and its descendants (uvicorn's workers with --workers N)."""
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    parents[int(entry.name)] = int(fields[1])
+        tree = [self.proc.pid]
+        for pid in tree:
+            tree.extend(child for child, parent in parents.items() if parent == pid)
+        return tree
+
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        """Summed over the server's processes."""
+        total = 0.0
+        for pid in self._tree():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+        return total
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU of the server's live processes (and their reaped children)."""
+        total = 0
+        for pid in self._tree():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     async def wait_ready(self, timeout: float = 120.0) -> None:  # noqa: ASYNC109
         deadline = time.monotonic() + timeout
@@ -367,7 +398,7 @@ class Server:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(self.stop_signal)
             try:
                 self.proc.wait(60)
             except subprocess.TimeoutExpired:
@@ -376,12 +407,18 @@ class Server:
 
 
 def start_server(
-    kind: str, env: dict[str, str], workdir: Path, *, profile: Path | None = None
+    kind: str,
+    env: dict[str, str],
+    workdir: Path,
+    *,
+    profile: Path | None = None,
+    processes: int = 1,
+    py_spy: Path | None = None,
 ) -> Server:
     port = _free_port()
     if kind == "ours":
         script = Path(sys.executable).parent / "jingong"
-        command = [str(script), "serve", "--workers", "1", "--port", str(port)]
+        command = [str(script), "serve", "--workers", str(processes), "--port", str(port)]
         if profile is not None:  # cProfile around the same CLI; stats written on SIGTERM
             code = (  # uvicorn re-raises SIGTERM after its shutdown: exit, don't die
                 "import cProfile, signal, sys; from webhooks.main import main; "
@@ -390,18 +427,25 @@ def start_server(
                 f"cProfile.run('main()', {str(profile)!r})"
             )
             command = [sys.executable, "-c", code]
+        if py_spy is not None:  # sampled from outside (launched: attaching needs ptrace rights)
+            spy = Path(sys.executable).parent / "py-spy"
+            record = [str(spy), "record", "--nonblocking", "-r", "200", "-f", "raw"]
+            command = [*record, "--subprocesses", "-o", str(py_spy), "--", *command]
         cwd = workdir  # away from the repository's .env
     else:
         flag = "--serve-echo-route" if kind == "echo-route" else "--serve-echo"
         command = [sys.executable, "-m", "bench.webhook_throughput", flag, str(port)]
         cwd = workdir  # away from the repository's .env, like ours
         env = {**env, "PYTHONPATH": str(ROOT)}
-    log_path = workdir / f"{kind}.log"
+    log_path = workdir / f"{kind}-{env['BENCH_LABEL']}.log"
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             command, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
-    return Server(kind=kind, proc=proc, port=port, log_path=log_path)
+    server = Server(kind=kind, proc=proc, port=port, log_path=log_path)
+    if py_spy is not None:
+        server.stop_signal = signal.SIGINT  # py-spy writes its samples and ends the server
+    return server
 
 
 # --- the echo bot (its own process: --serve-echo PORT) ----------------------------------------
@@ -700,8 +744,17 @@ async def measure(
     burst_users: Sequence[int],
     concurrency: int,
     profile: Path | None = None,
+    processes: int = 1,
+    py_spy: Path | None = None,
 ) -> Result:
-    server = start_server(kind, env, workdir, profile=profile if kind == "ours" else None)
+    server = start_server(
+        kind,
+        env,
+        workdir,
+        profile=profile if kind == "ours" else None,
+        processes=processes,
+        py_spy=py_spy if kind == "ours" else None,
+    )
     try:
         await server.wait_ready()
         print(f"[{kind}] server pid {server.proc.pid} on {server.url}", flush=True)
@@ -741,14 +794,19 @@ async def measure(
         server.stop()
 
 
-def report(results: dict[str, Result], checks: dict[str, int], args: argparse.Namespace) -> None:
+def report(
+    results: dict[str, Result], checks: dict[str, dict[str, int]], args: argparse.Namespace
+) -> None:
     print()
     print(
         f"webhook throughput: {args.users:,} users x {len(FLOW)} updates (flows), burst of "
-        f"{args.burst:,}, {args.concurrency} concurrent connections, SQLite, stub Bot API"
+        f"{args.burst:,}, {args.concurrency} concurrent connections, stub Bot API; "
+        "CPU ms/upd = the server processes' user+system CPU per update"
     )
-    header = f"{'':6} {'mode':6} {'updates/s':>10} {'accept/s':>9} {'HTTP p50':>9} "
-    header += f"{'HTTP p95':>9} {'reply p50':>10} {'reply p95':>10} {'srv CPU':>8} errors"
+    width = max(6, *(len(kind) for kind in results))
+    header = f"{'':{width}} {'mode':6} {'updates/s':>10} {'accept/s':>9} {'HTTP p50':>9} "
+    header += f"{'HTTP p95':>9} {'reply p50':>10} {'reply p95':>10} {'srv CPU':>8} "
+    header += f"{'CPU ms/upd':>10} {'RSS MB':>7} errors"
     print(header)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"(machine: {os.cpu_count()} CPUs, load average {load} at the end)")
@@ -763,13 +821,15 @@ def report(results: dict[str, Result], checks: dict[str, int], args: argparse.Na
                 else f"{'-':>10} {'-':>10}"
             )
             print(
-                f"{kind:6} {mode:6} {stats.rate:10.1f} "
+                f"{kind:{width}} {mode:6} {stats.rate:10.1f} "
                 f"{(f'{accept:9.1f}' if accept else '        -')} "
                 f"{pct(stats.http_ms, 0.5):7.1f}ms {pct(stats.http_ms, 0.95):7.1f}ms {reply} "
                 f"{stats.server_cpu / stats.seconds * 100 if stats.seconds else 0:7.0f}% "
+                f"{stats.server_cpu * 1000 / stats.updates:10.2f} "
+                f"{max((mb for _n, mb in stats.rss), default=result.rss_end):7.1f} "
                 f"{len(stats.errors)}{' (' + stats.errors[0] + ')' if stats.errors else ''}"
             )
-    ours = results.get("ours")
+    ours = next((result for kind, result in results.items() if kind.startswith("ours")), None)
     for baseline in ("echo", "echo-route"):
         echo = results.get(baseline)
         if not (ours and echo and echo.flows.rate):
@@ -794,15 +854,60 @@ def report(results: dict[str, Result], checks: dict[str, int], args: argparse.Na
             f"RSS peak {peak:.1f} MB (target < {RSS_TARGET_MB:.0f} MB) {verdict}; growth from "
             f"{ours.flows.rss[0][0]} to settled: {growth:+.1f} MB"
         )
-    if checks:
+    for label, check in checks.items():
         print(
-            f"database: {checks['posted']:,} of {args.users:,} flow users posted their shortage; "
-            f"{checks['unprocessed']} of {checks['updates']:,} stored updates unprocessed"
+            f"database {label}: {check['posted']:,} of {args.users:,} flow users posted their "
+            f"shortage; {check['unprocessed']} of {check['updates']:,} stored updates unprocessed"
         )
     print(f"stub Bot API calls: {dict(sorted(stub_calls.items()))}")
 
 
 stub_calls: dict[str, int] = {}
+
+PG_ADMIN_DSN = os.environ.get("JINGONG_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_DB = int(os.environ.get("JINGONG_BENCH_REDIS_DB", "11"))  # not a db the tests use
+
+
+async def fresh_database(db: str, workdir: Path, label: str, throwaway: list[str]) -> str:
+    """A new empty database for one server: a SQLite file, or a throw-away PostgreSQL
+    database (remembered in `throwaway`, dropped at the end)."""
+    slug = "".join(ch if ch.isalnum() else "_" for ch in label)
+    if db == "sqlite":
+        return f"sqlite+aiosqlite:///{workdir / f'bench_{slug}.db'}"
+    import asyncpg
+
+    name = f"jingong_bench_{slug}_{secrets.token_hex(4)}".lower()
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    throwaway.append(name)
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return f"{base}/{name}"
+
+
+async def drop_postgres_database(name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def flush_redis(url: str) -> None:
+    """Empties our bench's Redis db (only that one: FLUSHDB, never FLUSHALL)."""
+    if not url:
+        return
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -816,34 +921,49 @@ async def run(args: argparse.Namespace) -> int:
     warm_users = range(users, users + args.warmup)
     burst_users = range(users + args.warmup, users + args.warmup + args.burst)
     total = users + args.warmup + args.burst
-    database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     secret_key = "bench-" + secrets.token_hex(16)
     token = f"{BOT_ID}:BENCH-{secrets.token_hex(8)}"
     webhook_secret = "Bench_" + secrets.token_urlsafe(24)
+    redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}" if args.redis else ""
+    throwaway: list[str] = []
+    stub = StubBotApi(token)
+    api = await stub.start()
     try:
-        started = time.perf_counter()
-        idle = await seed(database_url, workdir / "data", secret_key, total)
-        print(
-            f"seeded {total:,} foremen and the small demo market ({idle} open idle postings) "
-            f"in {time.perf_counter() - started:.1f} s; workdir {workdir}",
-            flush=True,
-        )
-        stub = StubBotApi(token)
-        api = await stub.start()
-        env = {
-            **os.environ,
-            "DATA_DIR": str(workdir / "data"),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": "",
-            "SECRET_KEY": secret_key,
-            "BOT_TOKEN": token,
-            "TELEGRAM_API_BASE": api,
-            "WEBHOOK_SECRET": webhook_secret,
-            "WEBHOOK_BASE_URL": "",
-            "WEBHOOK_PATH": WEBHOOK_PATH,
-        }
         results: dict[str, Result] = {}
-        for kind in args.servers:
+        checks: dict[str, dict[str, int]] = {}
+        runs: list[tuple[str, str | None, int]] = [
+            (kind, None, 1) for kind in args.servers if kind != "ours"
+        ]
+        if "ours" in args.servers:
+            runs += [("ours", db, n) for db in args.db for n in args.processes]
+        for kind, db, processes in runs:
+            label = kind
+            server_redis = redis_url if db == "postgresql" else ""  # SQLite: as today
+            if kind == "ours":
+                redis = "+redis" if server_redis else ""
+                label = f"ours {'pg' if db == 'postgresql' else 'sqlite'}{redis} x{processes}"
+            database_url = await fresh_database(db or "sqlite", workdir, label, throwaway)
+            await flush_redis(redis_url)
+            started = time.perf_counter()
+            idle = await seed(database_url, workdir / "data", secret_key, total)
+            print(
+                f"[{label}] seeded {total:,} foremen and the small demo market ({idle} open "
+                f"idle postings) in {time.perf_counter() - started:.1f} s; workdir {workdir}",
+                flush=True,
+            )
+            env = {
+                **os.environ,
+                "DATA_DIR": str(workdir / "data"),
+                "DATABASE_URL": database_url,
+                "REDIS_URL": server_redis,
+                "SECRET_KEY": secret_key,
+                "BOT_TOKEN": token,
+                "TELEGRAM_API_BASE": api,
+                "WEBHOOK_SECRET": webhook_secret,
+                "WEBHOOK_BASE_URL": "",
+                "WEBHOOK_PATH": WEBHOOK_PATH,
+                "BENCH_LABEL": label.replace(" ", "_").replace("+", "_"),
+            }
             ids = {
                 name: [USER_BASE + n for n in block]
                 for name, block in (
@@ -852,7 +972,7 @@ async def run(args: argparse.Namespace) -> int:
                     ("burst", burst_users),
                 )
             }
-            results[kind] = await measure(
+            results[label] = await measure(
                 kind,
                 env,
                 workdir,
@@ -862,13 +982,21 @@ async def run(args: argparse.Namespace) -> int:
                 burst_users=ids["burst"],
                 concurrency=args.concurrency,
                 profile=args.profile,
+                processes=processes,
+                py_spy=args.py_spy.with_name(f"{args.py_spy.stem}-{env['BENCH_LABEL']}.txt")
+                if args.py_spy
+                else None,
             )
-        await stub.stop()
+            if kind == "ours":
+                checks[label] = await check_database(database_url, flow_users)
         stub_calls.update(stub.calls)
-        checks = await check_database(database_url, flow_users) if "ours" in results else {}
         report(results, checks, args)
         return 0
     finally:
+        await stub.stop()
+        await flush_redis(redis_url)
+        for name in throwaway:
+            await drop_postgres_database(name)
         if args.keep:
             print(f"kept {workdir}")
         else:
@@ -888,6 +1016,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=list(SERVERS),
         choices=SERVERS,
         help="echo: bare FastAPI route; echo-route: the echo dispatcher behind our route",
+    )
+    parser.add_argument(
+        "--db",
+        nargs="+",
+        choices=("sqlite", "postgresql"),
+        default=["sqlite"],
+        help="databases for our server, each fresh (PostgreSQL: a throw-away database)",
+    )
+    parser.add_argument(
+        "--redis",
+        action="store_true",
+        help=f"PostgreSQL runs on Redis db {REDIS_DB} (FSM, isolation)",
+    )
+    parser.add_argument(
+        "--processes", nargs="+", type=int, default=[1], help="`jingong serve --workers` values"
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        help="sample our server with py-spy (raw stacks to FILE-<label>.txt); CPU then "
+        "includes py-spy's own",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, db)")
     parser.add_argument(

@@ -32,6 +32,7 @@ from redis.asyncio import Redis
 from bot import dialogs
 from bot.handlers import build_root_router
 from bot.i18n import N_, SUPPORTED_LOCALES, load_i18n
+from bot.inline_filters import run_sync_filters_inline
 from bot.isolation import KeyedEventIsolation
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.account import AccountMiddleware
@@ -142,6 +143,7 @@ def create_dispatcher(
     dp.update.outer_middleware(AccessMiddleware())
     dp.errors.outer_middleware(locale)
     dp.include_router(build_root_router())
+    run_sync_filters_inline(dp)  # no thread hand-over per magic filter (bot/inline_filters.py)
     dp.startup.register(tell_interrupted_at_startup)
     dialogs.setup(dp, isolation)
     return dp

@@ -16,12 +16,13 @@ and keeps it for the update's FSM view (bot.middlewares.db), which takes it with
 `take_prefetched_data` instead of a second transaction and writes state and data back once at
 the end of the update with `write_record` (one statement).
 
-On SQLite our engine takes the write lock at BEGIN (even for reads), so an FSM call made while
-the handler's unit of work still has a transaction open (any query not followed by
-commit/rollback) waits for that transaction, which
-waits for the handler: stuck until the 30 s lock timeout, then "database is locked". Either
-keep FSM calls outside open transactions, or on SQLite give the storage a file of its own:
-`SqlStorage.from_url("sqlite+aiosqlite:///…/fsm.db")` (PostgreSQL locks rows, no such issue).
+On SQLite a writing transaction takes the write lock at BEGIN; the storage's reads begin
+deferred and take none (core.db.sqlite_inline), so they can run while the handler's unit of
+work is open. An FSM *write* made while the same update's unit of work has a transaction open
+(any query not followed by commit/rollback) would wait for itself: the driver refuses it at
+once with "database is locked". Keep FSM writes outside open transactions, or on SQLite give
+the storage a file of its own: `SqlStorage.from_url("sqlite+aiosqlite:///…/fsm.db")`
+(PostgreSQL locks rows, no such issue).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from stdnum.cn import ric
 
-from core.db.engine import create_engine, create_session_factory
+from core.db.engine import create_engine, create_session_factory, read_only
 from core.db.models import FsmRecord
 
 _MAX_UPSERT_TRIES = 5
@@ -147,6 +148,8 @@ class SqlStorage(BaseStorage):
         # the per-update read and write-back go through Core with the statements below, built
         # once: an ORM session and a fresh statement cost more than the SQL itself
         self._engine: AsyncEngine = session_factory.kw["bind"]
+        # reads take no write lock on SQLite: callable while the update's unit of work writes
+        self._reader = read_only(self._engine)
         self.key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
         self._now = now
         self._owned_engine: AsyncEngine | None = None
@@ -209,7 +212,7 @@ class SqlStorage(BaseStorage):
 
     async def read_record(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and data in one SELECT."""
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             row = (await conn.execute(_READ, {"key": self._key(key)})).first()
         if row is None:
             return None, {}
@@ -251,10 +254,8 @@ class SqlStorage(BaseStorage):
         await self._write(self._key(key), data=_check_data(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self.session_factory() as session:
-            data = await session.scalar(
-                select(FsmRecord.data).where(FsmRecord.key == self._key(key))
-            )
+        async with self._reader.connect() as conn:
+            data = await conn.scalar(select(FsmRecord.data).where(FsmRecord.key == self._key(key)))
         return dict(data) if data else {}
 
     async def _write(self, key: str, *, state: Any = _UNSET, data: Any = _UNSET) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from core.config import Settings
-from core.db.sqlite_inline import BUSY_TIMEOUT_MS, WriteGate, inline_creator
+from core.db.sqlite_inline import BUSY_TIMEOUT_MS, DRIVER, READ_ONLY_OPTION, WriteGate
 
 SQLITE_LOCK_TIMEOUT_S = 30.0  # a transaction waits this long for the write lock, then fails
 
@@ -29,12 +29,12 @@ def create_engine(settings: Settings | None = None, *, url: str | None = None) -
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # Statements run inline in the event loop (sqlite_inline: no thread hand-overs);
-        # every transaction takes the one write lock at BEGIN (below), in this process through
-        # the gate's asyncio queue, so more connections would only wait there.
+        # a writing transaction takes the one write lock at BEGIN (below), in this process
+        # through the gate's asyncio queue; read-only units of work take neither.
         gate = WriteGate(lock_timeout=SQLITE_LOCK_TIMEOUT_S)
-        kwargs["async_creator"] = inline_creator(parsed.database or ":memory:", gate)
+        kwargs["connect_args"] = {"gate": gate}
         kwargs.update(pool_size=2, max_overflow=0, pool_timeout=SQLITE_LOCK_TIMEOUT_S)
-        engine = create_async_engine(db_url, **kwargs)
+        engine = create_async_engine(parsed.set(drivername=f"sqlite+{DRIVER}"), **kwargs)
         _tune_sqlite(engine)
         return engine
     kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
@@ -55,12 +55,26 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # One writer at a time, taken up front: no SQLITE_BUSY upgrade deadlocks mid-transaction.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY_OPTION):
+            # a reader: deferred, takes no lock (WAL), and the driver makes it query-only
+            conn.exec_driver_sql("BEGIN")
+        else:
+            # One writer at a time, taken up front: no SQLITE_BUSY upgrade deadlocks mid-way.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+# execution options of a unit of work that only reads: on SQLite it begins deferred and takes
+# no write lock, so it neither waits for a writer nor makes one wait (ignored on PostgreSQL)
+READ_ONLY: dict[str, Any] = {READ_ONLY_OPTION: True}
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (and pool) for reads that must not take SQLite's write lock."""
+    return engine.execution_options(**READ_ONLY)
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.channels.kinds import FOR_CHANNELS
 from core.config import Settings
+from core.db.engine import READ_ONLY
 from core.db.models import AuditLog, ChannelMessage, DeliveryChannel, OutboxMessage
 from core.pii import PersonalDataCipher
 from core.ports import Clock, SystemClock
@@ -27,15 +28,18 @@ class Services:
     # reference data read once per process (core.services.reference)
     reference_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self)
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        """read_only: a unit of work that never writes; on SQLite it then takes no write
+        lock, so it neither waits for writers nor makes them wait (core.db.sqlite_inline)."""
+        return UnitOfWork(self, read_only=read_only)
 
 
 class UnitOfWork:
     """`async with services.uow() as uow:` … `await uow.commit()`; anything else rolls back."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, read_only: bool = False) -> None:
         self.services = services
+        self.read_only = read_only
         self.settings = services.settings
         self.cipher = services.cipher
         self.clock = services.clock
@@ -58,7 +62,10 @@ class UnitOfWork:
         return self.clock.now()
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self.services.session_factory()
+        if self.read_only:
+            self._session = self.services.session_factory(execution_options=READ_ONLY)
+        else:
+            self._session = self.services.session_factory()
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -1,6 +1,7 @@
-"""The inline SQLite driver (core.db.sqlite_inline): transactions of one process queue at the
-gate, another process's lock is waited for without blocking the event loop, and a failed
-transaction lets the next one in."""
+"""The inline SQLite driver (core.db.sqlite_inline): writing transactions of one process queue
+at the gate, another process's lock is waited for without blocking the event loop, a failed
+transaction lets the next one in, and readers take no lock at all, so a read in progress never
+holds up a write (the old 30-second self-deadlock)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import engine as engine_module
-from core.db.engine import create_engine
+from core.db.engine import READ_ONLY, create_engine, create_session_factory, read_only
 from core.db.sqlite_inline import WriteGate
 
 
@@ -143,3 +144,60 @@ async def test_a_lock_held_too_long_fails_with_database_is_locked(
             await conn.execute(text("INSERT INTO item (id) VALUES (1)"))
     finally:
         await engine.dispose()
+
+
+async def test_a_read_in_progress_does_not_hold_up_a_second_connection_writing(
+    db: tuple[AsyncEngine, Path],
+) -> None:
+    engine, _ = db
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO item (id, name) VALUES (1, 'before')"))
+    reading = asyncio.Event()
+    written = asyncio.Event()
+    seen_inside: list[list[str]] = []
+
+    async def reader() -> None:
+        async with read_only(engine).connect() as conn:  # a read-only unit of work
+            rows = await conn.execute(text("SELECT name FROM item ORDER BY id"))
+            seen_inside.append([row.name for row in rows])
+            reading.set()
+            await written.wait()  # the transaction stays open while the other one writes
+            rows = await conn.execute(text("SELECT name FROM item ORDER BY id"))
+            seen_inside.append([row.name for row in rows])
+
+    async def writer() -> None:
+        await reading.wait()
+        async with engine.begin() as conn:  # a second connection, opened mid-read
+            await conn.execute(text("INSERT INTO item (id, name) VALUES (2, 'during')"))
+        written.set()
+
+    # with the old lock-for-every-transaction driver this sat out the 30 s lock timeout
+    async with asyncio.timeout(10):
+        await asyncio.gather(reader(), writer())
+    assert seen_inside == [["before"], ["before"]]  # the reader kept its snapshot
+    assert await names(engine) == ["before", "during"]
+
+
+async def test_a_read_only_unit_of_work_cannot_write(db: tuple[AsyncEngine, Path]) -> None:
+    engine, _ = db
+    factory = create_session_factory(engine)
+    with pytest.raises(OperationalError, match="readonly"):
+        async with factory(execution_options=READ_ONLY) as session:
+            await session.execute(text("INSERT INTO item (id, name) VALUES (1, 'sneaked')"))
+    async with factory() as session:  # the pooled connection writes again afterwards
+        await session.execute(text("INSERT INTO item (id, name) VALUES (2, 'written')"))
+        await session.commit()
+    assert await names(engine) == ["written"]
+
+
+async def test_a_second_writer_in_the_same_task_fails_at_once_instead_of_waiting_for_itself(
+    db: tuple[AsyncEngine, Path],
+) -> None:
+    engine, _ = db
+    async with asyncio.timeout(10):  # the old driver waited out its 30 s lock timeout here
+        async with engine.begin() as first:
+            await first.execute(text("INSERT INTO item (id, name) VALUES (1, 'first')"))
+            with pytest.raises(OperationalError, match="already writing"):
+                async with engine.begin() as second:
+                    await second.execute(text("INSERT INTO item (id, name) VALUES (2, 'x')"))
+    assert await names(engine) == ["first"]
