@@ -493,9 +493,12 @@ async def set_quiet_hours(
     """Local-time window without notifications (may wrap midnight); None and None clears it."""
     if (start is None) != (end is None):
         raise ValidationError("error.quiet_hours")
-    if start is not None and end is not None:
-        if start == end or not (_whole_minutes(start) and _whole_minutes(end)):
-            raise ValidationError("error.quiet_hours")
+    if (
+        start is not None
+        and end is not None
+        and (start == end or not (_whole_minutes(start) and _whole_minutes(end)))
+    ):
+        raise ValidationError("error.quiet_hours")
     return await _change(
         uow, account_id, "account.quiet_hours", {"quiet_start": start, "quiet_end": end}
     )

@@ -193,9 +193,12 @@ def _refuse_if_wholly_out_of_scope(row_count: int, rejected: Sequence[RowError])
     """A request of which every row lies outside the key's scope is refused as a whole (403):
     for an API client that is a wrong key or a wrong file, not a report to read. A request
     with some rows in scope is written, and the others are reported row by row."""
-    if row_count and len(rejected) == row_count:
-        if all(error.key == "error.out_of_scope" for error in rejected):
-            raise PermissionDenied("error.out_of_scope", rows=row_count)
+    if (
+        row_count
+        and len(rejected) == row_count
+        and all(error.key == "error.out_of_scope" for error in rejected)
+    ):
+        raise PermissionDenied("error.out_of_scope", rows=row_count)
 
 
 def _require_importer(actor: Actor) -> None:
