@@ -46,10 +46,23 @@ from core.services.search import PostingQuery, search_postings
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "jingong_bench_match"
 PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
-TRADES = (
-    "rebar mason waterproofer plasterer formwork carpenter welder scaffolder pipefitter "
-    "laborer bricklayer electrician concrete painter tiler"
-).split()
+TRADES = [
+    "rebar",
+    "mason",
+    "waterproofer",
+    "plasterer",
+    "formwork",
+    "carpenter",
+    "welder",
+    "scaffolder",
+    "pipefitter",
+    "laborer",
+    "bricklayer",
+    "electrician",
+    "concrete",
+    "painter",
+    "tiler",
+]
 _LIVE = [s.value for s in LIVE_STATUSES]
 
 

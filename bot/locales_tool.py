@@ -61,10 +61,13 @@ def scan(root: Path = ROOT) -> Scan:
         in_bot = rel.startswith("bot/")
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if ERROR_KEY.match(node.value):
-                    result.add(node.value, f"{rel}:{node.lineno}")
-                    result.error_params.setdefault(node.value, None)
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and ERROR_KEY.match(node.value)
+            ):
+                result.add(node.value, f"{rel}:{node.lineno}")
+                result.error_params.setdefault(node.value, None)
             if not isinstance(node, ast.Call) or not node.args:
                 continue
             first = node.args[0]

@@ -71,6 +71,15 @@ def chat_snapshot(state: SandboxState, user_id: int) -> dict[str, Any]:
 
 def create_client_router(state: SandboxState) -> APIRouter:
     router = APIRouter(prefix="/sandbox")
+    _add_user_routes(router, state)
+    _add_chat_routes(router, state)
+    _add_file_routes(router, state)
+    _add_chat_socket(router, state)
+    return router
+
+
+def _add_user_routes(router: APIRouter, state: SandboxState) -> None:
+    """The sandbox, its personas and users."""
 
     @router.get("/api/info")
     async def info() -> dict[str, Any]:
@@ -108,6 +117,10 @@ def create_client_router(state: SandboxState) -> APIRouter:
     @router.get("/api/users/{user_id}/history")
     async def history(user_id: int) -> dict[str, Any]:
         return chat_snapshot(state, user_id)
+
+
+def _add_chat_routes(router: APIRouter, state: SandboxState) -> None:
+    """What a user sees and does in the chat."""
 
     @router.get("/api/users/{user_id}/events")
     async def events(
@@ -163,6 +176,10 @@ def create_client_router(state: SandboxState) -> APIRouter:
         note = await state.run_action(user_id, action_id)
         return {"ok": True, "note": note, "seq": seq}
 
+
+def _add_file_routes(router: APIRouter, state: SandboxState) -> None:
+    """Answered callbacks, the files the bot sent, and the page's font."""
+
     @router.get("/api/callbacks/{query_id}")
     async def callback(query_id: str) -> dict[str, Any]:
         return state.callback_query(query_id).to_json()
@@ -192,6 +209,10 @@ def create_client_router(state: SandboxState) -> APIRouter:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
+
+def _add_chat_socket(router: APIRouter, state: SandboxState) -> None:
+    """A page's live view of one chat: a snapshot, then every event as it happens."""
+
     @router.websocket("/ws/{user_id}")
     async def chat_socket(websocket: WebSocket, user_id: int) -> None:
         if user_id not in state.users:
@@ -210,8 +231,6 @@ def create_client_router(state: SandboxState) -> APIRouter:
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
-
-    return router
 
 
 async def _pump(state: SandboxState, websocket: WebSocket, user_id: int, after: int) -> None:

@@ -71,107 +71,82 @@ def _answer(code: int = 0, message: str = "ok", **extra: Any) -> JSONResponse:
     return JSONResponse({"errcode": code, "errmsg": message, **extra})
 
 
-def create_robot_app(state: RobotState) -> Starlette:
-    def outage() -> Response | None:
-        if state.fail_next > 0:
-            state.fail_next -= 1
-            return Response("Bad Gateway", status_code=502)
-        return None
+def _outage(state: RobotState) -> Response | None:
+    """A gateway error while `fail_next` lasts."""
+    if state.fail_next > 0:
+        state.fail_next -= 1
+        return Response("Bad Gateway", status_code=502)
+    return None
 
+
+async def _wecom_send(state: RobotState, request: Request) -> Response:
+    if (down := _outage(state)) is not None:
+        return down
+    key = request.query_params.get("key", "")
+    if key not in state.wecom_keys:
+        return _answer(93000, "invalid webhook url, hint: [fake]")
+    try:
+        body = await request.json()
+    except ValueError:
+        return _answer(40035, "invalid json")
+    if (refused := _wecom_refusal(state, body)) is not None:
+        return refused
+    if state.over_limit(f"wecom:{key}"):
+        return _answer(45009, "api freq out of limit")
+    state.received[f"wecom:{key}"].append(body)
+    return _answer()
+
+
+async def _wecom_upload(state: RobotState, request: Request) -> Response:
+    if (down := _outage(state)) is not None:
+        return down
+    key = request.query_params.get("key", "")
+    if key not in state.wecom_keys:
+        return _answer(93000, "invalid webhook url, hint: [fake]")
+    if request.query_params.get("type") not in ("file", "voice"):
+        return _answer(40005, "invalid media type")
+    form = await request.form()
+    media = form.get("media")
+    if media is None or isinstance(media, str):
+        return _answer(41001, "media missing")
+    data = await media.read()
+    if not 5 < len(data) <= 20 * 1024 * 1024:
+        return _answer(40006, "invalid file size")
+    media_id = uuid.uuid4().hex
+    state.media[media_id] = (str(media.filename), data)
+    return _answer(type="file", media_id=media_id, created_at=str(int(time.time())))
+
+
+async def _dingtalk_send(state: RobotState, request: Request) -> Response:
+    if (down := _outage(state)) is not None:
+        return down
+    token = request.query_params.get("access_token", "")
+    if token not in state.dingtalk:
+        return _answer(300001, "token is not exist")
+    secret = state.dingtalk[token]
+    if secret is not None and not _dingtalk_signed(request, secret):
+        return _answer(310000, "sign not match")
+    try:
+        body = await request.json()
+    except ValueError:
+        return _answer(40035, "invalid json")
+    if (refused := _dingtalk_refusal(body)) is not None:
+        return refused
+    if state.over_limit(f"dingtalk:{token}"):
+        return _answer(410100, "send too fast, exceed 20 times per minute")
+    state.received[f"dingtalk:{token}"].append(body)
+    return _answer()
+
+
+def create_robot_app(state: RobotState) -> Starlette:
     async def wecom_send(request: Request) -> Response:
-        if (down := outage()) is not None:
-            return down
-        key = request.query_params.get("key", "")
-        if key not in state.wecom_keys:
-            return _answer(93000, "invalid webhook url, hint: [fake]")
-        try:
-            body = await request.json()
-        except ValueError:
-            return _answer(40035, "invalid json")
-        kind = body.get("msgtype")
-        if kind is not None and kind == state.fail_msgtype:
-            state.fail_msgtype = None
-            return Response("Bad Gateway", status_code=502)
-        if kind in ("markdown", "text"):
-            content = str((body.get(kind) or {}).get("content", ""))
-            limit = 4096 if kind == "markdown" else 2048
-            if not content or len(content.encode()) > limit:
-                return _answer(40058, f"{kind}.content exceed max length {limit}")
-        elif kind == "image":
-            image = body.get("image") or {}
-            try:
-                data = base64.b64decode(str(image.get("base64", "")), validate=True)
-            except (binascii.Error, ValueError):
-                return _answer(40035, "invalid image base64")
-            if not data or len(data) > 2 * 1024 * 1024:
-                return _answer(40009, "invalid image size")
-            if hashlib.md5(data).hexdigest() != image.get("md5"):
-                return _answer(40035, "image md5 not match")
-        elif kind == "file":
-            if (body.get("file") or {}).get("media_id") not in state.media:
-                return _answer(40007, "invalid media_id")
-        else:
-            return _answer(40008, "invalid message type")
-        if state.over_limit(f"wecom:{key}"):
-            return _answer(45009, "api freq out of limit")
-        state.received[f"wecom:{key}"].append(body)
-        return _answer()
+        return await _wecom_send(state, request)
 
     async def wecom_upload(request: Request) -> Response:
-        if (down := outage()) is not None:
-            return down
-        key = request.query_params.get("key", "")
-        if key not in state.wecom_keys:
-            return _answer(93000, "invalid webhook url, hint: [fake]")
-        if request.query_params.get("type") not in ("file", "voice"):
-            return _answer(40005, "invalid media type")
-        form = await request.form()
-        media = form.get("media")
-        if media is None or isinstance(media, str):
-            return _answer(41001, "media missing")
-        data = await media.read()
-        if not 5 < len(data) <= 20 * 1024 * 1024:
-            return _answer(40006, "invalid file size")
-        media_id = uuid.uuid4().hex
-        state.media[media_id] = (str(media.filename), data)
-        return _answer(type="file", media_id=media_id, created_at=str(int(time.time())))
+        return await _wecom_upload(state, request)
 
     async def dingtalk_send(request: Request) -> Response:
-        if (down := outage()) is not None:
-            return down
-        token = request.query_params.get("access_token", "")
-        if token not in state.dingtalk:
-            return _answer(300001, "token is not exist")
-        secret = state.dingtalk[token]
-        if secret is not None:
-            timestamp = request.query_params.get("timestamp", "")
-            expected = base64.b64encode(
-                hmac.new(
-                    secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256
-                ).digest()
-            ).decode()
-            fresh = timestamp.isdigit() and abs(time.time() * 1000 - int(timestamp)) < 3600_000
-            if not fresh or not hmac.compare_digest(
-                expected, request.query_params.get("sign", "")
-            ):
-                return _answer(310000, "sign not match")
-        try:
-            body = await request.json()
-        except ValueError:
-            return _answer(40035, "invalid json")
-        kind = body.get("msgtype")
-        if kind == "markdown":
-            md = body.get("markdown") or {}
-            if not md.get("title") or not md.get("text"):
-                return _answer(40035, "markdown title and text are required")
-            if len(str(md["text"]).encode()) > 20000:
-                return _answer(460101, "message too long")
-        elif kind != "text":
-            return _answer(40035, "unsupported msgtype in this fake")
-        if state.over_limit(f"dingtalk:{token}"):
-            return _answer(410100, "send too fast, exceed 20 times per minute")
-        state.received[f"dingtalk:{token}"].append(body)
-        return _answer()
+        return await _dingtalk_send(state, request)
 
     async def group_page(request: Request) -> Response:
         return HTMLResponse(render_group_page(state))
@@ -184,6 +159,63 @@ def create_robot_app(state: RobotState) -> Starlette:
             Route("/robot/send", dingtalk_send, methods=["POST"]),
         ]
     )
+
+
+def _wecom_refusal(state: RobotState, body: dict[str, Any]) -> Response | None:
+    """WeCom's answer to a message it won't post, or None when the message is fine."""
+    kind = body.get("msgtype")
+    if kind is not None and kind == state.fail_msgtype:
+        state.fail_msgtype = None
+        return Response("Bad Gateway", status_code=502)
+    if kind in ("markdown", "text"):
+        content = str((body.get(kind) or {}).get("content", ""))
+        limit = 4096 if kind == "markdown" else 2048
+        if not content or len(content.encode()) > limit:
+            return _answer(40058, f"{kind}.content exceed max length {limit}")
+        return None
+    if kind == "image":
+        return _wecom_image_refusal(body.get("image") or {})
+    if kind == "file":
+        if (body.get("file") or {}).get("media_id") not in state.media:
+            return _answer(40007, "invalid media_id")
+        return None
+    return _answer(40008, "invalid message type")
+
+
+def _wecom_image_refusal(image: dict[str, Any]) -> Response | None:
+    try:
+        data = base64.b64decode(str(image.get("base64", "")), validate=True)
+    except (binascii.Error, ValueError):
+        return _answer(40035, "invalid image base64")
+    if not data or len(data) > 2 * 1024 * 1024:
+        return _answer(40009, "invalid image size")
+    if hashlib.md5(data).hexdigest() != image.get("md5"):
+        return _answer(40035, "image md5 not match")
+    return None
+
+
+def _dingtalk_signed(request: Request, secret: str) -> bool:
+    """A fresh timestamp (within the hour) signed with the robot's secret."""
+    timestamp = request.query_params.get("timestamp", "")
+    expected = base64.b64encode(
+        hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    ).decode()
+    fresh = timestamp.isdigit() and abs(time.time() * 1000 - int(timestamp)) < 3600_000
+    return fresh and hmac.compare_digest(expected, request.query_params.get("sign", ""))
+
+
+def _dingtalk_refusal(body: dict[str, Any]) -> Response | None:
+    """DingTalk's answer to a message it won't post, or None when the message is fine."""
+    kind = body.get("msgtype")
+    if kind == "markdown":
+        md = body.get("markdown") or {}
+        if not md.get("title") or not md.get("text"):
+            return _answer(40035, "markdown title and text are required")
+        if len(str(md["text"]).encode()) > 20000:
+            return _answer(460101, "message too long")
+    elif kind != "text":
+        return _answer(40035, "unsupported msgtype in this fake")
+    return None
 
 
 def _markdown_html(text: str) -> str:

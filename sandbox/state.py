@@ -7,6 +7,7 @@ both act on one SandboxState inside one event loop, so no locking is needed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import math
@@ -296,10 +297,8 @@ class _Signal:
 
     async def wait(self, seconds: float) -> None:
         event = self._event
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), seconds)
-        except TimeoutError:
-            pass
 
 
 class SandboxState:

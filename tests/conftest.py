@@ -109,11 +109,9 @@ async def engine(
 
 
 @pytest.fixture
-async def services(
-    engine: AsyncEngine, test_settings: Settings, clock: FixedClock
-) -> AsyncIterator[Services]:
+async def services(engine: AsyncEngine, test_settings: Settings, clock: FixedClock) -> Services:
     _, svc = build_services(test_settings, engine=engine, clock=clock)
     async with svc.uow() as uow:
         await load_reference_data(uow.session)
         await uow.commit()
-    yield svc
+    return svc

@@ -719,52 +719,100 @@ async def flow_tapped(
     if current == DealFlow.shortage.state and a == "s":
         await shortage_picked(query, uow, state, account, flow, v)
     elif current == DealFlow.headcount.state and a == "h":
-        if v == 0:
-            await query.answer()
-            await drop_inline_keyboard(query)
-            if query.bot is not None:
-                await query.bot.send_message(
-                    query.from_user.id,
-                    tr("deals.type_headcount", open=flow.open),
-                    reply_markup=inline_cancel_keyboard(),
-                )
-        elif 1 <= v <= flow.open:
-            await query.answer()
-            await headcount_chosen(query, uow, state, account, flow, v)
-        else:
-            await query.answer(_("common.stale"))
+        await headcount_tapped(query, uow, state, account, flow, v)
     elif current == DealFlow.workers.state and a in ("w", "wp", "wa", "wd"):
         await workers_tapped(query, uow, state, account, flow, a, v)
     elif current == DealFlow.price.state and a == "p":
-        try:
-            price = parse_price(fen_to_price(v))
-        except ValidationError:
-            await query.answer(_("common.stale"))
-            return
-        await query.answer()
-        await price_chosen(query, uow, state, account, flow, price)
+        await price_tapped(query, uow, state, account, flow, v)
     elif current == DealFlow.start.state and a == "d":
-        today = today_of(uow)
-        try:
-            day = check_start_date(today + timedelta(days=v), today)
-        except ValidationError:
-            await query.answer(_("common.stale"))
-            return
-        await query.answer()
-        await start_chosen(query, uow, state, account, flow, day)
-    elif current == DealFlow.summary.state and a == "ok":
-        await send(query, uow, state, account, flow)
-    elif current == DealFlow.summary.state and a == "eh":
-        await query.answer()
-        await ask_headcount(query, uow, state, flow)
-    elif current == DealFlow.summary.state and a == "ep":
-        await query.answer()
-        await ask_price(query, uow, state, account, flow)
-    elif current == DealFlow.summary.state and a == "ed":
-        await query.answer()
-        await ask_start(query, uow, state, flow)
+        await start_tapped(query, uow, state, account, flow, v)
+    elif current == DealFlow.summary.state and a in ("ok", "eh", "ep", "ed"):
+        await summary_tapped(query, uow, state, account, flow, a)
     else:
         await query.answer(_("common.stale"))
+
+
+async def headcount_tapped(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    state: FSMContext,
+    account: AccountView,
+    flow: Flow,
+    v: int,
+) -> None:
+    """A headcount button: a number within the open places, or 0 to type one."""
+    if v == 0:
+        await query.answer()
+        await drop_inline_keyboard(query)
+        if query.bot is not None:
+            await query.bot.send_message(
+                query.from_user.id,
+                tr("deals.type_headcount", open=flow.open),
+                reply_markup=inline_cancel_keyboard(),
+            )
+    elif 1 <= v <= flow.open:
+        await query.answer()
+        await headcount_chosen(query, uow, state, account, flow, v)
+    else:
+        await query.answer(_("common.stale"))
+
+
+async def price_tapped(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    state: FSMContext,
+    account: AccountView,
+    flow: Flow,
+    v: int,
+) -> None:
+    """A suggested-price button, its price in fen."""
+    try:
+        price = parse_price(fen_to_price(v))
+    except ValidationError:
+        await query.answer(_("common.stale"))
+        return
+    await query.answer()
+    await price_chosen(query, uow, state, account, flow, price)
+
+
+async def start_tapped(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    state: FSMContext,
+    account: AccountView,
+    flow: Flow,
+    v: int,
+) -> None:
+    """A start-date button, in days from today."""
+    today = today_of(uow)
+    try:
+        day = check_start_date(today + timedelta(days=v), today)
+    except ValidationError:
+        await query.answer(_("common.stale"))
+        return
+    await query.answer()
+    await start_chosen(query, uow, state, account, flow, day)
+
+
+async def summary_tapped(
+    query: CallbackQuery,
+    uow: UnitOfWork,
+    state: FSMContext,
+    account: AccountView,
+    flow: Flow,
+    a: str,
+) -> None:
+    """The summary's buttons: send it, or go back to change the headcount, price or start."""
+    if a == "ok":
+        await send(query, uow, state, account, flow)
+        return
+    await query.answer()
+    if a == "eh":
+        await ask_headcount(query, uow, state, flow)
+    elif a == "ep":
+        await ask_price(query, uow, state, account, flow)
+    else:
+        await ask_start(query, uow, state, flow)
 
 
 async def shortage_picked(

@@ -5,6 +5,7 @@ user)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Router
@@ -73,10 +74,8 @@ async def on_forged_or_stale_tap(event: ErrorEvent) -> None:
         event.update.update_id,
         type(event.exception).__name__,
     )
-    try:
+    with contextlib.suppress(TelegramAPIError):  # too old to answer: nobody is waiting
         await query.answer(_("common.stale"))
-    except TelegramAPIError:
-        pass  # the query is too old to answer: nobody is waiting for it
 
 
 async def on_unexpected_error(event: ErrorEvent) -> None:

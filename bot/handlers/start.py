@@ -62,7 +62,8 @@ async def phone_shared(
     message: Message, uow: UnitOfWork, state: FSMContext, account: AccountView
 ) -> None:
     contact = message.contact
-    assert contact is not None and message.from_user is not None
+    assert contact is not None
+    assert message.from_user is not None
     if contact.user_id != message.from_user.id:
         # someone else's card: their number must not become ours
         await message.answer(_("start.phone_not_own"), reply_markup=phone_keyboard())

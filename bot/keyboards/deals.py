@@ -84,10 +84,8 @@ def deals_list_keyboard(
     """One button per deal: 🔔 my turn, ⏳ the other side's, ✅ accepted."""
     buttons = []
     for item in items:
-        if item.status is DealStatus.PENDING:
-            icon = "🔔" if item.my_turn else "⏳"
-        else:
-            icon = "✅"
+        pending_icon = "🔔" if item.my_turn else "⏳"
+        icon = pending_icon if item.status is DealStatus.PENDING else "✅"
         trade = trade_names.get(item.trade_code, item.trade_name_zh)
         text = f"{icon} #{item.id} {trade} ×{item.headcount} · {format_money(item.price)}"
         buttons.append(_act(text, "o", item.id))

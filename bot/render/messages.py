@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -26,7 +28,5 @@ async def edit_or_send(
 async def drop_inline_keyboard(query: CallbackQuery) -> None:
     """Take the buttons off a message whose step is done, so old taps can't repeat it."""
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
-        try:
+        with contextlib.suppress(TelegramBadRequest):  # already edited, or too old
             await query.message.edit_reply_markup(reply_markup=None)
-        except TelegramBadRequest:
-            pass  # already edited, or too old: nothing to undo

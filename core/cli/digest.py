@@ -114,10 +114,9 @@ def run_send_now(args: argparse.Namespace) -> int:
     settings = load_settings()
 
     async def go() -> tuple[date, list[EnqueuedDigest]]:
-        async with open_services(settings) as (_engine, services):
-            async with services.uow() as uow:
-                day = args.date or local_date(uow.now(), SHANGHAI)
-                return day, await send_now(uow, args.region, day=day)
+        async with open_services(settings) as (_engine, services), services.uow() as uow:
+            day = args.date or local_date(uow.now(), SHANGHAI)
+            return day, await send_now(uow, args.region, day=day)
 
     day, results = asyncio.run(go())
     if not results:

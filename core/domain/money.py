@@ -16,8 +16,5 @@ def format_money(value: Decimal | int | None, *, whole: bool = False, symbol: bo
     if value is None:
         return NO_AMOUNT
     amount = Decimal(value).quantize(_YUAN if whole else _FEN, rounding=ROUND_HALF_UP)
-    if amount == amount.to_integral_value():
-        text = f"{int(amount):,}"
-    else:
-        text = f"{amount:,.2f}"
+    text = f"{int(amount):,}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
     return f"¥{text}" if symbol else text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import phonenumbers
@@ -15,6 +15,7 @@ from stdnum.exceptions import InvalidComponent
 
 from core.domain.enums import Gender
 from core.domain.errors import ValidationError
+from core.domain.timeutil import SHANGHAI
 
 MIN_MONTHLY_PRICE = Decimal(100)
 MAX_MONTHLY_PRICE = Decimal(100_000)
@@ -90,7 +91,7 @@ class IdNumber:
         # rejects valid IDs issued later to people born earlier: only the code must exist.
         if not _known_region(value[:6]):
             raise ValidationError("error.id_region")
-        if birth > date.today():
+        if birth > datetime.now(SHANGHAI).date():
             raise ValidationError("error.id_birth_date")
         return cls(value)
 

@@ -147,6 +147,40 @@ async def _check_projects(
     return wanted
 
 
+async def _rebind_invite(
+    uow: UnitOfWork, actor: Actor, role: Role, name: str, account_id: int
+) -> InviteView:
+    """An admin's link that moves an existing account, with that account's scope."""
+    actor.require(Role.ADMIN)
+    target = await _get(uow, account_id)
+    if Role(target.role) is not role:
+        raise ValidationError("error.invite_scope")
+    return await _store_invite(
+        uow,
+        actor,
+        role=role,
+        name=name,
+        enterprise_id=target.enterprise_id,
+        region=target.region_code,
+        projects=tuple(sorted(link.project_id for link in target.projects)),
+        account_id=target.id,
+    )
+
+
+def _inviter_enterprise(actor: Actor, role: Role, enterprise_id: int | None) -> int | None:
+    """Who may invite whom; a dispatcher's invite is always for its own company."""
+    if actor.role is Role.DISPATCHER:
+        # a dispatcher brings in foremen for its own company's projects, nobody else
+        if role is not Role.FOREMAN:
+            raise PermissionDenied("error.forbidden")
+        enterprise_id = enterprise_id or actor.enterprise_id
+        if actor.enterprise_id is None or enterprise_id != actor.enterprise_id:
+            raise PermissionDenied("error.forbidden")
+    elif actor.role is not Role.ADMIN:
+        raise PermissionDenied("error.forbidden")
+    return enterprise_id
+
+
 async def create_invite(
     uow: UnitOfWork,
     actor: Actor,
@@ -168,33 +202,9 @@ async def create_invite(
     region: str | None = None
 
     if rebind_account_id is not None:
-        actor.require(Role.ADMIN)
-        target = await _get(uow, rebind_account_id)
-        if Role(target.role) is not role:
-            raise ValidationError("error.invite_scope")
-        enterprise_id, region_code = target.enterprise_id, target.region_code
-        project_ids = [link.project_id for link in target.projects]
-        return await _store_invite(
-            uow,
-            actor,
-            role=role,
-            name=name,
-            enterprise_id=enterprise_id,
-            region=region_code,
-            projects=tuple(sorted(project_ids)),
-            account_id=target.id,
-        )
+        return await _rebind_invite(uow, actor, role, name, rebind_account_id)
 
-    if actor.role is Role.DISPATCHER:
-        # a dispatcher brings in foremen for its own company's projects, nobody else
-        if role is not Role.FOREMAN:
-            raise PermissionDenied("error.forbidden")
-        enterprise_id = enterprise_id or actor.enterprise_id
-        if actor.enterprise_id is None or enterprise_id != actor.enterprise_id:
-            raise PermissionDenied("error.forbidden")
-    elif actor.role is not Role.ADMIN:
-        raise PermissionDenied("error.forbidden")
-
+    enterprise_id = _inviter_enterprise(actor, role, enterprise_id)
     if role in (Role.DISPATCHER, Role.FOREMAN):
         if enterprise_id is None:
             raise ValidationError("error.invite_enterprise_required")
@@ -493,9 +503,12 @@ async def set_quiet_hours(
     """Local-time window without notifications (may wrap midnight); None and None clears it."""
     if (start is None) != (end is None):
         raise ValidationError("error.quiet_hours")
-    if start is not None and end is not None:
-        if start == end or not (_whole_minutes(start) and _whole_minutes(end)):
-            raise ValidationError("error.quiet_hours")
+    if (
+        start is not None
+        and end is not None
+        and (start == end or not (_whole_minutes(start) and _whole_minutes(end)))
+    ):
+        raise ValidationError("error.quiet_hours")
     return await _change(
         uow, account_id, "account.quiet_hours", {"quiet_start": start, "quiet_end": end}
     )

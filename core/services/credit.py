@@ -108,14 +108,13 @@ async def gather_inputs(
     wanted = None if enterprise_ids is None else set(enterprise_ids)
     for payer, labor, due_on, answer, answered_at, workers_paid in rows:
         overdue = due_on + grace <= today
-        if wanted is None or payer in wanted:
-            if overdue or answer is not None:
-                counts.add(payer, "months_owed", 1)
-                on_time = answered_at is not None and as_utc(answered_at) < _end_of_local_day(
-                    due_on + grace
-                )
-                if answer == PayerAnswer.PAID and on_time:
-                    counts.add(payer, "months_kept", 1)
+        if (wanted is None or payer in wanted) and (overdue or answer is not None):
+            counts.add(payer, "months_owed", 1)
+            on_time = answered_at is not None and as_utc(answered_at) < _end_of_local_day(
+                due_on + grace
+            )
+            if answer == PayerAnswer.PAID and on_time:
+                counts.add(payer, "months_kept", 1)
         if (wanted is None or labor in wanted) and (overdue or workers_paid is not None):
             counts.add(labor, "months_owed", 1)
             if workers_paid:

@@ -515,21 +515,24 @@ async def _move(
 # --- propose / counter / accept / decline / cancel / expire --------------------------------
 
 
-async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealView:
-    """Offer workers to a shortage (idle side) or ask an idle posting for them (shortage side)."""
-    price_fen = _price_of(cmd.price)
+def _proposal_headcount(uow: UnitOfWork, cmd: ProposeDeal) -> int:
+    """Check a proposal's dates and headcount before anything is read; return the headcount."""
     check_start_date(cmd.start_date, _today(uow))
     if cmd.end_date is not None and cmd.end_date < cmd.start_date:
         raise ValidationError("error.release_before_start", start=cmd.start_date.isoformat())
     if cmd.headcount is None and not cmd.worker_ids:
         raise ValidationError("error.headcount_not_number")
-    headcount = (
+    return (
         parse_headcount(cmd.headcount)
         if cmd.headcount is not None
         else parse_headcount(len(set(cmd.worker_ids)))
     )
-    now = uow.now()
 
+
+async def _proposal_postings(
+    uow: UnitOfWork, cmd: ProposeDeal
+) -> tuple[ShortagePosting, IdlePosting | None]:
+    """The shortage proposed on and, when one is named, the idle posting answering it."""
     shortage = await uow.session.get(ShortagePosting, cmd.shortage_id)
     if shortage is None:
         raise NotFound("error.posting_not_found")
@@ -538,22 +541,70 @@ async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealV
         idle = await uow.session.get(IdlePosting, cmd.idle_posting_id)
         if idle is None:
             raise NotFound("error.posting_not_found")
+    return shortage, idle
 
-    # whose workers: the idle posting's enterprise, else the dispatcher's, else (admin) theirs
+
+async def _proposal_idle_enterprise(
+    uow: UnitOfWork,
+    actor: Actor,
+    cmd: ProposeDeal,
+    shortage: ShortagePosting,
+    idle: IdlePosting | None,
+) -> int:
+    """Whose workers: the idle posting's enterprise, else the dispatcher's, else (admin) theirs."""
     if idle is not None:
-        idle_enterprise_id = idle.enterprise_id
-    elif actor.role is Role.DISPATCHER and actor.enterprise_id is not None:
-        idle_enterprise_id = actor.enterprise_id
-    else:
-        named = await _workers_by_id(uow, list(cmd.worker_ids))
-        if not named:
-            # no posting and nobody named: only a shortage-side ask is left, and it needs one
-            if may_act_for_shortage(
-                actor, project_id=shortage.project_id, enterprise_id=shortage.enterprise_id
-            ):
-                raise ValidationError("error.idle_posting_required")
-            raise PermissionDenied("error.forbidden")
-        idle_enterprise_id = next(iter(named.values())).enterprise_id
+        return idle.enterprise_id
+    if actor.role is Role.DISPATCHER and actor.enterprise_id is not None:
+        return actor.enterprise_id
+    named = await _workers_by_id(uow, list(cmd.worker_ids))
+    if not named:
+        # no posting and nobody named: only a shortage-side ask is left, and it needs one
+        if may_act_for_shortage(
+            actor, project_id=shortage.project_id, enterprise_id=shortage.enterprise_id
+        ):
+            raise ValidationError("error.idle_posting_required")
+        raise PermissionDenied("error.forbidden")
+    return next(iter(named.values())).enterprise_id
+
+
+def _check_postings_open(
+    shortage: ShortagePosting, idle: IdlePosting | None, idle_enterprise_id: int, now: datetime
+) -> None:
+    """Both postings still take a deal, and the shortage is visible to the idle side."""
+    if idle is not None:
+        check_pair(posting_terms(shortage), posting_terms(idle), now)
+        return
+    if not is_open(shortage, now):
+        raise Conflict("error.posting_closed")
+    # an "internal" shortage exists only for its own company: no offer crosses that ring
+    if shortage.ring == Ring.INTERNAL.value and shortage.enterprise_id != idle_enterprise_id:
+        raise NotFound("error.posting_not_found")
+
+
+async def _refuse_pending_twin(
+    uow: UnitOfWork, shortage: ShortagePosting, idle: IdlePosting | None
+) -> None:
+    """One pending deal per pair of postings."""
+    if idle is None:
+        return
+    twin = await uow.session.scalar(
+        select(Deal.id).where(
+            Deal.shortage_id == shortage.id,
+            Deal.idle_posting_id == idle.id,
+            Deal.status == DealStatus.PENDING,
+        )
+    )
+    if twin is not None:
+        raise Conflict("error.deal_pending_exists", deal_id=twin)
+
+
+async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealView:
+    """Offer workers to a shortage (idle side) or ask an idle posting for them (shortage side)."""
+    price_fen = _price_of(cmd.price)
+    headcount = _proposal_headcount(uow, cmd)
+    now = uow.now()
+    shortage, idle = await _proposal_postings(uow, cmd)
+    idle_enterprise_id = await _proposal_idle_enterprise(uow, actor, cmd, shortage, idle)
 
     sides = _sides_of(actor, shortage, idle_enterprise_id)
     if cmd.side is not None and cmd.side not in sides:
@@ -563,14 +614,7 @@ async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealV
     )
     if side is Side.IDLE and not cmd.worker_ids:
         raise ValidationError("error.workers_required")
-    if idle is not None:
-        check_pair(posting_terms(shortage), posting_terms(idle), now)
-    else:
-        if not is_open(shortage, now):
-            raise Conflict("error.posting_closed")
-        # an "internal" shortage exists only for its own company: no offer crosses that ring
-        if shortage.ring == Ring.INTERNAL.value and shortage.enterprise_id != idle_enterprise_id:
-            raise NotFound("error.posting_not_found")
+    _check_postings_open(shortage, idle, idle_enterprise_id, now)
     open_count = min(_open(shortage), _open(idle) if idle is not None else _open(shortage))
     if headcount > open_count:
         raise ValidationError("error.headcount_exceeds_open", open=open_count)
@@ -584,16 +628,7 @@ async def propose_deal(uow: UnitOfWork, actor: Actor, cmd: ProposeDeal) -> DealV
             shortage=shortage,
             idle=idle,
         )
-    if idle is not None:
-        twin = await uow.session.scalar(
-            select(Deal.id).where(
-                Deal.shortage_id == shortage.id,
-                Deal.idle_posting_id == idle.id,
-                Deal.status == DealStatus.PENDING,
-            )
-        )
-        if twin is not None:
-            raise Conflict("error.deal_pending_exists", deal_id=twin)
+    await _refuse_pending_twin(uow, shortage, idle)
 
     deal = Deal(
         shortage_id=shortage.id,

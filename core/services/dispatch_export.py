@@ -9,7 +9,7 @@ with the realname_export scope gets them in full, and every such read is audited
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, or_, select, true
@@ -133,7 +133,7 @@ async def list_dispatches(
         DispatchRow(
             deal_id=deal_id,
             start_date=start,
-            accepted_at=as_utc(accepted) if accepted else as_utc(datetime.min),
+            accepted_at=as_utc(accepted) if accepted else datetime.min.replace(tzinfo=UTC),
             worker_id=worker_id,
             worker_name=name,
             id_number=uow.cipher.decrypt(cipher) if realname_key_id is not None else masked,

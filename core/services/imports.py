@@ -31,7 +31,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -53,6 +54,7 @@ from core.services.regions import normalize_region_code, region_contains
 
 MAX_ROWS = 10_000
 _IN_CHUNK = 1_000  # values per IN (...) list: well under SQLite's and asyncpg's limits
+_R = TypeVar("_R")
 _THREAD_FROM = 500  # parse bigger batches in a thread so the event loop keeps serving
 
 _GRADE_ZH = {"一级": 1, "二级": 2, "三级": 3, "四级": 4, "五级": 5}
@@ -193,9 +195,12 @@ def _refuse_if_wholly_out_of_scope(row_count: int, rejected: Sequence[RowError])
     """A request of which every row lies outside the key's scope is refused as a whole (403):
     for an API client that is a wrong key or a wrong file, not a report to read. A request
     with some rows in scope is written, and the others are reported row by row."""
-    if row_count and len(rejected) == row_count:
-        if all(error.key == "error.out_of_scope" for error in rejected):
-            raise PermissionDenied("error.out_of_scope", rows=row_count)
+    if (
+        row_count
+        and len(rejected) == row_count
+        and all(error.key == "error.out_of_scope" for error in rejected)
+    ):
+        raise PermissionDenied("error.out_of_scope", rows=row_count)
 
 
 def _require_importer(actor: Actor) -> None:
@@ -261,6 +266,24 @@ async def _write(
     except IntegrityError as exc:
         # another import wrote the same ID number, project code or USCC meanwhile: try again
         raise Conflict("error.import_conflict") from exc
+
+
+def _parse_rows(
+    normalized: Sequence[Mapping[str, Any] | None],
+    parse_one: Callable[[Mapping[str, Any], int], _R],
+) -> tuple[list[_R], list[RowError]]:
+    """Parse every row (numbered from 1): the good ones, and an error for each bad one."""
+    good: list[_R] = []
+    bad: list[RowError] = []
+    for index, row in enumerate(normalized, start=1):
+        if row is None:
+            bad.append(RowError(index, "row", "error.invalid", {"field": "row"}))
+            continue
+        try:
+            good.append(parse_one(row, index))
+        except _RowFailed as failed:
+            bad.append(RowError(index, failed.field, failed.error.key, failed.error.params))
+    return good, bad
 
 
 async def _parse_all(parse: Callable[[], Any], n: int) -> Any:
@@ -366,6 +389,180 @@ _WORKER_COLUMNS = (
 )
 
 
+def _first_of_each_worker(parsed: list[_WorkerRow], rejected: list[RowError]) -> list[_WorkerRow]:
+    """The same ID number twice in one request: the first one wins, the second is reported."""
+    first_seen: dict[str, _WorkerRow] = {}
+    unique: list[_WorkerRow] = []
+    for item in parsed:
+        first = first_seen.get(item.id_hash)
+        if first is None:
+            first_seen[item.id_hash] = item
+            unique.append(item)
+        else:
+            key = "error.duplicate_row" if first.name == item.name else "error.id_name_mismatch"
+            rejected.append(RowError(item.row, "id_number", key, {"first_row": first.row}))
+    return unique
+
+
+async def _existing_workers(uow: UnitOfWork, unique: list[_WorkerRow]) -> dict[str, Any]:
+    """The stored workers with the rows' ID numbers, by ID hash."""
+    existing: dict[str, Any] = {}
+    for chunk in _chunks([item.id_hash for item in unique]):
+        stored = await uow.session.execute(
+            select(*_WORKER_COLUMNS).where(Worker.id_hash.in_(chunk))
+        )
+        for row in stored.all():
+            existing[row.id_hash] = row
+    return existing
+
+
+@dataclass
+class _WorkerPlaces:
+    """The projects and teams the rows name, read once, and the teams the import will create."""
+
+    projects: dict[str, Project]
+    teams: dict[tuple[int, str], int]  # (project, name) → team id
+    trade_teams: dict[tuple[int, str], int]  # (project, trade) → first team id
+    trade_names: dict[str, str]
+    new_teams: dict[tuple[int, str], Team] = dc_field(default_factory=dict)
+
+    @classmethod
+    async def read(cls, uow: UnitOfWork, unique: list[_WorkerRow]) -> _WorkerPlaces:
+        session = uow.session
+        codes = sorted({item.project_code for item in unique if item.project_code})
+        projects: dict[str, Project] = {}
+        for chunk in _chunks(codes):
+            for named in await session.scalars(select(Project).where(Project.code.in_(chunk))):
+                projects[named.code] = named
+        teams: dict[tuple[int, str], int] = {}
+        trade_teams: dict[tuple[int, str], int] = {}
+        project_ids = sorted(p.id for p in projects.values())
+        for chunk in _chunks(project_ids):
+            team_rows = await session.execute(
+                select(Team.id, Team.project_id, Team.name, Team.trade_code)
+                .where(Team.project_id.in_(chunk))
+                .order_by(Team.id)
+            )
+            for known_id, project_id, name, trade_code in team_rows.all():
+                teams.setdefault((project_id, name), known_id)
+                if trade_code:
+                    trade_teams.setdefault((project_id, trade_code), known_id)
+        trade_names = {
+            code: name for code, name in (await session.execute(select(Trade.code, Trade.name_zh)))
+        }
+        return cls(projects, teams, trade_teams, trade_names)
+
+    def team_for(self, item: _WorkerRow, project: Project) -> int | Team:
+        """An existing team id, or a Team to create (shared by the rows naming it)."""
+        if item.team_name is None and (project.id, item.trade_code) in self.trade_teams:
+            return self.trade_teams[(project.id, item.trade_code)]
+        # a named team, or the trade's first team of the project ("抹灰工班组")
+        name = item.team_name or f"{self.trade_names.get(item.trade_code, item.trade_code)}班组"
+        team = self.teams.get((project.id, name))
+        if team is not None:
+            return team
+        return self.new_teams.setdefault(
+            (project.id, name),
+            Team(project_id=project.id, name=name, trade_code=item.trade_code),
+        )
+
+
+def _worker_refusal(item: _WorkerRow, found: Any) -> RowError | None:
+    """A stored worker with this ID number must be of the same company and name."""
+    if found is None:
+        return None
+    if found.enterprise_id != item.enterprise_id:
+        return RowError(item.row, "id_number", "error.worker_other_enterprise")
+    if found.name != item.name:
+        return RowError(item.row, "id_number", "error.id_name_mismatch")
+    return None
+
+
+def _accept_workers(
+    unique: list[_WorkerRow],
+    existing: dict[str, Any],
+    places: _WorkerPlaces,
+    scope: _Scope,
+    rejected: list[RowError],
+) -> list[tuple[_WorkerRow, Any, int | Team | None]]:
+    """Each row with its stored worker (or None) and its team (id, Team to create, or None)."""
+    accepted: list[tuple[_WorkerRow, Any, int | Team | None]] = []
+    for item in unique:
+        found = existing.get(item.id_hash)
+        refusal = _worker_refusal(item, found)
+        if refusal is not None:
+            rejected.append(refusal)
+            continue
+        team: int | Team | None = None
+        if item.project_code is not None:
+            project = places.projects.get(item.project_code)
+            if project is None:
+                rejected.append(RowError(item.row, "project_code", "error.project_not_found"))
+                continue
+            if project.enterprise_id != item.enterprise_id or not scope.covers(
+                project.county_code
+            ):
+                rejected.append(RowError(item.row, "project_code", "error.out_of_scope"))
+                continue
+            team = places.team_for(item, project)
+        accepted.append((item, found, team))
+    return accepted
+
+
+def _new_worker(
+    uow: UnitOfWork, item: _WorkerRow, team_id: int | None, now: datetime
+) -> dict[str, Any]:
+    id_number = item.id_number
+    return {
+        "enterprise_id": item.enterprise_id,
+        "id_hash": item.id_hash,
+        "id_cipher": uow.cipher.encrypt(id_number.value),
+        "id_masked": id_number.masked,
+        "name": item.name,
+        "gender": id_number.gender.value,
+        "birth_date": id_number.birth_date,
+        "phone": item.optional.get("phone"),
+        "education": item.optional.get("education"),
+        "trade_code": item.trade_code,
+        "grade_level": item.grade_level,
+        "credit_grade": "B",
+        "status": (WorkerStatus.BUSY if team_id else WorkerStatus.IDLE).value,
+        "team_id": team_id,
+        "rating_count": 0,
+        "rating_sum": 0,
+        "created_at": now,
+        "updated_at": now,
+        "status_changed_at": now,
+    }
+
+
+def _worker_writes(
+    uow: UnitOfWork, accepted: list[tuple[_WorkerRow, Any, int | Team | None]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """Rows to insert, rows to update, and how many rows changed nothing."""
+    now = uow.now()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    unchanged = 0
+    for item, found, team in accepted:
+        team_id = team.id if isinstance(team, Team) else team
+        if found is None:
+            inserts.append(_new_worker(uow, item, team_id, now))
+            continue
+        values = {
+            "phone": item.optional.get("phone", found.phone),
+            "education": item.optional.get("education", found.education),
+            "trade_code": item.trade_code,
+            "grade_level": item.grade_level,
+            "team_id": team_id if item.project_code is not None else found.team_id,
+        }
+        if all(values[k] == getattr(found, k) for k in values):
+            unchanged += 1
+            continue
+        updates.append({"id": found.id, **values, "updated_at": now})
+    return inserts, updates, unchanged
+
+
 async def import_workers(
     uow: UnitOfWork, actor: Actor, rows: Sequence[Mapping[str, Any]]
 ) -> ImportReport:
@@ -380,144 +577,20 @@ async def import_workers(
     lookup_hash = uow.cipher.lookup_hash
 
     def parse() -> tuple[list[_WorkerRow], list[RowError]]:
-        good: list[_WorkerRow] = []
-        bad: list[RowError] = []
-        for index, row in enumerate(normalized, start=1):
-            if row is None:
-                bad.append(RowError(index, "row", "error.invalid", {"field": "row"}))
-                continue
-            try:
-                good.append(_parse_worker(row, index, scope, trades, levels, lookup_hash))
-            except _RowFailed as failed:
-                bad.append(RowError(index, failed.field, failed.error.key, failed.error.params))
-        return good, bad
+        return _parse_rows(
+            normalized,
+            lambda row, index: _parse_worker(row, index, scope, trades, levels, lookup_hash),
+        )
 
     parsed, rejected = await _parse_all(parse, len(normalized))
-
-    # the same ID number twice in one request: the first one wins, the second is reported
-    first_seen: dict[str, _WorkerRow] = {}
-    unique: list[_WorkerRow] = []
-    for item in parsed:
-        first = first_seen.get(item.id_hash)
-        if first is None:
-            first_seen[item.id_hash] = item
-            unique.append(item)
-        else:
-            key = "error.duplicate_row" if first.name == item.name else "error.id_name_mismatch"
-            rejected.append(RowError(item.row, "id_number", key, {"first_row": first.row}))
-
-    existing: dict[str, Any] = {}
-    for chunk in _chunks([item.id_hash for item in unique]):
-        stored = await session.execute(select(*_WORKER_COLUMNS).where(Worker.id_hash.in_(chunk)))
-        for row in stored.all():
-            existing[row.id_hash] = row
-
-    # projects and teams named by the rows, read once
-    codes = sorted({item.project_code for item in unique if item.project_code})
-    projects: dict[str, Project] = {}
-    for chunk in _chunks(codes):
-        for named in await session.scalars(select(Project).where(Project.code.in_(chunk))):
-            projects[named.code] = named
-    teams: dict[tuple[int, str], int] = {}  # (project, name) → team id
-    trade_teams: dict[tuple[int, str], int] = {}  # (project, trade) → first team id
-    project_ids = sorted(p.id for p in projects.values())
-    for chunk in _chunks(project_ids):
-        team_rows = await session.execute(
-            select(Team.id, Team.project_id, Team.name, Team.trade_code)
-            .where(Team.project_id.in_(chunk))
-            .order_by(Team.id)
-        )
-        for known_id, project_id, name, trade_code in team_rows.all():
-            teams.setdefault((project_id, name), known_id)
-            if trade_code:
-                trade_teams.setdefault((project_id, trade_code), known_id)
-    trade_names = {
-        code: name for code, name in (await session.execute(select(Trade.code, Trade.name_zh)))
-    }
-
-    # a row's team: an existing team id, a Team to create (shared by the rows naming it), or None
-    accepted: list[tuple[_WorkerRow, Any, int | Team | None]] = []
-    new_teams: dict[tuple[int, str], Team] = {}
-    for item in unique:
-        found = existing.get(item.id_hash)
-        if found is not None:
-            if found.enterprise_id != item.enterprise_id:
-                rejected.append(RowError(item.row, "id_number", "error.worker_other_enterprise"))
-                continue
-            if found.name != item.name:
-                rejected.append(RowError(item.row, "id_number", "error.id_name_mismatch"))
-                continue
-        team: int | Team | None = None
-        if item.project_code is not None:
-            project = projects.get(item.project_code)
-            if project is None:
-                rejected.append(RowError(item.row, "project_code", "error.project_not_found"))
-                continue
-            if project.enterprise_id != item.enterprise_id or not scope.covers(
-                project.county_code
-            ):
-                rejected.append(RowError(item.row, "project_code", "error.out_of_scope"))
-                continue
-            if item.team_name is None and (project.id, item.trade_code) in trade_teams:
-                team = trade_teams[(project.id, item.trade_code)]
-            else:
-                # a named team, or the trade's first team of the project ("抹灰工班组")
-                name = item.team_name or f"{trade_names.get(item.trade_code, item.trade_code)}班组"
-                team = teams.get((project.id, name))
-                if team is None:
-                    team = new_teams.setdefault(
-                        (project.id, name),
-                        Team(project_id=project.id, name=name, trade_code=item.trade_code),
-                    )
-        accepted.append((item, found, team))
-
-    if new_teams:
-        session.add_all(new_teams.values())
+    unique = _first_of_each_worker(parsed, rejected)
+    existing = await _existing_workers(uow, unique)
+    places = await _WorkerPlaces.read(uow, unique)
+    accepted = _accept_workers(unique, existing, places, scope, rejected)
+    if places.new_teams:
+        session.add_all(places.new_teams.values())
         await session.flush()
-
-    now = uow.now()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    unchanged = 0
-    for item, found, team in accepted:
-        team_id = team.id if isinstance(team, Team) else team
-        if found is None:
-            id_number = item.id_number
-            inserts.append(
-                {
-                    "enterprise_id": item.enterprise_id,
-                    "id_hash": item.id_hash,
-                    "id_cipher": uow.cipher.encrypt(id_number.value),
-                    "id_masked": id_number.masked,
-                    "name": item.name,
-                    "gender": id_number.gender.value,
-                    "birth_date": id_number.birth_date,
-                    "phone": item.optional.get("phone"),
-                    "education": item.optional.get("education"),
-                    "trade_code": item.trade_code,
-                    "grade_level": item.grade_level,
-                    "credit_grade": "B",
-                    "status": (WorkerStatus.BUSY if team_id else WorkerStatus.IDLE).value,
-                    "team_id": team_id,
-                    "rating_count": 0,
-                    "rating_sum": 0,
-                    "created_at": now,
-                    "updated_at": now,
-                    "status_changed_at": now,
-                }
-            )
-            continue
-        values = {
-            "phone": item.optional.get("phone", found.phone),
-            "education": item.optional.get("education", found.education),
-            "trade_code": item.trade_code,
-            "grade_level": item.grade_level,
-            "team_id": team_id if item.project_code is not None else found.team_id,
-        }
-        if all(values[k] == getattr(found, k) for k in values):
-            unchanged += 1
-            continue
-        updates.append({"id": found.id, **values, "updated_at": now})
+    inserts, updates, unchanged = _worker_writes(uow, accepted)
 
     _refuse_if_wholly_out_of_scope(len(rows), rejected)
     await _write(uow, actor, Worker, inserts, updates, unchanged)
@@ -579,16 +652,9 @@ async def import_projects(
         await session.scalars(select(Region.code).where(Region.level == RegionLevel.COUNTY.value))
     )
 
-    parsed: list[_ProjectRow] = []
-    rejected: list[RowError] = []
-    for index, row in enumerate(normalized, start=1):
-        if row is None:
-            rejected.append(RowError(index, "row", "error.invalid", {"field": "row"}))
-            continue
-        try:
-            parsed.append(_parse_project(row, index, scope, counties))
-        except _RowFailed as failed:
-            rejected.append(RowError(index, failed.field, failed.error.key, failed.error.params))
+    parsed, rejected = _parse_rows(
+        normalized, lambda row, index: _parse_project(row, index, scope, counties)
+    )
 
     first_seen: dict[str, int] = {}
     unique: list[_ProjectRow] = []
@@ -678,6 +744,27 @@ def _parse_enterprise(
     return _EnterpriseRow(row=number, uscc=code, values=values)
 
 
+def _first_of_each_enterprise(
+    parsed: list[_EnterpriseRow], rejected: list[RowError]
+) -> list[_EnterpriseRow]:
+    """A USCC or name twice in one request: the first one wins, the later ones are reported."""
+    first_code: dict[str, int] = {}
+    first_name: dict[str, int] = {}
+    unique: list[_EnterpriseRow] = []
+    for item in parsed:
+        name = item.values["name"]
+        if item.uscc in first_code or name in first_name:
+            first = first_code.get(item.uscc) or first_name[name]
+            column = "uscc" if item.uscc in first_code else "name"
+            rejected.append(
+                RowError(item.row, column, "error.duplicate_row", {"first_row": first})
+            )
+            continue
+        first_code[item.uscc] = first_name[name] = item.row
+        unique.append(item)
+    return unique
+
+
 async def import_enterprises(
     uow: UnitOfWork, actor: Actor, rows: Sequence[Mapping[str, Any]]
 ) -> ImportReport:
@@ -693,29 +780,10 @@ async def import_enterprises(
     counties = set(
         await session.scalars(select(Region.code).where(Region.level == RegionLevel.COUNTY.value))
     )
-    parsed: list[_EnterpriseRow] = []
-    rejected: list[RowError] = []
-    for index, row in enumerate(normalized, start=1):
-        if row is None:
-            rejected.append(RowError(index, "row", "error.invalid", {"field": "row"}))
-            continue
-        try:
-            parsed.append(_parse_enterprise(row, index, scope, counties))
-        except _RowFailed as failed:
-            rejected.append(RowError(index, failed.field, failed.error.key, failed.error.params))
-
-    first_code: dict[str, int] = {}
-    first_name: dict[str, int] = {}
-    unique: list[_EnterpriseRow] = []
-    for item in parsed:
-        name = item.values["name"]
-        if item.uscc in first_code or name in first_name:
-            first = first_code.get(item.uscc) or first_name[name]
-            field = "uscc" if item.uscc in first_code else "name"
-            rejected.append(RowError(item.row, field, "error.duplicate_row", {"first_row": first}))
-            continue
-        first_code[item.uscc] = first_name[name] = item.row
-        unique.append(item)
+    parsed, rejected = _parse_rows(
+        normalized, lambda row, index: _parse_enterprise(row, index, scope, counties)
+    )
+    unique = _first_of_each_enterprise(parsed, rejected)
 
     by_code: dict[str, Enterprise] = {}
     by_name: dict[str, Enterprise] = {}

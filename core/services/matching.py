@@ -187,15 +187,19 @@ def _raw_total(
         price = PRICE_MAX * (1 - (asking_fen - offered_fen) * 100 / offered_fen / GAP_ZERO_PERCENT)
         if price < 0:
             price = 0.0
-    if offered_guide_fen and offered_guide_fen > 0:
-        if (
-            abs(offered_fen - offered_guide_fen) * 100
-            > GUIDE_TOLERANCE_PERCENT * offered_guide_fen
-        ):
-            price -= GUIDE_PENALTY
-    if asking_guide_fen and asking_guide_fen > 0:
-        if abs(asking_fen - asking_guide_fen) * 100 > GUIDE_TOLERANCE_PERCENT * asking_guide_fen:
-            price -= GUIDE_PENALTY
+    if (
+        offered_guide_fen
+        and offered_guide_fen > 0
+        and abs(offered_fen - offered_guide_fen) * 100
+        > GUIDE_TOLERANCE_PERCENT * offered_guide_fen
+    ):
+        price -= GUIDE_PENALTY
+    if (
+        asking_guide_fen
+        and asking_guide_fen > 0
+        and abs(asking_fen - asking_guide_fen) * 100 > GUIDE_TOLERANCE_PERCENT * asking_guide_fen
+    ):
+        price -= GUIDE_PENALTY
     if price < 0:
         price = 0.0
     credit = CREDIT_MAX * (100 if credit_score > 100 else credit_score if credit_score > 0 else 0)

@@ -146,7 +146,8 @@ def _opt_utc(value: datetime | None) -> datetime | None:
 async def _shortage_view(uow: UnitOfWork, s: ShortagePosting) -> ShortageView:
     project = await uow.session.get(Project, s.project_id)
     enterprise = await uow.session.get(Enterprise, s.enterprise_id)
-    assert project is not None and enterprise is not None
+    assert project is not None
+    assert enterprise is not None
     return ShortageView(
         id=s.id,
         project_id=s.project_id,

@@ -204,7 +204,8 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
 ) -> None:
     # the foreman opens the idle posting's card: the phone is masked
     card = await driver.tap(FOREMAN, ViewPostingCb(kind="i", id=market.idle_id).pack())
-    assert "137****1111" in last_text(card) and "13700001111" not in last_text(card)
+    assert "137****1111" in last_text(card)
+    assert "13700001111" not in last_text(card)
     propose = callback_for(last_reply_markup(card), "发起调度")
     assert propose == ProposeCb(shortage_id=0, idle_id=market.idle_id).pack()
 
@@ -219,7 +220,8 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     dated = await driver.send(FOREMAN, "5200")
     assert last_text(dated) == t("deals.ask_start", "zh")
     summary = await driver.tap(FOREMAN, flow("d", 1))  # tomorrow, 03-05
-    assert "¥5,200/月" in last_text(summary) and "2026-03-05" in last_text(summary)
+    assert "¥5,200/月" in last_text(summary)
+    assert "2026-03-05" in last_text(summary)
     assert await any_deal(services) is None  # nothing written before Send
 
     sent = await driver.tap(FOREMAN, flow("ok"))
@@ -278,7 +280,8 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     assert (deal.price_fen, deal.start_date, deal.version) == (550_000, date(2026, 3, 9), 3)
     inbox = await deliver(driver, services)
     history = inbox[DISPATCHER_TG][-1].text or ""
-    assert history.count("countered") == 2 and "offered" in history
+    assert history.count("countered") == 2
+    assert "offered" in history
 
     # buttons of older messages are stale now: the first offer's Accept can't take the newer
     # terms, the foreman's own older buttons do nothing either
@@ -325,7 +328,8 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     confirmation = inbox[FOREMAN_TG][-1].text or ""
     assert t("deals.head_accepted", "zh", id=deal.id) in confirmation
     assert "李明 13700001111" in confirmation
-    assert "王海东" in confirmation and "********" not in confirmation  # no ID numbers
+    assert "王海东" in confirmation
+    assert "********" not in confirmation
     # short for a phone: the number once, the phone he needs right under the terms
     lines = confirmation.splitlines()
     assert confirmation.count(f"#{deal.id}") == 1
@@ -511,7 +515,8 @@ async def test_bad_answers_are_asked_again_and_cancel_writes_nothing(
         assert last_text(await driver.send(FOREMAN, typed)).startswith(expected)
     assert await driver.state(FOREMAN) == "DealFlow:start"
     summary = await driver.send(FOREMAN, "3/10")
-    assert "2026-03-10" in last_text(summary) and "¥5,300/月" in last_text(summary)
+    assert "2026-03-10" in last_text(summary)
+    assert "¥5,300/月" in last_text(summary)
 
     await driver.send(FOREMAN, t("common.cancel", "zh"))
     assert await driver.state(FOREMAN) is None

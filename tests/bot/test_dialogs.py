@@ -38,7 +38,8 @@ async def foreman(services: Services, company: Company) -> User:
     async with services.uow() as uow:
         own = await uow.session.get(Enterprise, company.enterprise_id)
         project = await uow.session.get(Project, company.project_ids[0])
-        assert own is not None and project is not None
+        assert own is not None
+        assert project is not None
         await make_account(
             uow,
             role=Role.FOREMAN,
@@ -205,5 +206,6 @@ async def test_a_prompt_answered_by_typing_loses_its_buttons(
         for s in sent
         if s.method == "editMessageReplyMarkup" and s.params["message_id"] == price_prompt
     ]
-    assert dropped and dropped[0].params.get("reply_markup") is None
+    assert dropped
+    assert dropped[0].params.get("reply_markup") is None
     assert last_text(sent) == t("shortage.ask_contact", "zh", name="张伟", phone="13912345678")

@@ -114,20 +114,25 @@ async def test_a_digest_arrives_as_messages_then_a_photo_then_a_workbook(
 
     sent = methods(session, CHAT)
     texts = sent.count("SendMessage")
-    assert texts >= 1 and sent == ["SendMessage"] * texts + ["SendPhoto", "SendDocument"]
+    assert texts >= 1
+    assert sent == ["SendMessage"] * texts + ["SendPhoto", "SendDocument"]
     assert stats.sent == texts + 2
     calls = session.accepted
     first = calls[0].method
     assert isinstance(first, SendMessage)
-    assert "太原市" in first.text and first.parse_mode == "HTML"
+    assert "太原市" in first.text
+    assert first.parse_mode == "HTML"
 
     photo = calls[-2].method
-    assert isinstance(photo, SendPhoto) and isinstance(photo.photo, BufferedInputFile)
+    assert isinstance(photo, SendPhoto)
+    assert isinstance(photo.photo, BufferedInputFile)
     assert photo.photo.data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "太原市" in (photo.caption or "") and len(photo.caption or "") <= 1024
+    assert "太原市" in (photo.caption or "")
+    assert len(photo.caption or "") <= 1024
 
     document = calls[-1].method
-    assert isinstance(document, SendDocument) and isinstance(document.document, BufferedInputFile)
+    assert isinstance(document, SendDocument)
+    assert isinstance(document.document, BufferedInputFile)
     assert document.document.filename == "晋工调度_太原市_2026-03-04.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(document.document.data))
     assert book.sheetnames[0] == "概况"
@@ -175,7 +180,8 @@ async def test_a_flood_wait_delays_the_digest_and_every_part_still_arrives_once(
     assert len(session.calls) == parts + 1  # the refused call, then each part once
     assert len(session.accepted) == parts
     assert methods(session, CHAT)[-2:] == ["SendPhoto", "SendDocument"]
-    assert stats.sent == parts and stats.retried == 0
+    assert stats.sent == parts
+    assert stats.retried == 0
     assert await delivery_status(services, account) == "sent"
 
 
@@ -242,8 +248,10 @@ async def test_charts_and_workbooks_rendered_in_worker_processes_arrive_alike(
         await stop_render_pool()
 
     photo, document = session.accepted[-2].method, session.accepted[-1].method
-    assert isinstance(photo, SendPhoto) and isinstance(photo.photo, BufferedInputFile)
+    assert isinstance(photo, SendPhoto)
+    assert isinstance(photo.photo, BufferedInputFile)
     assert photo.photo.data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert isinstance(document, SendDocument) and isinstance(document.document, BufferedInputFile)
+    assert isinstance(document, SendDocument)
+    assert isinstance(document.document, BufferedInputFile)
     assert openpyxl.load_workbook(io.BytesIO(document.document.data)).sheetnames[0] == "概况"
     assert await delivery_status(services, account) == "sent"

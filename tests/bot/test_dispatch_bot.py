@@ -120,7 +120,8 @@ async def test_the_foreman_answers_the_arrival_list_per_worker_and_all_at_once(
 
     sent = await driver.tap(FOREMAN, first_yes)
     assert answers(sent)[0]["text"] == "已记录"
-    assert "✅ 王海东" in last_text(sent) and "⏳ 李文光" in last_text(sent)
+    assert "✅ 王海东" in last_text(sent)
+    assert "⏳ 李文光" in last_text(sent)
     sent = await driver.tap(FOREMAN, first_yes)  # a second tap changes nothing
     assert answers(sent)[0]["text"] == "已记录过，无需再点"
 
@@ -168,7 +169,8 @@ async def test_partial_payment_is_typed_and_bad_amounts_are_asked_again(
     assert untouched is None  # nothing half-written
     sent = await driver.send(FOREMAN, "10000")
     assert last_text(sent).startswith("已记录")
-    assert "已付 ¥10,000" in last_text(sent) and "已报欠薪预警" in last_text(sent)
+    assert "已付 ¥10,000" in last_text(sent)
+    assert "已报欠薪预警" in last_text(sent)
     assert inline_buttons(last_reply_markup(sent))[0][0] == "✅ 已付"
     async with services.uow() as uow:
         row = (
@@ -211,7 +213,8 @@ async def test_the_dispatch_card_extends_and_releases(
     sent = await driver.tap(FOREMAN, DispatchCb(a="o", d=deal_id).pack())
     assert f"🏗 派遣 #{deal_id}" in last_text(sent)
     sent = await driver.command(FOREMAN, "dispatch", str(deal_id))
-    assert f"🏗 派遣 #{deal_id}" in last_text(sent) and "退场为止" in last_text(sent)
+    assert f"🏗 派遣 #{deal_id}" in last_text(sent)
+    assert "退场为止" in last_text(sent)
     sent = await driver.tap(FOREMAN, DispatchCb(a="ext", d=deal_id, m=1).pack())
     assert "2026-04-19" in last_text(sent)
     sent = await driver.tap(OUTSIDER, DispatchCb(a="rel", d=deal_id).pack())
@@ -243,7 +246,8 @@ async def test_earned_credit_shows_on_the_top_list_and_the_worker_card(
 
     sent = await driver.tap(REGULATOR, TopCb(code="140100").pack())
     # the receiver: a newcomer's neutral 79 (A), with its components under the line
-    assert "山西五建集团有限公司" in last_text(sent) and "信用 A 79 分" in last_text(sent)
+    assert "山西五建集团有限公司" in last_text(sent)
+    assert "信用 A 79 分" in last_text(sent)
     assert "    履约 24.00 · 付款 20.00 · 评价 15.00 · 欠薪 20.00 · 未到 0.00" in last_text(sent)
 
     sent = await driver.tap(SUPPLIER, WorkerCardCb(worker_id=no_show.worker_id).pack())
@@ -285,6 +289,7 @@ async def test_a_no_show_reaches_the_labor_company_which_sends_a_replacement_in_
                 select(DispatchAssignment.worker_id, DispatchAssignment.replaces_assignment_id)
             )
         ).all()
-    assert rows[-1][0] == w.worker_ids[3] and rows[-1][1] is not None
+    assert rows[-1][0] == w.worker_ids[3]
+    assert rows[-1][1] is not None
     [told] = await rendered(services, "replacement_offered")
     assert "孙小华" in told.text

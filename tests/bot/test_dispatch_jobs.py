@@ -112,6 +112,7 @@ async def test_a_month_of_a_dispatch_through_the_jobs(
     # the receiver owes an open alert and a month not kept: 24 + 0 + 15 + 10
     assert (scores[w.receiver_id], grades[w.receiver_id]) == (49, "C")
     # the supplier: 2 of 3 arrived, one no-show, its month (workers paid?) unanswered
-    assert stored["inputs"]["promised"] == 3 and stored["inputs"]["no_shows"] == 1
+    assert stored["inputs"]["promised"] == 3
+    assert stored["inputs"]["no_shows"] == 1
     assert scores[w.supplier_id] == (20 + 0 + 15 + 20 - 3)
     assert ctx.runs[JOB_CREDIT] == 1

@@ -59,7 +59,9 @@ async def make_crew(services: Services, company: Company) -> Crew:
         ent = await uow.session.get(Enterprise, company.enterprise_id)
         project = await uow.session.get(Project, company.project_ids[0])
         other_project = await uow.session.get(Project, company.other_project_id)
-        assert ent is not None and project is not None and other_project is not None
+        assert ent is not None
+        assert project is not None
+        assert other_project is not None
         grade2 = [
             (
                 await make_worker(uow, ent, name=name, grade_level=2, rating_sum=9, rating_count=2)
@@ -157,8 +159,11 @@ async def test_a_dispatcher_declares_idle_workers_picked_across_two_pages(
     sent = await driver.tap(DISPATCHER, IdleGradeCb(level=3).pack())
     page1 = last_text(sent)
     assert t("idle.pick_title", "zh", trade="抹灰工", grade="三级", total=8) in page1
-    assert "1. ⬜ 王海东 · 140105********" in page1 and "★4.5" in page1
-    assert "钱老四" not in page1 and "冯在岗" not in page1 and "外人" not in page1
+    assert "1. ⬜ 王海东 · 140105********" in page1
+    assert "★4.5" in page1
+    assert "钱老四" not in page1
+    assert "冯在岗" not in page1
+    assert "外人" not in page1
     assert "1/2" in inline_texts(last_reply_markup(sent))
 
     a, b = crew.grade2[0], crew.grade2[1]
@@ -168,7 +173,8 @@ async def test_a_dispatcher_declares_idle_workers_picked_across_two_pages(
     sent = await driver.tap(DISPATCHER, pick(b, on=False))  # deselected again
     assert t("idle.selected_count", "zh", count=1) in last_text(sent)
     sent = await driver.tap(DISPATCHER, IdlePageCb(offset=6).pack())
-    assert "7. ⬜ 周大勇" in last_text(sent) and "2/2" in inline_texts(last_reply_markup(sent))
+    assert "7. ⬜ 周大勇" in last_text(sent)
+    assert "2/2" in inline_texts(last_reply_markup(sent))
     sent = await driver.tap(DISPATCHER, pick(crew.grade2[6], offset=6))
     assert "7. ✅ 周大勇" in last_text(sent)
     assert (await driver.data(DISPATCHER))["idle_sel"] == [a, crew.grade2[6]]
@@ -346,7 +352,8 @@ async def test_a_worker_taken_before_confirm_is_dropped_and_the_summary_offered_
 
     sent = await driver.tap(DISPATCHER, IdleSummaryCb(action="ok").pack())
     error = t("error.worker_not_idle", "zh", name="王海东")
-    assert answers(sent)[0]["text"] == error and answers(sent)[0]["show_alert"] is True
+    assert answers(sent)[0]["text"] == error
+    assert answers(sent)[0]["show_alert"] is True
     again = last_text(sent)
     assert again.startswith(error)
     assert t("idle.summary_workers", "zh", count=1, workers="李文光（二级）") in again

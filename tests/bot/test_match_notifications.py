@@ -120,7 +120,8 @@ async def test_a_match_shows_the_new_posting_with_view_and_propose(
     assert message.text.startswith(f"<b>{title}</b>")
     assert "山西五建集团" in message.text
     assert t("deals.price", locale, amount="5,500") in message.text
-    assert "13912345678" not in message.text and "张伟" not in message.text  # no contact yet
+    assert "13912345678" not in message.text
+    assert "张伟" not in message.text
     assert inline_buttons(message.reply_markup) == [
         (
             t("match.view", locale),
@@ -158,7 +159,8 @@ async def test_view_opens_the_card_and_propose_starts_the_offer_with_the_posted_
     [message] = await render(services, await queued_item(services, m.dispatcher_id, "en"), "en")
     view, propose = (data for _text, data in inline_buttons(message.reply_markup))
     dispatcher = tg_user(DISPATCHER_TG, language_code="en")
-    assert view is not None and propose is not None
+    assert view is not None
+    assert propose is not None
 
     card = await driver.tap(dispatcher, view)
     assert "📞 张伟 139****5678" in last_text(card)

@@ -114,7 +114,8 @@ async def test_each_role_gets_its_own_menu_with_two_buttons_per_row(
         markup = last_reply_markup(await driver.send(user, "/menu"))
         assert reply_keyboard_texts(markup) == MENUS[role]
         rows = reply_keyboard_rows(markup)
-        assert all(len(row) == 2 for row in rows[:-1]) and len(rows[-1]) in (1, 2)
+        assert all(len(row) == 2 for row in rows[:-1])
+        assert len(rows[-1]) in (1, 2)
         assert markup.resize_keyboard is True
 
 
@@ -123,7 +124,9 @@ async def test_help_lists_the_commands_and_the_roles_buttons(
 ) -> None:
     text = last_text(await driver.send(DISPATCHER, "/help"))
     assert t("help.header", "zh", role=t("role.dispatcher", "zh")) in text
-    assert "/cancel" in text and "/language" in text and "/settings" in text
+    assert "/cancel" in text
+    assert "/language" in text
+    assert "/settings" in text
     for button in MENUS[Role.DISPATCHER]:
         assert button in text
     assert "📊 调度汇总" not in text  # a regulator's button
@@ -154,7 +157,8 @@ async def test_every_menu_button_of_every_role_opens_its_feature(
     ):
         for button in MENUS[role]:
             reply = last_text(await driver.send(user, button))
-            assert reply and reply != hint, f"{role}: {button} is not handled"
+            assert reply, f"{role}: {button} got no reply"
+            assert reply != hint, f"{role}: {button} is not handled"
             await driver.command(user, "cancel")
     # another role's button is just unknown text
     assert last_text(await driver.send(REGULATOR, "📤 赋闲提报")) == hint
@@ -207,7 +211,8 @@ async def test_switching_language_changes_the_following_texts_and_is_stored(
     assert answers(sent)[0]["text"] == t("language.changed", "en")
     assert last_text(sent) == t("language.changed", "en")
     english_menu = reply_keyboard_texts(last_reply_markup(sent))
-    assert english_menu[0] == "🏗 Projects" and english_menu[-1] == "⚙️ Settings"
+    assert english_menu[0] == "🏗 Projects"
+    assert english_menu[-1] == "⚙️ Settings"
     assert (await account_of(services, DISPATCHER_TG)).locale == "en"  # type: ignore[union-attr]
     # Telegram still says zh: the stored choice wins
     assert last_text(await driver.send(DISPATCHER, "/menu")) == t("menu.title", "en")
@@ -245,7 +250,9 @@ async def test_settings_changes_are_stored(
 
     sent = await driver.tap(DISPATCHER, callback_for(markup, t("settings.quiet_off", "zh")))
     account = await account_of(services, DISPATCHER_TG)
-    assert account is not None and account.quiet_start is None and account.quiet_end is None
+    assert account is not None
+    assert account.quiet_start is None
+    assert account.quiet_end is None
     assert "✅ " + t("settings.quiet_off", "zh") in inline_texts(last_reply_markup(sent))
 
 
@@ -262,7 +269,8 @@ async def test_a_regulator_picks_the_digest_time(
     ]
     await driver.tap(REGULATOR, callback_for(markup, "09:00"))
     account = await account_of(services, REGULATOR_TG)
-    assert account is not None and account.digest_time == time(9, 0)
+    assert account is not None
+    assert account.digest_time == time(9, 0)
 
 
 async def test_forged_settings_values_change_nothing(
@@ -276,7 +284,8 @@ async def test_forged_settings_values_change_nothing(
     assert answers(sent)[0]["text"] == t("error.forbidden", "zh")
     account = await account_of(services, DISPATCHER_TG)
     assert account is not None
-    assert account.quiet_start is None and account.digest_time == time(8, 0)
+    assert account.quiet_start is None
+    assert account.digest_time == time(8, 0)
 
 
 async def test_a_double_tap_on_a_settings_button_gives_one_change(
@@ -286,7 +295,8 @@ async def test_a_double_tap_on_a_settings_button_gives_one_change(
         driver.tap(DISPATCHER, "set:notify:0"), driver.tap(DISPATCHER, "set:notify:0")
     )
     account = await account_of(services, DISPATCHER_TG)
-    assert account is not None and account.notifications_enabled is False
+    assert account is not None
+    assert account.notifications_enabled is False
     assert await audit_count(services, "account.notifications") == 1
 
 
@@ -324,7 +334,8 @@ async def test_a_dispatcher_invites_a_foreman_for_one_of_its_projects(
     # the link works: the new foreman is scoped to exactly that project
     await driver.send(FOREMAN, f"/start {token}")
     foreman = await account_of(services, FOREMAN_TG)
-    assert foreman is not None and foreman.role is Role.FOREMAN
+    assert foreman is not None
+    assert foreman.role is Role.FOREMAN
     assert foreman.project_ids == frozenset({company.project_ids[0]})
     assert foreman.display_name == "刘<工长>"
 
@@ -431,7 +442,8 @@ async def test_sharing_the_same_number_again_is_fine(
     # followed waited for that same transaction until the busy timeout (30 s, then an error)
     await driver.tap(DISPATCHER, "set:phone:")
     account = await account_of(services, DISPATCHER_TG)
-    assert account is not None and account.phone is not None
+    assert account is not None
+    assert account.phone is not None
     async with asyncio.timeout(5):
         sent = await driver.share_contact(DISPATCHER, account.phone, owner_id=DISPATCHER_TG)
     assert last_text(sent) == t("start.phone_saved", "zh")

@@ -66,7 +66,8 @@ async def desk(services: Services, company: Company) -> Desk:
     async with services.uow() as uow:
         own = await uow.session.get(Enterprise, company.enterprise_id)
         project = await uow.session.get(Project, company.project_ids[0])
-        assert own is not None and project is not None
+        assert own is not None
+        assert project is not None
         foreman = await make_account(
             uow, role=Role.FOREMAN, enterprise=own, projects=[project], telegram_user_id=FOREMAN_TG
         )
@@ -173,7 +174,8 @@ async def test_a_dispatcher_sees_the_company_shortages_and_idle_postings_and_wit
     sent = await open_card(driver, desk.dispatcher, idle.id, "i")
     card = last_text(sent)
     assert card.startswith(f"<b>赋闲工人 #{idle.id}</b> · 招募中")
-    assert "137****1111" in card and "13700001111" not in card
+    assert "137****1111" in card
+    assert "13700001111" not in card
     buttons = inline_texts(last_reply_markup(sent))
     assert t("mp.close_filled", "zh") not in buttons  # idle workers are withdrawn, not filled
 
@@ -186,7 +188,8 @@ async def test_a_dispatcher_sees_the_company_shortages_and_idle_postings_and_wit
     assert answers(sent)[-1]["text"] == t("mp.cancelled_ok", "zh")
     async with services.uow() as uow:
         row = await uow.session.get(IdlePosting, idle.id)
-        assert row is not None and row.status == "cancelled"
+        assert row is not None
+        assert row.status == "cancelled"
 
 
 # --- card actions ---------------------------------------------------------------------------
@@ -308,7 +311,8 @@ async def test_a_stale_card_changes_nothing_and_shows_the_fresh_one(
         await edit_shortage(uow, desk.foreman_actor, pid, price="6000")
 
     sent = await driver.send(desk.foreman, "9")
-    assert last_text(sent).startswith("<b>缺工") and "¥6,000/月" in last_text(sent)
+    assert last_text(sent).startswith("<b>缺工")
+    assert "¥6,000/月" in last_text(sent)
     assert t("error.stale", "zh") in [s.text for s in sent]
     assert (await shortage_row(services, pid))[:4] == (4, 600_000, 2, "open")
 

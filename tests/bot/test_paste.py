@@ -115,7 +115,9 @@ async def test_missing_headcount_and_price_are_asked_then_the_summary_comes(
 
     summary = await driver.send(foreman, "7500")
     text = last_text(summary)
-    assert "6人" in text and "¥7,500/月" in text and "王师傅" in text
+    assert "6人" in text
+    assert "¥7,500/月" in text
+    assert "王师傅" in text
     await driver.tap(foreman, callback_for(last_reply_markup(summary), "发布"))
     [row] = await shortages(services)
     assert (row.trade_code, row.min_grade, row.headcount) == ("scaffolder", 3, 6)
@@ -197,7 +199,8 @@ async def test_a_dispatcher_declares_pasted_idle_workers_after_picking_them(
     # two of the three are ticked, as the post said
     assert sum(text.startswith("✅") for text in inline_texts(markup)) == 2
     summary = await driver.tap(dispatcher, callback_for(markup, "完成"))
-    assert "2人" in last_text(summary) and "小店区" in last_text(summary)
+    assert "2人" in last_text(summary)
+    assert "小店区" in last_text(summary)
     await driver.tap(dispatcher, callback_for(last_reply_markup(summary), "发布"))
     async with services.uow() as uow:
         [posting] = (await uow.session.scalars(select(IdlePosting))).all()
@@ -227,11 +230,11 @@ async def test_a_line_with_two_trades_posts_one_shortage_per_trade_in_turn(
     first = await driver.send(
         foreman, "缺钢筋工5人、木工3人，中级，小店区，月薪8000，张工13912340001"
     )
-    assert "钢筋工" in last_text(first) and t("paste.more_waiting", "zh", count=1) in last_text(
-        first
-    )
+    assert "钢筋工" in last_text(first)
+    assert t("paste.more_waiting", "zh", count=1) in last_text(first)
     second = await driver.tap(foreman, callback_for(last_reply_markup(first), "发布"))
-    assert "木工" in last_text(second) and "3人" in last_text(second)
+    assert "木工" in last_text(second)
+    assert "3人" in last_text(second)
     await driver.tap(foreman, callback_for(last_reply_markup(second), "发布"))
     rows = await shortages(services)
     assert sorted((r.trade_code, r.headcount) for r in rows) == [("carpenter", 3), ("rebar", 5)]

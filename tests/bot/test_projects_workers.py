@@ -38,7 +38,8 @@ async def test_the_projects_table_shows_each_projects_shortage_and_idle_and_the_
     async with services.uow() as uow:
         ent = await uow.session.get(Enterprise, company.enterprise_id)
         south = await uow.session.get(Project, company.project_ids[0])
-        assert ent is not None and south is not None
+        assert ent is not None
+        assert south is not None
         crew = await make_team(uow, south, "plasterer")
         for name in ("王海东", "李文光", "赵伟"):
             await make_worker(uow, ent, name=name, status="busy", team=crew)
@@ -92,9 +93,8 @@ async def test_a_worker_goes_idle_and_busy_again_from_the_card_and_it_is_saved(
     sent = await driver.send(DISPATCHER, "👷 工人管理")
     listing = last_text(sent)
     assert listing.startswith(t("workers.title", "zh", trade="全部工种", busy=7, idle=0))
-    assert (
-        "🟢 工人一 · 140105********" in listing and "· 抹灰工 二级 · ☆ 暂无评分 · 在岗" in listing
-    )
+    assert "🟢 工人一 · 140105********" in listing
+    assert "· 抹灰工 二级 · ☆ 暂无评分 · 在岗" in listing
     buttons = inline_buttons(last_reply_markup(sent))
     assert len([data for _text, data in buttons if data and data.startswith("wkc:")]) == 6
 
@@ -112,7 +112,8 @@ async def test_a_worker_goes_idle_and_busy_again_from_the_card_and_it_is_saved(
 
     sent = await driver.tap(DISPATCHER, WorkersCb(st="i").pack())
     assert t("workers.title", "zh", trade="全部工种", busy=6, idle=1) in last_text(sent)
-    assert "工人一" in last_text(sent) and "工人二" not in last_text(sent)
+    assert "工人一" in last_text(sent)
+    assert "工人二" not in last_text(sent)
 
     await driver.tap(DISPATCHER, WorkerSetCb(worker_id=ids[0], to="b").pack())
     assert await status_of(services, ids[0]) == "busy"
@@ -130,10 +131,12 @@ async def test_the_list_pages_forward_and_back(
     await driver.send(DISPATCHER, "👷 工人管理")
     forward = [d for text, d in inline_buttons(driver.last_reply_markup()) if text == "▶"]
     sent = await driver.tap(DISPATCHER, str(forward[0]))
-    assert "工人七" in last_text(sent) and "工人一" not in last_text(sent)
+    assert "工人七" in last_text(sent)
+    assert "工人一" not in last_text(sent)
     back = [d for text, d in inline_buttons(last_reply_markup(sent)) if text == "◀"]
     sent = await driver.tap(DISPATCHER, str(back[0]))
-    assert "工人一" in last_text(sent) and "工人七" not in last_text(sent)
+    assert "工人一" in last_text(sent)
+    assert "工人七" not in last_text(sent)
 
 
 async def test_find_a_worker_by_name_and_bad_input_asks_again(
@@ -159,7 +162,8 @@ async def test_find_a_worker_by_name_and_bad_input_asks_again(
     found, listing = texts(sent)
     assert found == t("workers.found", "zh", count=1)
     assert reply_keyboard_texts(sent[0].reply_markup)[0] == "🏗 项目用工"  # the menu is back
-    assert "王海东" in listing and "李文光" not in listing
+    assert "王海东" in listing
+    assert "李文光" not in listing
     assert inline_buttons(last_reply_markup(sent)) == [
         ("🟡 王海东", WorkerCardCb(worker_id=wanted.id).pack())
     ]

@@ -151,7 +151,8 @@ async def test_the_summary_shows_the_reporting_rate_and_lists_silent_projects(
     assert "采集上报率（近 7 天更新过用工情况的在建项目）" in text
     coverage = tables(text)[1]
     assert coverage[0] == ["地区", "在建", "上报率"]
-    assert ["小店区", "2", "100%"] in coverage and ["迎泽区", "1", "0%"] in coverage
+    assert ["小店区", "2", "100%"] in coverage
+    assert ["迎泽区", "1", "0%"] in coverage
     assert ["杏花岭区", "0", "—"] in coverage
     assert coverage[-1] == ["合计", "3", "66.7%"]
     assert "1 个在建项目已 30 天未上报" in text
@@ -176,7 +177,8 @@ async def test_the_top_enterprises_by_credit_page_ten_at_a_time(
     text = last_text(first)
     assert "信用排名前 13 的企业（第 1/2 页）" in text
     assert "1. 山西五建集团 · 信用 AA 95 分 · 小店区\n    缺工 8 人 · 赋闲 0 人" in text
-    assert "10. 太原劳务03" in text and "11." not in text
+    assert "10. 太原劳务03" in text
+    assert "11." not in text
     assert (
         next(d for _t, d in inline_buttons(last_reply_markup(first)))
         == TopCb(code="140100", page=1).pack()
@@ -248,7 +250,8 @@ async def test_deal_records_filter_by_date_preset_trade_and_county(
         "02-27 09:00 山西五建集团 · 钢筋工 2 人 · 0 人日 · ¥6,100/月",
     ]
     yesterday = await driver.tap(TAIYUAN, callback_for(last_reply_markup(week), "昨天"))
-    assert len(deal_lines(yesterday)) == 1 and "2026-03-03 至 2026-03-03" in last_text(yesterday)
+    assert len(deal_lines(yesterday)) == 1
+    assert "2026-03-03 至 2026-03-03" in last_text(yesterday)
     this_month = await driver.tap(TAIYUAN, DealCb(area="140100", span="c").pack())
     assert [ln[:5] for ln in deal_lines(this_month)] == ["03-03"]
     month = await driver.tap(TAIYUAN, DealCb(area="140100", span="m").pack())
@@ -281,7 +284,8 @@ async def test_deal_records_for_a_typed_date_range_headcount_and_price(
         ("2025-01-01 2026-03-01", "日期范围最长 366 天"),
     ):
         again = await driver.send(TAIYUAN, typed)
-        assert reason in last_text(again) and "请输入起止日期" in last_text(again), typed
+        assert reason in last_text(again), typed
+        assert "请输入起止日期" in last_text(again), typed
     ranged = await driver.send(TAIYUAN, "2026-02-01 2026-02-28")
     assert "成交记录 2026-02-01 至 2026-02-28" in last_text(ranged)
     assert [ln[:5] for ln in deal_lines(ranged)] == ["02-27", "02-10"]
@@ -379,7 +383,8 @@ async def test_excel_exports_arrive_as_documents_holding_the_screens_rows(
         "王海东",
         world.wang_id_number[:6] + "********" + world.wang_id_number[-4:],
     )
-    assert float(rows[2][5]) == 3.5 and float(rows[2][6]) == 0.5
+    assert float(rows[2][5]) == 3.5
+    assert float(rows[2][6]) == 0.5
 
 
 # --- forged buttons --------------------------------------------------------------------------
@@ -508,7 +513,8 @@ async def test_grading_by_full_id_number_never_echoes_it_and_is_audited(
     assert "deleteMessage" in [s.method for s in found]  # the typed number leaves the chat
     masked = world.wang_id_number[:6] + "********" + world.wang_id_number[-4:]
     card = last_text(found)
-    assert f"身份证：{masked}" in card and "现等级：二级" in card
+    assert f"身份证：{masked}" in card
+    assert "现等级：二级" in card
     assert inline_texts(last_reply_markup(found))[:3] == ["一级", "✅ 二级", "三级"]
     confirm = await driver.tap(TAIYUAN, callback_for(last_reply_markup(found), "一级"))
     assert last_text(confirm) == f"将 <b>王海东</b>（{masked}）的技能等级由 二级 调整为 一级？"
@@ -566,7 +572,8 @@ async def test_brokering_an_escalated_pair_sends_both_companies_an_offer_button(
         (message,) = await outbox_renderers().render(item, uow, lambda key, **p: t(key, "zh", **p))
     assert message.text.startswith("🧭 太原市主管部门建议以下双方对接：")
     assert f"🔴 缺工 #{world.s1}：山西五建集团 · 小店区保障房项目 · 小店区" in message.text
-    assert "139****5678" in message.text and "13912345678" not in message.text
+    assert "139****5678" in message.text
+    assert "13912345678" not in message.text
     assert inline_buttons(message.reply_markup) == [("🤝 发起交易", f"pp:{world.s1}:{world.i1}")]
 
 

@@ -60,12 +60,14 @@ async def test_browsing_the_regions_workers_with_filters_opens_their_grading_car
     opened = await driver.send(TAIYUAN, t("menu.grading", "zh"))
     listed = await driver.tap(TAIYUAN, callback_for(last_reply_markup(opened), "浏览"))
     text = last_text(listed)
-    assert "工人评级 · 共 6 人 · 第 1 页" in text and "筛选：全部" in text
+    assert "工人评级 · 共 6 人 · 第 1 页" in text
+    assert "筛选：全部" in text
     assert "孙小华" not in text  # 晋中's worker
     assert "王海东 · 男" in text or "王海东 · 女" in text
     picker = await driver.tap(TAIYUAN, GradeListCb(act="f", v="t").pack())
     rebar = await driver.tap(TAIYUAN, callback_for(last_reply_markup(picker), "钢筋工"))
-    assert "共 2 人" in last_text(rebar) and "筛选：工种 钢筋工" in last_text(rebar)
+    assert "共 2 人" in last_text(rebar)
+    assert "筛选：工种 钢筋工" in last_text(rebar)
     assert "✅ 工种" in inline_texts(last_reply_markup(rebar))
     card = await driver.tap(TAIYUAN, callback_for(last_reply_markup(rebar), "赵伟"))
     assert (
@@ -83,7 +85,9 @@ async def test_the_returned_workbook_is_previewed_with_refusals_and_applied_on_c
 ) -> None:
     exported = await driver.tap(TAIYUAN, GradeListCb(act="x").pack())
     header, *rows = document_rows(exported)
-    assert header[0] == "编号" and header[-1] == "新等级" and len(rows) == 6
+    assert header[0] == "编号"
+    assert header[-1] == "新等级"
+    assert len(rows) == 6
     by_name = {row[1]: row for row in rows}
     by_name["王海东"][-1] = 1
     by_name["赵伟"][-1] = 9
@@ -101,7 +105,9 @@ async def test_the_returned_workbook_is_previewed_with_refusals_and_applied_on_c
     text = last_text(preview)
     assert "读取 7 行：1 人将改等级，2 行未接受，4 行不变。" in text
     assert "王海东：2级 → 1级" in text
-    assert "（编号 " in text and "新等级应为 1–5" in text and "不是本辖区的工人" in text
+    assert "（编号 " in text
+    assert "新等级应为 1–5" in text
+    assert "不是本辖区的工人" in text
     async with services.uow() as uow:  # nothing written before the confirm
         assert (
             await uow.session.scalar(select(Worker.grade_level).where(Worker.id == world.wang_id))
@@ -135,4 +141,5 @@ async def test_another_bureau_cannot_grade_this_regions_workers_by_workbook(
     assert "0 人将改等级，1 行未接受" in last_text(preview)
     assert not any("确认修改" in b for b in inline_texts(last_reply_markup(preview)))
     listed = await driver.tap(JINZHONG, GradeListCb(act="l").pack())
-    assert "王海东" not in last_text(listed) and "孙小华" in last_text(listed)
+    assert "王海东" not in last_text(listed)
+    assert "孙小华" in last_text(listed)

@@ -209,7 +209,8 @@ async def test_two_running_schedulers_fire_their_jobs_on_the_leader_only(
         )
         assert runs[follower] == {}
         assert await delivery_count(services) == 2  # each regulator once, however many ticks
-        assert senders[leader].wakes == 1 and senders[follower].wakes == 0
+        assert senders[leader].wakes == 1
+        assert senders[follower].wakes == 0
 
         # the leader stops cleanly (lease released): the other one carries on at once
         await schedulers[leader].stop()

@@ -116,11 +116,13 @@ async def test_a_foreman_narrows_idle_postings_by_city_trade_and_price(
     await driver.tap(FOREMAN, sf("set", "r", "140100"))
     await driver.tap(FOREMAN, sf("set", "t", "plasterer"))
     shown = await driver.tap(FOREMAN, sf("set", "p", "2"))  # ¥4,000–6,000
-    assert "📍 地区：太原市" in last_text(shown) and "¥4,000–6,000" in last_text(shown)
+    assert "📍 地区：太原市" in last_text(shown)
+    assert "¥4,000–6,000" in last_text(shown)
 
     results = await driver.tap(FOREMAN, sf("go"))
     assert result_ids(last_reply_markup(results)) == [own, wanted]
-    assert "晋阳劳务有限公司" in last_text(results) and "¥5,000/月" in last_text(results)
+    assert "晋阳劳务有限公司" in last_text(results)
+    assert "¥5,000/月" in last_text(results)
 
     await driver.tap(FOREMAN, sf("set", "r", ""))
     await driver.tap(FOREMAN, sf("set", "p", "1"))  # ≤ ¥4,000, all Shanxi
@@ -177,8 +179,10 @@ async def test_a_card_masks_the_phone_and_offers_to_propose_and_go_back(
     card = await driver.tap(FOREMAN, ViewPostingCb(kind="i", id=posting).pack())
 
     text = last_text(card)
-    assert "📞 李明 137****1111" in text and "13700001111" not in text
-    assert "🏢 晋阳&lt;劳务&gt;&amp;Co" in text and "👥 可对接 3 人（共 3 人）" in text
+    assert "📞 李明 137****1111" in text
+    assert "13700001111" not in text
+    assert "🏢 晋阳&lt;劳务&gt;&amp;Co" in text
+    assert "👥 可对接 3 人（共 3 人）" in text
     assert t("search.age_hours", "zh", n=1) in text
     buttons = inline_buttons(last_reply_markup(card))
     assert buttons[0] == (
@@ -230,10 +234,12 @@ async def test_filters_too_long_for_callback_data_travel_as_a_token(
 
     page1 = last_reply_markup(await driver.tap(FOREMAN, sf("go")))
     following = callback_for(page1, "下一页")
-    assert following.startswith("sq:@") and len(following.encode()) <= 64
+    assert following.startswith("sq:@")
+    assert len(following.encode()) <= 64
 
     page2 = last_reply_markup(await driver.tap(FOREMAN, following))
-    assert len(result_ids(page1)) == 5 and len(result_ids(page2)) == 2
+    assert len(result_ids(page1)) == 5
+    assert len(result_ids(page2)) == 2
 
 
 async def test_forged_or_stale_search_buttons_are_answered_and_change_nothing(

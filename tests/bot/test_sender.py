@@ -262,7 +262,8 @@ async def test_a_flood_limit_waits_retry_after_then_sends_the_message_once(
     await make_sender(services, session).drain(timeout=10)
 
     first, second = session.calls
-    assert not first.accepted and second.accepted
+    assert not first.accepted
+    assert second.accepted
     assert second.at - first.at >= 0.95  # retry_after=1 s was honoured
     assert session.texts() == ["[zh] n.one"]
     assert await statuses(services) == ["sent"]
@@ -360,7 +361,8 @@ async def test_a_bad_request_marks_the_row_dead_without_retrying(services: Servi
     assert found[bad].status == "dead"
     assert "can't parse entities" in (found[bad].last_error or "")
     assert found[good].status == "sent"
-    assert len(session.calls) == 2 and stats.dead == 1
+    assert len(session.calls) == 2
+    assert stats.dead == 1
 
 
 @TEST_RENDERERS.register("test.broken")
@@ -474,7 +476,8 @@ async def test_the_background_sender_rides_out_an_outage_and_is_woken_by_new_row
         await wait_for(lambda: len(session.accepted) == 3, seconds=5)
     finally:
         await sender.stop()
-    assert task.done() and not task.cancelled()
+    assert task.done()
+    assert not task.cancelled()
     assert session.texts() == ["[zh] n.one", "[zh] n.two", "[zh] n.three"]
     assert await pending(services) == 0
 
@@ -497,7 +500,8 @@ async def test_a_message_for_quiet_hours_waits_until_it_is_due(
     session = ScriptedSession()
 
     await make_sender(services, session).drain(timeout=5)
-    assert session.calls == [] and await pending(services) == 1
+    assert session.calls == []
+    assert await pending(services) == 1
 
     clock.advance(hours=8)
     await make_sender(services, session).drain(timeout=5)
@@ -669,7 +673,7 @@ def test_a_caption_that_does_not_fit_becomes_text_before_the_photo() -> None:
     assert [(p.kind, p.reply_markup) for p in long] == [("text", None), ("photo", keyboard)]
     assert long[1].text is None
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="nothing to send"):
         plan_parts(OutgoingMessage(""))
 
 
@@ -709,7 +713,8 @@ async def test_a_failure_mid_digest_resends_only_the_missing_parts(services: Ser
     await make_sender(services, session).drain(timeout=5)
 
     texts = session.texts()
-    assert len(texts) == 3 and len(set(texts)) == 3
+    assert len(texts) == 3
+    assert len(set(texts)) == 3
     assert await statuses(services) == ["sent"]
 
 

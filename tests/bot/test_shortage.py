@@ -59,7 +59,8 @@ async def market(services: Services, company: Company) -> Market:
     async with services.uow() as uow:
         own = await uow.session.get(Enterprise, company.enterprise_id)
         project = await uow.session.get(Project, company.project_ids[0])
-        assert own is not None and project is not None
+        assert own is not None
+        assert project is not None
         await make_account(
             uow,
             role=Role.FOREMAN,
@@ -162,11 +163,16 @@ async def test_a_foreman_posts_a_shortage_and_sees_the_matches_own_company_first
     text = last_text(sent)
     assert text.startswith(f"✅ 已发布缺工 #{row.id}")
     first, second = [line for line in text.splitlines() if line[:2] in ("1.", "2.")]
-    assert first.startswith("1. 🏠 山西五建集团") and "¥6,000/月" in first
-    assert second.startswith("2. 晋中优选劳务") and "🏠" not in second
+    assert first.startswith("1. 🏠 山西五建集团")
+    assert "¥6,000/月" in first
+    assert second.startswith("2. 晋中优选劳务")
+    assert "🏠" not in second
     # where (city and county), and a fit that says what it is out of
-    assert " · 太原市小店区 · " in first and "匹配度 " in first and first.endswith("/100")
-    assert "13700002222" not in text and "1370000" not in text  # contacts stay hidden
+    assert " · 太原市小店区 · " in first
+    assert "匹配度 " in first
+    assert first.endswith("/100")
+    assert "13700002222" not in text
+    assert "1370000" not in text
     buttons = inline_buttons(last_reply_markup(sent))
     # one button a row, named after its line: no matching "提议 2" up by number
     assert [text for text, _data in buttons] == ["🤝 1. 山西五建集团", "🤝 2. 晋中优选劳务"]
@@ -200,7 +206,8 @@ async def test_a_dispatcher_posts_in_english_picking_the_project_typing_count_an
     assert last_text(sent) == t("shortage.type_contact_phone", "en", name="Li Ming")
     sent = await driver.send(user, "+86 138-0013-8000")
     summary = last_text(sent)
-    assert "Workers: 12" in summary and "¥6,000/month" in summary
+    assert "Workers: 12" in summary
+    assert "¥6,000/month" in summary
     assert "Li Ming 13800138000" in summary
     sent = await tap(driver, user, sent, t("shortage.confirm", "en"))
 
@@ -260,7 +267,9 @@ async def test_the_nine_guided_trades_come_first_and_more_shows_the_rest(
     assert keyboard[3][0].text == t("shortage.more_trades", "zh")
     sent = await tap(driver, user, sent, t("shortage.more_trades", "zh"))
     rest = inline_texts(last_reply_markup(sent))
-    assert "普工" in rest and "塔吊司机" in rest and "抹灰工" not in rest
+    assert "普工" in rest
+    assert "塔吊司机" in rest
+    assert "抹灰工" not in rest
     assert all(len(row) <= 3 for row in last_reply_markup(sent).inline_keyboard)
     sent = await tap(driver, user, sent, "普工")
     assert last_text(sent) == t("shortage.pick_grade", "zh", trade="普工")
@@ -339,7 +348,8 @@ async def test_bad_prices_are_refused_and_one_far_from_the_guide_needs_a_second_
 
     # ¥1,000 is 80 % below the ¥5,000 guide: warned, then typed again
     sent = await driver.send(user, "1000")
-    assert "低 80%" in last_text(sent) and "¥5,000/月" in last_text(sent)
+    assert "低 80%" in last_text(sent)
+    assert "¥5,000/月" in last_text(sent)
     assert await driver.state(user) == "PostShortage:price_confirm"
     sent = await tap(driver, user, sent, t("shortage.reenter", "zh"))
     assert await driver.state(user) == "PostShortage:price"

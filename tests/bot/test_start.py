@@ -201,7 +201,8 @@ async def test_a_bound_user_opening_another_invite_is_told_so(
     sent = await driver.send(tg_user(FOREMAN_TG), f"/start {second.token}")
     assert texts(sent) == [t("error.already_bound", "zh")]
     account = await account_of(services, FOREMAN_TG)
-    assert account is not None and account.project_ids == frozenset(company.project_ids[:1])
+    assert account is not None
+    assert account.project_ids == frozenset(company.project_ids[:1])
 
 
 async def test_start_for_a_known_user_greets_and_shows_the_menu(
@@ -258,14 +259,16 @@ async def test_blocking_the_bot_deactivates_and_unblocking_reactivates(
 
     await driver.member_status(user, blocked=True)
     account = await account_of(services, FOREMAN_TG)
-    assert account is not None and account.active is False
+    assert account is not None
+    assert account.active is False
     # deactivated: the menu is closed, /help shows the guest text
     assert texts(await driver.send(user, "⚙️ 设置")) == [t("access.denied", "zh")]
     assert texts(await driver.send(user, "/help")) == [t("help.guest", "zh")]
 
     await driver.member_status(user, blocked=False)
     account = await account_of(services, FOREMAN_TG)
-    assert account is not None and account.active is True
+    assert account is not None
+    assert account.active is True
     assert last_text(await driver.send(user, "/menu")) == t("menu.title", "zh")
 
 

@@ -118,8 +118,10 @@ async def test_the_taiyuan_foreman_posts_a_shortage_by_clicking_in_the_page(
         await page.screenshot(path=str(README_SHOT))
     await page.close()
 
-    assert "钢筋工" in posted_text and "3人" in posted_text, posted_text
-    assert font["distinct"] == 4 and font["inked"], f"Chinese renders as tofu: {font}"
+    assert "钢筋工" in posted_text, posted_text
+    assert "3人" in posted_text, posted_text
+    assert font["distinct"] == 4, f"Chinese renders as tofu: {font}"
+    assert font["inked"], f"Chinese renders as tofu: {font}"
     assert errors == []
     async with demo.services.uow() as uow:
         from core.services.search import PostingQuery, search_postings

@@ -55,8 +55,11 @@ async def test_the_digest_button_resends_a_marked_preview_once_today_s_digest_we
         await demo.stop()
 
     assert "预览" not in scheduled.text
-    assert note is not None and "预览" in note and "preview" in note
+    assert note is not None
+    assert "预览" in note
+    assert "preview" in note
     assert preview.text.startswith("🔁 预览"), preview.text
     assert "晋中" in preview.text
-    assert chart.has_photo and sheet.document_name
+    assert chart.has_photo
+    assert sheet.document_name
     assert deliveries == 1  # the preview is not a second delivery of today's digest

@@ -117,7 +117,8 @@ async def pick_idle_posting(demo: RunningDemo) -> PostingCard:
                 }
             if best is None or len(rivals) < best[0]:
                 best = (len(rivals), card)
-    assert best is not None and best[0] < MATCHES_NOTIFIED, (
+    assert best is not None, f"the seed gives {dispatcher.enterprise_name} no idle posting"
+    assert best[0] < MATCHES_NOTIFIED, (
         f"the seed gives {dispatcher.enterprise_name} no idle posting that surely makes the "
         f"top {MATCHES_NOTIFIED} of a 太原 shortage: {best}"
     )
@@ -157,15 +158,18 @@ async def test_a_shortage_becomes_a_rated_deal_and_shows_in_the_regulators_diges
     await tap(foreman, dialog_button(step, "confirm"))
     posted = await foreman.wait_for_message(lambda m: "已发布缺工" in m.text)
     shortage_id = int(re.search(r"#(\d+)", posted.text).group(1))  # type: ignore[union-attr]
-    assert dispatcher_p.enterprise_name and dispatcher_p.enterprise_name in posted.text, (
+    assert dispatcher_p.enterprise_name
+    assert dispatcher_p.enterprise_name in posted.text, (
         f"{dispatcher_p.enterprise_name} is not among the foreman's top matches: {posted.text}"
     )
 
     # 2. the dispatcher of the other company hears of it and proposes two workers
     propose = ProposeCb(shortage_id=shortage_id, idle_id=idle.id).pack()
     match = await dispatcher.wait_for_message(has_button(propose))
-    assert f"#{idle.id}" in match.text and "成交后双方可见完整联系方式" in match.text
-    assert foreman_p.phone and foreman_p.phone not in match.text  # no phone before a deal
+    assert f"#{idle.id}" in match.text
+    assert "成交后双方可见完整联系方式" in match.text
+    assert foreman_p.phone
+    assert foreman_p.phone not in match.text
     await tap(dispatcher, propose)
     await dispatcher.wait_for_message(has_button(DealFlowCb(a="h", v=HEADCOUNT).pack()))
     await tap(dispatcher, DealFlowCb(a="h", v=HEADCOUNT).pack())
@@ -213,7 +217,8 @@ async def test_a_shortage_becomes_a_rated_deal_and_shows_in_the_regulators_diges
         view = await deals.get_deal(uow, foreman_p.actor(), deal_id)
         idle_view = await postings.get_idle(uow, dispatcher_p.actor(), idle.id)
         shortage_view = await postings.get_shortage(uow, foreman_p.actor(), shortage_id)
-    assert view.status is DealStatus.ACCEPTED and view.price == lower
+    assert view.status is DealStatus.ACCEPTED
+    assert view.price == lower
     assert len(view.workers) == HEADCOUNT
     # the foreman is told; the dispatcher's accepted offer turns into the deal card
     foreman_sees = await foreman.wait_for_message(lambda m: f"交易 #{deal_id} 已成交" in m.text)
@@ -223,7 +228,8 @@ async def test_a_shortage_becomes_a_rated_deal_and_shows_in_the_regulators_diges
     assert idle_view.contact_phone_private in foreman_sees.text, foreman_sees.text
     assert shortage_view.contact_phone_private in dispatcher_sees.text, dispatcher_sees.text
     for worker in view.workers:
-        assert worker.name in foreman_sees.text and worker.name in dispatcher_sees.text
+        assert worker.name in foreman_sees.text
+        assert worker.name in dispatcher_sees.text
 
     # 6. the day they start, the foreman rates both workers (5 stars, 4 stars with a comment)
     demo_clock.advance(days=1)

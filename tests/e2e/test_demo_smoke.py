@@ -38,7 +38,8 @@ async def test_the_demo_serves_the_page_and_its_personas_and_stops_cleanly(
         # generous for a loaded machine (it takes ~1-3 s, see STOP_BOUND)
         await asyncio.wait_for(demo.stop(), STOP_BOUND)
 
-    assert page.status_code == 200 and "晋工调度" in page.text
+    assert page.status_code == 200
+    assert "晋工调度" in page.text
     assert [p["user_id"] for p in personas] == [s.user_id for s in PERSONA_SPECS]
     labels = [p["role"] for p in personas]
     assert labels[0].startswith("太原 · 项目工长")
@@ -85,8 +86,11 @@ async def test_a_second_run_reuses_the_database_and_the_bot_still_answers(
     ]
     for persona, account, answers in zip(second.personas, accounts, greeted, strict=True):
         assert any(persona.name in text for text in answers), (persona.key, answers)
-        assert account is not None and account.active and account.phone
-        assert account.chat_id == persona.user_id and account.role is persona.role
+        assert account is not None
+        assert account.active
+        assert account.phone
+        assert account.chat_id == persona.user_id
+        assert account.role is persona.role
         if account.role is Role.FOREMAN:
             assert account.project_ids
 
@@ -113,9 +117,11 @@ def test_the_command_stops_on_sigint_without_a_traceback(tmp_path: Path) -> None
     output = "".join(lines) + out
 
     assert process.returncode == 0, err
-    assert "http://127.0.0.1:" in output and "张建军" in output
+    assert "http://127.0.0.1:" in output
+    assert "张建军" in output
     assert "stopped in" in output
-    assert "Traceback" not in err and "Error" not in err, err
+    assert "Traceback" not in err, err
+    assert "Error" not in err, err
 
 
 async def test_stopping_while_the_bot_answers_finishes_those_updates_first(

@@ -33,6 +33,7 @@ async def test_the_digest_of_the_demo_regulator_shows_in_its_wecom_group(tmp_pat
     assert "暂无消息" in before
     assert "<b>📊 太原市 用工调度日报</b>" in page
     assert '<img alt="chart" src="data:image/png;base64,' in page
-    assert "📎 晋工调度_太原市_" in page and ".xlsx" in page
+    assert "📎 晋工调度_太原市_" in page
+    assert ".xlsx" in page
     assert 'href="/wecom/"' in index
     assert f"{demo.url}/wecom/" in printed

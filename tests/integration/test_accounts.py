@@ -65,7 +65,8 @@ async def test_an_invite_token_fits_a_telegram_deep_link_and_only_its_hash_is_st
     assert invite.link == f"https://t.me/{services.settings.bot_username}?start={invite.token}"
     async with services.uow() as uow:
         row = await uow.session.scalar(select(Invite))
-        assert row is not None and row.token_hash == token_hash(invite.token)
+        assert row is not None
+        assert row.token_hash == token_hash(invite.token)
         assert invite.token not in repr(
             (await uow.session.execute(select(Invite.__table__))).all()
         )
@@ -123,7 +124,8 @@ async def test_a_regulator_invite_normalizes_the_region(services: Services) -> N
     )
     assert invite.region_code == "140100"
     account = await _redeem(services, invite.token, 61)
-    assert account.role is Role.REGULATOR and account.region_code == "140100"
+    assert account.role is Role.REGULATOR
+    assert account.region_code == "140100"
 
 
 async def test_a_dispatcher_may_invite_only_foremen_of_its_own_projects(
@@ -203,7 +205,8 @@ async def test_an_already_bound_user_cannot_take_a_second_account(services: Serv
         row = await uow.session.scalar(
             select(Invite).where(Invite.token_hash == token_hash(second.token))
         )
-        assert row is not None and row.used_at is None
+        assert row is not None
+        assert row.used_at is None
 
 
 async def test_a_rebind_invite_moves_an_account_to_a_new_telegram_user(services: Services) -> None:
@@ -216,7 +219,8 @@ async def test_a_rebind_invite_moves_an_account_to_a_new_telegram_user(services:
         services, role=Role.FOREMAN, display_name="张伟", rebind_account_id=old.id
     )
     moved = await _redeem(services, rebind.token, 102)
-    assert moved.id == old.id and moved.telegram_user_id == 102
+    assert moved.id == old.id
+    assert moved.telegram_user_id == 102
     assert moved.project_ids == frozenset(projects)
     async with services.uow() as uow:
         assert await accounts.get_account_by_telegram(uow, 101) is None

@@ -43,17 +43,22 @@ async def test_an_open_alert_appears_in_the_digest_text_sheet_and_chart(
 
     text = "\n".join(render_digest_text(digest, "zh"))
     assert "📉 欠薪预警" in text
-    assert "部分支付" in text and "山西五建集团" in text
+    assert "部分支付" in text
+    assert "山西五建集团" in text
     english = "\n".join(render_digest_text(digest, "en"))
-    assert "Wage arrears" in english and "paid in part" in english
+    assert "Wage arrears" in english
+    assert "paid in part" in english
 
     book = load_workbook(io.BytesIO(digest_workbook(digest, "zh")))
     sheet = book["欠薪预警"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "预警编号" and rows[0][8] == "原因"
-    assert len(rows) == 2 and float(rows[1][7]) == owed
+    assert rows[0][0] == "预警编号"
+    assert rows[0][8] == "原因"
+    assert len(rows) == 2
+    assert float(rows[1][7]) == owed
     png = render_arrears_chart(digest, "zh")
-    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    assert png.startswith(b"\x89PNG")
+    assert len(png) > 5000
 
     # on site per project: the three dispatched plasterers, since 7 March
     assert [(r.project_name, r.on_site) for r in on_site] == [("小店区保障房项目", 3)]

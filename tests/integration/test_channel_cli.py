@@ -68,8 +68,10 @@ def test_add_list_test_and_remove(
     ]
     assert main(["channel", "list", "--account", str(regulator)]) == 0
     listing = capsys.readouterr().out
-    assert "693a…5aaa" in listing and "j***@jsj.example.cn" in listing
-    assert "693a91f6-7aoc" not in listing and "ju@jsj" not in listing
+    assert "693a…5aaa" in listing
+    assert "j***@jsj.example.cn" in listing
+    assert "693a91f6-7aoc" not in listing
+    assert "ju@jsj" not in listing
 
     box = Mailbox()
     port = _free_port()
@@ -84,7 +86,8 @@ def test_add_list_test_and_remove(
     finally:
         controller.stop()
     assert capsys.readouterr().out.strip() == "test message delivered to j***@jsj.example.cn"
-    assert len(box.messages) == 1 and box.messages[0]["To"] == "ju@jsj.example.cn"
+    assert len(box.messages) == 1
+    assert box.messages[0]["To"] == "ju@jsj.example.cn"
 
     assert main(["channel", "remove", "1"]) == 0
     assert main(["channel", "remove", "1"]) == 2

@@ -190,17 +190,21 @@ async def test_the_digest_reaches_every_channel_once_across_two_schedulers_and_a
 
     wecom = robots.received[f"wecom:{WECOM_KEY}"]
     kinds = [body["msgtype"] for body in wecom]
-    assert kinds[-2:] == ["image", "file"] and set(kinds[:-2]) == {"markdown"}
+    assert kinds[-2:] == ["image", "file"]
+    assert set(kinds[:-2]) == {"markdown"}
     text = "\n".join(body["markdown"]["content"] for body in wecom[:-2])
-    assert "**📊 太原市 用工调度日报**" in text and "&lt;" not in text
+    assert "**📊 太原市 用工调度日报**" in text
+    assert "&lt;" not in text
     assert all(len(body["markdown"]["content"].encode()) <= 4096 for body in wecom[:-2])
     image = wecom[-2]["image"]
     assert hashlib.md5(base64.b64decode(image["base64"])).hexdigest() == image["md5"]
     filename, data = robots.media[wecom[-1]["file"]["media_id"]]
-    assert filename.endswith("太原市_2026-03-04.xlsx") and data[:2] == b"PK"
+    assert filename.endswith("太原市_2026-03-04.xlsx")
+    assert data[:2] == b"PK"
 
     ding = robots.received[f"dingtalk:{DING_TOKEN}"]
-    assert len(ding) == 1 and ding[0]["msgtype"] == "markdown"
+    assert len(ding) == 1
+    assert ding[0]["msgtype"] == "markdown"
     assert "太原市" in ding[0]["markdown"]["title"]
     assert "钉钉机器人不支持上传文件" in ding[0]["markdown"]["text"]
 
@@ -208,7 +212,8 @@ async def test_the_digest_reaches_every_channel_once_across_two_schedulers_and_a
     mail = smtp.box.messages[0]
     assert mail["To"] == MAILBOX
     types = [part.get_content_type() for part in mail.walk()]
-    assert "text/html" in types and "image/png" in types
+    assert "text/html" in types
+    assert "image/png" in types
     assert "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" in types
     html_part = next(p for p in mail.walk() if p.get_content_type() == "text/html")
     image_part = next(p for p in mail.walk() if p.get_content_type() == "image/png")
@@ -256,7 +261,8 @@ async def test_an_invalid_wecom_key_breaks_the_channel_and_tells_the_account_onc
     assert stats.broken == 1
     async with services.uow() as uow:
         channel = await uow.session.get(DeliveryChannel, ids["wecom"])
-        assert channel is not None and channel.status == "broken"
+        assert channel is not None
+        assert channel.status == "broken"
         notices = (
             await uow.session.execute(
                 select(OutboxMessage.account_id, OutboxMessage.payload).where(
@@ -309,7 +315,9 @@ async def test_a_robot_at_its_rate_limit_keeps_the_rest_pending_and_sends_them_l
     # a sender that does not pace itself meets DingTalk's 20/min answer 410100
     sender = make_sender(services, http, smtp, robot_per_minute=1000)
     stats = await sender.drain()
-    assert stats.sent == 20 and stats.deferred == 3 and stats.dead == 0
+    assert stats.sent == 20
+    assert stats.deferred == 3
+    assert stats.dead == 0
     rows = await channel_rows(services)
     assert [r.status for r in rows].count("pending") == 3
     assert all(r.attempts == 0 for r in rows)
@@ -351,7 +359,8 @@ async def test_smtp_down_for_a_while_then_back_loses_nothing_and_doubles_nothing
         clock.advance(minutes=minutes * 5)
         await sender.drain()
     (row,) = await channel_rows(services)
-    assert row.status == "pending" and row.attempts >= 2
+    assert row.status == "pending"
+    assert row.attempts >= 2
     assert row.last_error.startswith("SMTP unreachable")
     smtp.up()
     await sender.drain()  # not due yet: backoff
@@ -455,7 +464,8 @@ async def test_a_failed_part_is_retried_alone_so_the_group_sees_nothing_twice(
     await sender.drain()
     wecom = robots.received[f"wecom:{WECOM_KEY}"]
     texts = len(wecom)
-    assert texts >= 1 and {body["msgtype"] for body in wecom} == {"markdown"}
+    assert texts >= 1
+    assert {body["msgtype"] for body in wecom} == {"markdown"}
     clock.advance(minutes=1)
     await sender.drain()
     assert [body["msgtype"] for body in wecom] == ["markdown"] * texts + ["image", "file"]
@@ -506,7 +516,8 @@ async def test_two_senders_at_once_deliver_each_channel_copy_once(
         make_sender(services, http, smtp).drain(), make_sender(services, http, smtp).drain()
     )
     wecom = [body["msgtype"] for body in robots.received[f"wecom:{WECOM_KEY}"]]
-    assert wecom.count("image") == 1 and wecom.count("file") == 1
+    assert wecom.count("image") == 1
+    assert wecom.count("file") == 1
     assert len(robots.received[f"dingtalk:{DING_TOKEN}"]) == 1
     assert len(smtp.box.messages) == 1
 
@@ -533,7 +544,8 @@ async def test_rows_a_dead_sender_had_claimed_go_out_once_after_its_claim_expire
     assert (await sender.drain()).sent == 1
     assert len(robots.received[f"dingtalk:{DING_TOKEN}"]) == 1
     assert [r.status for r in await channel_rows(services)] == ["sent"]
-    assert claimed.url.endswith(DING_TOKEN) and claimed.secret == DING_SECRET
+    assert claimed.url.endswith(DING_TOKEN)
+    assert claimed.secret == DING_SECRET
 
 
 async def test_without_smtp_url_the_mail_waits_instead_of_failing(

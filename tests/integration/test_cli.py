@@ -53,7 +53,8 @@ def test_summary_prints_the_table_of_a_seeded_database(
 ) -> None:
     assert main(["seed", "--demo", "--scale", "small"]) == 0
     seeded = capsys.readouterr().out
-    assert "3000 workers" in seeded and "foreman=" in seeded
+    assert "3000 workers" in seeded
+    assert "foreman=" in seeded
     assert (env / "jingong.db").exists()
 
     assert main(["summary", "--region", "1401", "--date", "2026-03-04"]) == 0
@@ -68,7 +69,9 @@ def test_summary_prints_the_table_of_a_seeded_database(
 
     assert main(["summary", "--region", "14", "--locale", "en"]) == 0
     table = capsys.readouterr().out
-    assert "Shanxi dispatch summary" in table and "Lüliang" in table and "Total" in table
+    assert "Shanxi dispatch summary" in table
+    assert "Lüliang" in table
+    assert "Total" in table
 
     # seeding twice is refused with one line
     assert main(["seed", "--demo"]) == 1

@@ -232,7 +232,8 @@ async def test_a_worker_taken_while_the_accept_runs_voids_the_whole_accept(
         assert not accept.done()
         await other.commit()
     result = await asyncio.wait_for(accept, timeout=30)
-    assert isinstance(result, Conflict) and result.key == "error.worker_taken"
+    assert isinstance(result, Conflict)
+    assert result.key == "error.worker_taken"
     async with services.uow() as uow:
         deal = await uow.session.get(Deal, world["deals"][0])
         assert (deal.status, deal.version) == (DealStatus.PENDING, 1)

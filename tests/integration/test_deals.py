@@ -111,7 +111,8 @@ async def test_propose_counter_counter_accept_moves_workers_and_keeps_the_histor
             wk.id: wk for wk in await uow.session.scalars(select(Worker).order_by(Worker.id))
         }
         team = await uow.session.scalar(select(Team).where(Team.project_id == w.project_id))
-        assert team is not None and team.name == "抹灰工班组"
+        assert team is not None
+        assert team.name == "抹灰工班组"
         assert [workers[i].status for i in w.worker_ids] == ["busy", "busy", "busy", "idle"]
         assert {workers[i].team_id for i in moved} == {team.id}
         left = await uow.session.scalars(
@@ -212,7 +213,8 @@ async def test_idle_side_may_name_workers_directly_without_an_idle_posting(
         done = await accept_deal(uow, w.receiver_dispatcher, offer.id)
     assert done.idle_posting_id is None
     assert [wk.name for wk in done.workers] == ["陈小军"]
-    assert done.contacts is not None and done.contacts.idle.name == "李明"
+    assert done.contacts is not None
+    assert done.contacts.idle.name == "李明"
     async with services.uow() as uow:
         idle = await uow.session.get(IdlePosting, w.idle_posting_id)
         assert idle.filled_count == 0  # the posting was not part of this deal
@@ -241,7 +243,8 @@ async def test_internal_dispatch_between_projects_of_one_enterprise(services: Se
                 side=Side.IDLE,
             ),
         )
-    assert offer.my_sides == frozenset({Side.SHORTAGE, Side.IDLE}) and offer.my_turn
+    assert offer.my_sides == frozenset({Side.SHORTAGE, Side.IDLE})
+    assert offer.my_turn
     async with services.uow() as uow:
         done = await accept_deal(uow, actor, offer.id)
     assert done.ring is Ring.INTERNAL
@@ -521,7 +524,8 @@ async def test_decline_closes_the_deal_and_tells_the_proposer(services: Services
         offer = await propose_deal(uow, w.foreman, ask(w))
     async with services.uow() as uow:
         view = await decline_deal(uow, w.supplier_dispatcher, offer.id)
-    assert view.status is DealStatus.DECLINED and view.awaiting_side is None
+    assert view.status is DealStatus.DECLINED
+    assert view.awaiting_side is None
     assert view.history[-1].action is DealAction.DECLINE
     async with services.uow() as uow:
         assert (await outbox_rows(uow))[-1][:2] == (w.foreman.account_id, "deal_declined")
@@ -633,7 +637,8 @@ async def test_parties_list_their_deals_page_by_page(services: Services) -> None
         none = await list_deals(uow, w.outsider)
     assert [d.id for d in first.items] == [ids[2], ids[1]]
     assert all(d.my_turn for d in first.items)
-    assert [d.id for d in second.items] == [ids[0]] and second.next_cursor is None
+    assert [d.id for d in second.items] == [ids[0]]
+    assert second.next_cursor is None
     assert [d.id for d in back.items] == [ids[2], ids[1]]
     assert [d.id for d in theirs.items] == ids[::-1]
     assert not any(d.my_turn for d in theirs.items)
@@ -708,7 +713,8 @@ async def test_deal_records_count_person_days_and_filter_by_region_trade_and_dat
     )
     assert rest.page.next_cursor is None
     assert [r.deal_id for r in only_first_day.page.items] == [offer.id]
-    assert welders.total_deals == 0 and other_county.total_deals == 0
+    assert welders.total_deals == 0
+    assert other_county.total_deals == 0
 
     async with services.uow() as uow:
         with pytest.raises(PermissionDenied):

@@ -236,10 +236,12 @@ async def test_a_digest_is_its_text_chunks_then_the_chart_then_the_workbook(
         f"digest:{m.early}:2026-03-04:xlsx",
     ]
     first = rows[0].payload
-    assert "太原市" in first["html"] and len(first["html"]) <= 4096
+    assert "太原市" in first["html"]
+    assert len(first["html"]) <= 4096
     assert "缺 4" in first["html"]  # the shortage posted yesterday in 小店区
     ref = {"region_code": "140100", "day": "2026-03-04", "locale": "zh"}
-    assert rows[-2].payload == ref and rows[-1].payload == ref  # no bytes in the outbox
+    assert rows[-2].payload == ref
+    assert rows[-1].payload == ref
 
 
 async def test_the_text_is_in_the_recipients_language(
@@ -250,7 +252,8 @@ async def test_the_text_is_in_the_recipients_language(
     clock.at = sh(7, 0)
     await tick(services, clock)
     first = (await outbox_rows(services, english))[0].payload
-    assert "Taiyuan" in first["html"] and first["locale"] == "en"
+    assert "Taiyuan" in first["html"]
+    assert first["locale"] == "en"
 
 
 async def test_one_failing_recipient_does_not_block_the_others(

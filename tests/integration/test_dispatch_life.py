@@ -172,7 +172,8 @@ async def test_arrival_answers_are_idempotent_checked_and_a_no_show_goes_back_an
     ]
     async with services.uow() as uow:
         worker = await uow.session.get(Worker, second.worker_id)
-        assert worker is not None and (worker.status, worker.team_id) == ("idle", None)
+        assert worker is not None
+        assert (worker.status, worker.team_id) == ("idle", None)
     # person-days from the real dates: first from the 7th to the 9th, third (unanswered)
     # likewise from the due day, the no-show none
     assert missing.view.person_days == 3 + 3
@@ -212,7 +213,8 @@ async def test_the_labor_company_replaces_a_no_show_on_the_same_deal(
     assert [a for a, _ in await outbox(services, "replacement_offered")] == [w.foreman.account_id]
     async with services.uow() as uow:
         worker = await uow.session.get(Worker, spare)
-        assert worker is not None and worker.status == "busy"
+        assert worker is not None
+        assert worker.status == "busy"
         with pytest.raises(Conflict) as twice:
             await offer_replacement(
                 uow, w.supplier_dispatcher, deal_id, no_show.id, no_show.worker_id
@@ -375,7 +377,8 @@ async def test_unpaid_alerts_the_regulators_of_the_project_at_once_and_bad_amoun
     assert [(a.deal_id, a.reason, a.due, a.paid) for a in listed] == [
         (deal_id, AlertReason.UNPAID, Decimal(period.due_fen) / 100, Decimal("0.00"))
     ]
-    assert listed[0].receiving_phone and listed[0].labor_contact
+    assert listed[0].receiving_phone
+    assert listed[0].labor_contact
 
     # paid after all, and the labor company confirms: the alert is resolved
     async with services.uow() as uow:

@@ -77,7 +77,8 @@ async def test_the_county_regulator_approves_and_the_applicant_becomes_admin(
     async with services.uow() as uow:
         ent = await uow.session.get(Enterprise, approved.enterprise_id)
         admin = await uow.session.get(Account, approved.account_id)
-        assert ent is not None and admin is not None
+        assert ent is not None
+        assert admin is not None
         assert (ent.name, ent.uscc, ent.type, ent.county_code) == (
             "山西晋工劳务有限公司",
             make_uscc("140105", 1),
@@ -147,7 +148,8 @@ async def test_rejection_keeps_the_reason_and_frees_the_applicant_to_apply_again
             await approve_application(uow, county, filed.id)
         assert caught.value.key == "error.application_rejected"
     again = await apply(services)
-    assert again.id != filed.id and await count(services, Enterprise) == 0
+    assert again.id != filed.id
+    assert await count(services, Enterprise) == 0
 
 
 async def test_refusals_when_filing(services: Services) -> None:
@@ -211,5 +213,6 @@ async def test_a_company_registered_meanwhile_cannot_be_approved_twice_over(
         assert caught.value.key == "error.uscc_taken"
     async with services.uow() as uow:
         row = await uow.session.get(EnterpriseApplication, filed.id)
-        assert row is not None and row.status == "pending"
+        assert row is not None
+        assert row.status == "pending"
     assert await count(services, Account) == 1  # the regulator only

@@ -33,7 +33,8 @@ def test_enterprise_commands_explain_themselves(capsys: pytest.CaptureFixture[st
     assert main(["enterprise", "add", "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: jingong enterprise add")
-    assert "施工总承包" in out and "--uscc" in out
+    assert "施工总承包" in out
+    assert "--uscc" in out
 
 
 def test_add_list_show_suspend(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -77,11 +77,13 @@ async def test_a_shanxi_company_is_registered_with_its_normalised_fields(
         assert (row.county_code, row.city_code) == ("140105", "140100")
         assert row.address == "太原市小店区长风街 1 号"
         assert row.out_of_province is False
-        assert row.status == "active" and row.suspended_reason is None
+        assert row.status == "active"
+        assert row.suspended_reason is None
         audit = await uow.session.scalar(
             select(AuditLog).where(AuditLog.action == "enterprise.register")
         )
-        assert audit is not None and audit.entity_id == str(view.id)
+        assert audit is not None
+        assert audit.entity_id == str(view.id)
     assert view.kind == "labor"
 
 
@@ -91,7 +93,8 @@ async def test_a_uscc_registered_outside_shanxi_marks_the_company(services: Serv
     assert view.kind == "general"
     async with services.uow() as uow:
         row = await uow.session.get(Enterprise, view.id)
-        assert row is not None and row.out_of_province is True
+        assert row is not None
+        assert row.out_of_province is True
         assert row.type == "general_contractor"
 
 

@@ -68,12 +68,13 @@ async def test_browsing_filters_by_trade_grade_gender_age_and_education(
         county = await browse_workers(uow, world.xiaodian, WorkerFilter())
         women = await browse_workers(uow, world.taiyuan, WorkerFilter(gender="F", grade_level=2))
     assert everyone.total == 6  # 太原's six; 晋中's three never
-    assert {c.name for c in everyone.page.items} >= {"王海东", "赵伟"} and "孙小华" not in {
-        c.name for c in everyone.page.items
-    }
+    assert {c.name for c in everyone.page.items} >= {"王海东", "赵伟"}
+    assert "孙小华" not in {c.name for c in everyone.page.items}
     assert {c.name for c in rebar.page.items} == {"赵伟", "钱多多"}
-    assert [c.name for c in educated.page.items] == ["王海东"] and choices[0] == "初中"
-    assert len(paged.page.items) == 4 and len(rest.page.items) == 2
+    assert [c.name for c in educated.page.items] == ["王海东"]
+    assert choices[0] == "初中"
+    assert len(paged.page.items) == 4
+    assert len(rest.page.items) == 2
     born = sorted(c.birth_date for c in everyone.page.items)
     today = date(2026, 3, 4)
     for (low, high), dates in by_age.items():
@@ -90,7 +91,9 @@ async def test_the_returned_workbook_shows_changes_and_every_refused_row_with_wh
     async with services.uow() as uow:
         header, rows = await grading_rows(uow, world.taiyuan, WorkerFilter(), "zh")
         ids = {row[1]: row[0] for row in rows}
-    assert header[0] == "编号" and header[-1] == "新等级" and len(rows) == 6
+    assert header[0] == "编号"
+    assert header[-1] == "新等级"
+    assert len(rows) == 6
     assert all(row[-1] is None and "*" in row[4] for row in rows)  # masked ID numbers only
     data = workbook(
         [
@@ -108,7 +111,8 @@ async def test_the_returned_workbook_shows_changes_and_every_refused_row_with_wh
     )
     async with services.uow() as uow:
         upload = await read_grading_upload(uow, world.taiyuan, data)
-    assert upload.rows == 9 and upload.unchanged == 2
+    assert upload.rows == 9
+    assert upload.unchanged == 2
     assert [(c.row, c.name, c.old_grade, c.new_grade) for c in upload.changes] == [
         (2, "王海东", 2, 1),
         (11, "张红飞", 2, 3),

@@ -61,7 +61,8 @@ async def test_only_idle_workers_not_yet_on_offer_can_be_declared(services: Serv
         (4, 1, 3),
         (5, 0, 3),
     ]
-    assert [w.name for w in page.items] == ["一级工", "二级工"] and page.total == 2
+    assert [w.name for w in page.items] == ["一级工", "二级工"]
+    assert page.total == 2
     assert (beyond.offset, [w.name for w in beyond.items]) == (0, ["一级工", "二级工"])
     assert [w.id for w in picked] == [second.id, best.id]  # another company's is left out
     assert [c.code for c in counties] == ["140105", "140702"]
@@ -112,8 +113,10 @@ async def test_deals_awaiting_rating_lists_the_receiving_sides_started_deals(
         (now.id, 1, 1, "抹灰工")
     ]
     assert [d.deal_id for d in company] == [now.id]
-    assert supplier == [] and outsider == []
-    assert prompt is not None and (prompt.workers, prompt.unrated) == (1, 1)
+    assert supplier == []
+    assert outsider == []
+    assert prompt is not None
+    assert (prompt.workers, prompt.unrated) == (1, 1)
     with pytest.raises(PermissionDenied):
         async with services.uow() as uow:
             await ratings.deals_awaiting_rating(uow, w.taiyuan_regulator)

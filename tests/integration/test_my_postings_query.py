@@ -90,12 +90,14 @@ async def test_a_foreman_pages_through_the_live_shortages_of_its_projects_newest
     async with services.uow() as uow:
         first = await list_my_postings(uow, world.foreman, kind="shortage")
         assert [c.id for c in first.items] == world.shortages_a[::-1][:5]
-        assert first.prev_cursor is None and first.next_cursor is not None
+        assert first.prev_cursor is None
+        assert first.next_cursor is not None
         second = await list_my_postings(
             uow, world.foreman, kind="shortage", cursor=first.next_cursor
         )
         assert [c.id for c in second.items] == world.shortages_a[1::-1]
-        assert second.next_cursor is None and second.prev_cursor is not None
+        assert second.next_cursor is None
+        assert second.prev_cursor is not None
         back = await list_my_postings(
             uow, world.foreman, kind="shortage", cursor=second.prev_cursor, direction="prev"
         )
@@ -140,9 +142,12 @@ async def test_trades_list_the_nine_guided_first_and_grades_go_from_the_highest(
         trades = await list_trades(uow)
         grades = await list_grades(uow)
     assert [t.guided for t in trades[:9]] == [True] * 9
-    assert not any(t.guided for t in trades[9:]) and len(trades) > 9
-    assert trades[0].name("zh") == "钢筋工" and trades[0].name("en") == "Rebar worker"
-    assert [g.level for g in grades] == [1, 2, 3, 4, 5] and grades[0].name("zh") == "一级"
+    assert not any(t.guided for t in trades[9:])
+    assert len(trades) > 9
+    assert trades[0].name("zh") == "钢筋工"
+    assert trades[0].name("en") == "Rebar worker"
+    assert [g.level for g in grades] == [1, 2, 3, 4, 5]
+    assert grades[0].name("zh") == "一级"
 
 
 async def test_an_escalation_preview_names_the_regulators_of_the_region_nearest_first(

@@ -165,10 +165,12 @@ async def test_a_foreman_posts_a_shortage_for_their_project(
     assert view.expires_at == clock.now() + timedelta(days=30)
     async with services.uow() as uow:
         row = await uow.session.get(ShortagePosting, view.id)
-        assert row is not None and row.price_fen == 550000
+        assert row is not None
+        assert row.price_fen == 550000
         assert row.posted_by_account_id == world.foreman.account_id
     [audit] = await audits(services, "shortage.post")
-    assert audit.after is not None and audit.after["headcount"] == 4
+    assert audit.after is not None
+    assert audit.after["headcount"] == 4
     assert audit.after["contact_phone"] == "139****5678"
 
 
@@ -275,7 +277,8 @@ async def test_an_edit_from_a_stale_screen_is_refused(services: Services, world:
     assert err.value.key == "error.stale"
     async with services.uow() as uow:
         row = await uow.session.get(ShortagePosting, sid)
-        assert row is not None and row.headcount == 4
+        assert row is not None
+        assert row.headcount == 4
 
 
 async def test_headcount_cannot_go_below_the_workers_already_found(
@@ -349,7 +352,9 @@ async def test_postings_past_their_expiry_expire_on_both_sides(
         project = await uow.session.get(Project, world.project_id)
         ent = await uow.session.get(Enterprise, world.enterprise_id)
         worker = await uow.session.get(Worker, world.worker_ids[0])
-        assert project and ent and worker
+        assert project
+        assert ent
+        assert worker
         old = await make_shortage(uow, project, expires_at=clock.now() - timedelta(minutes=1))
         fresh = await make_shortage(uow, project, expires_at=clock.now() + timedelta(days=1))
         gone = await make_shortage(
@@ -432,7 +437,8 @@ async def test_a_dispatcher_declares_idle_workers_of_the_company(
     assert view.contact_phone_masked == "137****1111"
     assert view.enterprise_name == "山西五建集团"
     [audit] = await audits(services, "idle.declare")
-    assert audit.after is not None and audit.after["worker_ids"] == world.worker_ids
+    assert audit.after is not None
+    assert audit.after["worker_ids"] == world.worker_ids
 
 
 async def _set_worker(services: Services, worker_id: int, **values: Any) -> None:

@@ -48,11 +48,13 @@ async def test_forgetting_erases_identity_keeps_ratings_and_frees_the_id_number(
         )
         assert list(listed) == [mate.id]
         shrunk = await uow.session.get(IdlePosting, posting.id)
-        assert shrunk is not None and shrunk.headcount == 1
+        assert shrunk is not None
+        assert shrunk.headcount == 1
         audit = await uow.session.scalar(
             select(AuditLog).where(AuditLog.action == "worker.forget")
         )
-        assert audit is not None and audit.after == {"forgotten": True}
+        assert audit is not None
+        assert audit.after == {"forgotten": True}
         assert id_number not in str(audit.before) + str(audit.after)
         # the ID number can be registered again as a new person
         found = await uow.session.scalar(
@@ -80,4 +82,5 @@ async def test_only_the_workers_company_or_an_admin_may_ask(services: Services) 
         with pytest.raises(NotFound):
             await forget_worker(uow, Actor.system(), make_id_number("140105", seq=999))
         row = await uow.session.get(Worker, worker.id)
-        assert row is not None and row.name == "王海东"
+        assert row is not None
+        assert row.name == "王海东"

@@ -85,7 +85,8 @@ async def test_the_foreman_rates_a_received_worker_once_and_the_average_moves(
         audit = await uow.session.scalar(
             select(AuditLog).where(AuditLog.action == "rating.create").order_by(AuditLog.id)
         )
-        assert audit.after["stars"] == 4 and audit.actor_account_id == w.foreman.account_id
+        assert audit.after["stars"] == 4
+        assert audit.actor_account_id == w.foreman.account_id
         left = await pending_ratings(uow, w.foreman, deal_id)
     assert left == []
 
@@ -343,7 +344,8 @@ async def test_worker_rating_stats_give_averages_and_bucket_shares_per_region(
     ]
     assert province.items[0].unsatisfied_pct == Decimal("40.0")
     assert [(r.worker_id, r.average) for r in province_rest.items] == [(c, Decimal("5.00"))]
-    assert province_rest.next_cursor is None and province_rest.prev_cursor is not None
+    assert province_rest.next_cursor is None
+    assert province_rest.prev_cursor is not None
     assert [r.name for r in by_name.items] == sorted(["王海东", "李文光", "赵伟"])
     assert empty_county.items == ()
     # the worker's own counters cover every rating, wherever it came from

@@ -179,7 +179,8 @@ async def test_open_shortages_group_by_enterprise_or_project_oldest_first(
         ("迎泽区学校项目", "山西五建集团", 5),
     ]
     assert [g.name for g in rest.page.items] == ["小店商业中心"]
-    assert rest.page.next_cursor is None and rest.page.prev_cursor is not None
+    assert rest.page.next_cursor is None
+    assert rest.page.prev_cursor is not None
 
 
 async def test_grading_a_worker_is_audited_and_a_repeat_changes_nothing(

@@ -86,7 +86,8 @@ async def test_the_silent_list_shows_projects_without_a_report_for_30_days(
         "四十天没动静",
         "山西五建集团",
     )
-    assert item.silent_days == 40 and item.last_report_at is not None
+    assert item.silent_days == 40
+    assert item.last_report_at is not None
     assert [p.project_id for p in province.items] == [ids["silent"]]  # the young one is not silent
 
 
@@ -111,5 +112,6 @@ async def test_the_digest_shows_the_reporting_rate_at_its_cut_off(services: Serv
     assert (digest.reporting.total.live_projects, digest.reporting.silent_projects) == (5, 1)
     text = "\n".join(render_digest_text(digest, "zh"))
     assert "<b>采集上报率（近 7 天更新过用工情况的在建项目）</b>" in text
-    assert "小店区：66.7%（2/3）" in text and "迎泽区：0.0%（0/2）" in text
+    assert "小店区：66.7%（2/3）" in text
+    assert "迎泽区：0.0%（0/2）" in text
     assert "合计：40.0%（2/5）· 1 个项目已 30 天未上报" in text

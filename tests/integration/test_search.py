@@ -215,12 +215,14 @@ async def test_pages_walk_forward_and_back_newest_first(
     v = places.viewer
     p1 = await page_of(services, v)
     assert [c.id for c in p1.items] == newest[:5]
-    assert p1.prev_cursor is None and p1.next_cursor
+    assert p1.prev_cursor is None
+    assert p1.next_cursor
     p2 = await page_of(services, v, cursor=p1.next_cursor)
     assert [c.id for c in p2.items] == newest[5:10]
     p3 = await page_of(services, v, cursor=p2.next_cursor)
     assert [c.id for c in p3.items] == newest[10:]
-    assert p3.next_cursor is None and p3.prev_cursor
+    assert p3.next_cursor is None
+    assert p3.prev_cursor
     back2 = await page_of(services, v, cursor=p3.prev_cursor, direction="prev")
     assert [c.id for c in back2.items] == newest[5:10]
     back1 = await page_of(services, v, cursor=back2.prev_cursor, direction="prev")
@@ -282,7 +284,9 @@ async def test_a_next_page_whose_rows_all_closed_is_empty_and_leads_back(
         )
         await uow.commit()
     p2 = await page_of(services, places.viewer, cursor=p1.next_cursor)
-    assert p2.items == () and p2.next_cursor is None and p2.prev_cursor
+    assert p2.items == ()
+    assert p2.next_cursor is None
+    assert p2.prev_cursor
     back = await page_of(services, places.viewer, cursor=p2.prev_cursor, direction="prev")
     assert [c.id for c in back.items] == newest[:5]
 
@@ -304,4 +308,5 @@ async def test_page_size_goes_up_to_fifty(
 ) -> None:
     await make_many(services, places, clock, 7)
     page = await page_of(services, places.viewer, limit=50)
-    assert len(page.items) == 7 and page.next_cursor is None
+    assert len(page.items) == 7
+    assert page.next_cursor is None

@@ -184,7 +184,8 @@ async def test_demo_accounts_have_their_roles_and_scopes(
     async with services.uow() as uow:
         s = uow.session
         foreman = await s.get(Account, ids["foreman"])
-        assert foreman is not None and foreman.role == Role.FOREMAN
+        assert foreman is not None
+        assert foreman.role == Role.FOREMAN
         assert foreman.telegram_user_id == DEMO_FOREMAN_TELEGRAM_ID
         links = (
             await s.scalars(
@@ -192,11 +193,13 @@ async def test_demo_accounts_have_their_roles_and_scopes(
             )
         ).all()
         project = await s.get(Project, links[0])
-        assert project is not None and project.city_code == "140100"
+        assert project is not None
+        assert project.city_code == "140100"
         assert project.enterprise_id == foreman.enterprise_id
 
         dispatcher = await s.get(Account, ids["dispatcher"])
-        assert dispatcher is not None and dispatcher.role == Role.DISPATCHER
+        assert dispatcher is not None
+        assert dispatcher.role == Role.DISPATCHER
         company = await s.get(Enterprise, dispatcher.enterprise_id)
         assert company is not None
         assert (company.type, company.city_code) == ("labor_service", "141000")
@@ -264,12 +267,14 @@ async def test_the_seeded_history_has_arrivals_a_no_show_late_payment_and_arrear
         )
         assert wujian is not None
         credit = await explain_credit(uow, wujian, local_date(uow.now()))
-    assert arrivals["arrived"] > 10 and arrivals["no_show"] == 1
+    assert arrivals["arrived"] > 10
+    assert arrivals["no_show"] == 1
     assert [tuple(a) for a in alerts] == [("140100", "open", "unpaid")]
     on_time = [p for p in periods if p.payer_answer == "paid" and p.payer_answered_at]
-    assert on_time and any(
+    assert on_time
+    assert any(
         local_date(as_utc(p.payer_answered_at)) > p.due_on + timedelta(days=7) for p in on_time
-    )  # at least one paid late
+    )
     assert digest.arrears.open_count == 1
     assert credit.credit.inputs.open_arrears == 1
     assert credit.stored_score == credit.credit.score

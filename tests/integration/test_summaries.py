@@ -248,7 +248,8 @@ async def test_todays_deals_are_compared_with_the_guide_price_in_force(
         2,
         Decimal("7000.00"),
     )
-    assert yesterday.avg_guide_price is None and yesterday.vs_guide_pct is None
+    assert yesterday.avg_guide_price is None
+    assert yesterday.vs_guide_pct is None
 
 
 async def test_a_city_summary_lists_its_counties(services: Services, market: Market) -> None:
@@ -343,11 +344,18 @@ async def test_the_tables_render_in_both_languages(services: Services, market: M
     summary = await _regional(services, "14")
     zh = render_summary_table(summary, "zh")
     assert "山西省 用工调度汇总 2026-03-04" in zh
-    assert "太原市" in zh and "合计" in zh and "钢筋工" in zh and "3/1" in zh
-    assert "今日成交：3 笔，6 人" in zh and "+9.4%" in zh
+    assert "太原市" in zh
+    assert "合计" in zh
+    assert "钢筋工" in zh
+    assert "3/1" in zh
+    assert "今日成交：3 笔，6 人" in zh
+    assert "+9.4%" in zh
     en = render_summary_table(summary, "en")
-    assert "Taiyuan" in en and "Rebar worker" in en and "Deals today: 3, 6 workers" in en
+    assert "Taiyuan" in en
+    assert "Rebar worker" in en
+    assert "Deals today: 3, 6 workers" in en
     async with services.uow() as uow:
         company = await enterprise_summary(uow, SYSTEM, market.taiyuan_co.id)
     text = render_summary_table(company, "zh")
-    assert "累计工人缺口 7" in text and "今日新增赋闲数 1" in text
+    assert "累计工人缺口 7" in text
+    assert "今日新增赋闲数 1" in text

@@ -203,9 +203,11 @@ async def test_listing_workers_masks_ids_averages_ratings_and_pages(
     async with services.uow() as uow:
         first = await list_workers(uow, world.dispatcher, limit=2)
     assert [w.id for w in first.items] == world.worker_ids[:2]
-    assert first.prev_cursor is None and first.next_cursor is not None
+    assert first.prev_cursor is None
+    assert first.next_cursor is not None
     top = first.items[0]
-    assert "********" in top.id_masked and len(top.id_masked) == 18
+    assert "********" in top.id_masked
+    assert len(top.id_masked) == 18
     assert top.avg_rating == Decimal("4.5")
     assert top.phone_masked == "138****8000"
     assert top.idle_posting_id == pid
@@ -213,7 +215,8 @@ async def test_listing_workers_masks_ids_averages_ratings_and_pages(
     async with services.uow() as uow:
         second = await list_workers(uow, world.dispatcher, limit=2, cursor=first.next_cursor)
     assert [w.id for w in second.items] == world.worker_ids[2:]
-    assert second.next_cursor is None and second.prev_cursor is not None
+    assert second.next_cursor is None
+    assert second.prev_cursor is not None
     async with services.uow() as uow:
         back = await list_workers(
             uow, world.dispatcher, limit=2, cursor=second.prev_cursor, direction="prev"

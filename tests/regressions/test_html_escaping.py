@@ -78,7 +78,8 @@ async def test_a_callback_alert_shows_a_worker_name_with_html_characters_as_type
     (alert,) = answers(sent)
     assert alert["show_alert"] is True
     error_html = t("error.worker_not_idle", "zh", name=ODD_NAME)
-    assert ODD_NAME in alert["text"] and "&amp;" not in alert["text"]
+    assert ODD_NAME in alert["text"]
+    assert "&amp;" not in alert["text"]
     assert alert["text"] == html_to_plain(error_html)
     # the message itself is HTML: there the name stays escaped
     assert html.quote(ODD_NAME) in last_text(sent)

@@ -68,7 +68,9 @@ def menu() -> InlineKeyboardMarkup:
 async def test_get_me_describes_the_sandbox_bot(bot: Bot, state: SandboxState) -> None:
     me = await bot.get_me()
 
-    assert me.is_bot and me.id == 123456789 and me.username == state.bot_user["username"]
+    assert me.is_bot
+    assert me.id == 123456789
+    assert me.username == state.bot_user["username"]
 
 
 async def test_a_message_with_an_inline_keyboard_parses_into_aiogram_types(
@@ -79,8 +81,10 @@ async def test_a_message_with_an_inline_keyboard_parses_into_aiogram_types(
     )
 
     assert isinstance(sent, Message)
-    assert sent.from_user is not None and sent.from_user.is_bot
-    assert sent.chat.id == user_id and sent.chat.type == "private"
+    assert sent.from_user is not None
+    assert sent.from_user.is_bot
+    assert sent.chat.id == user_id
+    assert sent.chat.type == "private"
     assert sent.text == "新匹配：钢筋工 3 人"
     assert dump(sent.reply_markup) == dump(menu())
     assert sent.date.year >= 2024
@@ -98,9 +102,12 @@ async def test_edits_come_back_as_edited_messages(bot: Bot, user_id: int) -> Non
     )
     markup = await bot.edit_message_reply_markup(chat_id=user_id, message_id=sent.message_id)
 
-    assert isinstance(text, Message) and text.edit_date is not None
-    assert text.text == "报价 300 320 元/天" and dump(text.reply_markup) == dump(menu())
-    assert isinstance(markup, Message) and markup.reply_markup is None
+    assert isinstance(text, Message)
+    assert text.edit_date is not None
+    assert text.text == "报价 300 320 元/天"
+    assert dump(text.reply_markup) == dump(menu())
+    assert isinstance(markup, Message)
+    assert markup.reply_markup is None
 
 
 async def test_a_callback_query_round_trip(bot: Bot, state: SandboxState, user_id: int) -> None:
@@ -111,9 +118,11 @@ async def test_a_callback_query_round_trip(bot: Bot, state: SandboxState, user_i
     answered = await bot.answer_callback_query(query.id, text="已接受", show_alert=True)
 
     callback = updates[-1].callback_query
-    assert callback is not None and callback.data == "deal:7:accept"
+    assert callback is not None
+    assert callback.data == "deal:7:accept"
     assert callback.from_user.id == user_id
-    assert isinstance(callback.message, Message) and callback.message.message_id == sent.message_id
+    assert isinstance(callback.message, Message)
+    assert callback.message.message_id == sent.message_id
     assert answered is True
     assert state.callback_queries[query.id].answer == {
         "text": "已接受",
@@ -136,18 +145,22 @@ async def test_photo_and_document_upload_and_download_back(bot: Bot, user_id: in
     assert photo.photo is not None
     size = photo.photo[-1]
     assert (size.width, size.height, size.file_size) == (64, 32, len(chart))
-    assert photo.caption == "图" and photo.caption_entities is not None
+    assert photo.caption == "图"
+    assert photo.caption_entities is not None
     assert document.document is not None
     assert document.document.file_name == "日报.xlsx"
     assert document.document.mime_type == (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     file = await bot.get_file(size.file_id)
-    assert file.file_path is not None and file.file_size == len(chart)
+    assert file.file_path is not None
+    assert file.file_size == len(chart)
     downloaded_photo = await bot.download(size.file_id)
     downloaded_doc = await bot.download(document.document.file_id)
-    assert downloaded_photo is not None and downloaded_photo.read() == chart
-    assert downloaded_doc is not None and downloaded_doc.read() == workbook
+    assert downloaded_photo is not None
+    assert downloaded_photo.read() == chart
+    assert downloaded_doc is not None
+    assert downloaded_doc.read() == workbook
 
 
 async def test_a_photo_is_resent_by_file_id_but_not_from_the_internet(
@@ -160,7 +173,8 @@ async def test_a_photo_is_resent_by_file_id_but_not_from_the_internet(
 
     again = await bot.send_photo(user_id, first.photo[-1].file_id)
 
-    assert again.photo is not None and again.photo[-1].file_id == first.photo[-1].file_id
+    assert again.photo is not None
+    assert again.photo[-1].file_id == first.photo[-1].file_id
     with pytest.raises(TelegramBadRequest, match="failed to get HTTP URL content"):
         await bot.send_photo(user_id, "https://example.org/a.png")
     with pytest.raises(TelegramBadRequest, match="IMAGE_PROCESS_FAILED"):
@@ -174,7 +188,9 @@ async def test_editing_a_caption(bot: Bot, user_id: int) -> None:
         chat_id=user_id, message_id=sent.message_id, caption="新"
     )
 
-    assert isinstance(edited, Message) and edited.caption == "新" and edited.edit_date
+    assert isinstance(edited, Message)
+    assert edited.caption == "新"
+    assert edited.edit_date
 
 
 async def test_deleting_a_message(bot: Bot, state: SandboxState, user_id: int) -> None:
@@ -227,7 +243,8 @@ async def test_chat_info_commands_menu_and_actions(bot: Bot, user_id: int) -> No
         BotCommand(command="help", description="帮助"),
     ]
 
-    assert isinstance(chat, ChatFullInfo) and chat.first_name == "王工"
+    assert isinstance(chat, ChatFullInfo)
+    assert chat.first_name == "王工"
     assert await bot.set_my_commands(commands) is True
     assert await bot.set_my_commands(
         commands[:1], scope=BotCommandScopeChat(chat_id=user_id), language_code="zh"
@@ -250,7 +267,8 @@ async def test_webhook_info_and_lifecycle_stubs(bot: Bot) -> None:
     assert (await bot.get_webhook_info()).url == ""
     assert await bot.set_webhook("http://127.0.0.1:9/hook", secret_token="s3cret-token_1")
     info = await bot.get_webhook_info()
-    assert info.url == "http://127.0.0.1:9/hook" and info.pending_update_count == 0
+    assert info.url == "http://127.0.0.1:9/hook"
+    assert info.pending_update_count == 0
     assert await bot.delete_webhook(drop_pending_updates=True) is True
     assert await bot.log_out() is True
     assert await bot.close() is True

@@ -59,7 +59,8 @@ async def test_a_command_a_user_sends_reaches_the_bot_with_its_entity(
     updates = await bot.get_updates(timeout=0)
 
     message = updates[0].message
-    assert message is not None and message.text == "/start invite42"
+    assert message is not None
+    assert message.text == "/start invite42"
     assert message.entities is not None
     assert (message.entities[0].type, message.entities[0].length) == ("bot_command", 6)
 
@@ -80,7 +81,8 @@ async def test_sharing_a_contact_sends_the_users_own_id(client: SandboxClient, b
         "user_id": user.user_id,
     }
     contact = updates[0].message.contact if updates[0].message else None
-    assert contact is not None and contact.user_id == user.user_id
+    assert contact is not None
+    assert contact.user_id == user.user_id
     assert plain.text == "发布缺工"
     with pytest.raises(SandboxClientError, match="no reply keyboard button"):
         await user.press_reply("不存在的按钮")
@@ -169,7 +171,8 @@ async def test_the_websocket_pushes_new_edited_and_deleted_messages(
     assert [e["type"] for e in pushed] == ["message", "reply_keyboard"]
     assert pushed[0]["message"]["text"] == "新消息"
     assert pushed[1]["keyboard"]["keyboard"][1][0]["request_contact"] is True
-    assert edited["type"] == "edited" and edited["message"]["text"] == "改过的"
+    assert edited["type"] == "edited"
+    assert edited["message"]["text"] == "改过的"
     assert deleted == {"seq": deleted["seq"], "type": "deleted", "message_id": sent.message_id}
 
 
@@ -188,7 +191,8 @@ async def test_an_aiogram_echo_bot_answers_a_client_end_to_end(
     assert echo.text == "回声: 缺钢筋工 3 人"
     assert echo.button_texts == ["确认 OK"]
     assert answer["text"] == "收到 got it"
-    assert edited.message_id == echo.message_id and edited.text == "回声: 缺钢筋工 3 人 ✓"
+    assert edited.message_id == echo.message_id
+    assert edited.text == "回声: 缺钢筋工 3 人 ✓"
 
 
 async def test_waiting_for_a_message_that_never_comes_times_out_with_what_arrived(

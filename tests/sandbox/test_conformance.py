@@ -90,7 +90,8 @@ async def test_text_limit_counts_the_text_after_entity_parsing(bot: Bot, user_id
 
     with pytest.raises(TelegramBadRequest, match="Bad Request: message is too long"):
         await bot.send_message(user_id, "工" * 4097)
-    assert fits.text is not None and len(fits.text) == 4096
+    assert fits.text is not None
+    assert len(fits.text) == 4096
 
 
 async def test_a_caption_over_1024_characters_is_refused(bot: Bot, user_id: int) -> None:
@@ -175,7 +176,8 @@ async def test_an_edit_that_changes_nothing_is_not_modified(bot: Bot, user_id: i
     edited = await bot.edit_message_text(
         "<b>同样</b>", chat_id=user_id, message_id=sent.message_id, parse_mode="HTML"
     )
-    assert not isinstance(edited, bool) and edited.reply_markup is None
+    assert not isinstance(edited, bool)
+    assert edited.reply_markup is None
 
 
 async def test_a_callback_query_is_answered_once(

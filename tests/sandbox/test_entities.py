@@ -50,7 +50,8 @@ def test_links_mentions_code_and_quotes_carry_their_arguments() -> None:
         "type": "text_link",
         "url": "https://example.org/?a=1&b=2",
     }
-    assert entities[1]["type"] == "text_mention" and entities[1]["user"]["id"] == 42
+    assert entities[1]["type"] == "text_mention"
+    assert entities[1]["user"]["id"] == 42
     assert {"type": "pre", "offset": 6, "length": 5, "language": "python"} in entities
     assert {"type": "code", "offset": 11, "length": 1} in entities
     assert entities[-1]["type"] == "expandable_blockquote"

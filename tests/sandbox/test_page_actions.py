@@ -41,4 +41,5 @@ async def test_a_failing_action_answers_500_with_the_error(
 
     with pytest.raises(SandboxClientError) as failed:
         await user.run_action("broken")
-    assert failed.value.status == 500 and "database is away" in failed.value.message
+    assert failed.value.status == 500
+    assert "database is away" in failed.value.message

@@ -178,9 +178,12 @@ async def test_a_foreman_chats_with_the_bot_in_the_browser(
         await page.close()
 
     history = state.history(FOREMAN.user_id)
-    assert history[-1]["text"] == "缺工：钢筋工 3 人（已发布）" and "edit_date" in history[-1]
+    assert history[-1]["text"] == "缺工：钢筋工 3 人（已发布）"
+    assert "edit_date" in history[-1]
     assert photo_loaded == 240
-    assert font["status"] == "loaded" and font["check"] is True, font
-    assert font["distinctGlyphs"] == 4 and font["inked"], f"Chinese renders as tofu: {font}"
+    assert font["status"] == "loaded", font
+    assert font["check"] is True, font
+    assert font["distinctGlyphs"] == 4, f"Chinese renders as tofu: {font}"
+    assert font["inked"], f"Chinese renders as tofu: {font}"
     assert "Noto Sans SC" in font["titleFont"]
     assert errors == []

@@ -5,7 +5,7 @@ emoji the machine cannot draw are left out instead of shown as boxes."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -175,21 +175,26 @@ async def test_on_a_phone_the_chat_gets_the_screen_in_beijing_time(
 
     height, width = PHONE["height"], PHONE["width"]
     assert sidebar["height"] < 0.25 * height, f"the persona list takes {sidebar['height']} px"
-    assert 0 <= composer["y"] and composer["y"] + composer["height"] <= height, composer
+    assert composer["y"] >= 0, composer
+    assert composer["y"] + composer["height"] <= height, composer
     assert composer["width"] > 0.5 * width, composer  # the chat is not squeezed
     # the last message is on screen, inside the message list, above the input
-    assert messages["y"] <= last["y"] and last["y"] + last["height"] <= composer["y"], (last,)
-    assert last["x"] >= 0 and last["x"] + last["width"] <= width, last
+    assert messages["y"] <= last["y"], (last,)
+    assert last["y"] + last["height"] <= composer["y"], (last,)
+    assert last["x"] >= 0, last
+    assert last["x"] + last["width"] <= width, last
 
-    sent = datetime.fromtimestamp(state.history(PERSONAS[0].user_id)[-1]["date"])
+    sent = datetime.fromtimestamp(state.history(PERSONAS[0].user_id)[-1]["date"], tz=UTC)
     beijing = sent.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%H:%M")
     assert shown_time == beijing, (shown_time, beijing)
 
     # East Asian width: every line of the table is 20 columns, so every line is as wide
-    assert len(pre_widths) == 4 and max(pre_widths) - min(pre_widths) < 1.0, pre_widths
+    assert len(pre_widths) == 4, pre_widths
+    assert max(pre_widths) - min(pre_widths) < 1.0, pre_widths
 
     assert drawer_personas == len(PERSONAS)
-    assert second_box is not None and abs(second_box["x"]) < 2  # the picked chat fills the screen
+    assert second_box is not None
+    assert abs(second_box["x"]) < 2
 
 
 async def test_without_an_emoji_font_buttons_show_no_boxes(

@@ -56,11 +56,15 @@ async def test_a_long_poll_returns_as_soon_as_an_update_arrives(
     # far before the poll's 60 s: it returned on the update, not on its timeout
     updates = await asyncio.wait_for(poll, 20)
 
-    assert len(updates) == 1 and updates[0].message is not None
+    assert len(updates) == 1
+    assert updates[0].message is not None
     message = updates[0].message
-    assert message.text == "/start" and message.from_user is not None
-    assert message.from_user.id == user_id and message.from_user.language_code == "zh"
-    assert message.entities is not None and message.entities[0].type == "bot_command"
+    assert message.text == "/start"
+    assert message.from_user is not None
+    assert message.from_user.id == user_id
+    assert message.from_user.language_code == "zh"
+    assert message.entities is not None
+    assert message.entities[0].type == "bot_command"
 
 
 async def test_an_offset_confirms_everything_before_it(
@@ -166,7 +170,8 @@ async def test_a_webhook_with_a_secret_receives_updates_with_the_header(
 
     body, secret = hook.calls[0]
     assert secret == "s3cret_TOKEN-1"
-    assert body["message"]["text"] == "你好" and body["update_id"] > 0
+    assert body["message"]["text"] == "你好"
+    assert body["update_id"] > 0
     assert (await bot.get_webhook_info()).pending_update_count == 0
 
 

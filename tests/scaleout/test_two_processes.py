@@ -275,11 +275,13 @@ async def test_both_processes_run_the_scheduler_and_a_due_digest_goes_out_once(
                 )
             )
         ).all()
-        assert len(deliveries) == 1 and deliveries[0].kind == "daily", deliveries
+        assert len(deliveries) == 1, deliveries
+        assert deliveries[0].kind == "daily", deliveries
         leases = (await uow.session.execute(select(Lease.name, Lease.holder))).all()
 
     kinds = Counter(r.kind for r in rows)
-    assert kinds["digest_chart"] == 1 and kinds["digest_xlsx"] == 1, kinds
+    assert kinds["digest_chart"] == 1, kinds
+    assert kinds["digest_xlsx"] == 1, kinds
     assert kinds["digest_text"] >= 1, kinds
     assert len({r.dedup_key for r in rows}) == len(rows)  # one set of parts, no duplicate
 

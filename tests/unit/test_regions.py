@@ -28,13 +28,17 @@ def test_the_region_file_holds_shanxi_its_11_cities_and_all_their_counties() -> 
 def test_codes_are_six_digits_and_share_their_parents_prefix() -> None:
     for row in ROWS:
         code, parent = row["code"], row["parent_code"]
-        assert len(code) == 6 and code.isdigit()
+        assert len(code) == 6
+        assert code.isdigit()
         if row["level"] == "province":
             assert parent is None
         elif row["level"] == "city":
-            assert parent == "140000" and code.endswith("00") and code[:2] == "14"
+            assert parent == "140000"
+            assert code.endswith("00")
+            assert code[:2] == "14"
         else:
-            assert parent == code[:4] + "00" and not code.endswith("00")
+            assert parent == code[:4] + "00"
+            assert not code.endswith("00")
 
 
 def test_every_parent_exists_and_comes_before_its_children() -> None:

@@ -118,7 +118,8 @@ def test_every_label_exists_in_both_languages_with_the_same_placeholders() -> No
     assert LABELS["zh"].keys() == LABELS["en"].keys()
     for key, zh in LABELS["zh"].items():
         assert _fields(zh) == _fields(LABELS["en"][key]), key
-        assert zh.strip() and LABELS["en"][key].strip(), key
+        assert zh.strip(), key
+        assert LABELS["en"][key].strip(), key
 
 
 def test_html_labels_escape_user_data_and_plain_labels_do_not() -> None:
@@ -144,7 +145,8 @@ def _balanced(chunk: str) -> bool:
 def test_digest_text_is_one_escaped_message_with_every_section() -> None:
     (zh,) = render_digest_text(sample_digest(), "zh")
     assert "<b>📊 太原市 用工调度日报</b>" in zh
-    assert "太原&lt;一建&gt;&amp;劳务" in zh and "<一建>" not in zh
+    assert "太原&lt;一建&gt;&amp;劳务" in zh
+    assert "<一建>" not in zh
     assert "小店区 缺 抹灰工 12 人，邻近 榆次区 有 15 人赋闲" in zh
     assert "比指导价 5,500 低 40.0%" in zh
     assert "（较指导价 −40.0%）" in zh
@@ -153,7 +155,8 @@ def test_digest_text_is_one_escaped_message_with_every_section() -> None:
     (en,) = render_digest_text(sample_digest(), "en")
     assert "Xiaodian District needs Plasterer ×12; neighbouring Yuci District has 15 idle" in en
     assert "40.0% below the guide price 5,500" in en
-    assert _balanced(zh) and _balanced(en)
+    assert _balanced(zh)
+    assert _balanced(en)
 
 
 def test_a_digest_too_long_for_one_message_is_split_at_line_boundaries() -> None:
@@ -241,7 +244,8 @@ def test_chart_shows_the_15_largest_shortages_as_paired_bars_with_chinese_labels
     assert [int(p.get_width()) for p in shortage] == list(range(29, 14, -1))
     assert [int(p.get_width()) for p in idle] == list(range(1, 16))
     ticks = [t.get_text() for t in ax.get_yticklabels()]
-    assert ticks[0] == "第1区" and len(ticks) == 15
+    assert ticks[0] == "第1区"
+    assert len(ticks) == 15
     assert ticks == sorted(ticks, key=lambda t: int(t[1:-1]))
     # the largest shortage is drawn at the top
     assert shortage[0].get_y() > shortage[-1].get_y()
@@ -293,7 +297,9 @@ def test_sheet_titles_are_made_valid_and_unique() -> None:
     long = "太原市" * 20
     first = safe_title(long, taken)
     second = safe_title(long, taken)
-    assert len(first) == 31 and len(second) <= 31 and first != second
+    assert len(first) == 31
+    assert len(second) <= 31
+    assert first != second
     assert safe_title("  ", None) == "Sheet"
 
 
@@ -316,8 +322,10 @@ def test_workbook_has_bold_frozen_filtered_headers_and_number_formats() -> None:
     assert all(c.font.bold for c in ws[1])
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:C3"
-    assert ws["B2"].number_format == MONEY and ws["C3"].number_format == PERCENT
-    assert ws["B2"].value == 3300 and ws["C2"].value == pytest.approx(-0.4)
+    assert ws["B2"].number_format == MONEY
+    assert ws["C3"].number_format == PERCENT
+    assert ws["B2"].value == 3300
+    assert ws["C2"].value == pytest.approx(-0.4)
     assert ws.column_dimensions["A"].width == 20
 
 
@@ -335,9 +343,11 @@ def test_digest_workbook_has_the_detail_sheets_and_rows() -> None:
     ]
     assert all(len(t) <= 31 for t in wb.sheetnames)
     regions = list(wb["Sub-regions"].iter_rows(min_row=2, values_only=True))
-    assert len(regions) == 20 and regions[0] == ("140101", "District 1", 1, 29, 1, 1)
+    assert len(regions) == 20
+    assert regions[0] == ("140101", "District 1", 1, 29, 1, 1)
     (deal,) = wb["Price alerts"].iter_rows(min_row=2, values_only=True)
-    assert deal[0] == datetime(2026, 3, 3, 15, 0)  # Shanghai wall time
+    assert isinstance(deal[0], datetime)
+    assert deal[0].isoformat() == "2026-03-03T15:00:00"  # Shanghai wall time, naive in Excel
     assert deal[2:] == (
         "太原<一建>&劳务",
         "榆次劳务",

@@ -112,7 +112,8 @@ def test_a_shortage_and_an_idle_posting_pair_by_one_rule(
         assert refusal is None
         check_pair(shortage, idle, NOW)
         return
-    assert type(refusal) is error and refusal.key == key
+    assert type(refusal) is error
+    assert refusal.key == key
     with pytest.raises(error) as raised:
         check_pair(shortage, idle, NOW)
     assert raised.value.key == key
@@ -151,14 +152,16 @@ def test_who_may_be_declared_idle(
     if error is None:
         assert refusal is None
     else:
-        assert type(refusal) is error and refusal.key == key
+        assert type(refusal) is error
+        assert refusal.key == key
 
 
 def test_a_refused_worker_is_named_in_the_message() -> None:
     refusal = declare_idle_refusal(
         replace(WORKER, status="busy"), enterprise_id=1, trade_code="plasterer", grade_level=3
     )
-    assert refusal is not None and refusal.params == {"worker_id": 7, "name": "王海东"}
+    assert refusal is not None
+    assert refusal.params == {"worker_id": 7, "name": "王海东"}
 
 
 @pytest.mark.parametrize(
@@ -190,7 +193,8 @@ def test_who_may_be_named_in_a_deal(
     if error is None:
         assert refusal is None
     else:
-        assert type(refusal) is error and refusal.key == key
+        assert type(refusal) is error
+        assert refusal.key == key
 
 
 def test_the_start_window_is_today_to_ninety_days_on() -> None:

@@ -113,10 +113,14 @@ async def test_a_failed_transaction_lets_the_next_one_in(db: tuple[AsyncEngine, 
     engine, _ = db
     async with engine.begin() as conn:
         await conn.execute(text("INSERT INTO item (id, name) VALUES (1, 'kept')"))
-    with pytest.raises(IntegrityError):
+
+    async def insert_then_fail() -> None:
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO item (id, name) VALUES (2, 'rolled back')"))
             await conn.execute(text("INSERT INTO item (id, name) VALUES (1, 'duplicate')"))
+
+    with pytest.raises(IntegrityError):
+        await insert_then_fail()
     async with engine.begin() as conn:  # would wait forever if the gate were still held
         await asyncio.wait_for(
             conn.execute(text("INSERT INTO item (id, name) VALUES (3, 'next')")), 5

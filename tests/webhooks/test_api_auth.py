@@ -130,7 +130,8 @@ async def test_an_enterprise_sees_market_postings_and_its_own_with_phones_masked
         world.internal_b,
         world.market_b,
     }
-    assert "13912345678" not in as_a.text and "13700001111" not in as_b.text
+    assert "13912345678" not in as_a.text
+    assert "13700001111" not in as_b.text
     assert as_a.json()["items"][0]["contact_phone_masked"] == "139****5678"
 
 
@@ -192,7 +193,8 @@ async def test_an_enterprise_key_cannot_import_into_another_enterprises_project(
     assert response.json() == {"error": "error.out_of_scope", "params": {"rows": 2}}
     async with services.uow() as uow:
         project = await uow.session.scalar(select(Project).where(Project.code == world.project_b))
-        assert project is not None and project.name == "榆次新城"
+        assert project is not None
+        assert project.name == "榆次新城"
         assert await uow.session.scalar(select(Project).where(Project.code == "NEW-A-1")) is None
 
 
@@ -264,7 +266,8 @@ async def test_a_regulator_key_cannot_put_a_project_into_another_region(
             (await uow.session.execute(select(Project.code, Project.county_code))).all()
         )
     assert counties[world.project_a] == "140105"
-    assert "LF-1" not in counties and "LF-2" not in counties
+    assert "LF-1" not in counties
+    assert "LF-2" not in counties
     assert counties["TY-2"] == "140105"
 
 

@@ -9,12 +9,14 @@ import io
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from core.db.models import Project, Team, Worker
 from core.db.uow import Services
 from core.domain.actor import Actor
 from core.domain.enums import Role
+from core.domain.errors import PermissionDenied
 from core.services.imports import MAX_ROWS, import_workers
 from tests.factories import make_id_number
 from tests.webhooks.conftest import Web, World, bearer
@@ -332,12 +334,9 @@ async def test_only_enterprises_regulators_and_admins_may_import(
 ) -> None:
     foreman = Actor(account_id=None, role=Role.FOREMAN, enterprise_id=world.ent_a)
     async with services.uow() as uow:
-        try:
+        with pytest.raises(PermissionDenied) as raised:
             await import_workers(uow, foreman, [])
-        except Exception as exc:
-            assert getattr(exc, "key", None) == "error.forbidden"
-        else:
-            raise AssertionError("a foreman imported workers")
+    assert raised.value.key == "error.forbidden"
 
 
 async def test_two_simultaneous_imports_of_the_same_workers_store_each_worker_once(

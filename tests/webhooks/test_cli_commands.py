@@ -44,7 +44,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 def one_error_line(err: str) -> str:
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("jingong: error: "), err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("jingong: error: "), err
     return lines[0]
 
 
@@ -55,12 +56,15 @@ def test_apikey_create_shows_the_key_once_and_revoke_disables_it(
     out = capsys.readouterr().out
     key = out.split("key:", 1)[1].split()[0]
     prefix = out.split("prefix:", 1)[1].split()[0]
-    assert key.startswith(f"jg_{prefix}_") and len(key) > 40
+    assert key.startswith(f"jg_{prefix}_")
+    assert len(key) > 40
     assert "region 140100" in out
 
     assert main(["apikey", "list"]) == 0
     listed = capsys.readouterr().out
-    assert prefix in listed and "active" in listed and "region=140100" in listed
+    assert prefix in listed
+    assert "active" in listed
+    assert "region=140100" in listed
     assert key not in listed
 
     assert main(["apikey", "revoke", prefix]) == 0
@@ -214,4 +218,5 @@ def test_serve_runs_two_workers_that_answer_probes_and_set_the_webhook_once(
     assert proc.returncode == 0, output
     log_lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(line["msg"] == "started" for line in log_lines), output
-    assert SECRET not in output and env["SECRET_KEY"] not in output
+    assert SECRET not in output
+    assert env["SECRET_KEY"] not in output

@@ -74,10 +74,13 @@ def test_a_forged_cursor_decodes_within_bounds_or_is_a_validation_error(cursor: 
         (decode_id_cursor, lambda v: 0 <= v < 2**31),
     ):
         decoder: Callable[[str], Any] = decode
+        error: ValidationError | None = None
         try:
             value = decoder(cursor)
         except ValidationError as exc:
-            assert exc.key == "error.bad_cursor"
+            error = exc
+        if error is not None:
+            assert error.key == "error.bad_cursor"
         else:
             assert check(value)
 
@@ -132,7 +135,8 @@ async def test_a_cursor_past_the_first_row_gives_a_prev_cursor_that_is_accepted(
     assert page.status_code == 200
     assert page.json()["items"] == []
     prev = page.json()["prev_cursor"]
-    assert prev is not None and decode_ts_cursor(prev)[1] == 0
+    assert prev is not None
+    assert decode_ts_cursor(prev)[1] == 0
 
     back = await web.client.get(
         "/api/v1/postings",

@@ -26,7 +26,8 @@ async def dispatched(services: Services, world: World) -> dict[str, Any]:
     async with services.uow() as uow:
         a = await uow.session.get(Enterprise, world.ent_a)
         b = await uow.session.get(Enterprise, world.ent_b)
-        assert a is not None and b is not None
+        assert a is not None
+        assert b is not None
         to_taiyuan = [await make_worker(uow, b, name=n) for n in ("孙小华", "周文")]
         to_jinzhong = await make_worker(uow, a, name="赵伟")
         deals = {d.shortage_id: d.id for d in (await uow.session.scalars(select(Deal))).all()}
@@ -59,9 +60,11 @@ async def test_a_city_key_sees_its_own_dispatches_with_masked_id_numbers(
         ("周文", "太原南站", "140105"),
     ]
     first = items[0]
-    assert first["start_date"] == "2026-03-05" and first["price"] == "5200.00"
+    assert first["start_date"] == "2026-03-05"
+    assert first["price"] == "5200.00"
     assert (first["from_enterprise"], first["to_enterprise"]) == ("晋中建设集团", "太原建工劳务")
-    assert first["id_number"] != dispatched["numbers"]["孙小华"] and "*" in first["id_number"]
+    assert first["id_number"] != dispatched["numbers"]["孙小华"]
+    assert "*" in first["id_number"]
     jinzhong = (await _get(web, world.keys["reg_1407"])).json()["items"]
     assert [i["worker_name"] for i in jinzhong] == ["赵伟"]
     company = (await _get(web, world.keys["ent_a"])).json()["items"]
@@ -72,7 +75,8 @@ async def test_only_a_realname_export_key_gets_full_id_numbers_and_each_read_is_
     web: Web, services: Services, world: World, dispatched: dict[str, Any]
 ) -> None:
     plain = (await _get(web, world.keys["reg_14"])).json()["items"]
-    assert all("*" in i["id_number"] for i in plain) and len(plain) == 3
+    assert all("*" in i["id_number"] for i in plain)
+    assert len(plain) == 3
     async with services.uow() as uow:
         assert (
             await uow.session.scalars(select(AuditLog).where(AuditLog.action == "realname.export"))
@@ -105,7 +109,9 @@ async def test_csv_carries_the_same_rows_for_excel(
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeffdeal_id,start_date,accepted_at,worker_id,worker_name,id_number")
     lines = text.strip().splitlines()
-    assert len(lines) == 3 and "孙小华" in lines[1] and "太原南站" in lines[1]
+    assert len(lines) == 3
+    assert "孙小华" in lines[1]
+    assert "太原南站" in lines[1]
     assert dispatched["numbers"]["孙小华"] not in text
 
 

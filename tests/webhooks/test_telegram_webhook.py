@@ -53,7 +53,8 @@ async def test_an_update_with_the_right_secret_is_answered_with_an_empty_object_
     assert response.status_code == 200
     assert response.json() == {}
     sent = web.calls("sendMessage")
-    assert len(sent) == 1 and sent[0].params["chat_id"] == 9001
+    assert len(sent) == 1
+    assert sent[0].params["chat_id"] == 9001
     assert "仅限受邀使用" in sent[0].params["text"]  # /start's answer, not the error apology
     # processed: the row stays (re-sends are recognized) but the raw payload is gone
     assert await stored(web.services) == {10: ("done", None)}

@@ -3,6 +3,7 @@ hash, never shown back unmasked), pick a new skill grade, confirm; the change is
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from aiogram.exceptions import TelegramBadRequest
@@ -44,10 +45,8 @@ async def grading_menu(message: Message, state: FSMContext) -> None:
 
 async def _forget(message: Message) -> None:
     """Take a typed ID number out of the chat (bots may delete what users send them)."""
-    try:
+    with contextlib.suppress(TelegramBadRequest):  # too old or already gone: nothing to do
         await message.delete()
-    except TelegramBadRequest:
-        pass  # too old or already gone: nothing else to do
 
 
 async def query_typed(

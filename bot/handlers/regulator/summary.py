@@ -82,9 +82,12 @@ async def _summary(event: Event, uow: UnitOfWork, account: AccountView, code: st
         button(_("regulator.coverage.silent_button"), SilentCb(code=region.code)),
     ]
     bottom = [export_button(ExportCb(table="s", code=region.code))]
-    if region.parent_code and region.code != home(account):
-        if region_scope.in_scope(actor, region.parent_code):
-            bottom.append(button(_("regulator.up"), SumCb(code=region.parent_code)))
+    if (
+        region.parent_code
+        and region.code != home(account)
+        and region_scope.in_scope(actor, region.parent_code)
+    ):
+        bottom.append(button(_("regulator.up"), SumCb(code=region.parent_code)))
     await show(event, "\n".join(lines), markup(*rows(drill), nav, bottom))
 
 
