@@ -29,7 +29,7 @@ from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from redis.asyncio import Redis
 
-from bot import dialogs
+from bot.dialogs import wiring as dialogs
 from bot.handlers import build_root_router
 from bot.i18n import N_, SUPPORTED_LOCALES, load_i18n
 from bot.inline_filters import run_sync_filters_inline

@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 from aiogram import Router
 
-from bot import dialogs
+from bot.dialogs import wiring as dialogs
 from bot.handlers import (
     channels,
     common,

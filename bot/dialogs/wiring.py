@@ -1,0 +1,32 @@
+"""Multi-step conversations as aiogram-dialog dialogs, one module per conversation.
+
+`create_router()` holds every dialog with the menu entries that open it; it is included after
+the feature routers (so a menu button typed inside a dialog still reaches its feature) and
+before the fallback. `setup(dp, isolation)` wires aiogram-dialog into the Dispatcher: its
+context lives in the Dispatcher's FSM storage (SQL, or Redis at scale) under the same
+event-isolation as every update."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher, Router
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram_dialog import setup_dialogs
+
+from bot.dialogs import dispatch, paste, shortage
+from bot.dialogs.stale import register_stale_handler
+from bot.dialogs.widgets import AnswerOnceMessageManager
+
+
+def create_router() -> Router:
+    router = Router(name="dialogs")
+    # paste last: its entry takes text that no dialog step and no menu entry took
+    router.include_routers(
+        shortage.create_router(), dispatch.create_router(), paste.create_router()
+    )
+    return router
+
+
+def setup(dp: Dispatcher, isolation: BaseEventIsolation) -> None:
+    """Call after the routers are included: aiogram-dialog finds its dialogs among them."""
+    setup_dialogs(dp, events_isolation=isolation, message_manager=AnswerOnceMessageManager())
+    register_stale_handler(dp)
