@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import cn2an
 import phonenumbers
 from stdnum import numdb
 from stdnum.cn import ric
@@ -195,30 +196,13 @@ def fen_to_price(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(Decimal("0.01"))
 
 
-_CN_DIGITS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-
-
-def _small_chinese_number(text: str) -> int | None:
-    """ "五" → 5, "十二" → 12, "二十" → 20, "三十五" → 35 (1..99, as a foreman types a count)."""
-    if text in _CN_DIGITS:
-        return _CN_DIGITS[text]
-    tens, sep, ones = text.partition("十")
-    if not sep or len(tens) > 1 or len(ones) > 1:
+def _chinese_count(text: str) -> int | None:
+    """ "五" → 5, "两" → 2, "三十五" → 35, "五百" → 500 (cn2an); None when not a whole number."""
+    try:
+        value = cn2an.cn2an(text, "normal")
+    except ValueError:
         return None
-    if (tens and tens not in _CN_DIGITS) or (ones and ones not in _CN_DIGITS):
-        return None
-    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+    return int(value) if value == int(value) else None
 
 
 def parse_headcount(raw: str | int, *, maximum: int = MAX_HEADCOUNT) -> int:
@@ -226,7 +210,7 @@ def parse_headcount(raw: str | int, *, maximum: int = MAX_HEADCOUNT) -> int:
     if isinstance(raw, str):
         text = unicodedata.normalize("NFKC", raw).strip().removesuffix("人").strip()
         text = text.removesuffix("个").removesuffix("名").strip()
-        value = int(text) if text.isdecimal() else _small_chinese_number(text)
+        value = int(text) if text.isdecimal() else _chinese_count(text)
         if value is None:
             raise ValidationError("error.headcount_not_number")
     else:

@@ -168,6 +168,8 @@ def test_price_is_decimal_within_bounds() -> None:
         ("十五", 15),
         ("二十", 20),
         ("三十五人", 35),
+        ("一百二十", 120),
+        ("五百", 500),  # the walk found it refused as "not a whole number"
         ("500", 500),
         (7, 7),
     ],
@@ -185,7 +187,9 @@ def test_headcounts_are_read_in_digits_or_chinese_numerals(typed: str | int, val
         ("five", "error.headcount_not_number"),
         ("-3", "error.headcount_not_number"),
         ("2.5", "error.headcount_not_number"),
-        ("一百", "error.headcount_not_number"),
+        ("零", "error.headcount_range"),
+        ("五百零一", "error.headcount_range"),
+        ("二点五", "error.headcount_not_number"),
         ("", "error.headcount_not_number"),
     ],
 )
