@@ -21,12 +21,13 @@ from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import StateFilter
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
 from aiogram_dialog.widgets.text import Format
 
+from bot.dialogs import shortage
 from bot.dialogs.widgets import (
     ANY_GRADE,
     buttons_only,
@@ -45,14 +46,12 @@ from bot.filters import HasRole
 from bot.handlers.common import show_menu
 from bot.i18n import tr
 from bot.keyboards.common import ALL_MENU_KEYS, MenuText
-from bot.keyboards.shortage import propose_buttons
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import (
     deviation_line,
     grade_name,
     guide_line,
-    match_lines,
     money,
     trade_name,
 )
@@ -68,7 +67,7 @@ from core.domain.values import (
     parse_price,
 )
 from core.paste import PasteDraft, Price, monthly_amount, parse_paste, read_contact, read_price
-from core.services import matching, postings, regions, workers
+from core.services import postings, regions, workers
 from core.services.accounts import AccountView
 from core.services.guide_prices import current_guide_price
 from core.services.postings import DeclareIdleCommand, PostShortageCommand
@@ -600,7 +599,7 @@ async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) ->
                     contact_phone=data["phone"],
                 ),
             )
-            text, markup = await _shortage_posted(uow, account, view)
+            text, markup = await shortage.posted_message(uow, account, view)
         else:
             posting = await postings.declare_idle(
                 uow,
@@ -628,34 +627,6 @@ async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) ->
     await manager.done(show_mode=ShowMode.NO_UPDATE)
     if queue:  # the next trade of the same message
         await start_draft(manager, queue[0], queue[1:])
-
-
-async def _shortage_posted(
-    uow: UnitOfWork, account: AccountView, view: postings.ShortageView
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The same confirmation as the step-by-step flow: the posting and its best matches."""
-    actor = account.actor()
-    matches = await matching.match_posting(uow, actor, "shortage", view.id, limit=MATCHES_SHOWN)
-    grades = await postings.list_grades(uow)
-    trades = await postings.list_trades(uow)
-    lines = [
-        tr(
-            "shortage.posted",
-            id=view.id,
-            trade=trade_name(trades, view.trade_code),
-            grade=grade_name(grades, view.min_grade),
-            headcount=view.headcount,
-            price=money(view.price),
-        ),
-        "",
-    ]
-    if matches:
-        lines.append(_("shortage.matches_title"))
-        lines += match_lines(matches, grades)
-    else:
-        lines.append(_("shortage.no_matches"))
-    markup = InlineKeyboardMarkup(inline_keyboard=propose_buttons(matches, shortage_id=view.id))
-    return "\n".join(lines), markup if matches else None
 
 
 # --- the dialog ----------------------------------------------------------------------------

@@ -427,29 +427,10 @@ async def confirm(callback: CallbackQuery, _button: Any, manager: DialogManager)
     actor = account.actor()
     # a DomainError leaves the dialog on the summary: its context is saved only on success
     view = await postings.post_shortage(uow, actor, command)
-    matches = await match_posting(uow, actor, "shortage", view.id, limit=MATCHES_SHOWN)
-    grades = await postings.list_grades(uow)
-    trades = await postings.list_trades(uow)
-    lines = [
-        tr(
-            "shortage.posted",
-            id=view.id,
-            trade=trade_name(trades, view.trade_code),
-            grade=grade_name(grades, view.min_grade),
-            headcount=view.headcount,
-            price=money(view.price),
-        ),
-        "",
-    ]
-    if matches:
-        lines.append(_("shortage.matches_title"))
-        lines += match_lines(matches, grades)
-    else:
-        lines.append(_("shortage.no_matches"))
-    markup = InlineKeyboardMarkup(inline_keyboard=propose_buttons(matches, shortage_id=view.id))
+    text, markup = await posted_message(uow, account, view)
     await toast(callback, _("shortage.posted_short"))
     # the summary message becomes the result; the finished dialog leaves nothing to tap
-    await edit_or_send(callback, "\n".join(lines), markup if matches else None)
+    await edit_or_send(callback, text, markup)
     await manager.done(show_mode=ShowMode.NO_UPDATE)
 
 
@@ -639,3 +620,31 @@ def create_router() -> Router:
     router.callback_query.register(start_inline, ShCb.filter(F.act == "start"), allowed)
     router.include_router(_dialog())
     return router
+
+
+async def posted_message(
+    uow: UnitOfWork, account: AccountView, view: postings.ShortageView
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What a foreman sees once a shortage is posted (step by step or pasted): the posting and
+    its best matches, each with its propose button."""
+    matches = await match_posting(uow, account.actor(), "shortage", view.id, limit=MATCHES_SHOWN)
+    grades = await postings.list_grades(uow)
+    trades = await postings.list_trades(uow)
+    lines = [
+        tr(
+            "shortage.posted",
+            id=view.id,
+            trade=trade_name(trades, view.trade_code),
+            grade=grade_name(grades, view.min_grade),
+            headcount=view.headcount,
+            price=money(view.price),
+        ),
+        "",
+    ]
+    if matches:
+        lines.append(_("shortage.matches_title"))
+        lines += match_lines(matches, grades)
+    else:
+        lines.append(_("shortage.no_matches"))
+    markup = InlineKeyboardMarkup(inline_keyboard=propose_buttons(matches, shortage_id=view.id))
+    return "\n".join(lines), markup if matches else None
