@@ -168,9 +168,10 @@ class LeaderLease:
             return True
 
     async def release(self) -> None:
-        """Give the lease up (clean stop), so another process takes over at once."""
-        if self._valid_until is None:
-            return
+        """Give the lease up (clean stop), so another process takes over at once.
+
+        Runs even when this process does not believe it leads: a take cancelled during
+        its COMMIT may have committed on the server all the same."""
         self._valid_until = None
         with contextlib.suppress(Exception):
             async with self.services.uow() as uow:
@@ -318,7 +319,8 @@ class JingongScheduler(AsyncIOScheduler):  # type: ignore[misc]
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """No new runs; wait for running jobs (up to `grace` s); shut down; give up the lease."""
-        self.context.stopping = True
+        async with self.context.lease_lock:  # a take in flight finishes before shutdown
+            self.context.stopping = True
         if self.running:
             self.pause()
             if not await self.context.wait_idle(grace):

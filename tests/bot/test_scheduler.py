@@ -123,6 +123,20 @@ async def test_a_released_lease_is_taken_over_at_once(
     assert await b.acquire() is True
 
 
+async def test_a_take_whose_caller_was_cancelled_mid_commit_is_still_released(
+    services: Services, clock: FixedClock
+) -> None:
+    # the take's COMMIT landed on the server, but the caller was cancelled before it learned
+    # so (a scheduler stopping): the process does not believe it leads, yet holds the row
+    await LeaderLease(services, ttl=TTL, holder="a").acquire()
+    unaware = LeaderLease(services, ttl=TTL, holder="a")
+    assert unaware.is_leader is False
+
+    await unaware.release()
+
+    assert await LeaderLease(services, ttl=TTL, holder="b").acquire() is True
+
+
 async def test_only_the_leaders_tick_queues_digests(services: Services, clock: FixedClock) -> None:
     await add_regulator(services, 9001)
     clock.at = datetime(2026, 3, 4, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)
