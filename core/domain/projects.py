@@ -27,27 +27,22 @@ def is_empty_answer(raw: str | None) -> bool:
     return normalize_text(raw).lower() in EMPTY_WORDS
 
 
-def _named(raw: str | None, *, field: str, low: int, high: int, short_key: str) -> str:
-    text = clean_text(raw, field=field, max_len=high)
-    if len(text) < low or not any(ch.isalnum() for ch in text):
-        raise ValidationError(short_key, min=low)
-    return text
+def _long_enough(text: str, low: int) -> bool:
+    return len(text) >= low and any(ch.isalnum() for ch in text)
 
 
 def parse_project_name(raw: str | None) -> str:
-    return _named(
-        raw,
-        field="project_name",
-        low=PROJECT_NAME_MIN,
-        high=PROJECT_NAME_MAX,
-        short_key="error.project_name_short",
-    )
+    text = clean_text(raw, field="project_name", max_len=PROJECT_NAME_MAX)
+    if not _long_enough(text, PROJECT_NAME_MIN):
+        raise ValidationError("error.project_name_short", min=PROJECT_NAME_MIN)
+    return text
 
 
 def parse_team_name(raw: str | None) -> str:
-    return _named(
-        raw, field="team_name", low=TEAM_NAME_MIN, high=TEAM_NAME_MAX, short_key="error.team_name_short"
-    )
+    text = clean_text(raw, field="team_name", max_len=TEAM_NAME_MAX)
+    if not _long_enough(text, TEAM_NAME_MIN):
+        raise ValidationError("error.team_name_short", min=TEAM_NAME_MIN)
+    return text
 
 
 def parse_address(raw: str | None) -> str:

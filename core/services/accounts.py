@@ -46,6 +46,7 @@ class AccountView:
     quiet_start: time | None
     quiet_end: time | None
     digest_time: time
+    is_admin: bool = False  # a dispatcher who manages its company (⚙️ 公司管理)
 
     def actor(self) -> Actor:
         return Actor(
@@ -104,6 +105,7 @@ def _view_of(account: Any, project_ids: frozenset[int]) -> AccountView:
         quiet_start=account.quiet_start,
         quiet_end=account.quiet_end,
         digest_time=account.digest_time,
+        is_admin=bool(account.is_admin),
     )
 
 

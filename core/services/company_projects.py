@@ -180,9 +180,7 @@ async def create_project(uow: UnitOfWork, actor: Actor, draft: ProjectDraft) -> 
     return _view(row, (0, 0))
 
 
-async def _new_value(
-    uow: UnitOfWork, row: Project, field: str, raw: str
-) -> dict[str, object]:
+async def _new_value(uow: UnitOfWork, row: Project, field: str, raw: str) -> dict[str, object]:
     """The column(s) one edited field changes, checked against the project's other values."""
     if field == "name":
         return {"name": parse_project_name(raw)}

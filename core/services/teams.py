@@ -238,9 +238,7 @@ async def move_targets(uow: UnitOfWork, actor: Actor, worker_id: int) -> list[Te
 # --- members ----------------------------------------------------------------------------------
 
 
-async def _member_page(
-    uow: UnitOfWork, where: list[ColumnElement[bool]], page: int
-) -> MemberPage:
+async def _member_page(uow: UnitOfWork, where: list[ColumnElement[bool]], page: int) -> MemberPage:
     total = int(await uow.session.scalar(select(func.count(Worker.id)).where(*where)) or 0)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(0, page), pages - 1)
@@ -257,7 +255,9 @@ async def _member_page(
     return MemberPage(tuple(MemberView(*r) for r in rows), page, pages)
 
 
-async def team_members(uow: UnitOfWork, actor: Actor, team_id: int, *, page: int = 0) -> MemberPage:
+async def team_members(
+    uow: UnitOfWork, actor: Actor, team_id: int, *, page: int = 0
+) -> MemberPage:
     enterprise_id = await require_company_admin(uow, actor)
     team, _project = await _own_team(uow, enterprise_id, team_id)
     return await _member_page(uow, [Worker.team_id == team.id], page)
@@ -303,9 +303,7 @@ async def _close_stay(uow: UnitOfWork, worker_id: int, today: date) -> None:
         open_stay.left_on = today
 
 
-async def move_worker(
-    uow: UnitOfWork, actor: Actor, worker_id: int, team_id: int
-) -> WorkerCard:
+async def move_worker(uow: UnitOfWork, actor: Actor, worker_id: int, team_id: int) -> WorkerCard:
     """Put the worker into this team (进场 today), leaving its current team (committed)."""
     enterprise_id = await require_company_admin(uow, actor)
     worker = await _own_worker(uow, enterprise_id, worker_id)

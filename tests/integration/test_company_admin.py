@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.db.models import Account, Invite, Project, Team, TeamStay, Worker
+from core.db.models import Account, Invite, Project, TeamStay, Worker
 from core.db.uow import Services
 from core.domain.actor import Actor
 from core.domain.enums import DealStatus, ProjectStatus, Role
@@ -287,7 +287,9 @@ async def test_another_companys_project_is_not_found(services: Services, world: 
     async with services.uow() as uow:
         for call in (
             company_projects.get_project(uow, world.admin, world.other_project_id),
-            company_projects.edit_project(uow, world.admin, world.other_project_id, "name", "改名"),
+            company_projects.edit_project(
+                uow, world.admin, world.other_project_id, "name", "改名"
+            ),
             company_projects.close_project(uow, world.admin, world.other_project_id),
             teams.create_team(uow, world.admin, world.other_project_id, "钢筋班"),
             teams.rename_team(uow, world.admin, world.other_team_id, "改名班"),
@@ -315,7 +317,9 @@ async def test_a_closed_project_takes_no_posting_no_team_and_its_workers_leave_t
         with pytest.raises(Conflict):
             await company_projects.close_project(uow, world.admin, world.project_id)
         with pytest.raises(Conflict):
-            await company_projects.edit_project(uow, world.admin, world.project_id, "name", "x项目")
+            await company_projects.edit_project(
+                uow, world.admin, world.project_id, "name", "x项目"
+            )
         with pytest.raises(Conflict):
             await teams.create_team(uow, world.admin, world.project_id, "新班组")
         with pytest.raises(Conflict):

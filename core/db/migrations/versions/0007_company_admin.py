@@ -29,9 +29,7 @@ def upgrade() -> None:
         sa.Column("entered_on", sa.Date(), nullable=False),
         sa.Column("left_on", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["team.id"], name=op.f("fk_team_stay_team_id_team")
-        ),
+        sa.ForeignKeyConstraint(["team_id"], ["team.id"], name=op.f("fk_team_stay_team_id_team")),
         sa.ForeignKeyConstraint(
             ["worker_id"], ["worker.id"], name=op.f("fk_team_stay_worker_id_worker")
         ),
