@@ -46,8 +46,8 @@ def parse_team_name(raw: str | None) -> str:
 
 
 def parse_address(raw: str | None) -> str:
-    """Optional: "-" or 无 leaves it empty."""
-    if is_empty_answer(raw):
+    """Optional: nothing, "-" or 无 leaves it empty."""
+    if not normalize_text(raw) or is_empty_answer(raw):
         return ""
     return clean_text(raw, field="address", max_len=ADDRESS_MAX)
 
