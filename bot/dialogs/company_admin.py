@@ -25,9 +25,9 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.widgets import (
     BUTTON_LEN,
+    OnItem,
     Tr,
     buttons_only,
-    OnItem,
     cancel_button,
     pop_error,
     show_error,
