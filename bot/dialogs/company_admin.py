@@ -173,6 +173,16 @@ async def base_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     return {"error": pop_error(dialog_manager), "notice": Safe(notice)}
 
 
+def _slice(manager: DialogManager, items: list[Any]) -> dict[str, Any]:
+    """A page of a list core returns whole (teams, move targets): six big buttons a screen."""
+    pages = max(1, -(-len(items) // teams.PAGE_SIZE))
+    page = min(max(0, _id(manager, "page")), pages - 1)
+    manager.dialog_data["page"] = page
+    start = page * teams.PAGE_SIZE
+    shown = items[start : start + teams.PAGE_SIZE]
+    return {"items": shown, "empty": not items, **_pager(page, pages)}
+
+
 def _pager(page: int, pages: int) -> dict[str, Any]:
     return {
         "has_prev": page > 0,
@@ -261,9 +271,8 @@ async def teams_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
     items = [(t.id, f"👥 {t.name} · {t.members}"[:BUTTON_LEN]) for t in found]
     return {
         "project": project.name,
-        "items": items,
-        "empty": not items,
         "active": not project.closed,
+        **_slice(dialog_manager, items),
     }
 
 
@@ -358,7 +367,7 @@ async def targets_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
         _uow(dialog_manager), _account(dialog_manager).actor(), _id(dialog_manager, "worker")
     )
     items = [(t.id, f"{t.project_name} · {t.name}"[:BUTTON_LEN]) for t in found]
-    return {"items": items, "empty": not items}
+    return _slice(dialog_manager, items)
 
 
 async def invite_project_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -542,6 +551,7 @@ async def leave_confirmed(callback: CallbackQuery, _widget: Any, manager: Dialog
 
 
 async def worker_back(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    manager.dialog_data["page"] = 0
     await manager.switch_to(S.team if _id(manager, "team") else S.projects)
 
 
@@ -685,7 +695,7 @@ def _dialog() -> Dialog:
             NOTICE,
             Format("{card}"),
             Column(
-                Button(Tr("admin.teams"), id="teams", on_click=goto(S.teams)),
+                Button(Tr("admin.teams"), id="teams", on_click=goto(S.teams, page=0)),
                 Button(Tr("admin.edit"), id="edit", on_click=goto(S.edit), when="active"),
                 Button(Tr("admin.close"), id="close", on_click=goto(S.close), when="active"),
             ),
@@ -776,6 +786,7 @@ def _dialog() -> Dialog:
             Tr("admin.teams_title"),
             Tr("admin.no_teams", when="empty"),
             _big_list(team_chosen),
+            _pager_row(),
             Button(
                 Tr("admin.new_team"),
                 id="new_team",
@@ -826,7 +837,7 @@ def _dialog() -> Dialog:
             NOTICE,
             Format("{card}"),
             Row(
-                Button(Tr("admin.move"), id="move", on_click=goto(S.targets)),
+                Button(Tr("admin.move"), id="move", on_click=goto(S.targets, page=0)),
                 Button(
                     Tr("admin.leave_site"), id="leave", on_click=leave_confirmed, when="in_team"
                 ),
@@ -840,6 +851,7 @@ def _dialog() -> Dialog:
             Tr("admin.targets_title"),
             Tr("admin.no_targets", when="empty"),
             _big_list(target_chosen),
+            _pager_row(),
             _back(goto(S.worker)),
             buttons_only(),
             getter=targets_getter,

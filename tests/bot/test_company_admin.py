@@ -321,3 +321,25 @@ async def test_a_foreman_is_invited_for_one_of_the_companys_projects(
         invite = await uow.session.scalar(select(Invite))
         assert invite is not None
         assert (invite.role, invite.project_ids) == ("foreman", [company.project_ids[1]])
+
+
+async def test_a_long_team_is_shown_six_names_a_page(
+    driver: BotDriver, services: Services, world: AdminWorld, company: Company
+) -> None:
+    async with services.uow() as uow:
+        ent = await uow.session.get(Enterprise, company.enterprise_id)
+        team = await uow.session.get(Team, world.team_id)
+        assert ent is not None
+        assert team is not None
+        for n in range(7):
+            await make_worker(uow, ent, name=f"工人{n}号", team=team)
+        await uow.commit()
+    sent = await open_project(driver, world.admin, "太原南站项目")
+    sent = await tap(driver, world.admin, sent, "班组")
+    sent = await tap(driver, world.admin, sent, "plasterer班组")
+    names = [b for b in inline_texts(last_reply_markup(sent)) if b.startswith("👷")]
+    assert len(names) == 6
+    assert "1/2" in inline_texts(last_reply_markup(sent))
+    sent = await tap(driver, world.admin, sent, "▶")
+    names = [b for b in inline_texts(last_reply_markup(sent)) if b.startswith("👷")]
+    assert names == ["👷 工人6号 · 抹灰工"]
