@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core.db.models import Account, Invite, Project, TeamStay, Worker
+from core.db.models import Account, Invite, Project, Team, TeamStay, Worker
 from core.db.uow import Services
 from core.domain.actor import Actor
 from core.domain.enums import DealStatus, ProjectStatus, Role
@@ -505,3 +505,23 @@ async def test_the_project_list_pages_and_leaves_closed_ones_out(
     assert (first.pages, len(first.items), len(second.items)) == (2, 6, 1)
     assert [p.name for p in closed.items] == ["太原南站项目"]
     assert "太原南站项目" not in [p.name for p in first.items + second.items]
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("", "error.text_required"),
+        ("   ", "error.text_required"),
+        ("班", "error.team_name_short"),
+        ("--", "error.team_name_short"),
+        ("班" * 61, "error.text_too_long"),
+    ],
+)
+async def test_a_bad_team_name_is_refused_and_nothing_is_written(
+    services: Services, world: World, name: str, key: str
+) -> None:
+    async with services.uow() as uow:
+        with pytest.raises(ValidationError) as err:
+            await teams.create_team(uow, world.admin, world.project_id, name)
+    assert err.value.key == key
+    assert await rows(services, Team) == 2
