@@ -4,7 +4,8 @@ Rules: only the admin of the project's company may touch it (a project id of ano
 is "not found", so a forged id learns nothing); the county is a Shanxi county; the planned end
 lies after the planned start; the real-name platform code is unique; a closed project takes
 no new postings (postings.post_shortage refuses a project that is not active) and its teams'
-workers leave the site (退场) on the day it closes."""
+workers leave the site (退场) on the day it closes; a project with open shortages is not
+closed until they are taken down."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from datetime import date
 
 from sqlalchemy import func, select, update
 
-from core.db.models import Project, Team, TeamStay, Worker
+from core.db.models import Project, ShortagePosting, Team, TeamStay, Worker
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import ProjectStatus
@@ -29,6 +30,7 @@ from core.domain.projects import (
 from core.domain.timeutil import local_date
 from core.services.company_admin import require_company_admin
 from core.services.enterprises import check_county
+from core.services.posting_state import open_clause
 from core.services.regions import city_of
 
 PAGE_SIZE = 6  # projects per screen: big buttons on a small phone
@@ -238,6 +240,18 @@ async def close_project(uow: UnitOfWork, actor: Actor, project_id: int) -> Proje
     """Close the project: no new postings; its teams' workers leave the site today."""
     enterprise_id = await require_company_admin(uow, actor)
     row = await own_project(uow, enterprise_id, project_id)
+    live = int(
+        await uow.session.scalar(
+            select(func.count(ShortagePosting.id)).where(
+                ShortagePosting.project_id == row.id, open_clause(ShortagePosting, uow.now())
+            )
+        )
+        or 0
+    )
+    if live and row.status == ProjectStatus.ACTIVE.value:
+        # a site that closes needs nobody: its open shortages go first, by the people who
+        # posted them (matches and deals may hang on them)
+        raise Conflict("error.project_has_open_shortages", name=row.name, count=live)
     claimed = await uow.session.execute(
         update(Project)
         .where(Project.id == row.id, Project.status == ProjectStatus.ACTIVE.value)

@@ -525,3 +525,22 @@ async def test_a_bad_team_name_is_refused_and_nothing_is_written(
             await teams.create_team(uow, world.admin, world.project_id, name)
     assert err.value.key == key
     assert await rows(services, Team) == 2
+
+
+async def test_a_project_with_an_open_shortage_is_not_closed(
+    services: Services, world: World
+) -> None:
+    async with services.uow() as uow:
+        project = await uow.session.get(Project, world.project_id)
+        assert project is not None
+        await make_shortage(uow, project)
+        await uow.commit()
+    async with services.uow() as uow:
+        with pytest.raises(Conflict) as err:
+            await company_projects.close_project(uow, world.admin, world.project_id)
+    assert err.value.key == "error.project_has_open_shortages"
+    assert err.value.params["count"] == 1
+    async with services.uow() as uow:
+        project = await uow.session.get(Project, world.project_id)
+        assert project is not None
+        assert project.status == "active"
