@@ -343,3 +343,14 @@ async def test_a_long_team_is_shown_six_names_a_page(
     sent = await tap(driver, world.admin, sent, "▶")
     names = [b for b in inline_texts(last_reply_markup(sent)) if b.startswith("👷")]
     assert names == ["👷 工人6号 · 抹灰工"]
+
+
+async def test_an_old_button_after_cancel_says_it_expired(
+    driver: BotDriver, world: AdminWorld
+) -> None:
+    sent = await open_admin(driver, world.admin)
+    old = callback_for(last_reply_markup(sent), "新建项目")
+    await driver.send(world.admin, "/cancel")
+    sent = await driver.tap(world.admin, old)
+    assert answers(sent)[0]["text"] == t("common.stale", "zh")
+    assert await driver.state(world.admin) is None
