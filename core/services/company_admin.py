@@ -10,11 +10,11 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
-from core.db.models import Account
+from core.db.models import Account, Enterprise
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import Role
-from core.domain.errors import PermissionDenied
+from core.domain.errors import NotFound, PermissionDenied, ValidationError
 from core.services import accounts
 from core.services.accounts import InviteView
 
@@ -39,12 +39,30 @@ async def is_company_admin(uow: UnitOfWork, actor: Actor) -> bool:
     return found is not None
 
 
-async def require_company_admin(uow: UnitOfWork, actor: Actor) -> int:
-    """The admin's company id; anyone else is refused."""
+async def require_company_admin(uow: UnitOfWork, actor: Actor) -> int | None:
+    """The admin's company id, or None for the system (the CLI), which acts for any company;
+    anyone else is refused."""
+    if actor.role is Role.ADMIN:
+        return None
     if not await is_company_admin(uow, actor):
         raise PermissionDenied("error.not_company_admin")
     assert actor.enterprise_id is not None
     return actor.enterprise_id
+
+
+async def company_of(uow: UnitOfWork, actor: Actor, enterprise_id: int | None) -> int:
+    """The company a company-wide action is for: the admin's own (a different one asked for is
+    refused), or the one the system names (it must exist)."""
+    scope = await require_company_admin(uow, actor)
+    if scope is not None:
+        if enterprise_id is not None and enterprise_id != scope:
+            raise PermissionDenied("error.not_company_admin")
+        return scope
+    if enterprise_id is None:
+        raise ValidationError("error.invite_enterprise_required")
+    if await uow.session.get(Enterprise, enterprise_id) is None:
+        raise NotFound("error.enterprise_not_found", id=enterprise_id)
+    return enterprise_id
 
 
 async def invite_member(
@@ -54,10 +72,11 @@ async def invite_member(
     role: Role,
     display_name: str,
     project_ids: Iterable[int] = (),
+    enterprise_id: int | None = None,
 ) -> InviteView:
     """A one-time, expiring link (and code) for a dispatcher or a foreman of the admin's own
     company; a foreman's projects must be the company's active ones. Committed."""
-    enterprise_id = await require_company_admin(uow, actor)
+    enterprise_id = await company_of(uow, actor, enterprise_id)
     if role not in INVITE_ROLES:
         raise PermissionDenied("error.forbidden")
     return await accounts.create_invite(

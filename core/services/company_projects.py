@@ -28,7 +28,7 @@ from core.domain.projects import (
     parse_realname_code,
 )
 from core.domain.timeutil import local_date
-from core.services.company_admin import require_company_admin
+from core.services.company_admin import company_of, require_company_admin
 from core.services.enterprises import check_county
 from core.services.posting_state import open_clause
 from core.services.regions import city_of
@@ -118,10 +118,11 @@ def _view(row: Project, counts: tuple[int, int]) -> ProjectView:
     )
 
 
-async def own_project(uow: UnitOfWork, enterprise_id: int, project_id: int) -> Project:
-    """The company's project; another company's id and a missing one look the same."""
+async def own_project(uow: UnitOfWork, enterprise_id: int | None, project_id: int) -> Project:
+    """The company's project (None: the system's, any company's); another company's id and a
+    missing one look the same."""
     row = await uow.session.get(Project, project_id)
-    if row is None or row.enterprise_id != enterprise_id:
+    if row is None or (enterprise_id is not None and row.enterprise_id != enterprise_id):
         raise NotFound("error.project_not_found")
     return row
 
@@ -140,9 +141,12 @@ def _optional_date(raw: str) -> date | None:
     return parse_planned_date(raw) if raw.strip() else None
 
 
-async def create_project(uow: UnitOfWork, actor: Actor, draft: ProjectDraft) -> ProjectView:
-    """A new active project of the admin's company (committed)."""
-    enterprise_id = await require_company_admin(uow, actor)
+async def create_project(
+    uow: UnitOfWork, actor: Actor, draft: ProjectDraft, *, enterprise_id: int | None = None
+) -> ProjectView:
+    """A new active project of the admin's company, or of the company the system names
+    (committed)."""
+    enterprise_id = await company_of(uow, actor, enterprise_id)
     name = parse_project_name(draft.name)
     county = await check_county(uow, draft.county_code)
     address = parse_address(draft.address)
@@ -295,10 +299,15 @@ async def get_project(uow: UnitOfWork, actor: Actor, project_id: int) -> Project
 
 
 async def list_projects(
-    uow: UnitOfWork, actor: Actor, *, page: int = 0, closed: bool = False
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    page: int = 0,
+    closed: bool = False,
+    enterprise_id: int | None = None,
 ) -> ProjectPage:
     """The company's active (or closed) projects, newest first, PAGE_SIZE a page."""
-    enterprise_id = await require_company_admin(uow, actor)
+    enterprise_id = await company_of(uow, actor, enterprise_id)
     status = ProjectStatus.COMPLETED if closed else ProjectStatus.ACTIVE
     where = (Project.enterprise_id == enterprise_id, Project.status == status.value)
     total = int(await uow.session.scalar(select(func.count(Project.id)).where(*where)) or 0)

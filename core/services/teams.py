@@ -97,19 +97,21 @@ class WorkerCard:
 # --- loading in scope -------------------------------------------------------------------------
 
 
-async def _own_team(uow: UnitOfWork, enterprise_id: int, team_id: int) -> tuple[Team, Project]:
+async def _own_team(
+    uow: UnitOfWork, enterprise_id: int | None, team_id: int
+) -> tuple[Team, Project]:
     team = await uow.session.get(Team, team_id)
     if team is None:
         raise NotFound("error.team_not_found")
     project = await uow.session.get(Project, team.project_id)
-    if project is None or project.enterprise_id != enterprise_id:
+    if project is None or (enterprise_id is not None and project.enterprise_id != enterprise_id):
         raise NotFound("error.team_not_found")
     return team, project
 
 
-async def _own_worker(uow: UnitOfWork, enterprise_id: int, worker_id: int) -> Worker:
+async def _own_worker(uow: UnitOfWork, enterprise_id: int | None, worker_id: int) -> Worker:
     worker = await uow.session.get(Worker, worker_id)
-    if worker is None or worker.enterprise_id != enterprise_id:
+    if worker is None or (enterprise_id is not None and worker.enterprise_id != enterprise_id):
         raise NotFound("error.worker_not_found")
     return worker
 
@@ -216,8 +218,8 @@ async def list_teams(uow: UnitOfWork, actor: Actor, project_id: int) -> list[Tea
 
 async def move_targets(uow: UnitOfWork, actor: Actor, worker_id: int) -> list[TeamView]:
     """The teams a worker may go to: every team of the company's active projects but its own."""
-    enterprise_id = await require_company_admin(uow, actor)
-    worker = await _own_worker(uow, enterprise_id, worker_id)
+    worker = await _own_worker(uow, await require_company_admin(uow, actor), worker_id)
+    enterprise_id = worker.enterprise_id
     rows = (
         await uow.session.execute(
             select(Team, Project)
@@ -267,9 +269,8 @@ async def joinable_workers(
     uow: UnitOfWork, actor: Actor, team_id: int, *, page: int = 0
 ) -> MemberPage:
     """The company's workers in no team (a worker in another team moves from its card)."""
-    enterprise_id = await require_company_admin(uow, actor)
-    await _own_team(uow, enterprise_id, team_id)
-    where = [Worker.enterprise_id == enterprise_id, Worker.team_id.is_(None)]
+    _team, project = await _own_team(uow, await require_company_admin(uow, actor), team_id)
+    where = [Worker.enterprise_id == project.enterprise_id, Worker.team_id.is_(None)]
     return await _member_page(uow, where, page)
 
 
@@ -308,13 +309,15 @@ async def move_worker(uow: UnitOfWork, actor: Actor, worker_id: int, team_id: in
     enterprise_id = await require_company_admin(uow, actor)
     worker = await _own_worker(uow, enterprise_id, worker_id)
     team, project = await _own_team(uow, enterprise_id, team_id)
+    if project.enterprise_id != worker.enterprise_id:  # only the system can get this far
+        raise NotFound("error.team_not_found")
     if project.status != ProjectStatus.ACTIVE.value:
         raise Conflict("error.project_closed", name=project.name)
     if worker.team_id == team.id:
         raise Conflict("error.already_in_team", name=worker.name, team=team.name)
     if worker.team_id is not None:
         # the team it leaves must be its own company's too
-        await _own_team(uow, enterprise_id, worker.team_id)
+        await _own_team(uow, worker.enterprise_id, worker.team_id)
     if await _on_other_site(uow, worker.id):
         raise Conflict("error.worker_dispatched", name=worker.name)
     today = today_of(uow)
@@ -345,7 +348,7 @@ async def leave_site(uow: UnitOfWork, actor: Actor, worker_id: int) -> WorkerCar
     worker = await _own_worker(uow, enterprise_id, worker_id)
     if worker.team_id is None:
         raise Conflict("error.not_in_team", name=worker.name)
-    await _own_team(uow, enterprise_id, worker.team_id)
+    await _own_team(uow, worker.enterprise_id, worker.team_id)
     await _close_stay(uow, worker.id, today_of(uow))
     before = worker.team_id
     worker.team_id = None

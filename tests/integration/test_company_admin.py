@@ -544,3 +544,27 @@ async def test_a_project_with_an_open_shortage_is_not_closed(
         project = await uow.session.get(Project, world.project_id)
         assert project is not None
         assert project.status == "active"
+
+
+async def test_the_system_acts_for_the_company_it_names_and_keeps_workers_in_theirs(
+    services: Services, world: World
+) -> None:
+    system = Actor.system()
+    async with services.uow() as uow:
+        with pytest.raises(ValidationError):  # which company?
+            await company_projects.create_project(uow, system, draft())
+        with pytest.raises(NotFound):
+            await company_projects.create_project(uow, system, draft(), enterprise_id=999)
+    async with services.uow() as uow:
+        view = await company_projects.create_project(
+            uow, system, draft(), enterprise_id=world.stranger.enterprise_id
+        )
+        team = await teams.create_team(uow, system, view.id, "别家二班")
+    async with services.uow() as uow:
+        with pytest.raises(NotFound):  # our worker into another company's team
+            await teams.move_worker(uow, system, world.worker_id, team.id)
+        with pytest.raises(PermissionDenied):  # an admin names another company
+            await company_projects.create_project(
+                uow, world.admin, draft(), enterprise_id=world.stranger.enterprise_id
+            )
+    assert await rows(services, TeamStay) == 0
