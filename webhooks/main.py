@@ -24,6 +24,7 @@ from core.cli import (
     enterprise,
     invite,
     parse,
+    project,
     seed,
     summary,
     worker,
@@ -36,6 +37,7 @@ COMMANDS: tuple[CommandModule, ...] = (
     seed,
     summary,
     enterprise,
+    project,  # `project`, `team`
     invite,
     worker,
     credit,

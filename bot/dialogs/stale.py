@@ -41,7 +41,9 @@ async def on_stale_dialog(
     chat_id = query.from_user.id if query is not None else message.chat.id if message else None
     if chat_id is not None and event.update.bot is not None:
         await event.update.bot.send_message(
-            chat_id, _("dialog.stale_menu"), reply_markup=main_menu(account.role)
+            chat_id,
+            _("dialog.stale_menu"),
+            reply_markup=main_menu(account.role, admin=account.is_admin),
         )
 
 

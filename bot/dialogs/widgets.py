@@ -92,7 +92,9 @@ async def cancel_dialog(callback: CallbackQuery, _button: Any, manager: DialogMa
     account = manager.middleware_data.get("account")
     if account is not None and callback.bot is not None:
         await callback.bot.send_message(
-            callback.from_user.id, _("common.cancelled"), reply_markup=main_menu(account.role)
+            callback.from_user.id,
+            _("common.cancelled"),
+            reply_markup=main_menu(account.role, admin=account.is_admin),
         )
 
 

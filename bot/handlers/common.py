@@ -57,7 +57,9 @@ ROLE_NAMES = {
 
 
 async def show_menu(message: Message, account: AccountView, text: str | None = None) -> None:
-    await message.answer(text or _("menu.title"), reply_markup=main_menu(account.role))
+    await message.answer(
+        text or _("menu.title"), reply_markup=main_menu(account.role, admin=account.is_admin)
+    )
 
 
 # --- /cancel ---------------------------------------------------------------------------------
@@ -94,7 +96,9 @@ async def cancel_inline(
     await drop_inline_keyboard(query)
     if account is not None and query.bot is not None:
         await query.bot.send_message(
-            query.from_user.id, _("common.cancelled"), reply_markup=main_menu(account.role)
+            query.from_user.id,
+            _("common.cancelled"),
+            reply_markup=main_menu(account.role, admin=account.is_admin),
         )
 
 
@@ -178,7 +182,9 @@ async def language_chosen(
         if account is not None:
             # re-send the menu: the reply keyboard's button texts change language too
             await query.bot.send_message(
-                query.from_user.id, _("language.changed"), reply_markup=main_menu(account.role)
+                query.from_user.id,
+                _("language.changed"),
+                reply_markup=main_menu(account.role, admin=account.is_admin),
             )
         else:
             await query.bot.send_message(query.from_user.id, _("language.changed"))

@@ -249,7 +249,8 @@ async def name_typed(
     names = await _Names.load(uow, account.locale)
     # the menu comes back with the count; the list with its buttons follows
     await message.answer(
-        tr("workers.found", count=len(found)), reply_markup=main_menu(account.role)
+        tr("workers.found", count=len(found)),
+        reply_markup=main_menu(account.role, admin=account.is_admin),
     )
     text = "\n".join(_line(w, names) for w in found)
     await message.answer(text, reply_markup=found_keyboard(found))

@@ -40,6 +40,7 @@ RATINGS = N_("menu.ratings")
 GUIDE_PRICES = N_("menu.guide_prices")
 GRADING = N_("menu.grading")
 ESCALATIONS = N_("menu.escalations")
+COMPANY_ADMIN = N_("menu.company_admin")  # a company admin's (dispatcher with admin rights)
 
 CANCEL = N_("common.cancel")
 SHARE_PHONE = N_("start.share_phone")
@@ -72,7 +73,7 @@ ROLE_MENUS: dict[Role, tuple[str, ...]] = {
 ROLE_MENUS[Role.ADMIN] = ROLE_MENUS[Role.REGULATOR]
 
 ALL_MENU_KEYS: tuple[str, ...] = tuple(
-    dict.fromkeys(k for keys in ROLE_MENUS.values() for k in keys)
+    dict.fromkeys([*(k for keys in ROLE_MENUS.values() for k in keys), COMPANY_ADMIN])
 )
 
 
@@ -106,9 +107,13 @@ def _rows(buttons: Sequence[KeyboardButton], per_row: int = 2) -> list[list[Keyb
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def main_menu(role: Role) -> ReplyKeyboardMarkup:
-    """The role's reply-keyboard menu: big buttons, two per row."""
-    buttons = [KeyboardButton(text=menu_button(key)) for key in ROLE_MENUS[role]]
+def main_menu(role: Role, *, admin: bool = False) -> ReplyKeyboardMarkup:
+    """The role's reply-keyboard menu: big buttons, two per row; a company admin's also has
+    ⚙️ 公司管理 before the settings."""
+    keys = list(ROLE_MENUS[role])
+    if admin and role is Role.DISPATCHER:
+        keys.insert(keys.index(SETTINGS), COMPANY_ADMIN)
+    buttons = [KeyboardButton(text=menu_button(key)) for key in keys]
     return ReplyKeyboardMarkup(keyboard=_rows(buttons), resize_keyboard=True, is_persistent=True)
 
 

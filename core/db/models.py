@@ -140,6 +140,10 @@ class Project(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(12), default="active")
     created_at: Mapped[datetime]
+    # set by the company admin: planned dates and the real-name platform's project code
+    planned_start: Mapped[date | None] = mapped_column(Date)
+    planned_end: Mapped[date | None] = mapped_column(Date)
+    realname_code: Mapped[str | None] = mapped_column(String(40))
 
 
 class Team(Base):
@@ -150,6 +154,20 @@ class Team(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
     name: Mapped[str] = mapped_column(String(60))
     trade_code: Mapped[str | None] = mapped_column(ForeignKey("trade.code"))
+
+
+class TeamStay(Base):
+    """进场 / 退场 of a company's own worker in one of its teams: opened when the admin puts
+    the worker into the team, closed (left_on) when the worker moves on or leaves the site."""
+
+    __tablename__ = "team_stay"
+    __table_args__ = (Index("ix_team_stay_worker", "worker_id", "left_on"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
+    entered_on: Mapped[date] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
 
 
 class Worker(Base):

@@ -46,6 +46,7 @@ class AccountView:
     quiet_start: time | None
     quiet_end: time | None
     digest_time: time
+    is_admin: bool = False  # a dispatcher who manages its company (⚙️ 公司管理)
 
     def actor(self) -> Actor:
         return Actor(
@@ -104,6 +105,7 @@ def _view_of(account: Any, project_ids: frozenset[int]) -> AccountView:
         quiet_start=account.quiet_start,
         quiet_end=account.quiet_end,
         digest_time=account.digest_time,
+        is_admin=bool(account.is_admin),
     )
 
 
@@ -167,11 +169,30 @@ async def _rebind_invite(
     )
 
 
-def _inviter_enterprise(actor: Actor, role: Role, enterprise_id: int | None) -> int | None:
+async def _company_admin(uow: UnitOfWork, actor: Actor) -> bool:
+    """The acting dispatcher is its company's admin (the flag is read, never trusted)."""
+    if actor.account_id is None:
+        return False
+    found = await uow.session.scalar(
+        select(Account.is_admin).where(
+            Account.id == actor.account_id,
+            Account.enterprise_id == actor.enterprise_id,
+            Account.active.is_(True),
+        )
+    )
+    return bool(found)
+
+
+async def _inviter_enterprise(
+    uow: UnitOfWork, actor: Actor, role: Role, enterprise_id: int | None
+) -> int | None:
     """Who may invite whom; a dispatcher's invite is always for its own company."""
     if actor.role is Role.DISPATCHER:
-        # a dispatcher brings in foremen for its own company's projects, nobody else
-        if role is not Role.FOREMAN:
+        # a dispatcher brings in foremen for its own company's projects; the company's admin
+        # also brings in dispatchers
+        if role is not Role.FOREMAN and not (
+            role is Role.DISPATCHER and await _company_admin(uow, actor)
+        ):
             raise PermissionDenied("error.forbidden")
         enterprise_id = enterprise_id or actor.enterprise_id
         if actor.enterprise_id is None or enterprise_id != actor.enterprise_id:
@@ -204,7 +225,7 @@ async def create_invite(
     if rebind_account_id is not None:
         return await _rebind_invite(uow, actor, role, name, rebind_account_id)
 
-    enterprise_id = _inviter_enterprise(actor, role, enterprise_id)
+    enterprise_id = await _inviter_enterprise(uow, actor, role, enterprise_id)
     if role in (Role.DISPATCHER, Role.FOREMAN):
         if enterprise_id is None:
             raise ValidationError("error.invite_enterprise_required")
