@@ -31,9 +31,9 @@ from bot.dialogs.widgets import (
     RegionStep,
     StepOrder,
     Tr,
-    WorkerPicker,
     buttons_only,
     cancel_button,
+    declarable_picker,
     grade_keyboard,
     grade_label,
     grade_level,
@@ -55,11 +55,10 @@ from core.domain.contact import Contact
 from core.domain.enums import Role
 from core.domain.errors import DomainError
 from core.domain.money import format_money
-from core.domain.rules import may_declare_idle
 from core.services import guide_prices, matching, postings, regions, workers
 from core.services.accounts import AccountView
 from core.services.postings import DeclareIdleCommand
-from core.services.workers import GradeCount, TradeCount, WorkerSlice
+from core.services.workers import GradeCount, TradeCount
 
 MATCHES_SHOWN = 3
 PICKED = "idle_workers"  # the picker's widget id: its data holds the ticked worker ids
@@ -171,39 +170,11 @@ async def grade_chosen(
     await STEPS.after(manager)
 
 
-async def _load(manager: DialogManager, offset: int, limit: int) -> WorkerSlice:
-    data = manager.dialog_data
-    return await workers.declarable_workers(
-        _uow(manager),
-        _account(manager).actor(),
-        trade_code=str(data["trade"]),
-        max_grade=int(data["grade"]),
-        offset=offset,
-        limit=limit,
-    )
-
-
-async def _refusal(manager: DialogManager, worker_id: int) -> str | None:
-    found = await workers.get_workers(_uow(manager), _account(manager).actor(), [worker_id])
-    if not found:  # another company's worker, or none at all: the id came from the client
-        return "error.worker_not_yours"
-    w, data = found[0], manager.dialog_data
-    # get_workers returns the actor's own company's workers only
-    if not may_declare_idle(
-        w.terms,
-        enterprise_id=w.enterprise_id,
-        trade_code=str(data["trade"]),
-        grade_level=int(data["grade"]),
-    ):
-        return N_("idle.not_selectable")
-    return None
-
-
 async def workers_picked(manager: DialogManager, _ids: Sequence[int]) -> None:
     await STEPS.after(manager)
 
 
-PICKER = WorkerPicker(PICKED, _load, _refusal, workers_picked)
+PICKER = declarable_picker(PICKED, workers_picked)
 
 
 async def price_saved(manager: DialogManager, price: str) -> None:

@@ -328,8 +328,8 @@ def _dialog() -> Dialog:
         headcount_window(
             S.headcount,
             _saving("sh_count"),
-            ask="shortage.ask_headcount",
-            type_="shortage.type_headcount",
+            ask=N_("shortage.ask_headcount"),
+            type_=N_("shortage.type_headcount"),
             nav=back,
             getter=headcount_getter,
         ),

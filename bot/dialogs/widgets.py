@@ -33,6 +33,7 @@ from core.domain.contact import Contact, own_contact, parse_contact, split_conta
 from core.domain.enums import RegionLevel
 from core.domain.errors import DomainError, ValidationError
 from core.domain.money import format_money
+from core.domain.rules import may_declare_idle
 from core.domain.values import (
     MAX_MONTHLY_PRICE,
     MIN_MONTHLY_PRICE,
@@ -40,7 +41,7 @@ from core.domain.values import (
     parse_mobile,
     parse_price,
 )
-from core.services import postings, regions
+from core.services import postings, regions, workers
 from core.services.guide_prices import is_far_from_guide
 from core.services.paging import MAX_PAGE_SIZE
 from core.services.postings import GradeChoice, TradeChoice
@@ -378,8 +379,9 @@ def headcount_window(
         try:
             count = parse_headcount(message.text or "")
         except ValidationError as exc:
+            # the reason above the same question, its buttons back
             show_error(manager, error_text(exc))
-            manager.dialog_data["typing"] = True
+            manager.dialog_data["typing"] = False
             return
         await save(manager, count)
 
@@ -800,3 +802,38 @@ class WorkerPicker:
                 Button(Format("{pick_done}"), id="pick_done", on_click=self.finish),
             ),
         )
+
+
+async def _declarable_page(manager: DialogManager, offset: int, limit: int) -> WorkerSlice:
+    data, account = manager.dialog_data, manager.middleware_data["account"]
+    return await workers.declarable_workers(
+        manager.middleware_data["uow"],
+        account.actor(),
+        trade_code=str(data["trade"]),
+        max_grade=int(data["grade"]),
+        offset=offset,
+        limit=limit,
+    )
+
+
+async def _declare_refusal(manager: DialogManager, worker_id: int) -> str | None:
+    account = manager.middleware_data["account"]
+    found = await workers.get_workers(manager.middleware_data["uow"], account.actor(), [worker_id])
+    if not found:  # another company's worker, or none at all: the id came from the client
+        return "error.worker_not_yours"
+    w, data = found[0], manager.dialog_data
+    # get_workers returns the actor's own company's workers only
+    if not may_declare_idle(
+        w.terms,
+        enterprise_id=w.enterprise_id,
+        trade_code=str(data["trade"]),
+        grade_level=int(data["grade"]),
+    ):
+        return N_("idle.not_selectable")
+    return None
+
+
+def declarable_picker(widget_id: str, done: Save) -> WorkerPicker:
+    """Which of the company's idle workers of dialog_data's "trade", at or above its "grade",
+    a declaration names (core.domain.rules.may_declare_idle decides every tick)."""
+    return WorkerPicker(widget_id, _declarable_page, _declare_refusal, done)
