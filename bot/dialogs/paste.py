@@ -29,6 +29,8 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import shortage
 from bot.dialogs.widgets import (
+    REGION_CITY,
+    RegionStep,
     buttons_only,
     cancel_button,
     declarable_picker,
@@ -133,9 +135,12 @@ async def next_step(manager: DialogManager) -> State:
                 return PasteSG.project
     elif data.get("county") is None:
         region = data.get("region")
-        if region and (await regions.get_region(uow, region)).level is RegionLevel.COUNTY:
+        level = (await regions.get_region(uow, region)).level if region else None
+        if level is RegionLevel.COUNTY:
             data["county"] = region
         else:
+            # the counties of the city the post named, else the company's own first
+            data[REGION_CITY] = region if level is RegionLevel.CITY else None
             return PasteSG.county
     if data.get("grade") is None:
         return PasteSG.grade
@@ -308,18 +313,6 @@ async def project_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
     }
 
 
-async def county_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow, account, _settings = _ctx(dialog_manager)
-    region = dialog_manager.dialog_data.get("region")
-    counties = await regions.company_counties(uow, account.actor())
-    if region and (await regions.get_region(uow, region)).level is RegionLevel.CITY:
-        counties = await regions.children(uow, region)  # the city the post named
-    return {
-        "text": _("paste.ask_county"),
-        "counties": [(c.code, c.name(account.locale)) for c in counties],
-    }
-
-
 async def grade_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     uow, _account, _settings = _ctx(dialog_manager)
     trade, _grade = await _names(uow, dialog_manager.dialog_data)
@@ -401,16 +394,12 @@ async def project_chosen(
     await go_on(manager)
 
 
-async def county_chosen(
-    query: CallbackQuery, _widget: Any, manager: DialogManager, item_id: str
-) -> None:
-    uow, _account, _settings = _ctx(manager)
-    county = await regions.get_region(uow, item_id)
-    if county.level is not RegionLevel.COUNTY:
-        await toast(query, _("common.stale"))
-        return
-    manager.dialog_data["county"] = county.code
+async def county_saved(manager: DialogManager, code: str) -> None:
+    manager.dialog_data["county"] = code
     await go_on(manager)
+
+
+REGION = RegionStep(PasteSG.county, county_saved, ask=N_("paste.ask_county"))
 
 
 async def grade_saved(manager: DialogManager, level: int) -> None:
@@ -602,14 +591,7 @@ def build_dialog() -> Dialog:
             state=PasteSG.project,
             getter=project_getter,
         ),
-        Window(
-            prompt,
-            _choice("paste_county", "counties", county_chosen, width=3),
-            cancel_button(),
-            buttons_only(),
-            state=PasteSG.county,
-            getter=county_getter,
-        ),
+        REGION.window(cancel_button()),
         Window(
             prompt,
             grade_keyboard(on_grade(grade_saved)),

@@ -268,3 +268,21 @@ async def test_regression_a_pasted_strangers_name_does_not_get_the_posters_phone
     await driver.tap(dispatcher, callback_for(last_reply_markup(sent), "发布"))
     [row] = await shortages(services)
     assert (row.contact_name, row.contact_phone) == ("王师傅", "15835120000")
+
+
+async def test_an_idle_post_naming_a_city_asks_for_one_of_its_counties(
+    driver: BotDriver, services: Services, company: Company
+) -> None:
+    async with services.uow() as uow:
+        own = await uow.session.get(Enterprise, company.enterprise_id)
+        assert own is not None
+        await make_worker(uow, own, trade_code="scaffolder", grade_level=3)
+        await uow.commit()
+    dispatcher = make_user(DISPATCHER_TG)
+    sent = await driver.send(
+        dispatcher, "架子工1人赋闲，三级，太原市，6800一个月，联系陈静13703519999"
+    )
+    assert last_text(sent) == t("idle.ask_county_of", "zh", city="太原市")
+    assert "迎泽区" in inline_texts(last_reply_markup(sent))  # 太原's, not only the company's
+    sent = await driver.tap(dispatcher, callback_for(last_reply_markup(sent), "迎泽区"))
+    assert "1." in last_text(sent)  # the worker picker comes next
