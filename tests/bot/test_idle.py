@@ -379,16 +379,23 @@ async def test_cancel_at_each_step_writes_nothing_and_old_buttons_are_answered(
             if button == "✔️":
                 sent = await tap(driver, sent, "王海东")  # the picker's step: one ticked
             sent = await tap(driver, sent, button)
+        state = await driver.state(DISPATCHER)
         old = last_reply_markup(sent)
-        sent = await tap(driver, sent, t("common.cancel", "zh"))
-        assert answers(sent)[0]["text"] == t("common.cancelled", "zh")
-        assert await driver.state(DISPATCHER) is None
+        how = done % 3  # the inline ❌, the reply keyboard's ❌ 取消, /cancel
+        if how == 0:
+            sent = await tap(driver, sent, t("common.cancel", "zh"))
+            assert answers(sent)[0]["text"] == t("common.cancelled", "zh")
+        else:
+            sent = await (
+                driver.send(DISPATCHER, "❌ 取消")
+                if how == 1
+                else driver.command(DISPATCHER, "cancel")
+            )
+            assert last_text(sent) == t("common.cancelled", "zh"), state
+        assert await driver.state(DISPATCHER) is None, state
         # the finished dialog's buttons are answered, not crashed on, and change nothing
         sent = await driver.tap(DISPATCHER, inline_buttons(old)[0][1] or "")
-        assert answers(sent)[0]["text"] == t("common.stale", "zh")
-    sent = await driver.send(DISPATCHER, DECLARE)
-    await driver.send(DISPATCHER, "/cancel")
-    assert await driver.state(DISPATCHER) is None
+        assert answers(sent)[0]["text"] == t("common.stale", "zh"), state
     assert await postings(services) == []
 
 
@@ -493,4 +500,21 @@ async def test_nobody_to_declare_offers_to_set_workers_idle(
     sent = await driver.send(DISPATCHER, DECLARE)
     assert last_text(sent) == t("idle.nobody_idle", "zh")
     assert inline_texts(last_reply_markup(sent)) == [t("deals.btn_set_idle", "zh")]
+    assert await driver.state(DISPATCHER) is None
+
+
+async def test_late_taps_whose_answers_telegram_refuses_still_tick_and_post(
+    driver: BotDriver, services: Services, company: Company
+) -> None:
+    await make_crew(services, company)
+    sent = await to_picker(driver)
+    driver.session.refuse_callback_answers = True  # "query is too old"
+    sent = await tap(driver, sent, "王海东")
+    assert "✅ 1. 王海东" in inline_texts(last_reply_markup(sent))
+    sent = await tap(driver, sent, "✔️")
+    sent = await tap(driver, sent, "指导价")
+    sent = await tap(driver, sent, t("shortage.use_contact", "zh"))
+    sent = await tap(driver, sent, t("idle.confirm", "zh"))
+    [(posting, _workers)] = await postings(services)
+    assert last_text(sent).startswith(t("idle.posted", "zh", id=posting.id, count=1))
     assert await driver.state(DISPATCHER) is None
