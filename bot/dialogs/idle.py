@@ -31,6 +31,7 @@ from bot.dialogs.widgets import (
     RegionStep,
     StepOrder,
     Tr,
+    account_of,
     buttons_only,
     cancel_button,
     declarable_picker,
@@ -42,6 +43,7 @@ from bot.dialogs.widgets import (
     step_getter,
     toast,
     trade_keyboard,
+    uow_of,
 )
 from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
@@ -50,13 +52,11 @@ from bot.keyboards.workers import WorkersCb
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import grade_name, locale, trade_name
-from core.db.uow import UnitOfWork
 from core.domain.contact import Contact
 from core.domain.enums import Role
 from core.domain.errors import DomainError
 from core.domain.money import format_money
 from core.services import guide_prices, matching, postings, regions, workers
-from core.services.accounts import AccountView
 from core.services.postings import DeclareIdleCommand
 from core.services.workers import GradeCount, TradeCount
 
@@ -92,30 +92,22 @@ STEPS = StepOrder(
 # --- reading what the dialog needs ---------------------------------------------------------
 
 
-def _uow(manager: DialogManager) -> UnitOfWork:
-    uow: UnitOfWork = manager.middleware_data["uow"]
-    return uow
-
-
-def _account(manager: DialogManager) -> AccountView:
-    account: AccountView = manager.middleware_data["account"]
-    return account
-
-
 async def _trades(manager: DialogManager) -> list[TradeCount]:
     """The company's trades that have workers to declare."""
-    counts = await workers.worker_trade_counts(_uow(manager), _account(manager).actor())
+    counts = await workers.worker_trade_counts(uow_of(manager), account_of(manager).actor())
     return [t for t in counts if t.declarable > 0]
 
 
 async def _grades(manager: DialogManager) -> list[GradeCount]:
     trade = str(manager.dialog_data.get("trade") or "")
-    found = await workers.declarable_grade_counts(_uow(manager), _account(manager).actor(), trade)
+    found = await workers.declarable_grade_counts(
+        uow_of(manager), account_of(manager).actor(), trade
+    )
     return [g for g in found if g.at_or_above > 0]
 
 
 async def _names(manager: DialogManager) -> dict[str, Any]:
-    uow, data = _uow(manager), manager.dialog_data
+    uow, data = uow_of(manager), manager.dialog_data
     return {
         "trade": trade_name(await postings.list_trades(uow), str(data.get("trade") or "")),
         "grade": grade_name(await postings.list_grades(uow), int(data.get("grade") or 0)),
@@ -124,7 +116,7 @@ async def _names(manager: DialogManager) -> dict[str, Any]:
 
 
 async def _price_context(manager: DialogManager) -> tuple[dict[str, Any], Decimal | None, str]:
-    uow, data = _uow(manager), manager.dialog_data
+    uow, data = uow_of(manager), manager.dialog_data
     city_code = regions.city_of(str(data["county"]))
     guide = await guide_prices.current_guide_price(
         uow, city_code, str(data["trade"]), int(data["grade"])
@@ -198,7 +190,7 @@ async def edit(_callback: CallbackQuery, button: Any, manager: DialogManager) ->
 
 
 async def confirm(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    data, uow, account = manager.dialog_data, _uow(manager), _account(manager)
+    data, uow, account = manager.dialog_data, uow_of(manager), account_of(manager)
     picked = PICKER.checked(manager)
     command = DeclareIdleCommand(
         county_code=str(data["county"]),
@@ -254,7 +246,7 @@ async def trade_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
 
 
 async def grade_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    grades = await postings.list_grades(_uow(dialog_manager))
+    grades = await postings.list_grades(uow_of(dialog_manager))
     counts = {g.level: g.at_or_above for g in await _grades(dialog_manager)}
     return {
         **await _names(dialog_manager),
@@ -270,7 +262,11 @@ async def workers_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
 
 
 async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    data, uow, account = dialog_manager.dialog_data, _uow(dialog_manager), _account(dialog_manager)
+    data, uow, account = (
+        dialog_manager.dialog_data,
+        uow_of(dialog_manager),
+        account_of(dialog_manager),
+    )
     loc = locale()
     county = await regions.get_region(uow, str(data["county"]))
     city = await regions.get_region(uow, regions.city_of(county.code))

@@ -14,7 +14,6 @@ Dialog data holds codes, ids, numbers and short strings only (JSON in the FSM st
 from __future__ import annotations
 
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any
 
 from aiogram import F, Router
@@ -24,7 +23,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Group, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Group, Row
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import shortage
@@ -33,6 +32,7 @@ from bot.dialogs.widgets import (
     RegionStep,
     buttons_only,
     cancel_button,
+    choice,
     declarable_picker,
     grade_items,
     grade_keyboard,
@@ -566,26 +566,13 @@ async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) ->
 # --- the dialog ----------------------------------------------------------------------------
 
 
-def _choice(widget_id: str, items: str, on_click: Any, width: int = 2) -> Group:
-    return Group(
-        Select(
-            Format("{item[1]}"),
-            id=widget_id,
-            item_id_getter=itemgetter(0),
-            items=items,
-            on_click=on_click,
-        ),
-        width=width,
-    )
-
-
 def build_dialog() -> Dialog:
     error = Format("{error}", when="error")
     prompt = Format("{text}")
     return Dialog(
         Window(
             prompt,
-            _choice("paste_project", "projects", project_chosen, width=1),
+            choice("paste_project", "projects", project_chosen, width=1),
             cancel_button(),
             buttons_only(),
             state=PasteSG.project,
@@ -647,7 +634,7 @@ def build_dialog() -> Dialog:
         ),
         Window(
             prompt,
-            _choice("paste_field", "fields", edit_chosen, width=2),
+            choice("paste_field", "fields", edit_chosen, width=2),
             Button(Format("{back}"), id="paste_back", on_click=back_to_summary),
             buttons_only(),
             state=PasteSG.edit,

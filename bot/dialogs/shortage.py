@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any
 
 from aiogram import F, Router
@@ -16,7 +15,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.widgets import (
@@ -25,8 +24,10 @@ from bot.dialogs.widgets import (
     PriceStep,
     StepOrder,
     Tr,
+    account_of,
     buttons_only,
     cancel_button,
+    choice,
     grade_items,
     grade_keyboard,
     headcount_window,
@@ -36,6 +37,7 @@ from bot.dialogs.widgets import (
     toast,
     trade_items,
     trade_keyboard,
+    uow_of,
 )
 from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
@@ -103,19 +105,9 @@ STEPS = StepOrder(
 # --- reading what the dialog needs -------------------------------------------------------------
 
 
-def _account(manager: DialogManager) -> AccountView:
-    account: AccountView = manager.middleware_data["account"]
-    return account
-
-
-def _uow(manager: DialogManager) -> UnitOfWork:
-    uow: UnitOfWork = manager.middleware_data["uow"]
-    return uow
-
-
 async def _projects(manager: DialogManager) -> list[PostingProject]:
     """The account's projects, read once per update."""
-    uow, account = _uow(manager), _account(manager)
+    uow, account = uow_of(manager), account_of(manager)
     key = f"shortage.projects:{account.id}"
     if key not in uow.memo:
         uow.memo[key] = await postings.list_posting_projects(uow, account.actor())
@@ -132,7 +124,7 @@ async def _project(manager: DialogManager) -> PostingProject:
 
 async def _names(manager: DialogManager) -> dict[str, Any]:
     """The chosen trade and grade in the user's language."""
-    uow, data = _uow(manager), manager.dialog_data
+    uow, data = uow_of(manager), manager.dialog_data
     trades = await postings.list_trades(uow)
     grades = await postings.list_grades(uow)
     return {
@@ -145,7 +137,7 @@ async def _names(manager: DialogManager) -> dict[str, Any]:
 async def _price_context(manager: DialogManager) -> tuple[dict[str, Any], Decimal | None, str]:
     """The prompt's fields, the guide price for the project's city, trade and grade, and the
     city's name."""
-    uow, data = _uow(manager), manager.dialog_data
+    uow, data = uow_of(manager), manager.dialog_data
     project = await _project(manager)
     guide = await current_guide_price(
         uow, project.city_code, data.get("sh_trade", ""), int(data.get("sh_grade", 0))
@@ -172,14 +164,14 @@ async def project_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
 
 
 async def trade_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    trades = await postings.list_trades(_uow(dialog_manager))
+    trades = await postings.list_trades(uow_of(dialog_manager))
     project = await _project(dialog_manager)
     more = bool(dialog_manager.dialog_data.get("more"))
     return {"project": project.name, **trade_items(trades, more=more)}
 
 
 async def grade_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    grades = await postings.list_grades(_uow(dialog_manager))
+    grades = await postings.list_grades(uow_of(dialog_manager))
     return {**await _names(dialog_manager), "grades": grade_items(grades, with_any=True)}
 
 
@@ -230,7 +222,7 @@ async def toggle_trades(_callback: CallbackQuery, _button: Any, manager: DialogM
 async def trade_chosen(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
 ) -> None:
-    trades = await postings.list_trades(_uow(manager))
+    trades = await postings.list_trades(uow_of(manager))
     if not any(t.code == code for t in trades):
         await toast(callback, _("common.stale"))
         return
@@ -266,7 +258,7 @@ async def edit_field(
 
 
 async def confirm(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    data, uow, account = manager.dialog_data, _uow(manager), _account(manager)
+    data, uow, account = manager.dialog_data, uow_of(manager), account_of(manager)
     command = PostShortageCommand(
         project_id=int(data["sh_project"]),
         trade_code=str(data["sh_trade"]),
@@ -294,16 +286,7 @@ def _dialog() -> Dialog:
     return Dialog(
         Window(
             Tr("shortage.pick_project"),
-            Column(
-                Select(
-                    Format("{item[1]}"),
-                    id="proj",
-                    item_id_getter=itemgetter(0),
-                    items="projects",
-                    type_factory=int,
-                    on_click=project_chosen,
-                )
-            ),
+            choice("proj", "projects", project_chosen, width=1, type_factory=int),
             Row(cancel_button()),
             buttons_only(),
             getter=project_getter,
@@ -352,16 +335,7 @@ def _dialog() -> Dialog:
         ),
         Window(
             Tr("shortage.edit_pick"),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="field",
-                    item_id_getter=itemgetter(0),
-                    items="fields",
-                    on_click=edit_field,
-                ),
-                width=3,
-            ),
+            choice("field", "fields", edit_field, width=3),
             Row(
                 Button(
                     Tr("shortage.back"),
@@ -396,7 +370,7 @@ async def start_inline(
 
 async def _open(manager: DialogManager, project_id: int | None) -> None:
     """Start on the project step, or on the trade step when there is nothing to choose."""
-    projects = await postings.list_posting_projects(_uow(manager), _account(manager).actor())
+    projects = await postings.list_posting_projects(uow_of(manager), account_of(manager).actor())
     if not projects:
         await manager.reset_stack()
         event = manager.event

@@ -29,6 +29,7 @@ from bot.i18n import N_, Safe, render, tr
 from bot.keyboards.common import ALL_MENU_KEYS, MenuText, inline_cancel_keyboard, main_menu
 from bot.render.errors import error_text
 from bot.render.postings import deviation_line, grade_name, guide_line, locale, money
+from core.db.uow import UnitOfWork
 from core.domain.contact import Contact, own_contact, parse_contact, split_contact
 from core.domain.enums import RegionLevel
 from core.domain.errors import DomainError, ValidationError
@@ -42,6 +43,7 @@ from core.domain.values import (
     parse_price,
 )
 from core.services import postings, regions, workers
+from core.services.accounts import AccountView
 from core.services.guide_prices import is_far_from_guide
 from core.services.paging import MAX_PAGE_SIZE
 from core.services.postings import GradeChoice, TradeChoice
@@ -76,6 +78,31 @@ class Tr(Text):
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
         return render(_(self.key), data)
+
+
+def uow_of(manager: DialogManager) -> UnitOfWork:
+    uow: UnitOfWork = manager.middleware_data["uow"]
+    return uow
+
+
+def account_of(manager: DialogManager) -> AccountView:
+    account: AccountView = manager.middleware_data["account"]
+    return account
+
+
+def choice(
+    widget_id: str, items: str, on_click: Any, *, width: int = 2, type_factory: Any = str
+) -> Group:
+    """Buttons of the getter's `items` ([(id, label), …]), `width` a row."""
+    select: Select[Any] = Select(
+        Format("{item[1]}"),
+        id=widget_id,
+        item_id_getter=itemgetter(0),
+        items=items,
+        type_factory=type_factory,
+        on_click=on_click,
+    )
+    return Group(select, width=width)
 
 
 # --- answering a callback once ------------------------------------------------------------
@@ -174,17 +201,7 @@ def trade_keyboard(on_trade: OnItem, on_toggle: OnClick | None = None) -> Group:
     """The trades of the getter's "trades"; with `on_toggle`, its "trade_toggle" button."""
     toggle = Button(Format("{trade_toggle}"), id="more", on_click=on_toggle, when="trade_toggle")
     return Group(
-        Group(
-            Select(
-                Format("{item[1]}"),
-                id="trade",
-                item_id_getter=itemgetter(0),
-                items="trades",
-                on_click=on_trade,
-            ),
-            width=3,
-        ),
-        *([toggle] if on_toggle is not None else []),
+        choice("trade", "trades", on_trade, width=3), *([toggle] if on_toggle is not None else [])
     )
 
 
@@ -201,17 +218,7 @@ def grade_items(grades: Sequence[GradeChoice], *, with_any: bool) -> list[tuple[
 
 
 def grade_keyboard(on_grade: OnItem) -> Group:
-    return Group(
-        Select(
-            Format("{item[1]}"),
-            id="grade",
-            item_id_getter=itemgetter(0),
-            items="grades",
-            type_factory=int,
-            on_click=on_grade,
-        ),
-        width=2,
-    )
+    return choice("grade", "grades", on_grade, type_factory=int)
 
 
 # --- headcount and price ------------------------------------------------------------------
@@ -261,23 +268,8 @@ def price_items(guide: Decimal | None) -> dict[str, Any]:
 
 def price_keyboard(on_price: OnItem, on_type: OnClick) -> Group:
     return Group(
-        Select(
-            Format("{item[1]}"),
-            id="guide",
-            item_id_getter=itemgetter(0),
-            items="guide_prices",
-            on_click=on_price,
-        ),
-        Group(
-            Select(
-                Format("{item[1]}"),
-                id="price",
-                item_id_getter=itemgetter(0),
-                items="prices",
-                on_click=on_price,
-            ),
-            width=3,
-        ),
+        choice("guide", "guide_prices", on_price, width=1),
+        choice("price", "prices", on_price, width=3),
         Button(Tr("shortage.other_price"), id="ptype", on_click=on_type),
     )
 
@@ -346,7 +338,7 @@ class StepOrder:
 async def grade_level(manager: DialogManager, level: int) -> int | None:
     """A tapped grade as stored: 不限 is the lowest grade (every worker qualifies); None for a
     level the reference data does not have (an old or forged button)."""
-    levels = [g.level for g in await postings.list_grades(manager.middleware_data["uow"])]
+    levels = [g.level for g in await postings.list_grades(uow_of(manager))]
     if level == ANY_GRADE:
         return max(levels)
     return level if level in levels else None
@@ -602,7 +594,7 @@ class RegionStep:
     async def chosen(
         self, callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
     ) -> None:
-        uow = manager.middleware_data["uow"]
+        uow = uow_of(manager)
         try:
             region = await regions.get_region(uow, code)
         except DomainError:
@@ -621,10 +613,7 @@ class RegionStep:
         manager.dialog_data[REGION_CITY] = ALL_CITIES if shown != ALL_CITIES else None
 
     async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-        uow, account = (
-            dialog_manager.middleware_data["uow"],
-            dialog_manager.middleware_data["account"],
-        )
+        uow, account = uow_of(dialog_manager), account_of(dialog_manager)
         shown = dialog_manager.dialog_data.get(REGION_CITY)
         if shown is None:
             found = await regions.company_counties(uow, account.actor())
@@ -645,16 +634,7 @@ class RegionStep:
     def window(self, nav: Any) -> Window:
         return Window(
             Format("{region_prompt}"),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="region",
-                    item_id_getter=itemgetter(0),
-                    items="regions",
-                    on_click=self.chosen,
-                ),
-                width=3,
-            ),
+            choice("region", "regions", self.chosen, width=3),
             Button(Format("{region_wider}"), id="wider", on_click=self.wider),
             nav,
             buttons_only(),
@@ -756,7 +736,7 @@ class WorkerPicker:
         page = await self.load(dialog_manager, offset, PICK_PAGE)
         dialog_manager.dialog_data[self.offset_key] = page.offset
         chosen = set(self.checked(dialog_manager))
-        grades = await postings.list_grades(dialog_manager.middleware_data["uow"])
+        grades = await postings.list_grades(uow_of(dialog_manager))
         lines = []
         for number, w in enumerate(page.items, start=page.offset + 1):
             rating = f"★{w.avg_rating}" if w.avg_rating is not None else _("idle.unrated")
@@ -805,9 +785,9 @@ class WorkerPicker:
 
 
 async def _declarable_page(manager: DialogManager, offset: int, limit: int) -> WorkerSlice:
-    data, account = manager.dialog_data, manager.middleware_data["account"]
+    data, account = manager.dialog_data, account_of(manager)
     return await workers.declarable_workers(
-        manager.middleware_data["uow"],
+        uow_of(manager),
         account.actor(),
         trade_code=str(data["trade"]),
         max_grade=int(data["grade"]),
@@ -817,8 +797,7 @@ async def _declarable_page(manager: DialogManager, offset: int, limit: int) -> W
 
 
 async def _declare_refusal(manager: DialogManager, worker_id: int) -> str | None:
-    account = manager.middleware_data["account"]
-    found = await workers.get_workers(manager.middleware_data["uow"], account.actor(), [worker_id])
+    found = await workers.get_workers(uow_of(manager), account_of(manager).actor(), [worker_id])
     if not found:  # another company's worker, or none at all: the id came from the client
         return "error.worker_not_yours"
     w, data = found[0], manager.dialog_data
