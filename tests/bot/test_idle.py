@@ -393,6 +393,9 @@ async def test_cancel_at_each_step_writes_nothing_and_old_buttons_are_answered(
             )
             assert last_text(sent) == t("common.cancelled", "zh"), state
         assert await driver.state(DISPATCHER) is None, state
+        # UX 5: the prompt left behind has no live-looking buttons
+        methods = [x.method for x in sent if x.params.get("reply_markup") is None]
+        assert "editMessageReplyMarkup" in methods, (state, [x.method for x in sent])
         # the finished dialog's buttons are answered, not crashed on, and change nothing
         sent = await driver.tap(DISPATCHER, inline_buttons(old)[0][1] or "")
         assert answers(sent)[0]["text"] == t("common.stale", "zh"), state
