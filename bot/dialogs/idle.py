@@ -354,9 +354,10 @@ async def start(_message: Message, dialog_manager: DialogManager) -> None:
 
 
 async def start_inline(
-    _query: CallbackQuery, callback_data: DeclareIdleCb, dialog_manager: DialogManager
+    query: CallbackQuery, callback_data: DeclareIdleCb, dialog_manager: DialogManager
 ) -> None:
     """📤 where a proposal found no fitting idle worker: for that trade, then back to it."""
+    await query.answer()  # not a dialog's own button: nobody else answers it
     await _open(dialog_manager, callback_data.tr, callback_data.s)
 
 

@@ -476,7 +476,10 @@ async def test_declare_idle_from_a_proposal_that_found_nobody_leads_back_to_it(
         await set_worker_status(uow, dispatcher, crew.grade2[0], WorkerStatus.IDLE)
 
     sent = await driver.tap(DISPATCHER, declare)
+    assert answers(sent)  # the tap is answered (no spinner left on the button)
     assert last_text(sent) == t("idle.ask_county", "zh")
+    # a new message: the proposal's text above stays readable, only its buttons go (UX 5)
+    assert "editMessageText" not in [x.method for x in sent]
     sent = await tap(driver, sent, "小店区")  # the trade is known: the grade comes next
     assert await driver.state(DISPATCHER) == "DeclareIdle:grade"
     sent = await tap(driver, sent, "三级")
