@@ -23,3 +23,11 @@ class InviteProjectCb(CallbackData, prefix="invp"):
 
 class CancelCb(CallbackData, prefix="cancel"):
     """The inline Cancel button of any step (the reply-keyboard one is a text)."""
+
+
+class DeclareIdleCb(CallbackData, prefix="idl"):
+    """📤 Declare idle from another screen: `s` the shortage to come back to, `tr` its trade
+    (0 / "": none). Both are only hints: the dialog checks them again."""
+
+    s: int = 0
+    tr: str = ""

@@ -14,7 +14,6 @@ Dialog data holds codes, ids, numbers and short strings only (JSON in the FSM st
 from __future__ import annotations
 
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any
 
 from aiogram import F, Router
@@ -24,27 +23,34 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Group, Row
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import shortage
 from bot.dialogs.widgets import (
-    ANY_GRADE,
+    REGION_CITY,
+    RegionStep,
     buttons_only,
     cancel_button,
+    choice,
+    declarable_picker,
     grade_items,
     grade_keyboard,
-    headcount_keyboard,
+    headcount_window,
+    on_grade,
     pop_error,
     price_items,
     price_keyboard,
+    profile_contact,
     show_error,
+    start_typing,
+    step_getter,
     toast,
     typed,
 )
 from bot.filters import HasRole
 from bot.handlers.common import show_menu
-from bot.i18n import tr
+from bot.i18n import N_, tr
 from bot.keyboards.common import ALL_MENU_KEYS, MenuText
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import edit_or_send
@@ -57,19 +63,15 @@ from bot.render.postings import (
 )
 from core.config import Settings
 from core.db.uow import UnitOfWork
+from core.domain.contact import parse_contact
 from core.domain.enums import RegionLevel, Role
 from core.domain.errors import DomainError, ValidationError
-from core.domain.values import (
-    MAX_HEADCOUNT,
-    clean_person_name,
-    parse_headcount,
-    parse_mobile,
-    parse_price,
-)
-from core.paste import PasteDraft, Price, monthly_amount, parse_paste, read_contact, read_price
-from core.services import postings, regions, workers
+from core.domain.values import MAX_HEADCOUNT, parse_price
+from core.paste import PasteDraft, Price, monthly_amount, parse_paste, read_price
+from core.services import postings, regions
 from core.services.accounts import AccountView
 from core.services.guide_prices import current_guide_price
+from core.services.paging import MAX_PAGE_SIZE
 from core.services.postings import DeclareIdleCommand, PostShortageCommand
 
 EXAMPLE = "急招钢筋工5人，中级，小店区，8000/月，联系张工13912345678"
@@ -119,19 +121,6 @@ def _price(data: dict[str, Any]) -> Price | None:
     return Price(int(raw[0]), raw[1]) if raw else None
 
 
-def _profile_contact(account: AccountView) -> tuple[str | None, str | None]:
-    """The account's own name and phone, each only when it passes the posting's checks."""
-    try:
-        name: str | None = clean_person_name(account.display_name)
-    except ValidationError:
-        name = None
-    try:
-        phone: str | None = parse_mobile(account.phone or "")
-    except ValidationError:
-        phone = None
-    return name, phone
-
-
 async def next_step(manager: DialogManager) -> State:
     """The first thing the draft still lacks, filling what can be filled without asking."""
     uow, account, _settings = _ctx(manager)
@@ -146,9 +135,12 @@ async def next_step(manager: DialogManager) -> State:
                 return PasteSG.project
     elif data.get("county") is None:
         region = data.get("region")
-        if region and (await regions.get_region(uow, region)).level is RegionLevel.COUNTY:
+        level = (await regions.get_region(uow, region)).level if region else None
+        if level is RegionLevel.COUNTY:
             data["county"] = region
         else:
+            # the counties of the city the post named, else the company's own first
+            data[REGION_CITY] = region if level is RegionLevel.CITY else None
             return PasteSG.county
     if data.get("grade") is None:
         return PasteSG.grade
@@ -159,11 +151,14 @@ async def next_step(manager: DialogManager) -> State:
     if data.get("price") is None:
         return PasteSG.price
     if not (data.get("name") and data.get("phone")):
-        name, phone = _profile_contact(account)
-        data["name"] = data.get("name") or name
-        data["phone"] = data.get("phone") or phone
-        if not (data["name"] and data["phone"]):
+        # the profile completes the contact only when what the post named is the account's
+        # own (core.domain.contact's rule): a stranger's name never gets the poster's phone
+        own = profile_contact(manager)
+        if own is None or data.get("name") not in (None, own.name):
             return PasteSG.contact
+        if data.get("phone") not in (None, own.phone):
+            return PasteSG.contact
+        data["name"], data["phone"] = own.name, own.phone
     return PasteSG.summary
 
 
@@ -318,18 +313,6 @@ async def project_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
     }
 
 
-async def county_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow, account, _settings = _ctx(dialog_manager)
-    region = dialog_manager.dialog_data.get("region")
-    counties = await regions.company_counties(uow, account.actor())
-    if region and (await regions.get_region(uow, region)).level is RegionLevel.CITY:
-        counties = await regions.children(uow, region)  # the city the post named
-    return {
-        "text": _("paste.ask_county"),
-        "counties": [(c.code, c.name(account.locale)) for c in counties],
-    }
-
-
 async def grade_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     uow, _account, _settings = _ctx(dialog_manager)
     trade, _grade = await _names(uow, dialog_manager.dialog_data)
@@ -340,46 +323,30 @@ async def grade_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
     return {"text": tr(key, trade=trade), "grades": grade_items(grades, with_any=shortage)}
 
 
-async def headcount_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+async def headcount_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     uow, _account, _settings = _ctx(dialog_manager)
     trade, grade = await _names(uow, dialog_manager.dialog_data)
-    if dialog_manager.dialog_data.get("typing"):
-        text = tr("shortage.type_headcount", max=MAX_HEADCOUNT)
-    else:
-        text = tr("paste.ask_headcount", trade=trade, grade=grade, max=MAX_HEADCOUNT)
-    return {"text": text, "error": pop_error(dialog_manager)}
+    fields = {"trade": trade, "grade": grade, "max": MAX_HEADCOUNT}
+    return {**await step_getter(dialog_manager, **kwargs), **fields}
 
 
-async def workers_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow, account, _settings = _ctx(dialog_manager)
+async def workers_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+    uow, _account, _settings = _ctx(dialog_manager)
     data = dialog_manager.dialog_data
     trade, grade = await _names(uow, data)
-    page = await workers.declarable_workers(
-        uow,
-        account.actor(),
-        trade_code=data["trade"],
-        max_grade=int(data["grade"]),
-        limit=WORKERS_SHOWN,
-    )
-    picker: Any = dialog_manager.find("paste_workers")
     if not data.get("preselected"):
         # as many as the post said (all when it said nothing), best grade first
-        wanted = data.get("headcount") or page.total
-        for worker in page.items[:wanted]:
-            await picker.set_checked(str(worker.id), True)
+        first = await PICKER.load(dialog_manager, 0, MAX_PAGE_SIZE)
+        wanted = data.get("headcount") or first.total
+        await PICKER.set_checked(dialog_manager, [w.id for w in first.items[:wanted]])
         data["preselected"] = True
-    grades = await postings.list_grades(uow)
-    chosen = len(picker.get_checked())
-    if page.total == 0:
+    picker = await PICKER.getter(dialog_manager, **kwargs)
+    total = picker["pick_total"]
+    if total == 0:
         text = tr("paste.no_workers", trade=trade, grade=grade)
     else:
-        text = tr("paste.ask_workers", trade=trade, grade=grade, total=page.total)
-    return {
-        "text": text,
-        "workers": [(w.id, f"{w.name} · {grade_name(grades, w.grade_level)}") for w in page.items],
-        "done": tr("paste.workers_done", count=chosen),
-        "has_workers": page.total > 0,
-    }
+        text = tr("paste.ask_workers", trade=trade, grade=grade, total=total)
+    return {**picker, "text": text, "has_workers": total > 0}
 
 
 async def text_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -427,63 +394,32 @@ async def project_chosen(
     await go_on(manager)
 
 
-async def county_chosen(
-    query: CallbackQuery, _widget: Any, manager: DialogManager, item_id: str
-) -> None:
-    uow, _account, _settings = _ctx(manager)
-    county = await regions.get_region(uow, item_id)
-    if county.level is not RegionLevel.COUNTY:
-        await toast(query, _("common.stale"))
-        return
-    manager.dialog_data["county"] = county.code
+async def county_saved(manager: DialogManager, code: str) -> None:
+    manager.dialog_data["county"] = code
     await go_on(manager)
 
 
-async def grade_chosen(
-    query: CallbackQuery, _widget: Any, manager: DialogManager, level: int
-) -> None:
-    uow, _account, _settings = _ctx(manager)
-    levels = [g.level for g in await postings.list_grades(uow)]
-    if level == ANY_GRADE:  # 不限: the lowest grade, every worker qualifies
-        level = max(levels)
-    if level not in levels:
-        await toast(query, _("common.stale"))
-        return
+REGION = RegionStep(PasteSG.county, county_saved, ask=N_("paste.ask_county"))
+
+
+async def grade_saved(manager: DialogManager, level: int) -> None:
     manager.dialog_data["grade"] = level
     manager.dialog_data["workers"] = None  # the eligible workers depend on the grade
     manager.dialog_data["preselected"] = False
     await go_on(manager)
 
 
-async def headcount_chosen(
-    _query: CallbackQuery, _widget: Any, manager: DialogManager, count: int
-) -> None:
-    manager.dialog_data["headcount"] = parse_headcount(count)
+async def headcount_saved(manager: DialogManager, count: int) -> None:
+    manager.dialog_data["headcount"] = count
     await go_on(manager)
 
 
-async def headcount_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        manager.dialog_data["headcount"] = parse_headcount(message.text or "")
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
+async def workers_picked(manager: DialogManager, ids: list[int]) -> None:
+    manager.dialog_data["workers"] = ids
     await go_on(manager)
 
 
-async def start_typing(_query: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    """ "Other number / price": the step already takes typed text; the prompt says so."""
-    manager.dialog_data["typing"] = True
-
-
-async def workers_done(query: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
-    picker: Any = manager.find("paste_workers")
-    chosen = [int(worker_id) for worker_id in picker.get_checked()]
-    if not chosen:
-        await toast(query, _("paste.pick_someone"), alert=True)
-        return
-    manager.dialog_data["workers"] = chosen
-    await go_on(manager)
+PICKER = declarable_picker("paste_workers", workers_picked)
 
 
 def _take_price(manager: DialogManager, price: Price | None) -> bool:
@@ -515,14 +451,12 @@ async def price_chosen(
 
 
 async def contact_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    name, phone = read_contact(message.text or "")
     try:
-        name = clean_person_name(name, field="contact_name")
-        phone = parse_mobile(phone or "")
+        contact = parse_contact(message.text, own=profile_contact(manager))
     except ValidationError as exc:
         show_error(manager, error_text(exc))
         return
-    manager.dialog_data["name"], manager.dialog_data["phone"] = name, phone
+    manager.dialog_data.update(name=contact.name, phone=contact.phone)
     await go_on(manager)
 
 
@@ -632,69 +566,39 @@ async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) ->
 # --- the dialog ----------------------------------------------------------------------------
 
 
-def _choice(widget_id: str, items: str, on_click: Any, width: int = 2) -> Group:
-    return Group(
-        Select(
-            Format("{item[1]}"),
-            id=widget_id,
-            item_id_getter=itemgetter(0),
-            items=items,
-            on_click=on_click,
-        ),
-        width=width,
-    )
-
-
 def build_dialog() -> Dialog:
     error = Format("{error}", when="error")
     prompt = Format("{text}")
     return Dialog(
         Window(
             prompt,
-            _choice("paste_project", "projects", project_chosen, width=1),
+            choice("paste_project", "projects", project_chosen, width=1),
             cancel_button(),
             buttons_only(),
             state=PasteSG.project,
             getter=project_getter,
         ),
+        REGION.window(cancel_button()),
         Window(
             prompt,
-            _choice("paste_county", "counties", county_chosen, width=3),
-            cancel_button(),
-            buttons_only(),
-            state=PasteSG.county,
-            getter=county_getter,
-        ),
-        Window(
-            prompt,
-            grade_keyboard(grade_chosen),
+            grade_keyboard(on_grade(grade_saved)),
             cancel_button(),
             buttons_only(),
             state=PasteSG.grade,
             getter=grade_getter,
         ),
-        Window(
-            error,
-            prompt,
-            headcount_keyboard(headcount_chosen, start_typing),
-            cancel_button(),
-            *typed(headcount_typed, "shortage.need_number"),
-            state=PasteSG.headcount,
+        headcount_window(
+            PasteSG.headcount,
+            headcount_saved,
+            ask=N_("paste.ask_headcount"),
+            type_=N_("shortage.type_headcount"),
+            nav=cancel_button(),
             getter=headcount_getter,
         ),
         Window(
             prompt,
-            Group(
-                Multiselect(
-                    Format("✅ {item[1]}"),
-                    Format("⬜ {item[1]}"),
-                    id="paste_workers",
-                    item_id_getter=itemgetter(0),
-                    items="workers",
-                ),
-                width=1,
-            ),
-            Button(Format("{done}"), id="paste_done", on_click=workers_done, when="has_workers"),
+            Format("{pick_lines}", when="has_workers"),
+            Group(PICKER.keyboard(), when="has_workers"),
             cancel_button(),
             buttons_only(),
             state=PasteSG.workers,
@@ -730,7 +634,7 @@ def build_dialog() -> Dialog:
         ),
         Window(
             prompt,
-            _choice("paste_field", "fields", edit_chosen, width=2),
+            choice("paste_field", "fields", edit_chosen, width=2),
             Button(Format("{back}"), id="paste_back", on_click=back_to_summary),
             buttons_only(),
             state=PasteSG.edit,

@@ -1,6 +1,7 @@
-"""Pieces every dialog uses (aiogram-dialog 2.x): catalog texts, Back / Cancel, the steps that
-recur (trade, grade, headcount, price), typed input that leaves menu buttons alone, and a
-callback answered once.
+"""Pieces every dialog uses (aiogram-dialog 2.x): catalog texts, Back / Cancel, typed input
+that leaves menu buttons alone, a callback answered once, the order of a form's steps, and
+the steps that recur: trade, grade (with 不限), headcount, monthly price (with the city's
+guide price), contact, region (a county) and a worker multi-select.
 
 Dialog data holds ids, numbers and short strings only (JSON in the FSM storage)."""
 
@@ -14,22 +15,39 @@ from typing import Any
 
 from aiogram import Bot, F
 from aiogram.enums import ContentType
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog import DialogManager, ShowMode, Window
 from aiogram_dialog.manager.message_manager import MessageManager
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
 from aiogram_dialog.widgets.kbd.select import OnItemClick
-from aiogram_dialog.widgets.text import Format, Text
+from aiogram_dialog.widgets.text import Const, Format, Text
 
-from bot.i18n import N_, render
+from bot.i18n import N_, Safe, render, tr
 from bot.keyboards.common import ALL_MENU_KEYS, MenuText, inline_cancel_keyboard, main_menu
-from bot.render.postings import locale, money
+from bot.render.errors import error_text
+from bot.render.postings import deviation_line, grade_name, guide_line, locale, money
+from core.db.uow import UnitOfWork
+from core.domain.contact import Contact, own_contact, parse_contact, split_contact
+from core.domain.enums import RegionLevel
+from core.domain.errors import DomainError, ValidationError
 from core.domain.money import format_money
-from core.domain.values import MAX_MONTHLY_PRICE, MIN_MONTHLY_PRICE
+from core.domain.rules import may_declare_idle
+from core.domain.values import (
+    MAX_MONTHLY_PRICE,
+    MIN_MONTHLY_PRICE,
+    parse_headcount,
+    parse_mobile,
+    parse_price,
+)
+from core.services import postings, regions, workers
+from core.services.accounts import AccountView
 from core.services.guide_prices import is_far_from_guide
+from core.services.paging import MAX_PAGE_SIZE
 from core.services.postings import GradeChoice, TradeChoice
+from core.services.workers import WorkerSlice
 
 HEADCOUNT_BUTTONS = (1, 2, 3, 4, 5, 6, 8, 10)
 PRICES_WITHOUT_GUIDE = (4000, 5000, 6000, 7000, 8000, 9000)
@@ -60,6 +78,31 @@ class Tr(Text):
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
         return render(_(self.key), data)
+
+
+def uow_of(manager: DialogManager) -> UnitOfWork:
+    uow: UnitOfWork = manager.middleware_data["uow"]
+    return uow
+
+
+def account_of(manager: DialogManager) -> AccountView:
+    account: AccountView = manager.middleware_data["account"]
+    return account
+
+
+def choice(
+    widget_id: str, items: str, on_click: Any, *, width: int = 2, type_factory: Any = str
+) -> Group:
+    """Buttons of the getter's `items` ([(id, label), …]), `width` a row."""
+    select: Select[Any] = Select(
+        Format("{item[1]}"),
+        id=widget_id,
+        item_id_getter=itemgetter(0),
+        items=items,
+        type_factory=type_factory,
+        on_click=on_click,
+    )
+    return Group(select, width=width)
 
 
 # --- answering a callback once ------------------------------------------------------------
@@ -156,19 +199,11 @@ def trade_items(trades: Sequence[TradeChoice], *, more: bool) -> dict[str, Any]:
     return {"trades": shown, "trade_toggle": toggle}
 
 
-def trade_keyboard(on_trade: OnItem, on_toggle: OnClick) -> Group:
+def trade_keyboard(on_trade: OnItem, on_toggle: OnClick | None = None) -> Group:
+    """The trades of the getter's "trades"; with `on_toggle`, its "trade_toggle" button."""
+    toggle = Button(Format("{trade_toggle}"), id="more", on_click=on_toggle, when="trade_toggle")
     return Group(
-        Group(
-            Select(
-                Format("{item[1]}"),
-                id="trade",
-                item_id_getter=itemgetter(0),
-                items="trades",
-                on_click=on_trade,
-            ),
-            width=3,
-        ),
-        Button(Format("{trade_toggle}"), id="more", on_click=on_toggle, when="trade_toggle"),
+        choice("trade", "trades", on_trade, width=3), *([toggle] if on_toggle is not None else [])
     )
 
 
@@ -185,17 +220,7 @@ def grade_items(grades: Sequence[GradeChoice], *, with_any: bool) -> list[tuple[
 
 
 def grade_keyboard(on_grade: OnItem) -> Group:
-    return Group(
-        Select(
-            Format("{item[1]}"),
-            id="grade",
-            item_id_getter=itemgetter(0),
-            items="grades",
-            type_factory=int,
-            on_click=on_grade,
-        ),
-        width=2,
-    )
+    return choice("grade", "grades", on_grade, type_factory=int)
 
 
 # --- headcount and price ------------------------------------------------------------------
@@ -245,22 +270,551 @@ def price_items(guide: Decimal | None) -> dict[str, Any]:
 
 def price_keyboard(on_price: OnItem, on_type: OnClick) -> Group:
     return Group(
-        Select(
-            Format("{item[1]}"),
-            id="guide",
-            item_id_getter=itemgetter(0),
-            items="guide_prices",
-            on_click=on_price,
-        ),
-        Group(
-            Select(
-                Format("{item[1]}"),
-                id="price",
-                item_id_getter=itemgetter(0),
-                items="prices",
-                on_click=on_price,
-            ),
-            width=3,
-        ),
+        choice("guide", "guide_prices", on_price, width=1),
+        choice("price", "prices", on_price, width=3),
         Button(Tr("shortage.other_price"), id="ptype", on_click=on_type),
     )
+
+
+# --- the order of a form's steps ----------------------------------------------------------
+
+Save = Callable[[DialogManager, Any], Awaitable[None]]
+TYPING = F["typing"]
+CHOOSING = ~F["typing"]
+ERROR = Format("{error}", when="error")
+
+
+async def start_typing(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+    """ "Other number / price / contact": the step already takes typed text; the prompt says so."""
+    manager.dialog_data["typing"] = True
+
+
+async def step_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    """The dialog-wide getter part of a form: the pending error and whether text is due."""
+    return {
+        "error": pop_error(dialog_manager),
+        "typing": bool(dialog_manager.dialog_data.get("typing")),
+    }
+
+
+class StepOrder:
+    """A form's steps in order, the summary last. A finished step goes on to the next one, or
+    back to the summary when the user came from its ✏️ Edit; ⬅️ Back goes one step back.
+    `substeps` maps a step's follow-up window (a price confirmation, a phone after a name) to
+    the step it belongs to."""
+
+    def __init__(self, *order: State, substeps: dict[State, State] | None = None) -> None:
+        self.order = order
+        self.substeps = substeps or {}
+
+    def _step(self, manager: DialogManager) -> State:
+        state = manager.current_context().state
+        return self.substeps.get(state, state)
+
+    async def after(self, manager: DialogManager) -> None:
+        manager.dialog_data["typing"] = False
+        if manager.dialog_data.get("editing"):
+            await manager.switch_to(self.order[-1])
+            return
+        following = self.order[self.order.index(self._step(manager)) + 1]
+        if following is self.order[-1]:
+            manager.dialog_data["editing"] = False
+        await manager.switch_to(following)
+
+    async def back(self, _callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+        manager.dialog_data["typing"] = False
+        if manager.dialog_data.get("editing"):
+            await manager.switch_to(self.order[-1])
+            return
+        await manager.switch_to(self.order[max(self.order.index(self._step(manager)) - 1, 0)])
+
+    async def edit(self, manager: DialogManager, step: State) -> None:
+        """From the summary to one step; done, it comes back to the summary."""
+        manager.dialog_data["editing"] = True
+        await manager.switch_to(step)
+
+
+# --- grade and headcount steps ------------------------------------------------------------
+
+
+async def grade_level(manager: DialogManager, level: int) -> int | None:
+    """A tapped grade as stored: 不限 is the lowest grade (every worker qualifies); None for a
+    level the reference data does not have (an old or forged button)."""
+    levels = [g.level for g in await postings.list_grades(uow_of(manager))]
+    if level == ANY_GRADE:
+        return max(levels)
+    return level if level in levels else None
+
+
+def on_grade(save: Save) -> OnItem:
+    async def chosen(
+        callback: CallbackQuery, _widget: Any, manager: DialogManager, level: int
+    ) -> None:
+        found = await grade_level(manager, level)
+        if found is None:
+            await toast(callback, _("common.stale"))
+            return
+        await save(manager, found)
+
+    return chosen
+
+
+def headcount_window(
+    state: State, save: Save, *, ask: str, type_: str, nav: Any, getter: Any
+) -> Window:
+    """How many: the common numbers as buttons, or typed (1–MAX_HEADCOUNT, 五 and 十二 too)."""
+
+    async def chosen(
+        _callback: CallbackQuery, _widget: Any, manager: DialogManager, count: int
+    ) -> None:
+        await save(manager, parse_headcount(count))
+
+    async def typed_count(message: Message, _widget: Any, manager: DialogManager) -> None:
+        try:
+            count = parse_headcount(message.text or "")
+        except ValidationError as exc:
+            # the reason above the same question, its buttons back
+            show_error(manager, error_text(exc))
+            manager.dialog_data["typing"] = False
+            return
+        await save(manager, count)
+
+    return Window(
+        ERROR,
+        Tr(ask, when=CHOOSING),
+        Tr(type_, when=TYPING),
+        Group(headcount_keyboard(chosen, start_typing), when=CHOOSING),
+        nav,
+        *typed(typed_count, N_("shortage.need_number")),
+        getter=getter,
+        state=state,
+    )
+
+
+# --- the monthly price step ---------------------------------------------------------------
+
+PriceContext = Callable[[DialogManager], Awaitable[tuple[dict[str, Any], Decimal | None, str]]]
+PENDING_PRICE = "pending_price"
+
+
+class PriceStep:
+    """A monthly price per worker: the city's guide price and round prices near it as
+    buttons, or typed ("5,500元"). One far from the guide asks "keep it?" first.
+    `context` gives the prompt's fields (trade, grade, headcount), the guide price and the
+    city's name; `save` gets the price as a string ("5500.00")."""
+
+    def __init__(self, ask: State, confirm: State, context: PriceContext, save: Save) -> None:
+        self.ask, self.confirm = ask, confirm
+        self.context, self.save = context, save
+
+    async def _take(self, manager: DialogManager, raw: str) -> None:
+        price = parse_price(raw)
+        _fields, guide, _city = await self.context(manager)
+        if is_far_from_guide(price, guide):
+            manager.dialog_data[PENDING_PRICE] = str(price)
+            await manager.switch_to(self.confirm)
+            return
+        manager.dialog_data[PENDING_PRICE] = None
+        await self.save(manager, str(price))
+
+    async def chosen(
+        self, _callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str
+    ) -> None:
+        await self._take(manager, value)
+
+    async def typed(self, message: Message, _widget: Any, manager: DialogManager) -> None:
+        try:
+            await self._take(manager, message.text or "")
+        except ValidationError as exc:
+            show_error(manager, error_text(exc))
+            manager.dialog_data.update(typing=True, **{PENDING_PRICE: None})
+            await manager.switch_to(self.ask)
+
+    async def kept(self, callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+        pending = manager.dialog_data.get(PENDING_PRICE)
+        if not isinstance(pending, str):
+            await toast(callback, _("common.stale"))
+            return
+        manager.dialog_data[PENDING_PRICE] = None
+        await self.save(manager, pending)
+
+    async def reenter(
+        self, _callback: CallbackQuery, _button: Any, manager: DialogManager
+    ) -> None:
+        manager.dialog_data[PENDING_PRICE] = None
+        await manager.switch_to(self.ask)
+
+    async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+        fields, guide, city = await self.context(dialog_manager)
+        line = guide_line(guide, city, str(fields.get("trade", "")), str(fields.get("grade", "")))
+        pending = dialog_manager.dialog_data.get(PENDING_PRICE)
+        far = ""
+        if pending:
+            far = tr(
+                "shortage.price_far",
+                price=money(Decimal(pending)),
+                warning=Safe(deviation_line(Decimal(pending), guide)),
+            )
+        return {**fields, "guide": Safe(line), "far": Safe(far), **price_items(guide)}
+
+    def windows(self, nav: Any) -> tuple[Window, Window]:
+        need = N_("shortage.need_number")
+        return (
+            Window(
+                ERROR,
+                Tr("shortage.ask_price", when=CHOOSING),
+                Tr("shortage.type_price", when=TYPING),
+                Group(price_keyboard(self.chosen, start_typing), when=CHOOSING),
+                nav,
+                *typed(self.typed, need),
+                getter=self.getter,
+                state=self.ask,
+            ),
+            Window(
+                Format("{far}"),
+                Row(
+                    Button(Tr("shortage.keep_price"), id="keep", on_click=self.kept),
+                    Button(Tr("shortage.reenter"), id="reenter", on_click=self.reenter),
+                ),
+                Row(cancel_button()),
+                *typed(self.typed, need),
+                getter=self.getter,
+                state=self.confirm,
+            ),
+        )
+
+
+# --- the contact step ---------------------------------------------------------------------
+
+TYPED_NAME = "contact_typed_name"
+
+
+def profile_contact(manager: DialogManager) -> Contact | None:
+    account = manager.middleware_data.get("account")
+    return None if account is None else own_contact(account.display_name, account.phone)
+
+
+class ContactStep:
+    """The posting's contact: the profile's name and phone with one tap, or typed. Typed text
+    is read by core.domain.contact (name and phone in either order, with or without a space,
+    the phone's groups split by spaces or dashes); a name alone asks for the phone next.
+    `save` gets a Contact."""
+
+    def __init__(self, ask: State, phone: State, save: Save) -> None:
+        self.ask, self.phone, self.save = ask, phone, save
+
+    async def from_profile(
+        self, callback: CallbackQuery, _button: Any, manager: DialogManager
+    ) -> None:
+        profile = profile_contact(manager)
+        if profile is None:
+            await toast(callback, _("common.stale"))
+            return
+        await self.save(manager, profile)
+
+    async def name_typed(self, message: Message, _widget: Any, manager: DialogManager) -> None:
+        manager.dialog_data["typing"] = True
+        try:
+            parts = split_contact(message.text)
+            own = profile_contact(manager)
+            contact = parse_contact(message.text, own=own) if parts.phone is not None else None
+        except ValidationError as exc:
+            show_error(manager, error_text(exc))
+            return
+        if contact is not None:
+            await self.save(manager, contact)
+            return
+        manager.dialog_data[TYPED_NAME] = parts.name
+        await manager.switch_to(self.phone)
+
+    async def phone_typed(self, message: Message, _widget: Any, manager: DialogManager) -> None:
+        try:
+            phone = parse_mobile(message.text or "")
+        except ValidationError as exc:
+            show_error(manager, error_text(exc))
+            return
+        await self.save(manager, Contact(str(manager.dialog_data.get(TYPED_NAME, "")), phone))
+
+    async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+        profile = profile_contact(dialog_manager)
+        return {
+            "prefilled": profile is not None,
+            "name": profile.name if profile else "",
+            "phone": profile.phone if profile else "",
+        }
+
+    def windows(self, nav: Any) -> tuple[Window, Window]:
+        need = N_("shortage.need_text")
+        prefilled = F["prefilled"]
+        return (
+            Window(
+                ERROR,
+                Tr("shortage.ask_contact", when=CHOOSING & prefilled),
+                Tr("shortage.type_contact_name", when=TYPING | ~prefilled),
+                Button(
+                    Tr("shortage.use_contact"),
+                    id="me",
+                    on_click=self.from_profile,
+                    when=CHOOSING & prefilled,
+                ),
+                Button(
+                    Tr("shortage.other_contact"), id="other", on_click=start_typing, when=CHOOSING
+                ),
+                nav,
+                *typed(self.name_typed, need),
+                getter=self.getter,
+                state=self.ask,
+            ),
+            Window(
+                ERROR,
+                Tr("shortage.type_contact_phone"),
+                nav,
+                *typed(self.phone_typed, need),
+                getter=self._phone_getter,
+                state=self.phone,
+            ),
+        )
+
+    async def _phone_getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+        return {"name": str(dialog_manager.dialog_data.get(TYPED_NAME, ""))}
+
+
+# --- the region step: a county, the company's own first -----------------------------------
+
+PROVINCE = "140000"
+REGION_CITY = "region_city"  # None: the company's counties; "all": the cities; a city code
+ALL_CITIES = "all"
+
+
+class RegionStep:
+    """A county: the company's own counties first, or 🗺 another city, then its counties.
+    `save` gets the county's code."""
+
+    def __init__(self, state: State, save: Save, *, ask: str) -> None:
+        self.state, self.save, self.ask = state, save, ask
+
+    async def chosen(
+        self, callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
+    ) -> None:
+        uow = uow_of(manager)
+        try:
+            region = await regions.get_region(uow, code)
+        except DomainError:
+            region = None
+        if region is not None and region.level is RegionLevel.CITY:
+            manager.dialog_data[REGION_CITY] = region.code
+        elif region is not None and region.level is RegionLevel.COUNTY:
+            manager.dialog_data[REGION_CITY] = None
+            await self.save(manager, region.code)
+        else:
+            await toast(callback, _("common.stale"))
+
+    async def wider(self, _callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+        """🗺 Other city from the company's counties; ◀ back to the cities from one city."""
+        shown = manager.dialog_data.get(REGION_CITY)
+        manager.dialog_data[REGION_CITY] = ALL_CITIES if shown != ALL_CITIES else None
+
+    async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+        uow, account = uow_of(dialog_manager), account_of(dialog_manager)
+        shown = dialog_manager.dialog_data.get(REGION_CITY)
+        if shown is None:
+            found = await regions.company_counties(uow, account.actor())
+            prompt, wider = _(self.ask), _("idle.other_city")
+        elif shown == ALL_CITIES:
+            found = await regions.children(uow, PROVINCE)
+            prompt, wider = _("idle.ask_city"), _("idle.back")
+        else:
+            city = await regions.get_region(uow, shown)
+            found = await regions.children(uow, city.code)
+            prompt, wider = tr("idle.ask_county_of", city=city.name(locale())), _("idle.back")
+        return {
+            "region_prompt": prompt,
+            "regions": [(r.code, r.name(locale())) for r in found],
+            "region_wider": wider,
+        }
+
+    def window(self, nav: Any) -> Window:
+        return Window(
+            Format("{region_prompt}"),
+            choice("region", "regions", self.chosen, width=3),
+            Button(Format("{region_wider}"), id="wider", on_click=self.wider),
+            nav,
+            buttons_only(),
+            getter=self.getter,
+            state=self.state,
+        )
+
+
+# --- picking workers ----------------------------------------------------------------------
+
+PICK_PAGE = 6  # workers per page: the list and its buttons fit a phone screen
+BUTTON_NAME_LEN = 12
+LoadWorkers = Callable[[DialogManager, int, int], Awaitable[WorkerSlice]]
+MayPick = Callable[[DialogManager, int], Awaitable[str | None]]
+
+
+class _GuardedMultiselect(Multiselect[str]):
+    """A Multiselect that asks before ticking: callback data comes from the client."""
+
+    def __init__(
+        self, guard: Callable[[CallbackQuery, DialogManager, str], Awaitable[bool]], **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.guard = guard
+
+    async def _on_click(
+        self, callback: CallbackQuery, select: Any, manager: DialogManager, item_id: str
+    ) -> None:
+        if self.is_checked(item_id, manager) or await self.guard(callback, manager, item_id):
+            await super()._on_click(callback, select, manager, item_id)
+
+
+class WorkerPicker:
+    """Which workers: a numbered page of them (name, masked ID, grade, rating) with a ✅/⬜
+    button each, ◀ ▶ between pages, ☑️ select all / clear, ✔️ Done (n). The ticks are ids in
+    the widget's data, kept across pages. `load(manager, offset, limit)` gives a page of the
+    workers that may be picked; `refusal(manager, worker_id)` the error key why one may not
+    (a forged or outdated button), else None; `done(manager, ids)` takes the pick."""
+
+    def __init__(self, widget_id: str, load: LoadWorkers, refusal: MayPick, done: Save) -> None:
+        self.id, self.load, self.refusal, self.done_with = widget_id, load, refusal, done
+        self.offset_key = f"{widget_id}_offset"
+        self.select = _GuardedMultiselect(
+            self._guard,
+            checked_text=Format("✅ {item[1]}"),
+            unchecked_text=Format("⬜ {item[1]}"),
+            id=widget_id,
+            item_id_getter=itemgetter(0),
+            items="pick_items",
+        )
+
+    def checked(self, manager: DialogManager) -> list[int]:
+        return [int(w) for w in self.select.get_checked(manager) if w.isdigit()]
+
+    async def set_checked(self, manager: DialogManager, ids: Sequence[int]) -> None:
+        await self.select.reset_checked(manager.event, manager)
+        for worker_id in ids:
+            await self.select.set_checked(manager.event, str(worker_id), True, manager)
+
+    async def _guard(self, callback: CallbackQuery, manager: DialogManager, item: str) -> bool:
+        key = await self.refusal(manager, int(item)) if item.isdigit() else "common.stale"
+        if key is not None:
+            await toast(callback, _(key), alert=key != "common.stale")
+        return key is None
+
+    async def turn(self, _callback: CallbackQuery, button: Any, manager: DialogManager) -> None:
+        step = PICK_PAGE if button.widget_id == "pick_next" else -PICK_PAGE
+        offset = int(manager.dialog_data.get(self.offset_key) or 0)
+        manager.dialog_data[self.offset_key] = max(0, offset + step)
+
+    async def all_or_none(
+        self, _callback: CallbackQuery, _button: Any, manager: DialogManager
+    ) -> None:
+        everyone = await self._everyone(manager)
+        chosen = set(self.checked(manager))
+        await self.set_checked(manager, [] if chosen >= set(everyone) else everyone)
+
+    async def _everyone(self, manager: DialogManager) -> list[int]:
+        found: list[int] = []
+        while True:
+            page = await self.load(manager, len(found), MAX_PAGE_SIZE)
+            found += [w.id for w in page.items]
+            if not page.items or len(found) >= page.total:
+                return found
+
+    async def finish(self, callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+        # drop whoever stopped qualifying while the dialog was open
+        picked = self.checked(manager)
+        kept = [w for w in picked if await self.refusal(manager, w) is None]
+        if kept != picked:
+            await self.set_checked(manager, kept)
+        if not kept:
+            await toast(callback, _("idle.pick_none"), alert=True)
+            return
+        await self.done_with(manager, kept)
+
+    async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+        offset = int(dialog_manager.dialog_data.get(self.offset_key) or 0)
+        page = await self.load(dialog_manager, offset, PICK_PAGE)
+        dialog_manager.dialog_data[self.offset_key] = page.offset
+        chosen = set(self.checked(dialog_manager))
+        grades = await postings.list_grades(uow_of(dialog_manager))
+        lines = []
+        for number, w in enumerate(page.items, start=page.offset + 1):
+            rating = f"★{w.avg_rating}" if w.avg_rating is not None else _("idle.unrated")
+            lines.append(
+                tr(
+                    "idle.pick_line",
+                    n=number,
+                    mark="✅" if w.id in chosen else "⬜",
+                    name=w.name,
+                    id=w.id_masked,
+                    grade=grade_name(grades, w.grade_level),
+                    rating=rating,
+                )
+            )
+        lines.append(tr("idle.selected_count", count=len(chosen)))
+        pages = max(1, -(-page.total // PICK_PAGE))
+        everyone = page.total > 0 and len(chosen) >= page.total
+        return {
+            "pick_lines": Safe("\n".join(lines)),
+            "pick_items": [
+                (str(w.id), f"{n}. {w.name[:BUTTON_NAME_LEN]}")
+                for n, w in enumerate(page.items, start=page.offset + 1)
+            ],
+            "pick_total": page.total,
+            "pick_pages": pages > 1,
+            "pick_page": f"{page.offset // PICK_PAGE + 1}/{pages}",
+            "pick_prev": page.offset > 0,
+            "pick_next": page.offset + PICK_PAGE < page.total,
+            "pick_all": _("picker.clear_all") if everyone else _("picker.select_all"),
+            "pick_done": _("idle.done").format(count=len(chosen)),
+        }
+
+    def keyboard(self) -> Group:
+        return Group(
+            Group(self.select, width=2),
+            Row(
+                Button(Const("◀"), id="pick_prev", on_click=self.turn, when="pick_prev"),
+                Button(Format("{pick_page}"), id="pick_page", when="pick_pages"),
+                Button(Const("▶"), id="pick_next", on_click=self.turn, when="pick_next"),
+            ),
+            Row(
+                Button(Format("{pick_all}"), id="pick_all", on_click=self.all_or_none),
+                Button(Format("{pick_done}"), id="pick_done", on_click=self.finish),
+            ),
+        )
+
+
+async def _declarable_page(manager: DialogManager, offset: int, limit: int) -> WorkerSlice:
+    data, account = manager.dialog_data, account_of(manager)
+    return await workers.declarable_workers(
+        uow_of(manager),
+        account.actor(),
+        trade_code=str(data["trade"]),
+        max_grade=int(data["grade"]),
+        offset=offset,
+        limit=limit,
+    )
+
+
+async def _declare_refusal(manager: DialogManager, worker_id: int) -> str | None:
+    found = await workers.get_workers(uow_of(manager), account_of(manager).actor(), [worker_id])
+    if not found:  # another company's worker, or none at all: the id came from the client
+        return "error.worker_not_yours"
+    w, data = found[0], manager.dialog_data
+    # get_workers returns the actor's own company's workers only
+    if not may_declare_idle(
+        w.terms,
+        enterprise_id=w.enterprise_id,
+        trade_code=str(data["trade"]),
+        grade_level=int(data["grade"]),
+    ):
+        return N_("idle.not_selectable")
+    return None
+
+
+def declarable_picker(widget_id: str, done: Save) -> WorkerPicker:
+    """Which of the company's idle workers of dialog_data's "trade", at or above its "grade",
+    a declaration names (core.domain.rules.may_declare_idle decides every tick)."""
+    return WorkerPicker(widget_id, _declarable_page, _declare_refusal, done)

@@ -12,7 +12,7 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram_dialog import setup_dialogs
 
-from bot.dialogs import company_admin, dispatch, paste, shortage
+from bot.dialogs import company_admin, dispatch, idle, paste, shortage
 from bot.dialogs.stale import register_stale_handler
 from bot.dialogs.widgets import AnswerOnceMessageManager
 
@@ -22,6 +22,7 @@ def create_router() -> Router:
     # paste last: its entry takes text that no dialog step and no menu entry took
     router.include_routers(
         shortage.create_router(),
+        idle.create_router(),
         dispatch.create_router(),
         company_admin.create_router(),
         paste.create_router(),

@@ -28,10 +28,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.callbacks import DeclareIdleCb
 from bot.callbacks_deals import DealFlowCb, ProposeCb, ViewPostingCb
 from bot.handlers.common import show_menu
 from bot.i18n import N_, Safe, tr
-from bot.keyboards.common import inline_cancel_keyboard
+from bot.keyboards.common import DECLARE_IDLE, inline_cancel_keyboard
 from bot.keyboards.deals import (
     WORKERS_PER_PAGE,
     deal_actions_keyboard,
@@ -342,13 +343,22 @@ async def start_terms(
         if not pool:
             await end_read(uow)
             await end_flow(state)
-            # not a dead end: set busy workers of the trade idle, then back to the card
+            # not a dead end: set busy workers of the trade idle, or declare idle workers and
+            # come back (the posted message leads back here), or back to the card
             back = InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
                         InlineKeyboardButton(
                             text=_("deals.btn_set_idle"),
                             callback_data=WorkersCb(st="b", tr=sides.shortage.trade_code).pack(),
+                        )
+                    ],
+                    [
+                        InlineKeyboardButton(
+                            text=_(DECLARE_IDLE),
+                            callback_data=DeclareIdleCb(
+                                s=sides.shortage.id, tr=sides.shortage.trade_code
+                            ).pack(),
                         )
                     ],
                     [

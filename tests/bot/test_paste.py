@@ -88,6 +88,9 @@ async def test_a_daily_rate_is_shown_with_its_monthly_figure_and_posted_monthly(
 ) -> None:
     foreman = await add_account(services, company, role=Role.FOREMAN, tg=FOREMAN_TG)
     sent = await driver.send(foreman, "缺木工三名 小店区 三级 日薪350 联系电话：186-3521-7788")
+    # a phone without a name, and the foreman has no phone of his own: whose is it?
+    assert last_text(sent) == t("paste.ask_contact", "zh")
+    sent = await driver.send(foreman, "张伟186-3521-7788")
     assert "350元/天 ≈ ¥9,100/月，按26天" in last_text(sent)
     await driver.tap(foreman, callback_for(last_reply_markup(sent), "发布"))
     [row] = await shortages(services)
@@ -96,7 +99,7 @@ async def test_a_daily_rate_is_shown_with_its_monthly_figure_and_posted_monthly(
         910000,
         "18635217788",
     )
-    assert row.contact_name == "张伟"  # no name in the post: the foreman's own
+    assert row.contact_name == "张伟"
 
 
 async def test_missing_headcount_and_price_are_asked_then_the_summary_comes(
@@ -249,3 +252,37 @@ async def test_a_forwarded_group_message_is_read_like_a_typed_one(
     assert last_text(sent).startswith(t("paste.read_title", "zh"))
     await driver.tap(foreman, callback_for(last_reply_markup(sent), "发布"))
     assert len(await shortages(services)) == 1
+
+
+async def test_regression_a_pasted_strangers_name_does_not_get_the_posters_phone(
+    driver: BotDriver, services: Services, company: Company
+) -> None:
+    """Issue 10's contact defect, in the paste: 联系王师傅 without a number was posted with the
+    dispatcher's own phone under 王师傅's name."""
+    dispatcher = make_user(DISPATCHER_TG)  # 李调度 13912345678
+    sent = await driver.send(dispatcher, "急招钢筋工5人，中级，小店区，8000/月，联系王师傅")
+    sent = await driver.tap(dispatcher, callback_for(last_reply_markup(sent), "太原南站项目"))
+    assert last_text(sent) == t("paste.ask_contact", "zh")
+    sent = await driver.send(dispatcher, "王师傅 158-3512-0000")
+    assert "王师傅 15835120000" in last_text(sent)
+    await driver.tap(dispatcher, callback_for(last_reply_markup(sent), "发布"))
+    [row] = await shortages(services)
+    assert (row.contact_name, row.contact_phone) == ("王师傅", "15835120000")
+
+
+async def test_an_idle_post_naming_a_city_asks_for_one_of_its_counties(
+    driver: BotDriver, services: Services, company: Company
+) -> None:
+    async with services.uow() as uow:
+        own = await uow.session.get(Enterprise, company.enterprise_id)
+        assert own is not None
+        await make_worker(uow, own, trade_code="scaffolder", grade_level=3)
+        await uow.commit()
+    dispatcher = make_user(DISPATCHER_TG)
+    sent = await driver.send(
+        dispatcher, "架子工1人赋闲，三级，太原市，6800一个月，联系陈静13703519999"
+    )
+    assert last_text(sent) == t("idle.ask_county_of", "zh", city="太原市")
+    assert "迎泽区" in inline_texts(last_reply_markup(sent))  # 太原's, not only the company's
+    sent = await driver.tap(dispatcher, callback_for(last_reply_markup(sent), "迎泽区"))
+    assert "1." in last_text(sent)  # the worker picker comes next

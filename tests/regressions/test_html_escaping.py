@@ -9,15 +9,6 @@ import pytest
 from aiogram import html
 
 from bot.i18n import t
-from bot.keyboards.idle import (
-    IdleContactCb,
-    IdleCountyCb,
-    IdleDoneCb,
-    IdleGradeCb,
-    IdlePickCb,
-    IdleSummaryCb,
-    IdleTradeCb,
-)
 from bot.render.errors import CALLBACK_ALERT_LIMIT, alert_text
 from core.db.uow import Services
 from core.domain.actor import Actor
@@ -61,19 +52,17 @@ async def test_a_callback_alert_shows_a_worker_name_with_html_characters_as_type
         enterprise_id, account_id, worker_id = ent.id, account.id, worker.id
 
     await driver.send(DISPATCHER, "📤 赋闲提报")
-    await driver.tap(DISPATCHER, IdleCountyCb(code=140105).pack())
-    await driver.tap(DISPATCHER, IdleTradeCb(code="plasterer").pack())
-    await driver.tap(DISPATCHER, IdleGradeCb(level=3).pack())
-    await driver.tap(DISPATCHER, IdlePickCb(worker_id=worker_id, on=True, offset=0).pack())
-    await driver.tap(DISPATCHER, IdleDoneCb().pack())
+    for widget in ("region:140105", "trade:plasterer", "grade:3", f"idle_workers:{worker_id}"):
+        await driver.dialog_tap(DISPATCHER, widget)
+    await driver.dialog_tap(DISPATCHER, "pick_done")
     await driver.send(DISPATCHER, "4500")
-    await driver.tap(DISPATCHER, IdleContactCb().pack())
+    await driver.dialog_tap(DISPATCHER, "me")
     # the worker goes on duty before the dispatcher confirms
     dispatcher = Actor(account_id, Role.DISPATCHER, enterprise_id=enterprise_id)
     async with services.uow() as uow:
         await set_worker_status(uow, dispatcher, worker_id, WorkerStatus.BUSY)
 
-    sent = await driver.tap(DISPATCHER, IdleSummaryCb(action="ok").pack())
+    sent = await driver.dialog_tap(DISPATCHER, "confirm")
 
     (alert,) = answers(sent)
     assert alert["show_alert"] is True
