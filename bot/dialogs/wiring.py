@@ -12,7 +12,7 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram_dialog import setup_dialogs
 
-from bot.dialogs import dispatch, paste, shortage
+from bot.dialogs import dispatch, join, join_review, paste, shortage
 from bot.dialogs.stale import register_stale_handler
 from bot.dialogs.widgets import AnswerOnceMessageManager
 
@@ -21,7 +21,11 @@ def create_router() -> Router:
     router = Router(name="dialogs")
     # paste last: its entry takes text that no dialog step and no menu entry took
     router.include_routers(
-        shortage.create_router(), dispatch.create_router(), paste.create_router()
+        shortage.create_router(),
+        dispatch.create_router(),
+        join.create_router(),
+        join_review.create_router(),
+        paste.create_router(),
     )
     return router
 

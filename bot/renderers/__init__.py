@@ -5,7 +5,16 @@ hands the table to the outbox sender. A new renderer module is added to that lis
 
 from bot import notifier
 from bot.notifier import Renderers
-from bot.renderers import deals, digest, dispatch, interrupted, match, rating, regulator
+from bot.renderers import (
+    deals,
+    digest,
+    dispatch,
+    interrupted,
+    join,
+    match,
+    rating,
+    regulator,
+)
 
 
 def outbox_renderers() -> Renderers:
@@ -16,6 +25,7 @@ def outbox_renderers() -> Renderers:
         digest.RENDERERS,
         dispatch.RENDERERS,
         interrupted.RENDERERS,
+        join.RENDERERS,
         match.RENDERERS,
         rating.RENDERERS,
         regulator.RENDERERS,
