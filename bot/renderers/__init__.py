@@ -12,6 +12,7 @@ from bot.renderers import (
     interrupted,
     join,
     match,
+    posting_approval,
     rating,
     regulator,
 )
@@ -27,6 +28,7 @@ def outbox_renderers() -> Renderers:
         interrupted.RENDERERS,
         join.RENDERERS,
         match.RENDERERS,
+        posting_approval.RENDERERS,
         rating.RENDERERS,
         regulator.RENDERERS,
     )
