@@ -12,10 +12,18 @@ from sqlalchemy import func, select
 
 from bot.i18n import t
 from bot.sender import OutboxSender, SenderConfig
-from core.db.models import Account, Enterprise, EnterpriseApplication, OutboxMessage
+from core.db.models import (
+    Account,
+    Enterprise,
+    EnterpriseApplication,
+    OutboxMessage,
+    ShortagePosting,
+)
 from core.db.uow import Services
+from core.domain.actor import Actor
 from core.domain.enums import Role
 from core.services.enterprise_applications import ApplyCommand, submit_application
+from core.services.posting_approval import set_postings_need_approval
 from tests.bot.harness import (
     BotDriver,
     Sent,
@@ -29,7 +37,7 @@ from tests.bot.harness import (
     texts,
     tg_user,
 )
-from tests.factories import make_account, make_enterprise, make_uscc
+from tests.factories import make_account, make_enterprise, make_project, make_uscc
 
 FAST = SenderConfig(global_rate=1000, chat_rate=1000, group_rate=1000, poll_interval=0.05)
 APPLY = "🏢 申请入驻"
@@ -297,3 +305,62 @@ async def test_a_forged_county_of_another_city_is_not_taken(
     sent = await driver.dialog_tap(APPLICANT, "county:140702")  # 晋中 榆次区
     assert answers(sent)[0]["text"] == t("common.stale", "zh")
     assert await driver.state(APPLICANT) == "Join:county"
+
+
+async def test_from_an_empty_database_to_a_foremans_posting_approved_by_the_new_admin(
+    driver: BotDriver, services: Services
+) -> None:
+    """The issue's path, up to 需求待批: apply → the county approves → the admin's company gets
+    a project and a foreman (CLI and admin screens, elsewhere) and turns 需求待批 on → the
+    foreman's shortage waits → the admin changes the headcount → published for the foreman."""
+    await regulators(services)
+    await tap(driver, APPLICANT, await fill_in(driver), "提交申请")
+    card = (await deliver(driver, services))[COUNTY_REG.id][-1]
+    await driver.tap(COUNTY_REG, callback_for(card.reply_markup, "批准"))
+    await deliver(driver, services)
+
+    foreman = tg_user(6301, name="张工")
+    async with services.uow() as uow:
+        company = (await uow.session.scalars(select(Enterprise))).one()
+        project = await make_project(uow, company, name="小店区保障房项目")
+        await make_account(
+            uow,
+            role=Role.FOREMAN,
+            enterprise=company,
+            projects=[project],
+            telegram_user_id=foreman.id,
+            name="张工",
+            phone="13912345678",
+        )
+        await uow.commit()
+        company_id = company.id
+    async with services.uow() as uow:  # `jingong enterprise approval ID on`
+        await set_postings_need_approval(uow, Actor.system(), company_id, True)
+
+    sent = await driver.send(foreman, t("menu.post_shortage", "zh"))
+    for button in ("抹灰工", "三级", "4", "¥4,000", t("shortage.use_contact", "zh")):
+        sent = await tap(driver, foreman, sent, button)
+    sent = await tap(driver, foreman, sent, t("shortage.confirm", "zh"))
+    assert last_text(sent).startswith("📨")
+    assert await count(services, ShortagePosting) == 0
+
+    request_card = (await deliver(driver, services))[APPLICANT.id][-1]
+    assert "小店区保障房项目" in (request_card.text or "")
+    assert "张工" in (request_card.text or "")
+    sent = await driver.tap(APPLICANT, callback_for(request_card.reply_markup, "改人数"))
+    assert t("approval.ask_headcount", "zh") in last_text(sent)
+    sent = await driver.send(APPLICANT, "0")  # refused, asked again
+    assert t("approval.ask_headcount", "zh") in last_text(sent)
+    sent = await driver.send(APPLICANT, "3")
+    assert t("approval.ask_price", "zh") in last_text(sent)
+    sent = await tap(driver, APPLICANT, sent, t("approval.keep", "zh"))
+    async with services.uow() as uow:
+        posted = (await uow.session.scalars(select(ShortagePosting))).one()
+        assert (posted.headcount, posted.price_fen) == (3, 400_000)
+        shortage_id = posted.id
+    assert t("approval.card_approved", "zh", shortage=shortage_id) in last_text(sent)
+
+    told = (await deliver(driver, services))[foreman.id][-1]
+    first_line = (told.text or "").splitlines()[0]
+    assert first_line == t("approval.approved", "zh", id=1, shortage=shortage_id)
+    assert t("approval.headcount_changed", "zh", before=4) in (told.text or "")
