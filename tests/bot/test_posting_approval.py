@@ -4,6 +4,7 @@ foreman), a replayed card, a stranger's forged tap, /cancel in the reason step."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -65,7 +66,7 @@ async def filed(services: Services) -> Filed:
     return Filed(outcome.request.id)
 
 
-async def count(services: Services, model: object) -> int:
+async def count(services: Services, model: Any) -> int:
     async with services.uow() as uow:
         return int(await uow.session.scalar(select(func.count()).select_from(model)) or 0)
 
