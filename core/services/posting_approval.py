@@ -304,17 +304,30 @@ async def reject_request(
 # --- the setting -------------------------------------------------------------------------------
 
 
+async def _require_admin(uow: UnitOfWork, actor: Actor, enterprise_id: int) -> None:
+    if actor.role is Role.ADMIN:
+        return
+    actor.require(Role.DISPATCHER)
+    is_admin = await uow.session.scalar(
+        select(Account.is_admin).where(Account.id == actor.account_id)
+    )
+    if not actor.can_act_for_enterprise(enterprise_id) or not is_admin:
+        raise PermissionDenied("error.admin_only")
+
+
+async def approval_setting(uow: UnitOfWork, actor: Actor) -> bool:
+    """The actor's company's 需求待批 setting, shown to its admin dispatcher only."""
+    if actor.enterprise_id is None:
+        raise PermissionDenied("error.admin_only")
+    await _require_admin(uow, actor, actor.enterprise_id)
+    return await _setting(uow, actor.enterprise_id)
+
+
 async def set_postings_need_approval(
     uow: UnitOfWork, actor: Actor, enterprise_id: int, on: bool
 ) -> bool:
     """Turn 需求待批 on or off: the company's admin dispatcher, or the CLI. Commits."""
-    if actor.role is not Role.ADMIN:
-        actor.require(Role.DISPATCHER)
-        is_admin = await uow.session.scalar(
-            select(Account.is_admin).where(Account.id == actor.account_id)
-        )
-        if not actor.can_act_for_enterprise(enterprise_id) or not is_admin:
-            raise PermissionDenied("error.forbidden")
+    await _require_admin(uow, actor, enterprise_id)
     company = await uow.session.get(Enterprise, enterprise_id)
     if company is None:
         raise NotFound("error.enterprise_not_found")

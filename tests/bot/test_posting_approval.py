@@ -9,15 +9,25 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.handlers.posting_approval_setting import ApprovalSettingCb
 from bot.i18n import t
 from bot.renderers.posting_approval import RequestCb
-from core.db.models import ShortagePosting, ShortageRequest
+from core.db.models import Enterprise, ShortagePosting, ShortageRequest
 from core.db.uow import Services
 from core.domain.actor import Actor
 from core.domain.enums import Role
 from core.services.posting_approval import post_or_request, set_postings_need_approval
 from core.services.postings import PostShortageCommand
-from tests.bot.harness import BotDriver, answers, callback_for, inline_texts, last_text, tg_user
+from tests.bot.harness import (
+    BotDriver,
+    answers,
+    callback_for,
+    inline_texts,
+    last_reply_markup,
+    last_text,
+    texts,
+    tg_user,
+)
 from tests.bot.test_join import deliver
 from tests.factories import actor_of, make_account, make_enterprise, make_project
 
@@ -136,3 +146,31 @@ async def test_cancel_in_the_reason_step_decides_nothing(
         row = await uow.session.get(ShortageRequest, filed.request_id)
         assert row is not None
         assert row.status == "pending"
+
+
+async def test_the_admin_turns_the_setting_from_the_bot_and_others_may_not(
+    driver: BotDriver, services: Services
+) -> None:
+    admin, plain = tg_user(6501), tg_user(6502)
+    async with services.uow() as uow:
+        ent = await make_enterprise(uow, name="山西晋工劳务")
+        boss = await make_account(
+            uow, role=Role.DISPATCHER, enterprise=ent, telegram_user_id=admin.id
+        )
+        boss.is_admin = True
+        await make_account(uow, role=Role.DISPATCHER, enterprise=ent, telegram_user_id=plain.id)
+        await uow.commit()
+        ent_id = ent.id
+    sent = await driver.send(plain, "/approval")
+    assert texts(sent) == [t("error.admin_only", "zh")]
+    forged = await driver.tap(plain, ApprovalSettingCb(on=True).pack())
+    assert answers(forged)[0]["text"] == t("error.admin_only", "zh")
+
+    sent = await driver.send(admin, "/approval")
+    assert last_text(sent).startswith(t("approval.setting_off", "zh"))
+    sent = await driver.tap(admin, callback_for(last_reply_markup(sent), "开启"))
+    assert last_text(sent).startswith(t("approval.setting_on", "zh"))
+    async with services.uow() as uow:
+        company = await uow.session.get(Enterprise, ent_id)
+        assert company is not None
+        assert company.postings_need_approval
