@@ -24,6 +24,7 @@ from core.domain.actor import Actor
 from core.domain.enums import Role
 from core.services.enterprise_applications import ApplyCommand, submit_application
 from core.services.posting_approval import set_postings_need_approval
+from tests.bot.conftest import new_invite
 from tests.bot.harness import (
     BotDriver,
     Sent,
@@ -364,3 +365,24 @@ async def test_from_an_empty_database_to_a_foremans_posting_approved_by_the_new_
     first_line = (told.text or "").splitlines()[0]
     assert first_line == t("approval.approved", "zh", id=1, shortage=shortage_id)
     assert t("approval.headcount_changed", "zh", before=4) in (told.text or "")
+
+
+async def test_an_applicant_invited_meanwhile_can_still_redeem_the_invite(
+    driver: BotDriver, services: Services
+) -> None:
+    """Regression: the applicant's placeholder account held the Telegram user, so an invite
+    link was refused as "already bound"."""
+    await regulators(services)
+    await tap(driver, APPLICANT, await fill_in(driver), "提交申请")
+    async with services.uow() as uow:
+        ent = await make_enterprise(uow, name="别家劳务公司")
+        await uow.commit()
+        ent_id = ent.id
+    invite = await new_invite(services, role=Role.DISPATCHER, enterprise_id=ent_id)
+    sent = await driver.command(APPLICANT, "start", invite.token)
+    assert last_text(sent) == t("start.welcome", "zh", name="张伟")
+    async with services.uow() as uow:
+        bound = (
+            await uow.session.scalars(select(Account).where(Account.telegram_user_id == 6101))
+        ).one()
+        assert (bound.role, bound.enterprise_id) == ("dispatcher", ent_id)
