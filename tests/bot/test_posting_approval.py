@@ -174,3 +174,15 @@ async def test_the_admin_turns_the_setting_from_the_bot_and_others_may_not(
         company = await uow.session.get(Enterprise, ent_id)
         assert company is not None
         assert company.postings_need_approval
+
+
+async def test_a_pasted_shortage_waits_for_approval_too(
+    driver: BotDriver, services: Services, filed: Filed
+) -> None:
+    sent = await driver.send(
+        FOREMAN, "急招钢筋工5人，中级，太原南站项目，8000/月，联系张工13912345678"
+    )
+    sent = await driver.tap(FOREMAN, callback_for(last_reply_markup(sent), "发布"))
+    assert last_text(sent).startswith("📨")
+    assert await count(services, ShortagePosting) == 0
+    assert await count(services, ShortageRequest) == 2  # the fixture's and this one
