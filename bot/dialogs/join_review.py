@@ -29,7 +29,6 @@ from bot.renderers.join import card_text, verdict_line
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
 from core.domain.errors import (
-    Conflict,
     DomainError,
     NotFound,
     PermissionDenied,
@@ -38,6 +37,17 @@ from core.domain.errors import (
 from core.services import enterprise_applications as applications
 from core.services.accounts import AccountView
 from core.services.regions import get_region
+
+# refusals after which the card has nothing left to do for this regulator
+CARD_DONE = frozenset(
+    {
+        "error.application_approved",
+        "error.application_rejected",
+        "error.application_decided",
+        "error.application_not_found",
+        "error.out_of_scope",
+    }
+)
 
 
 class RejectReason(StatesGroup):
@@ -53,7 +63,7 @@ async def _refused(query: CallbackQuery, uow: UnitOfWork, exc: DomainError, app_
             county = await get_region(uow, view.county_code)
             text = tr("join.review_other_region", region=county.name(locale()))
     await query.answer(alert_text(text), show_alert=True)
-    if isinstance(exc, Conflict | PermissionDenied):
+    if exc.key in CARD_DONE:  # e.g. a USCC registered meanwhile keeps ❌ 驳回 usable
         await drop_inline_keyboard(query)
 
 

@@ -25,7 +25,7 @@ from bot.render.postings import locale
 from bot.renderers.posting_approval import RequestCb, request_text, verdict_line
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
-from core.domain.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
+from core.domain.errors import DomainError, NotFound, ValidationError
 from core.domain.values import parse_headcount, parse_price
 from core.services import posting_approval as approval
 from core.services.accounts import AccountView
@@ -42,6 +42,18 @@ async def post_or_request(
     if outcome.request is not None:
         return None, tr("approval.requested", id=outcome.request.id)
     return outcome.shortage, ""
+
+
+# refusals after which the card has nothing left to do for this dispatcher
+CARD_DONE = frozenset(
+    {
+        "error.request_approved",
+        "error.request_rejected",
+        "error.request_decided",
+        "error.request_not_found",
+        "error.forbidden",
+    }
+)
 
 
 class ChangeRequest(StatesGroup):
@@ -65,7 +77,7 @@ async def _decided_text(uow: UnitOfWork, view: RequestView) -> str:
 
 async def _refused(query: CallbackQuery, exc: DomainError) -> None:
     await query.answer(alert_text(error_text(exc)), show_alert=True)
-    if isinstance(exc, Conflict | PermissionDenied | NotFound):
+    if exc.key in CARD_DONE:  # a bad value or a suspended company: the card stays usable
         await drop_inline_keyboard(query)
 
 
