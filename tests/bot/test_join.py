@@ -386,3 +386,22 @@ async def test_an_applicant_invited_meanwhile_can_still_redeem_the_invite(
             await uow.session.scalars(select(Account).where(Account.telegram_user_id == 6101))
         ).one()
         assert (bound.role, bound.enterprise_id) == ("dispatcher", ent_id)
+
+
+async def test_a_uscc_registered_meanwhile_is_refused_and_the_card_can_still_reject(
+    driver: BotDriver, services: Services
+) -> None:
+    await regulators(services)
+    await tap(driver, APPLICANT, await fill_in(driver), "提交申请")
+    card = (await deliver(driver, services))[COUNTY_REG.id][-1]
+    async with services.uow() as uow:  # `jingong enterprise add` with the same code
+        ent = await make_enterprise(uow, name="先登记的公司")
+        ent.uscc = USCC
+        await uow.commit()
+    sent = await driver.tap(COUNTY_REG, callback_for(card.reply_markup, "批准"))
+    assert answers(sent)[0]["text"] == t("error.uscc_taken", "zh", code=USCC)
+    assert not [s for s in sent if s.method == "editMessageReplyMarkup"]  # buttons stay
+    await driver.tap(COUNTY_REG, callback_for(card.reply_markup, "驳回"))
+    sent = await driver.send(COUNTY_REG, "该企业已登记")
+    assert t("join.card_rejected", "zh", reason="该企业已登记") in last_text(sent)
+    assert await count(services, Enterprise) == 1
