@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
 from core.db.uow import UnitOfWork
 from core.services.outbox import OutboxItem
@@ -41,7 +41,8 @@ class OutgoingMessage:
     """What a renderer wants sent. `photo`/`document`: a file_id, a URL or raw bytes."""
 
     text: str
-    reply_markup: InlineKeyboardMarkup | None = None
+    # a reply keyboard only where a notice brings a new main menu (an approved company admin)
+    reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
     photo: str | bytes | None = None
     document: str | bytes | None = None
     filename: str | None = None
@@ -54,7 +55,7 @@ class Part:
 
     kind: str
     text: str | None
-    reply_markup: InlineKeyboardMarkup | None = None
+    reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
     media: str | bytes | None = None
     filename: str | None = None
     parse_mode: str | None = "HTML"

@@ -26,7 +26,7 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Group, Row
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs import shortage
+from bot.dialogs import posting_approval, shortage
 from bot.dialogs.widgets import (
     REGION_CITY,
     RegionStep,
@@ -520,9 +520,9 @@ async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) ->
     actor = account.actor()
     try:
         if data["kind"] == "shortage":
-            view = await postings.post_shortage(
+            view, waiting = await posting_approval.post_or_request(  # 需求待批 or published
                 uow,
-                actor,
+                account,
                 PostShortageCommand(
                     project_id=int(data["project"]),
                     trade_code=data["trade"],
@@ -533,7 +533,10 @@ async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) ->
                     contact_phone=data["phone"],
                 ),
             )
-            text, markup = await shortage.posted_message(uow, account, view)
+            if view is None:
+                text, markup = waiting, None
+            else:
+                text, markup = await shortage.posted_message(uow, account, view)
         else:
             posting = await postings.declare_idle(
                 uow,

@@ -18,6 +18,7 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Format
 
+from bot.dialogs import posting_approval
 from bot.dialogs.widgets import (
     BUTTON_LEN,
     ContactStep,
@@ -268,9 +269,13 @@ async def confirm(callback: CallbackQuery, _button: Any, manager: DialogManager)
         contact_name=str(data["sh_name"]),
         contact_phone=str(data["sh_phone"]),
     )
-    actor = account.actor()
     # a DomainError leaves the dialog on the summary: its context is saved only on success
-    view = await postings.post_shortage(uow, actor, command)
+    view, waiting = await posting_approval.post_or_request(uow, account, command)  # 需求待批
+    if view is None:
+        await toast(callback, _("approval.requested_short"))
+        await edit_or_send(callback, waiting, None)
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+        return
     text, markup = await posted_message(uow, account, view)
     await toast(callback, _("shortage.posted_short"))
     # the summary message becomes the result; the finished dialog leaves nothing to tap

@@ -12,7 +12,16 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram_dialog import setup_dialogs
 
-from bot.dialogs import company_admin, dispatch, idle, paste, shortage
+from bot.dialogs import (
+    company_admin,
+    dispatch,
+    idle,
+    join,
+    join_review,
+    paste,
+    posting_approval,
+    shortage,
+)
 from bot.dialogs.stale import register_stale_handler
 from bot.dialogs.widgets import AnswerOnceMessageManager
 
@@ -25,6 +34,9 @@ def create_router() -> Router:
         idle.create_router(),
         dispatch.create_router(),
         company_admin.create_router(),
+        join.create_router(),
+        join_review.create_router(),
+        posting_approval.create_router(),
         paste.create_router(),
     )
     return router

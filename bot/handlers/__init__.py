@@ -40,6 +40,7 @@ from bot.handlers import (
     fallback,
     menu,
     my_postings,
+    posting_approval_setting,
     projects,
     ratings,
     regulator,
@@ -60,6 +61,7 @@ FEATURES: tuple[Callable[[], Router], ...] = (
     search.create_router,
     deals.create_router,
     dispatch.create_router,
+    posting_approval_setting.create_router,  # /approval: 需求待批 (bot/dialogs/posting_approval)
 )
 
 

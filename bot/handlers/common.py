@@ -19,6 +19,7 @@ from aiogram_dialog import DialogManager
 from bot.callbacks import CancelCb, LangCb
 from bot.i18n import N_, SUPPORTED_LOCALES, tr
 from bot.keyboards.common import CANCEL, ROLE_MENUS, MenuText, main_menu, menu_button
+from bot.keyboards.join import guest_keyboard
 from bot.middlewares.locale import FSM_LOCALE_KEY
 from bot.render.messages import drop_inline_keyboard
 from core.db.uow import UnitOfWork
@@ -76,8 +77,8 @@ async def cancel(
         await dialog_manager.reset_stack()
     await state.set_state(None)
     await _forget_flow_data(state)
-    if account is None:
-        await message.answer(_("common.cancelled"), reply_markup=ReplyKeyboardRemove())
+    if account is None:  # a guest leaving 申请入驻: its button stays
+        await message.answer(_("common.cancelled"), reply_markup=guest_keyboard())
         return
     await show_menu(message, account, _("common.cancelled"))
 

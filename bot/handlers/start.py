@@ -6,17 +6,28 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import ChatMemberUpdated, Message, ReplyKeyboardRemove
+from aiogram.types import ChatMemberUpdated, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.common import show_menu
 from bot.i18n import tr
 from bot.keyboards.common import phone_keyboard
+from bot.keyboards.join import guest_keyboard
 from bot.states import Onboarding
 from core.db.uow import UnitOfWork
 from core.services import accounts
 from core.services.accounts import AccountView
+from core.services.enterprise_applications import pending_application_of
+
+
+async def guest_greeting(uow: UnitOfWork, message: Message) -> str:
+    """How to get in; an applicant also reads that the application waits for review."""
+    user = message.from_user
+    pending = await pending_application_of(uow, user.id) if user is not None else None
+    if pending is not None:
+        return tr("join.pending_status", name=pending.name)
+    return _("start.no_access")  # the 🏢 申请入驻 button under it says the rest
 
 
 async def start_with_token(
@@ -44,10 +55,12 @@ async def start_with_token(
         )
 
 
-async def start_plain(message: Message, state: FSMContext, account: AccountView | None) -> None:
+async def start_plain(
+    message: Message, uow: UnitOfWork, state: FSMContext, account: AccountView | None
+) -> None:
     if account is None:
-        # nothing about the bot's data, only how to get in
-        await message.answer(_("start.no_access"), reply_markup=ReplyKeyboardRemove())
+        # nothing about the bot's data, only how to get in: an invite link, or 申请入驻
+        await message.answer(await guest_greeting(uow, message), reply_markup=guest_keyboard())
         return
     await state.clear()
     await show_menu(message, account, tr("start.welcome_back", name=account.display_name))

@@ -1,5 +1,6 @@
 """The gate: without an active account only /start, /help and /language (and its buttons) get
-through; everything else gets one "no access" reply and reveals nothing."""
+through, and 申请入驻 (its button, then everything while its dialog is open); everything else
+gets one "no access" reply and reveals nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, TelegramO
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import LangCb
+from bot.keyboards.join import APPLY, JOIN_GATE_STATE
 
 OPEN_COMMANDS = frozenset({"start", "help", "language"})
 
@@ -23,12 +25,23 @@ def command_of(message: Message) -> str | None:
     return parts[0].split("@", 1)[0].lower() if parts else None
 
 
-def _open_to_guests(update: Update) -> bool:
+def _open_to_guests(update: Update, data: dict[str, Any]) -> bool:
+    if data.get("raw_state") == JOIN_GATE_STATE:
+        return True  # filling in an application: its own handlers decide
     if update.message is not None:
+        if (update.message.text or "").strip() in _apply_texts(data):
+            return True
         return command_of(update.message) in OPEN_COMMANDS
     if update.callback_query is not None:
         return (update.callback_query.data or "").startswith(LangCb.__prefix__ + ":")
     return update.my_chat_member is not None  # blocked / unblocked: handlers check the account
+
+
+def _apply_texts(data: dict[str, Any]) -> set[str]:
+    i18n = data.get("i18n")
+    if i18n is None:
+        return set()
+    return {i18n.gettext(APPLY, locale=loc) for loc in i18n.available_locales}
 
 
 class AccessMiddleware(BaseMiddleware):
@@ -43,7 +56,7 @@ class AccessMiddleware(BaseMiddleware):
         message = event.message or event.edited_message
         if message is not None and message.chat.type != ChatType.PRIVATE:
             return None  # the bot works in private chats only; groups get silence
-        if data.get("account") is not None or _open_to_guests(event):
+        if data.get("account") is not None or _open_to_guests(event, data):
             return await handler(event, data)
         if event.message is not None:
             await event.message.answer(_("access.denied"), reply_markup=ReplyKeyboardRemove())

@@ -5,7 +5,17 @@ hands the table to the outbox sender. A new renderer module is added to that lis
 
 from bot import notifier
 from bot.notifier import Renderers
-from bot.renderers import deals, digest, dispatch, interrupted, match, rating, regulator
+from bot.renderers import (
+    deals,
+    digest,
+    dispatch,
+    interrupted,
+    join,
+    match,
+    posting_approval,
+    rating,
+    regulator,
+)
 
 
 def outbox_renderers() -> Renderers:
@@ -16,7 +26,9 @@ def outbox_renderers() -> Renderers:
         digest.RENDERERS,
         dispatch.RENDERERS,
         interrupted.RENDERERS,
+        join.RENDERERS,
         match.RENDERERS,
+        posting_approval.RENDERERS,
         rating.RENDERERS,
         regulator.RENDERERS,
     )

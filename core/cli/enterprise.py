@@ -1,4 +1,5 @@
-"""`jingong enterprise add|list|show|suspend`: the company registry from the command line."""
+"""`jingong enterprise add|list|show|suspend|approval`: the company registry from the command
+line."""
 
 from __future__ import annotations
 
@@ -58,6 +59,16 @@ def add_parser(subparsers: Any) -> None:
     suspend.add_argument("id", type=positive_int, metavar="ID")
     suspend.add_argument("--reason", required=True, help="shown to the company's people")
     suspend.set_defaults(handler=run_suspend)
+
+    approval = commands.add_parser(
+        "approval",
+        help="需求待批: foremen's shortages wait for a dispatcher (on) or post at once (off)",
+        description="需求待批: when on, a foreman's new shortage goes to the company's "
+        "dispatchers first and is published only when one of them approves it.",
+    )
+    approval.add_argument("id", type=positive_int, metavar="ID")
+    approval.add_argument("setting", choices=("on", "off"))
+    approval.set_defaults(handler=run_approval)
 
 
 def _run(work: Any) -> Any:
@@ -129,4 +140,14 @@ def run_suspend(args: argparse.Namespace) -> int:
 
     view = _run(lambda uow: suspend_enterprise(uow, Actor.system(), args.id, args.reason))
     print(f"enterprise {view.id} suspended: {view.suspended_reason}")
+    return 0
+
+
+def run_approval(args: argparse.Namespace) -> int:
+    from core.domain.actor import Actor
+    from core.services.posting_approval import set_postings_need_approval
+
+    on = args.setting == "on"
+    _run(lambda uow: set_postings_need_approval(uow, Actor.system(), args.id, on))
+    print(f"enterprise {args.id}: foremen's postings need approval: {args.setting}")
     return 0

@@ -101,6 +101,8 @@ class Enterprise(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(12), default="active")
     suspended_reason: Mapped[str | None] = mapped_column(String(200))
+    # 需求待批: a foreman's shortage goes to the company's dispatchers before it is published
+    postings_need_approval: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class EnterpriseApplication(Base):
@@ -317,6 +319,31 @@ class ShortagePosting(PostingColumns, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
     min_grade: Mapped[int] = mapped_column(ForeignKey("grade.level"))
+
+
+class ShortageRequest(Base):
+    """需求待批: a foreman's shortage waiting for a dispatcher of the company; published as a
+    ShortagePosting (shortage_id) on approval, possibly with another headcount or price."""
+
+    __tablename__ = "shortage_request"
+    __table_args__ = (Index("ix_shortage_request_pending", "enterprise_id", "status"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    trade_code: Mapped[str] = mapped_column(ForeignKey("trade.code"))
+    min_grade: Mapped[int] = mapped_column(ForeignKey("grade.level"))
+    headcount: Mapped[int] = mapped_column(Integer)
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    contact_name: Mapped[str] = mapped_column(String(30))
+    contact_phone: Mapped[str] = mapped_column(String(11))
+    ring: Mapped[str] = mapped_column(String(10), default="market")
+    requested_by_account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(200))
+    decided_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    shortage_id: Mapped[int | None] = mapped_column(ForeignKey("shortage_posting.id"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
 
 
 class IdlePosting(PostingColumns, Base):

@@ -8,6 +8,9 @@ class Role(StrEnum):
     DISPATCHER = "dispatcher"
     REGULATOR = "regulator"
     ADMIN = "admin"
+    # 申请入驻: a Telegram user whose company application is filed; no rights, only a chat the
+    # outbox can reach (the verdict). Approval turns the same account into the company's admin.
+    APPLICANT = "applicant"
 
 
 class EnterpriseType(StrEnum):

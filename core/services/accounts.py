@@ -350,6 +350,12 @@ async def redeem_invite(
     bound = await uow.session.scalar(
         select(Account).where(Account.telegram_user_id == telegram_user_id)
     )
+    if bound is not None and bound.role == Role.APPLICANT.value:
+        # an applicant (申请入驻) invited meanwhile: the placeholder lets go of the chat
+        bound.telegram_user_id = None
+        bound.active = False
+        await uow.session.flush()
+        bound = None
     if bound is not None and bound.id != invite.account_id:
         raise Conflict("error.already_bound")
 

@@ -2,6 +2,15 @@
 the company's county (else of its city) approves it, and the applicant becomes the company's
 admin dispatcher, or rejects it with a reason.
 
+The applicant, before the verdict, is an account of role APPLICANT (created when the first
+application is filed): no enterprise, no phone, no rights (the bot treats it as a guest), only
+the chat the outbox needs to tell the verdict. Approval turns that same account into the
+company's admin dispatcher; a rejected applicant keeps it and may apply again.
+
+Every step notifies through the outbox in its own transaction: filing → an approval card to
+each reviewer ("join_application"); approval → "join_approved" to the applicant; rejection →
+"join_rejected" to the applicant with the reason.
+
 The company itself is registered by `enterprises.register_enterprise` at approval, so an
 approved application obeys every rule of a company added by the CLI or the data API."""
 
@@ -33,6 +42,10 @@ from core.services.enterprises import (
     uscc_taken,
 )
 from core.services.regions import city_of, region_contains
+
+KIND_CARD = "join_application"
+KIND_APPROVED = "join_approved"
+KIND_REJECTED = "join_rejected"
 
 PENDING = "pending"
 APPROVED = "approved"
@@ -87,12 +100,48 @@ class ApplyCommand:
 
 
 async def _bound(uow: UnitOfWork, telegram_user_id: int) -> bool:
+    """Bound to a real account (an applicant's placeholder account does not count)."""
     found = await uow.session.scalar(
         select(Account.id).where(
-            Account.telegram_user_id == telegram_user_id, Account.active.is_(True)
+            Account.telegram_user_id == telegram_user_id,
+            Account.active.is_(True),
+            Account.role != Role.APPLICANT.value,
         )
     )
     return found is not None
+
+
+async def _applicant_account(uow: UnitOfWork, telegram_user_id: int) -> Account | None:
+    found: Account | None = await uow.session.scalar(
+        select(Account).where(
+            Account.telegram_user_id == telegram_user_id,
+            Account.role == Role.APPLICANT.value,
+        )
+    )
+    return found
+
+
+async def check_uscc_free(uow: UnitOfWork, raw: str) -> str:
+    """The USCC, checked and normalized, if no company holds it and no pending application
+    asks for it (asked at the USCC step, and again when filing)."""
+    code = parse_uscc(raw)
+    if await uscc_taken(uow, code):
+        raise Conflict("error.uscc_taken", code=code)
+    applied = await uow.session.scalar(
+        select(EnterpriseApplication.id).where(
+            EnterpriseApplication.uscc == code, EnterpriseApplication.status == PENDING
+        )
+    )
+    if applied is not None:
+        raise Conflict("error.uscc_applied", code=code)
+    return code
+
+
+async def get_application(uow: UnitOfWork, application_id: int) -> ApplicationView | None:
+    """For the renderers of the cards and notices (no scope check: they go to the people
+    the service chose)."""
+    row = await uow.session.get(EnterpriseApplication, application_id)
+    return None if row is None else _view(row)
 
 
 async def pending_application_of(uow: UnitOfWork, telegram_user_id: int) -> ApplicationView | None:
@@ -106,9 +155,9 @@ async def pending_application_of(uow: UnitOfWork, telegram_user_id: int) -> Appl
 
 
 async def submit_application(uow: UnitOfWork, cmd: ApplyCommand) -> ApplicationView:
-    """File an application (flushed, not committed). Refused: a user already bound to an
-    account, a second pending application of the same user, a USCC already registered or
-    already applied for."""
+    """File an application and send its card to the reviewers; commits. Refused: a user
+    already bound to an account, a second pending application of the same user, a USCC
+    already registered or already applied for."""
     if await _bound(uow, cmd.telegram_user_id):
         raise Conflict("error.already_bound")
     if await pending_application_of(uow, cmd.telegram_user_id) is not None:
@@ -118,15 +167,27 @@ async def submit_application(uow: UnitOfWork, cmd: ApplyCommand) -> ApplicationV
     kind = parse_kind(cmd.kind)
     county = await check_county(uow, cmd.county_code)
     contact = parse_contact(cmd.contact)
-    if await uscc_taken(uow, code):
-        raise Conflict("error.uscc_taken", code=code)
-    applied = await uow.session.scalar(
-        select(EnterpriseApplication.id).where(
-            EnterpriseApplication.uscc == code, EnterpriseApplication.status == PENDING
+    await check_uscc_free(uow, code)
+    applicant = await _applicant_account(uow, cmd.telegram_user_id)
+    if applicant is None:
+        # the least the outbox needs: the chat, the language and a name to greet
+        applicant = Account(
+            telegram_user_id=cmd.telegram_user_id,
+            chat_id=cmd.chat_id,
+            display_name=contact.name,
+            locale=locale_for(cmd.language_code, uow.settings.default_locale),
+            role=Role.APPLICANT.value,
+            active=True,
+            created_at=uow.now(),
         )
-    )
-    if applied is not None:
-        raise Conflict("error.uscc_applied", code=code)
+        uow.session.add(applicant)
+        try:
+            await uow.session.flush()
+        except IntegrityError as exc:  # an old deactivated account holds this Telegram user
+            raise Conflict("error.already_bound") from exc
+    else:
+        applicant.chat_id = cmd.chat_id
+        applicant.active = True
     row = EnterpriseApplication(
         telegram_user_id=cmd.telegram_user_id,
         chat_id=cmd.chat_id,
@@ -139,18 +200,28 @@ async def submit_application(uow: UnitOfWork, cmd: ApplyCommand) -> ApplicationV
         contact_name=contact.name,
         contact_phone=contact.phone,
         status=PENDING,
+        account_id=applicant.id,
         created_at=uow.now(),
     )
     uow.session.add(row)
     await uow.session.flush()
     uow.audit(
-        actor_account_id=None,
+        actor_account_id=applicant.id,
         action="enterprise_application.submit",
         entity="enterprise_application",
         entity_id=row.id,
         after={"uscc": code, "county_code": county, "telegram_user_id": cmd.telegram_user_id},
     )
-    return _view(row)
+    for reviewer in await reviewers_of(uow, county):
+        await uow.notify(
+            account_id=reviewer,
+            kind=KIND_CARD,
+            payload={"application_id": row.id},
+            dedup_key=f"join:{row.id}:{reviewer}",
+        )
+    view = _view(row)
+    await uow.commit()
+    return view
 
 
 async def reviewers_of(uow: UnitOfWork, county_code: str) -> list[int]:
@@ -176,19 +247,26 @@ async def _load_for_decision(
     uow: UnitOfWork, actor: Actor, application_id: int
 ) -> EnterpriseApplication:
     """The application, if this regulator's region holds its county (checked on every tap)."""
-    actor.require(Role.REGULATOR)
     row = await uow.session.get(EnterpriseApplication, application_id)
     if row is None:
+        actor.require(Role.REGULATOR)
         raise NotFound("error.application_not_found")
+    check_reviewer(actor, _view(row))
+    return row
+
+
+def check_reviewer(actor: Actor, view: ApplicationView) -> None:
+    """May this actor decide this application now: a regulator whose region holds its
+    county, and the application still pending (else a Conflict naming its state)."""
+    actor.require(Role.REGULATOR)
     if actor.role is Role.REGULATOR and not region_contains(
-        actor.region_code or "", row.county_code
+        actor.region_code or "", view.county_code
     ):
         raise PermissionDenied("error.out_of_scope")
-    if row.status == APPROVED:
-        raise Conflict("error.application_approved", name=row.name)
-    if row.status == REJECTED:
-        raise Conflict("error.application_rejected", name=row.name)
-    return row
+    if view.status == APPROVED:
+        raise Conflict("error.application_approved", name=view.name)
+    if view.status == REJECTED:
+        raise Conflict("error.application_rejected", name=view.name)
 
 
 async def _claim(uow: UnitOfWork, row: EnterpriseApplication, status: str) -> None:
@@ -207,8 +285,8 @@ async def _claim(uow: UnitOfWork, row: EnterpriseApplication, status: str) -> No
 async def approve_application(
     uow: UnitOfWork, actor: Actor, application_id: int
 ) -> ApplicationView:
-    """Register the company and make the applicant its admin dispatcher (flushed, not
-    committed). Approving a decided application is refused with its state."""
+    """Register the company and make the applicant its admin dispatcher, who is told;
+    commits. Approving a decided application is refused with its state."""
     row = await _load_for_decision(uow, actor, application_id)
     if await _bound(uow, row.telegram_user_id):
         raise Conflict("error.already_bound")
@@ -223,19 +301,21 @@ async def approve_application(
             county_code=row.county_code,
         ),
     )
-    account = Account(
-        telegram_user_id=row.telegram_user_id,
-        chat_id=row.chat_id,
-        display_name=row.contact_name,
-        locale=row.locale,
-        role=Role.DISPATCHER.value,
-        enterprise_id=enterprise.id,
-        phone=row.contact_phone,
-        is_admin=True,
-        active=True,
-        created_at=uow.now(),
-    )
-    uow.session.add(account)
+    account = await _applicant_account(uow, row.telegram_user_id)
+    if account is None:  # filed before applicants had an account
+        account = Account(
+            telegram_user_id=row.telegram_user_id,
+            chat_id=row.chat_id,
+            locale=row.locale,
+            created_at=uow.now(),
+        )
+        uow.session.add(account)
+    account.display_name = row.contact_name
+    account.role = Role.DISPATCHER.value
+    account.enterprise_id = enterprise.id
+    account.phone = row.contact_phone
+    account.is_admin = True
+    account.active = True
     try:
         await uow.session.flush()
     except IntegrityError as exc:  # an old inactive account holds this Telegram user
@@ -251,14 +331,22 @@ async def approve_application(
         entity_id=row.id,
         after={"enterprise_id": enterprise.id, "account_id": account.id},
     )
+    await uow.notify(
+        account_id=account.id,
+        kind=KIND_APPROVED,
+        payload={"application_id": row.id},
+        dedup_key=f"join:{row.id}:verdict",
+    )
     await uow.session.flush()
-    return _view(row)
+    view = _view(row)
+    await uow.commit()
+    return view
 
 
 async def reject_application(
     uow: UnitOfWork, actor: Actor, application_id: int, reason: str
 ) -> ApplicationView:
-    """Refuse the application with the reason the applicant is told."""
+    """Refuse the application with the reason the applicant is told; commits."""
     text = clean_text(reason, field="reason", max_len=REASON_MAX)
     row = await _load_for_decision(uow, actor, application_id)
     await _claim(uow, row, REJECTED)
@@ -272,5 +360,17 @@ async def reject_application(
         entity_id=row.id,
         after={"reason": text},
     )
+    applicant = row.account_id or (
+        account.id if (account := await _applicant_account(uow, row.telegram_user_id)) else None
+    )
+    if applicant is not None:
+        await uow.notify(
+            account_id=applicant,
+            kind=KIND_REJECTED,
+            payload={"application_id": row.id},
+            dedup_key=f"join:{row.id}:verdict",
+        )
     await uow.session.flush()
-    return _view(row)
+    view = _view(row)
+    await uow.commit()
+    return view

@@ -352,8 +352,28 @@ async def _notify_regulators(
 # --- shortages ------------------------------------------------------------------------------
 
 
-async def post_shortage(uow: UnitOfWork, actor: Actor, cmd: PostShortageCommand) -> ShortageView:
-    """Publish a project's shortage of workers; tells matching idle workers' companies."""
+@dataclass(frozen=True, slots=True)
+class CheckedShortage:
+    """A shortage command that passed every check of posting, ready to be written."""
+
+    project_id: int
+    enterprise_id: int
+    county_code: str
+    city_code: str
+    trade_code: str
+    min_grade: int
+    headcount: int
+    price_fen: int
+    contact_name: str
+    contact_phone: str
+    ring: str
+
+
+async def check_shortage(
+    uow: UnitOfWork, actor: Actor, cmd: PostShortageCommand
+) -> CheckedShortage:
+    """Every check of posting a shortage (rights, project, company not suspended, values);
+    writes nothing. Posting and 需求待批 both run it."""
     actor.require(Role.FOREMAN, Role.DISPATCHER)
     project = await uow.session.get(Project, cmd.project_id)
     if project is None:
@@ -363,29 +383,42 @@ async def post_shortage(uow: UnitOfWork, actor: Actor, cmd: PostShortageCommand)
     if project.status != ProjectStatus.ACTIVE.value:
         raise Conflict("error.project_inactive")
     await require_active_enterprise(uow, project.enterprise_id)
-    trade = await _check_trade(uow, cmd.trade_code)
-    grade = await _check_grade(uow, cmd.min_grade)
-    headcount = parse_headcount(cmd.headcount)
-    price = parse_price(cmd.price)
-    contact_name = clean_person_name(cmd.contact_name, field="contact_name")
-    contact_phone = parse_mobile(cmd.contact_phone)
-    ring = _new_ring(cmd.ring)
-    now = uow.now()
-    s = ShortagePosting(
+    return CheckedShortage(
         project_id=project.id,
         enterprise_id=project.enterprise_id,
         county_code=project.county_code,
         city_code=project.city_code,
-        trade_code=trade,
-        min_grade=grade,
-        headcount=headcount,
+        trade_code=await _check_trade(uow, cmd.trade_code),
+        min_grade=await _check_grade(uow, cmd.min_grade),
+        headcount=parse_headcount(cmd.headcount),
+        price_fen=price_to_fen(parse_price(cmd.price)),
+        contact_name=clean_person_name(cmd.contact_name, field="contact_name"),
+        contact_phone=parse_mobile(cmd.contact_phone),
+        ring=_new_ring(cmd.ring),
+    )
+
+
+async def publish_checked_shortage(
+    uow: UnitOfWork, checked: CheckedShortage, *, posted_by: int | None
+) -> ShortageView:
+    """Write a checked shortage, audit it and tell the matching companies; the caller
+    commits (post_shortage, or the approval of a 需求待批 request in the same transaction)."""
+    now = uow.now()
+    s = ShortagePosting(
+        project_id=checked.project_id,
+        enterprise_id=checked.enterprise_id,
+        county_code=checked.county_code,
+        city_code=checked.city_code,
+        trade_code=checked.trade_code,
+        min_grade=checked.min_grade,
+        headcount=checked.headcount,
         filled_count=0,
-        price_fen=price_to_fen(price),
-        contact_name=contact_name,
-        contact_phone=contact_phone,
-        ring=ring,
+        price_fen=checked.price_fen,
+        contact_name=checked.contact_name,
+        contact_phone=checked.contact_phone,
+        ring=checked.ring,
         status=PostingStatus.OPEN.value,
-        posted_by_account_id=actor.account_id,
+        posted_by_account_id=posted_by,
         created_at=now,
         updated_at=now,
         expires_at=now + timedelta(days=uow.settings.posting_ttl_days),
@@ -394,24 +427,30 @@ async def post_shortage(uow: UnitOfWork, actor: Actor, cmd: PostShortageCommand)
     uow.session.add(s)
     await uow.session.flush()
     uow.audit(
-        actor_account_id=actor.account_id,
+        actor_account_id=posted_by,
         action="shortage.post",
         entity="shortage_posting",
         entity_id=s.id,
         after={
             "project_id": s.project_id,
-            "trade_code": trade,
-            "min_grade": grade,
-            "headcount": headcount,
+            "trade_code": s.trade_code,
+            "min_grade": s.min_grade,
+            "headcount": s.headcount,
             "price_fen": s.price_fen,
-            "contact_name": contact_name,
-            "contact_phone": mask_phone(contact_phone),
-            "ring": ring,
+            "contact_name": s.contact_name,
+            "contact_phone": mask_phone(s.contact_phone),
+            "ring": s.ring,
             "expires_at": _ts(s.expires_at),
         },
     )
     await notify_matches(uow, "shortage", s.id)
-    view = await _shortage_view(uow, s)
+    return await _shortage_view(uow, s)
+
+
+async def post_shortage(uow: UnitOfWork, actor: Actor, cmd: PostShortageCommand) -> ShortageView:
+    """Publish a project's shortage of workers; tells matching idle workers' companies."""
+    checked = await check_shortage(uow, actor, cmd)
+    view = await publish_checked_shortage(uow, checked, posted_by=actor.account_id)
     await uow.commit()
     return view
 

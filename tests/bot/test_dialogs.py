@@ -13,7 +13,7 @@ from core.db.models import Enterprise, Project, ShortagePosting
 from core.db.uow import Services
 from core.domain.enums import Role
 from core.domain.errors import DomainError
-from core.services import postings
+from core.services import posting_approval
 from tests.bot.conftest import FOREMAN_TG, Company
 from tests.bot.harness import (
     BOT_ID,
@@ -179,7 +179,8 @@ async def test_a_step_that_fails_leaves_the_dialog_where_it_was(
     async def refuse(*_args: object, **_kwargs: object) -> None:
         raise DomainError("error.forbidden")
 
-    monkeypatch.setattr(postings, "post_shortage", refuse)
+    # the dialog posts through the 需求待批 rule (core/services/posting_approval.py)
+    monkeypatch.setattr(posting_approval, "post_or_request", refuse)
     failed = await tap(driver, foreman, summary, t("shortage.confirm", "zh"))
     assert answers(failed)[-1]["text"] == t("error.forbidden", "zh")
     assert await driver.state(foreman) == "PostShortage:summary"

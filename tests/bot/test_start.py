@@ -153,7 +153,8 @@ async def test_start_without_a_token_only_explains_how_to_get_access(
     before = await accounts_count(services)
     sent = await driver.send(tg_user(GUEST_TG), "/start")
     assert texts(sent) == [t("start.no_access", "zh")]
-    assert removes_keyboard(last_reply_markup(sent))
+    # the one button a guest gets: 申请入驻 (bot/dialogs/join.py)
+    assert reply_keyboard_rows(last_reply_markup(sent)) == [["🏢 申请入驻"]]
     assert await accounts_count(services) == before
 
 

@@ -200,7 +200,7 @@ async def test_a_company_registered_meanwhile_cannot_be_approved_twice_over(
     services: Services,
 ) -> None:
     """The CLI registered the same USCC after the application: approval is refused, and the
-    application stays pending with no account made."""
+    application stays pending, its applicant without rights."""
     county = await regulator(services, "140105", 8007)
     filed = await apply(services)
     async with services.uow() as uow:
@@ -215,4 +215,6 @@ async def test_a_company_registered_meanwhile_cannot_be_approved_twice_over(
         row = await uow.session.get(EnterpriseApplication, filed.id)
         assert row is not None
         assert row.status == "pending"
-    assert await count(services, Account) == 1  # the regulator only
+    async with services.uow() as uow:
+        roles = sorted(await uow.session.scalars(select(Account.role)))
+    assert roles == ["applicant", "regulator"]  # the applicant is still only an applicant
