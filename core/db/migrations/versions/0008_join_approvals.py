@@ -1,8 +1,8 @@
 """需求待批: the company setting "foremen's postings need approval" and the shortage requests
 waiting for a dispatcher
 
-Revision ID: 0007_join_approvals
-Revises: 0006_enterprise_registry
+Revision ID: 0008_join_approvals
+Revises: 0007_company_admin
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_join_approvals"
-down_revision = "0006_enterprise_registry"
+revision = "0008_join_approvals"
+down_revision = "0007_company_admin"
 branch_labels = None
 depends_on = None
 
