@@ -176,7 +176,7 @@ async def _finish(manager: DialogManager, reply: Message | CallbackQuery) -> Non
     if isinstance(reply, CallbackQuery):
         await reply.answer()
     if isinstance(message, Message):
-        await message.answer(text, reply_markup=main_menu(account.role))
+        await message.answer(text, reply_markup=main_menu(account.role, admin=account.is_admin))
 
 
 async def price_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
@@ -205,7 +205,7 @@ async def reason_typed(message: Message, _widget: Any, manager: DialogManager) -
     else:
         text = await _decided_text(uow, view)
     await manager.done(show_mode=ShowMode.NO_UPDATE)
-    await message.answer(text, reply_markup=main_menu(account.role))
+    await message.answer(text, reply_markup=main_menu(account.role, admin=account.is_admin))
 
 
 async def getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:

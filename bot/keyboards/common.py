@@ -107,13 +107,17 @@ def _rows(buttons: Sequence[KeyboardButton], per_row: int = 2) -> list[list[Keyb
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def main_menu(role: Role, *, admin: bool = False) -> ReplyKeyboardMarkup:
-    """The role's reply-keyboard menu: big buttons, two per row; a company admin's also has
-    ⚙️ 公司管理 before the settings."""
+def menu_keys(role: Role, *, admin: bool = False) -> tuple[str, ...]:
+    """The role's menu entries; a company admin's also has ⚙️ 公司管理 before the settings."""
     keys = list(ROLE_MENUS[role])
     if admin and role is Role.DISPATCHER:
         keys.insert(keys.index(SETTINGS), COMPANY_ADMIN)
-    buttons = [KeyboardButton(text=menu_button(key)) for key in keys]
+    return tuple(keys)
+
+
+def main_menu(role: Role, *, admin: bool = False) -> ReplyKeyboardMarkup:
+    """The role's reply-keyboard menu: big buttons, two per row."""
+    buttons = [KeyboardButton(text=menu_button(key)) for key in menu_keys(role, admin=admin)]
     return ReplyKeyboardMarkup(keyboard=_rows(buttons), resize_keyboard=True, is_persistent=True)
 
 

@@ -3,7 +3,7 @@
 
 - "join_application": the approval card of a reviewing regulator, ✅ 批准 / ❌ 驳回; an
   application decided before the card went out is shown decided, without buttons.
-- "join_approved": the new admin is told, with the dispatcher's main menu.
+- "join_approved": the new admin is told, with the company admin's main menu.
 - "join_rejected": the applicant is told why, with the 🏢 申请入驻 button to try again."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
 
-from bot.keyboards.common import ROLE_MENUS
+from bot.keyboards.common import menu_keys
 from bot.keyboards.join import APPLY, review_keyboard
 from bot.notifier import OutgoingMessage, Renderers, Translate
 from core.db.uow import UnitOfWork
@@ -87,7 +87,7 @@ async def render_approved(item: OutboxItem, uow: UnitOfWork, t: Translate) -> Ou
     view = await _load(item, uow)
     return OutgoingMessage(
         text=t("join.approved", name=view.name),
-        reply_markup=_menu(t, ROLE_MENUS[Role.DISPATCHER]),
+        reply_markup=_menu(t, menu_keys(Role.DISPATCHER, admin=True)),
     )
 
 
