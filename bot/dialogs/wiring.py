@@ -12,16 +12,23 @@ from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram_dialog import setup_dialogs
 
-from bot.dialogs import dispatch, paste, shortage
+from bot.dialogs import dispatch, my_postings, paste, search, shortage
 from bot.dialogs.stale import register_stale_handler
 from bot.dialogs.widgets import AnswerOnceMessageManager
 
 
 def create_router() -> Router:
     router = Router(name="dialogs")
+    # menu entries before every dialog: an open dialog takes every message that reaches it;
     # paste last: its entry takes text that no dialog step and no menu entry took
     router.include_routers(
-        shortage.create_router(), dispatch.create_router(), paste.create_router()
+        my_postings.entry_router(),
+        search.entry_router(),
+        shortage.create_router(),
+        dispatch.create_router(),
+        my_postings.create_router(),
+        search.create_router(),
+        paste.create_router(),
     )
     return router
 
