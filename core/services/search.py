@@ -35,9 +35,9 @@ from sqlalchemy import (
     and_,
     exists,
     false,
+    func,
     or_,
     select,
-    func,
     true,
     union_all,
 )

@@ -179,6 +179,10 @@ async def test_a_dispatcher_sees_the_company_shortages_and_idle_postings_and_wit
     assert f"#{other_project} 晋阳湖公寓" in last_text(sent)
     post = callback_for(last_reply_markup(sent), t("menu.post_shortage", "zh"))
     assert DIALOG_SEP not in post  # answered by the shortage dialog's own entry
+    posting = await driver.tap(desk.dispatcher, post)
+    assert last_text(posting) == t("shortage.pick_project", "zh")
+    assert await driver.state(desk.dispatcher) == "PostShortage:project"
+    sent = await driver.send(desk.dispatcher, MY_POSTINGS)
     sent = await tap(driver, desk.dispatcher, sent, t("mp.tab_idle", "zh"))
     assert last_text(sent).splitlines()[1].startswith(f"#{idle.id} 小店区 · 抹灰工 二级 · 0/2人")
 
@@ -270,7 +274,10 @@ async def test_close_as_filled_asks_first_then_closes(
     sent = await tap(driver, desk.foreman, sent, t("mp.yes_filled", "zh"))
     assert (await shortage_row(services, pid))[3] == "filled"
     assert "已招满" in last_text(sent).splitlines()[0]
-    assert inline_texts(last_reply_markup(sent)) == [t("mp.back_list", "zh")]
+    assert inline_texts(last_reply_markup(sent)) == [
+        t("mp.back_list", "zh"),
+        t("common.cancel", "zh"),
+    ]
 
 
 async def test_cancel_asks_first_and_going_back_changes_nothing(

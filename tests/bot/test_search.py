@@ -227,6 +227,11 @@ async def test_a_card_masks_the_phone_and_offers_to_propose_and_go_back(
     again = await tap(driver, card, t("search.btn_back_results", "zh"))
     assert results(again) == results(found)
 
+    # 🤝 starts the deal below the card, which stays (and its dialog with it)
+    proposed = await driver.tap(FOREMAN, buttons[0][1] or "")
+    assert [s.method for s in proposed if s.method.endswith("Message")] == ["sendMessage"]
+    assert await driver.state(FOREMAN) == "Search:results"
+
 
 async def test_a_dispatcher_searches_shortages_in_english_and_can_switch_to_idle_workers(
     driver: BotDriver, services: Services, clock: FixedClock, people: People
