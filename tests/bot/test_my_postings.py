@@ -376,3 +376,14 @@ async def test_an_old_button_after_cancel_is_answered_as_stale(
     sent = await tap(driver, desk.foreman, card, t("mp.cancel_posting", "zh"))
     assert answers(sent)[-1]["text"] == t("common.stale", "zh")
     assert (await shortage_row(services, pid))[3] == "open"
+
+
+async def test_a_button_of_the_hand_written_screens_before_the_dialogs_is_stale(
+    driver: BotDriver, services: Services, company: Company, desk: Desk
+) -> None:
+    """Messages sent before the switch to the dialog keep their old callback data."""
+    pid = await new_shortage(services, company.project_ids[0])
+    for old in (f"mpa:s:{pid}:1:cancel_ok", "mpl:s:1::n", f"sq:i.....:0:{pid}:n", "sf:go::"):
+        sent = await driver.tap(desk.foreman, old)
+        assert answers(sent)[-1]["text"] == t("common.stale", "zh"), old
+    assert (await shortage_row(services, pid))[3] == "open"
