@@ -32,13 +32,13 @@ Processes (2 cores on the reference machine: one for the server, one for everyth
   before any handler runs.
 
 Measurements, for each server:
-1. burst: B distinct users each send one update (menu taps 🔍 and 📝, the first search page)
+1. burst: B distinct users each send one update (menu taps 🔍, 📝 and 📋)
    as fast as N connections allow. "accept" = B / time until the last HTTP 200; "end to end"
    = B / time until the stub has seen every reply.
 2. flows (the honest number): U distinct users each walk one complete flow, each step sent
    only after the bot's reply to the previous one arrived (reading the keyboard of that reply
    for the next callback data, as the Telegram client would):
-     🔍 用工搜索 → first results page (sf:go) → next page (sq:…:n) →
+     🔍 用工搜索 → first results page (🔍 查看结果) → next page (下一页 ▶) →
      📝 发布缺工 → 抹灰工 → 三级 → 4 人 → the first price button → the profile contact → Confirm
    = 10 updates (2 menu taps, 2 search pages, 6 posting steps). Updates/s end to end, p50/p95
    of the HTTP answer and of the reply, and (ours) the worker's RSS (/proc/<pid>/status VmRSS)
@@ -97,6 +97,7 @@ SERVERS = ("echo", "echo-route", "ours")
 
 SEARCH_TEXT = "🔍 用工搜索"
 POST_TEXT = "📝 发布缺工"
+MY_POSTINGS_TEXT = "📋 我的发布"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = ("伟", "强", "磊", "军", "勇", "杰", "涛", "明", "超", "刚", "平", "辉", "鹏", "华", "飞")
 
@@ -117,11 +118,11 @@ class Step:
 
 
 FLOW: tuple[Step, ...] = (
+    # the dialogs (aiogram-dialog): "<intent id>\x1d<widget id>[:<item>]"
     Step(text=SEARCH_TEXT),
-    Step(prefix="sf:go", fixed="sf:go::"),
-    Step(prefix="sq:", suffix=":n", fixed="sq:i.....:0:0:n"),
+    Step(part="\x1dgo", fixed="i\x1dgo"),
+    Step(part="\x1dsr_x", fixed="i\x1dsr_x"),
     Step(text=POST_TEXT),
-    # the shortage dialog (aiogram-dialog): "<intent id>\x1d<widget id>[:<item>]"
     Step(part="\x1dtrade:plasterer", fixed="i\x1dtrade:plasterer"),
     Step(part="\x1dgrade:3", fixed="i\x1dgrade:3"),
     Step(part="\x1dn:4", fixed="i\x1dn:4"),
@@ -132,7 +133,7 @@ FLOW: tuple[Step, ...] = (
 BURST_MIX: tuple[Step, ...] = (
     Step(text=SEARCH_TEXT),
     Step(text=POST_TEXT),
-    Step(prefix="sf:go", fixed="sf:go::"),
+    Step(text=MY_POSTINGS_TEXT),
 )
 
 

@@ -1,4 +1,4 @@
-"""CallbackData of search, match notifications and deals. Opaque ids and short codes only
+"""CallbackData of posting cards, match notifications and deals. Opaque ids and short codes only
 (64 bytes); the client can send anything, so every handler re-checks the sender's rights
 through the core services."""
 
@@ -23,26 +23,6 @@ class ViewPostingCb(CallbackData, prefix="vp"):
     kind: str
     id: int
     via: int = 0
-
-
-class SearchCb(CallbackData, prefix="sf"):
-    """The search filter screen: `a` is "open" (a filter's choices, `f` names it), "set"
-    (`f` = value `v`), "city" (the counties of city `v`), "show" (the filters) or "go"."""
-
-    a: str
-    f: str = ""
-    v: str = ""
-
-
-class SearchPageCb(CallbackData, prefix="sq"):
-    """A results page: filters `f` (compact, or "@token" kept in FSM data when too long) and
-    the keyset anchor (`at` µs since the epoch, `id`) walked in direction `d` ("n"/"p"; ""
-    for the first page). The same data re-runs the same page (the card's Back button)."""
-
-    f: str
-    at: int = 0
-    id: int = 0
-    d: str = ""
 
 
 class DealFlowCb(CallbackData, prefix="df"):

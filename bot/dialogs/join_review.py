@@ -117,7 +117,9 @@ async def reason_typed(message: Message, _widget: Any, manager: DialogManager) -
         return
     except DomainError as exc:  # decided meanwhile, or out of reach: nothing to ask any more
         await manager.done(show_mode=ShowMode.NO_UPDATE)
-        await message.answer(error_text(exc), reply_markup=main_menu(account.role, admin=account.is_admin))
+        await message.answer(
+            error_text(exc), reply_markup=main_menu(account.role, admin=account.is_admin)
+        )
         return
     await manager.done(show_mode=ShowMode.NO_UPDATE)
     text = await card_text(uow, view, tr, locale())

@@ -16,13 +16,16 @@ from typing import Any
 from aiogram import Bot, F
 from aiogram.enums import ContentType
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, Window
+from aiogram_dialog.api.internal import RawKeyboard
 from aiogram_dialog.manager.message_manager import MessageManager
+from aiogram_dialog.utils import intent_callback_data
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Multiselect, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Column, Group, Keyboard, Multiselect, Row, Select
 from aiogram_dialog.widgets.kbd.select import OnItemClick
+from aiogram_dialog.widgets.markup.inline_keyboard import InlineKeyboardFactory
 from aiogram_dialog.widgets.text import Const, Format, Text
 
 from bot.i18n import N_, Safe, render, tr
@@ -45,7 +48,7 @@ from core.domain.values import (
 from core.services import postings, regions, workers
 from core.services.accounts import AccountView
 from core.services.guide_prices import is_far_from_guide
-from core.services.paging import MAX_PAGE_SIZE
+from core.services.paging import MAX_PAGE_SIZE, Direction, Page
 from core.services.postings import GradeChoice, TradeChoice
 from core.services.workers import WorkerSlice
 
@@ -818,3 +821,236 @@ def declarable_picker(widget_id: str, done: Save) -> WorkerPicker:
     """Which of the company's idle workers of dialog_data's "trade", at or above its "grade",
     a declaration names (core.domain.rules.may_declare_idle decides every tick)."""
     return WorkerPicker(widget_id, _declarable_page, _declare_refusal, done)
+
+
+# --- buttons another router answers ------------------------------------------------------
+
+PASS = "\x1e"  # marks a button's callback data to be sent as it is (no dialog intent id)
+
+
+class Passthrough(Keyboard):
+    """Rows of ready-made buttons (list[list[InlineKeyboardButton]] under the getter's `key`)
+    that another router answers: a deal's 🤝, the shortage dialog's 📝. Their windows need
+    `markup_factory=PASSTHROUGH`, which leaves these buttons' callback data as they are."""
+
+    def __init__(self, key: str, when: Any = None) -> None:
+        super().__init__(when=when)
+        self.key = key
+
+    async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> RawKeyboard:
+        rows: list[list[InlineKeyboardButton]] = data.get(self.key) or []
+        return [
+            [b.model_copy(update={"callback_data": PASS + (b.callback_data or "")}) for b in row]
+            for row in rows
+        ]
+
+
+class _PassthroughFactory(InlineKeyboardFactory):
+    async def render_markup(
+        self, data: dict[str, Any], manager: DialogManager, keyboard: RawKeyboard
+    ) -> InlineKeyboardMarkup:
+        intent_id = manager.current_context().id
+        rows = [[b for b in row if isinstance(b, InlineKeyboardButton)] for row in keyboard]
+        for button in (b for row in rows for b in row if b.callback_data is not None):
+            data_ = str(button.callback_data)
+            if data_.startswith(PASS):
+                button.callback_data = data_[len(PASS) :]
+            else:
+                button.callback_data = intent_callback_data(intent_id, data_)
+        return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+PASSTHROUGH = _PassthroughFactory()
+
+
+# --- a paged list: big buttons, ◀ x/y ▶ ---------------------------------------------------
+
+LoadPage = Callable[[DialogManager, str | None, Direction, int], Awaitable[Page[Any]]]
+CountItems = Callable[[DialogManager], Awaitable[int]]
+OnPick = Callable[[CallbackQuery, DialogManager, int], Awaitable[None]]
+
+
+class PagedList:
+    """A page of items as big buttons, one a row, then ◀ x/y ▶. Pages are core's keyset
+    pages (a cursor per direction, stable while rows come and go between taps); where the
+    user is lives in dialog data under this list's id. The dialog's getter calls `page()`
+    for the items (to write their lines too) and merges `data()`; `load(manager, cursor,
+    direction, size)` gives a page, `count(manager)` how many there are (asked once, until
+    `reset` or `recount`), `label(n, item)` the button text of the page's n-th item; a tap
+    gives `on_pick` the item's id (client data: check it)."""
+
+    def __init__(
+        self,
+        widget_id: str,
+        *,
+        load: LoadPage,
+        count: CountItems,
+        label: Callable[[int, Any], str],
+        on_pick: OnPick,
+        size: int = 5,
+    ) -> None:
+        self.id, self.load, self.count, self.label = widget_id, load, count, label
+        self.on_pick, self.size = on_pick, size
+        self.keys = {k: f"{widget_id}_{k}" for k in ("at", "dir", "no", "of", "next", "prev")}
+
+    def reset(self, manager: DialogManager) -> None:
+        """Back to the first page (the filters changed)."""
+        for key in self.keys.values():
+            manager.dialog_data.pop(key, None)
+
+    def recount(self, manager: DialogManager) -> None:
+        """Keep the page, count again (items were closed or changed)."""
+        manager.dialog_data.pop(self.keys["of"], None)
+
+    async def page(self, manager: DialogManager) -> Page[Any]:
+        data, k = manager.dialog_data, self.keys
+        direction: Direction = "prev" if data.get(k["dir"]) == "prev" else "next"
+        page = await self.load(manager, data.get(k["at"]), direction, self.size)
+        if data.get(k["of"]) is None:
+            data[k["of"]] = await self.count(manager)
+        pages = max(1, -(-int(data[k["of"]]) // self.size))
+        number = int(data.get(k["no"]) or 1)
+        if page.prev_cursor is None:
+            number = 1
+        elif page.next_cursor is None:
+            number = max(number, pages)
+        else:
+            number = min(max(number, 2), max(pages - 1, 2))
+        data.update({k["no"]: number, k["next"]: page.next_cursor, k["prev"]: page.prev_cursor})
+        return page
+
+    def data(self, manager: DialogManager, page: Page[Any]) -> dict[str, Any]:
+        k = self.keys
+        number = int(manager.dialog_data.get(k["no"]) or 1)
+        pages = max(number, -(-int(manager.dialog_data.get(k["of"]) or 0) // self.size))
+        return {
+            f"{self.id}_items": [
+                (item.id, self.label(n, item)) for n, item in enumerate(page.items, 1)
+            ],
+            f"{self.id}_pos": f"{number}/{pages}",
+            f"{self.id}_paged": page.next_cursor is not None or page.prev_cursor is not None,
+            f"{self.id}_has_prev": page.prev_cursor is not None,
+            f"{self.id}_has_next": page.next_cursor is not None,
+        }
+
+    async def _turn(self, callback: CallbackQuery, button: Any, manager: DialogManager) -> None:
+        back = button.widget_id == f"{self.id}_p"
+        data, k = manager.dialog_data, self.keys
+        cursor = data.get(k["prev"] if back else k["next"])
+        if not cursor:  # a button of a page that has changed since
+            await toast(callback, _("common.stale"))
+            return
+        number = int(data.get(k["no"]) or 1) + (-1 if back else 1)
+        data.update({k["at"]: cursor, k["dir"]: "prev" if back else "next", k["no"]: number})
+
+    async def _picked(
+        self, callback: CallbackQuery, _widget: Any, manager: DialogManager, item_id: int
+    ) -> None:
+        await self.on_pick(callback, manager, item_id)
+
+    def keyboard(self) -> Group:
+        return Group(
+            Column(
+                Select(
+                    Format("{item[1]}"),
+                    id=self.id,
+                    item_id_getter=itemgetter(0),
+                    items=f"{self.id}_items",
+                    type_factory=int,
+                    on_click=self._picked,
+                )
+            ),
+            Row(
+                Button(Tr("list.prev"), id=f"{self.id}_p", on_click=self._turn,
+                       when=f"{self.id}_has_prev"),
+                Button(Format(f"{{{self.id}_pos}}"), id=f"{self.id}_n", when=f"{self.id}_paged"),
+                Button(Tr("list.next"), id=f"{self.id}_x", on_click=self._turn,
+                       when=f"{self.id}_has_next"),
+            ),
+        )  # fmt: skip
+
+
+# --- a region filter: all of Shanxi, a city, or one of its counties -----------------------
+
+SaveRegion = Callable[[DialogManager, str], Awaitable[None]]
+
+
+class RegionFilter:
+    """A region to narrow by, in two taps: 不限 (all of Shanxi) or a city, then "all of the
+    city" or one of its counties (🔙 other city goes back). `save(manager, code)` gets "" for
+    all of Shanxi, else a city or county code; a code the reference data lacks is stale."""
+
+    def __init__(self, widget_id: str, save: SaveRegion) -> None:
+        self.id, self.save = widget_id, save
+        self.city_key = f"{widget_id}_city"
+
+    async def _region(self, manager: DialogManager, code: str) -> Any:
+        try:
+            return await regions.get_region(manager.middleware_data["uow"], code)
+        except DomainError:
+            return None
+
+    async def _picked(
+        self, callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
+    ) -> None:
+        region = await self._region(manager, code)
+        city = manager.dialog_data.get(self.city_key)
+        if region is None or region.level not in (RegionLevel.CITY, RegionLevel.COUNTY):
+            await toast(callback, _("common.stale"))
+        elif region.level is RegionLevel.CITY and city is None:
+            manager.dialog_data[self.city_key] = region.code  # its counties next
+        elif region.level is RegionLevel.COUNTY and region.parent_code != city:
+            await toast(callback, _("common.stale"))
+        else:  # "all of the city" or a county of it
+            manager.dialog_data.pop(self.city_key, None)
+            await self.save(manager, region.code)
+
+    async def _any(self, _callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+        manager.dialog_data.pop(self.city_key, None)
+        await self.save(manager, "")
+
+    async def _cities(
+        self, _callback: CallbackQuery, _button: Any, manager: DialogManager
+    ) -> None:
+        manager.dialog_data.pop(self.city_key, None)
+
+    async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+        uow = dialog_manager.middleware_data["uow"]
+        city_code = dialog_manager.dialog_data.get(self.city_key)
+        loc = locale()
+        if city_code is None:
+            cities = await regions.children(uow, regions.PROVINCE_CODE)
+            return {
+                "region_prompt": _("search.pick_city"),
+                "region_items": [(c.code, c.name(loc)) for c in cities],
+                "region_in_city": False,
+            }
+        city = await regions.get_region(uow, str(city_code))
+        counties = await regions.children(uow, city.code)
+        return {
+            "region_prompt": tr("search.pick_county", city=city.name(loc)),
+            "region_items": [
+                (city.code, _("search.all_of_city").format(city=city.name(loc))),
+                *((c.code, c.name(loc)) for c in counties),
+            ],
+            "region_in_city": True,
+        }
+
+    def keyboard(self) -> Group:
+        in_city = F["region_in_city"]
+        return Group(
+            Button(Tr("search.any_region"), id=f"{self.id}_any", on_click=self._any,
+                   when=~in_city),
+            Group(
+                Select(
+                    Format("{item[1]}"),
+                    id=self.id,
+                    item_id_getter=itemgetter(0),
+                    items="region_items",
+                    on_click=self._picked,
+                ),
+                width=3,
+            ),
+            Button(Tr("search.btn_other_city"), id=f"{self.id}_up", on_click=self._cities,
+                   when=in_city),
+        )  # fmt: skip

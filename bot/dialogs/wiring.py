@@ -18,8 +18,10 @@ from bot.dialogs import (
     idle,
     join,
     join_review,
+    my_postings,
     paste,
     posting_approval,
+    search,
     shortage,
 )
 from bot.dialogs.stale import register_stale_handler
@@ -28,11 +30,16 @@ from bot.dialogs.widgets import AnswerOnceMessageManager
 
 def create_router() -> Router:
     router = Router(name="dialogs")
+    # menu entries before every dialog: an open dialog takes every message that reaches it;
     # paste last: its entry takes text that no dialog step and no menu entry took
     router.include_routers(
+        my_postings.entry_router(),
+        search.entry_router(),
         shortage.create_router(),
         idle.create_router(),
         dispatch.create_router(),
+        my_postings.create_router(),
+        search.create_router(),
         company_admin.create_router(),
         join.create_router(),
         join_review.create_router(),

@@ -10,10 +10,11 @@ Order, and why:
 3. start     - /start (invite links), the phone step, blocked/unblocked (my_chat_member).
 4. settings  - /settings and ⚙️.
 5. menu      - the menu's own dialogs (dispatcher: invite a foreman).
-6. FEATURES  - shortage, idle, search, deals, ratings, regulator… each matches its menu
+6. FEATURES  - idle, deals, ratings, regulator… each matches its menu
                buttons with `MenuText(KEY)` (bot/keyboards/common.py) and guards itself with a
                router-level `HasRole(...)` filter (bot/filters.py).
-7. dialogs   - the aiogram-dialog conversations (bot/dialogs), and the menu entries to them.
+7. dialogs   - the aiogram-dialog conversations (bot/dialogs: post shortage, my postings,
+               search…), and the menu entries to them.
 8. fallback  - LAST: unknown text, stickers, photos, stale buttons.
 
 Handler data available everywhere: `uow` (UnitOfWork, one per update), `account`
@@ -39,12 +40,11 @@ from bot.handlers import (
     errors,
     fallback,
     menu,
-    my_postings,
     posting_approval_setting,
+    posting_card,
     projects,
     ratings,
     regulator,
-    search,
     settings,
     start,
     workers,
@@ -53,12 +53,11 @@ from bot.handlers import (
 # Feature routers, tried in this order after the menu and before the fallback.
 # One line per feature, e.g. `shortage.create_router,`.
 FEATURES: tuple[Callable[[], Router], ...] = (
-    my_postings.create_router,
     projects.create_router,
     workers.create_router,
     ratings.create_router,
     regulator.create_router,
-    search.create_router,
+    posting_card.create_router,
     deals.create_router,
     dispatch.create_router,
     posting_approval_setting.create_router,  # /approval: 需求待批 (bot/dialogs/posting_approval)

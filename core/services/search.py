@@ -8,6 +8,9 @@ Filters (all optional, combined with AND):
   `grade_level`); "at or above" matching is the matcher's job, not the browser's.
 - price range: inclusive bounds in CNY per month.
 - ring: one dispatch ring; status: default the live ones (open, partly filled).
+- worker gender ("M" / "F") and worker credit grade "at least" (A best … D), idle postings
+  only: a posting matches when at least one of its posted workers does (the seed's 性别 and
+  工人信用等级 filters; shortages name no workers, so these filters refuse them).
 Postings in the "internal" ring are visible only to their own enterprise (and to regulators and
 admins): inside-the-company dispatch is not the market's business. A regulator only ever sees
 postings inside their own region.
@@ -32,6 +35,7 @@ from sqlalchemy import (
     and_,
     exists,
     false,
+    func,
     or_,
     select,
     true,
@@ -39,9 +43,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from core.db.models import Enterprise, IdlePosting, Project, Region, ShortagePosting, Trade
+from core.db.models import (
+    Enterprise,
+    IdlePosting,
+    IdlePostingWorker,
+    Project,
+    Region,
+    ShortagePosting,
+    Trade,
+    Worker,
+)
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
+from core.domain.credit import grades_at_least
 from core.domain.enums import LIVE_STATUSES, PostingStatus, Ring, Role
 from core.domain.errors import NotFound, PermissionDenied, ValidationError
 from core.domain.rules import PostingTerms
@@ -74,6 +88,8 @@ class PostingQuery:
     statuses: Sequence[PostingStatus | str] | None = None  # default: live
     enterprise_id: int | None = None
     project_id: int | None = None  # shortages only
+    worker_gender: str | None = None  # idle postings only: "M" / "F"
+    worker_credit_at_least: str | None = None  # idle postings only: "B" keeps A and B
     cursor: str | None = None
     direction: Direction = "next"
     limit: int | None = None  # default 5, at most 50
@@ -331,7 +347,32 @@ def _filters(actor: Actor, q: PostingQuery) -> list[ColumnElement[bool]]:
         if model is not ShortagePosting:
             raise ValidationError("error.unknown_kind")
         clauses.append(ShortagePosting.project_id == q.project_id)
+    if q.worker_gender or q.worker_credit_at_least:
+        clauses.append(_workers_clause(q))
     return clauses
+
+
+WORKER_GENDERS = ("M", "F")
+
+
+def _workers_clause(q: PostingQuery) -> ColumnElement[bool]:
+    """An idle posting with at least one posted worker of this gender / credit grade or better."""
+    if q.kind != "idle":
+        raise ValidationError("error.worker_filter_idle_only")
+    wanted: list[ColumnElement[bool]] = [
+        IdlePostingWorker.posting_id == IdlePosting.id,
+        Worker.id == IdlePostingWorker.worker_id,
+    ]
+    if q.worker_gender:
+        if q.worker_gender not in WORKER_GENDERS:
+            raise ValidationError("error.invalid")
+        wanted.append(Worker.gender == q.worker_gender)
+    if q.worker_credit_at_least:
+        try:
+            wanted.append(Worker.credit_grade.in_(grades_at_least(q.worker_credit_at_least)))
+        except ValueError as exc:
+            raise ValidationError("error.bad_credit_grade") from exc
+    return exists().where(*wanted)
 
 
 def _older(model: Any, at: datetime, row_id: int) -> ColumnElement[bool]:
@@ -425,6 +466,17 @@ async def search_postings(uow: UnitOfWork, actor: Actor, q: PostingQuery) -> Pag
     return Page(items=tuple(items), next_cursor=next_cursor, prev_cursor=prev_cursor)
 
 
+async def count_postings(uow: UnitOfWork, actor: Actor, q: PostingQuery) -> int:
+    """How many postings search_postings pages through with these filters (cursor ignored)."""
+    if q.kind not in KINDS:
+        raise ValidationError("error.unknown_kind")
+    model = posting_model(q.kind)
+    now = uow.now()
+    shown = or_(*(status_clause(model, PostingStatus(s), now) for s in _statuses(q)))
+    stmt = select(func.count()).select_from(model).where(shown, *_filters(actor, q))
+    return int(await uow.session.scalar(stmt) or 0)
+
+
 # --- my own postings ------------------------------------------------------------------------
 
 CLOSED_STATUSES = tuple(s for s in PostingStatus if not s.is_live)
@@ -444,6 +496,23 @@ def _my_scope(actor: Actor, kind: str) -> ColumnElement[bool]:
     raise PermissionDenied("error.forbidden")
 
 
+def _my_where(actor: Actor, kind: str, live: bool, now: datetime) -> ColumnElement[bool]:
+    if kind not in KINDS:
+        raise ValidationError("error.unknown_kind")
+    model = posting_model(kind)
+    shown = or_(
+        *(status_clause(model, s, now) for s in (LIVE_STATUSES if live else CLOSED_STATUSES))
+    )
+    return and_(_my_scope(actor, kind), shown)
+
+
+async def count_my_postings(uow: UnitOfWork, actor: Actor, *, kind: str, live: bool) -> int:
+    """How many postings list_my_postings pages through."""
+    model = posting_model(kind)
+    stmt = select(func.count()).select_from(model).where(_my_where(actor, kind, live, uow.now()))
+    return int(await uow.session.scalar(stmt) or 0)
+
+
 async def list_my_postings(
     uow: UnitOfWork,
     actor: Actor,
@@ -456,17 +525,11 @@ async def list_my_postings(
 ) -> Page[PostingCard]:
     """One page of the actor's own postings (live ones, or the closed ones), newest first;
     cursors work as in search_postings."""
-    if kind not in KINDS:
-        raise ValidationError("error.unknown_kind")
+    where = _my_where(actor, kind, live, uow.now())
     if direction not in ("next", "prev"):
         raise ValidationError("error.bad_cursor")
     size = page_size(limit)
     model = posting_model(kind)
-    now = uow.now()
-    shown = or_(
-        *(status_clause(model, s, now) for s in (LIVE_STATUSES if live else CLOSED_STATUSES))
-    )
-    where = and_(_my_scope(actor, kind), shown)
     newest_first = (model.created_at.desc(), model.id.desc())
     oldest_first = (model.created_at.asc(), model.id.asc())
 

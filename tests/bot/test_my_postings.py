@@ -1,5 +1,5 @@
-"""📋 My postings: lists and pages, the card and its actions (headcount, price, filled, cancel,
-escalate, matches), a stale card and a forged button."""
+"""📋 My postings (a dialog): lists and pages, the card and its actions (headcount, price,
+filled, cancel, escalate, matches), a stale card, a forged button and an old one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from aiogram.types import User
 from sqlalchemy import select
 
 from bot.i18n import t
-from bot.keyboards.postings import MpActCb, MpCardCb, MpListCb
 from core.db.models import Enterprise, IdlePosting, OutboxMessage, Project, ShortagePosting
 from core.db.uow import Services
 from core.domain.actor import Actor
@@ -19,6 +18,7 @@ from core.services.guide_prices import set_guide_price
 from core.services.postings import edit_shortage
 from tests.bot.conftest import DISPATCHER_TG, FOREMAN_TG, Company
 from tests.bot.harness import (
+    DIALOG_SEP,
     BotDriver,
     Sent,
     answers,
@@ -111,12 +111,19 @@ async def tap(driver: BotDriver, user: User, sent: list[Sent], text_part: str) -
     return await driver.tap(user, callback_for(last_reply_markup(sent), text_part))
 
 
-async def open_card(driver: BotDriver, user: User, posting_id: int, kind: str = "s") -> list[Sent]:
-    return await driver.tap(user, MpCardCb(k=kind, id=posting_id).pack())
-
-
-def act(posting_id: int, version: int, name: str, kind: str = "s") -> str:
-    return MpActCb(k=kind, id=posting_id, v=version, act=name).pack()
+async def open_card(
+    driver: BotDriver, user: User, posting_id: int, idle: bool = False
+) -> list[Sent]:
+    """📋, the idle tab for `idle`, then the posting's button (found on whichever page)."""
+    sent = await driver.send(user, MY_POSTINGS)
+    if idle:
+        sent = await tap(driver, user, sent, t("mp.tab_idle", "zh"))
+    while True:
+        buttons = [d for text, d in inline_buttons(last_reply_markup(sent))
+                   if text.startswith(f"#{posting_id} ")]  # fmt: skip
+        if buttons:
+            return await driver.tap(user, buttons[0] or "")
+        sent = await tap(driver, user, sent, t("list.next", "zh"))
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -136,14 +143,16 @@ async def test_the_list_pages_five_live_shortages_newest_first_and_shows_closed_
     assert "太原南站项目 · 抹灰工 三级 · 0/4人 · ¥5,500/月 · 招募中" in lines[1]
     labels = inline_texts(last_reply_markup(sent))
     assert labels[:5] == [f"#{i} 抹灰工 4人" for i in mine[::-1][:5]]
-    assert t("mp.prev", "zh") not in labels
+    assert labels[5:7] == ["1/2", t("list.next", "zh")]  # page x/y, no ◀ on the first
     assert t("mp.tab_idle", "zh") not in labels  # a foreman has shortages only
 
-    sent = await tap(driver, desk.foreman, sent, t("mp.next", "zh"))
+    sent = await tap(driver, desk.foreman, sent, t("list.next", "zh"))
     shown = [line.split()[0] for line in last_text(sent).splitlines()[1:]]
     assert shown == [f"#{mine[1]}", f"#{mine[0]}"]
-    assert t("mp.next", "zh") not in inline_texts(last_reply_markup(sent))
-    sent = await tap(driver, desk.foreman, sent, t("mp.prev", "zh"))
+    labels = inline_texts(last_reply_markup(sent))
+    assert t("list.next", "zh") not in labels
+    assert "2/2" in labels
+    sent = await tap(driver, desk.foreman, sent, t("list.prev", "zh"))
     assert last_text(sent).splitlines()[1].startswith(f"#{mine[-1]} ")
 
     sent = await tap(driver, desk.foreman, sent, t("mp.show_closed", "zh"))
@@ -152,6 +161,7 @@ async def test_the_list_pages_five_live_shortages_newest_first_and_shows_closed_
     assert [line.split()[0] for line in lines[1:]] == [f"#{closed}"]
     assert "已撤销" in lines[1]
     assert f"#{other_project}" not in last_text(sent)
+    assert "1/1" not in inline_texts(last_reply_markup(sent))  # one page: no ◀ x/y ▶ row
 
 
 async def test_a_dispatcher_sees_the_company_shortages_and_idle_postings_and_withdraws_one(
@@ -167,11 +177,16 @@ async def test_a_dispatcher_sees_the_company_shortages_and_idle_postings_and_wit
 
     sent = await driver.send(desk.dispatcher, MY_POSTINGS)
     assert f"#{other_project} 晋阳湖公寓" in last_text(sent)
-    assert t("menu.post_shortage", "zh") in inline_texts(last_reply_markup(sent))
+    post = callback_for(last_reply_markup(sent), t("menu.post_shortage", "zh"))
+    assert DIALOG_SEP not in post  # answered by the shortage dialog's own entry
+    posting = await driver.tap(desk.dispatcher, post)
+    assert last_text(posting) == t("shortage.pick_project", "zh")
+    assert await driver.state(desk.dispatcher) == "PostShortage:project"
+    sent = await driver.send(desk.dispatcher, MY_POSTINGS)
     sent = await tap(driver, desk.dispatcher, sent, t("mp.tab_idle", "zh"))
     assert last_text(sent).splitlines()[1].startswith(f"#{idle.id} 小店区 · 抹灰工 二级 · 0/2人")
 
-    sent = await open_card(driver, desk.dispatcher, idle.id, "i")
+    sent = await open_card(driver, desk.dispatcher, idle.id, idle=True)
     card = last_text(sent)
     assert card.startswith(f"<b>赋闲工人 #{idle.id}</b> · 招募中")
     assert "137****1111" in card
@@ -179,10 +194,14 @@ async def test_a_dispatcher_sees_the_company_shortages_and_idle_postings_and_wit
     buttons = inline_texts(last_reply_markup(sent))
     assert t("mp.close_filled", "zh") not in buttons  # idle workers are withdrawn, not filled
 
-    sent = await driver.tap(desk.dispatcher, act(idle.id, 1, "match", "i"))
-    assert last_text(sent).splitlines()[1].startswith("1. 🏠 山西五建集团")
+    matches = await tap(driver, desk.dispatcher, sent, t("mp.matches", "zh"))
+    assert last_text(matches).splitlines()[1].startswith("1. 🏠 山西五建集团")
+    propose = [d for _t, d in inline_buttons(last_reply_markup(matches)) if d and "pp:" in d]
+    assert propose
+    assert all(d.startswith("pp:") for d in propose)  # the deals feature answers 🤝
+    sent = await tap(driver, desk.dispatcher, matches, t("mp.back_card", "zh"))
 
-    sent = await driver.tap(desk.dispatcher, act(idle.id, 1, "cancel", "i"))
+    sent = await tap(driver, desk.dispatcher, sent, t("mp.cancel_posting", "zh"))
     assert last_text(sent) == t("mp.confirm_cancel", "zh", id=idle.id)
     sent = await tap(driver, desk.dispatcher, sent, t("mp.yes_cancel", "zh"))
     assert answers(sent)[-1]["text"] == t("mp.cancelled_ok", "zh")
@@ -206,17 +225,18 @@ async def test_headcount_below_the_filled_count_is_refused_then_a_valid_one_is_s
     assert "已成交 2人" in last_text(sent)
 
     sent = await driver.send(desk.foreman, "1")
-    assert last_text(sent) == t("error.headcount_below_filled", "zh", filled=2)
+    assert last_text(sent).startswith(t("error.headcount_below_filled", "zh", filled=2))
+    assert "已成交 2人" in last_text(sent)  # the same question again
     sent = await driver.send(desk.foreman, "abc")
-    assert last_text(sent) == t("error.headcount_not_number", "zh")
-    assert await driver.state(desk.foreman) == "MyPostingEdit:headcount"
+    assert last_text(sent).startswith(t("error.headcount_not_number", "zh"))
+    assert await driver.state(desk.foreman) == "MyPostings:headcount"
     assert (await shortage_row(services, pid))[:3] == (4, 550_000, 1)
 
     sent = await driver.send(desk.foreman, "6")
     assert last_text(sent).startswith(t("mp.saved", "zh"))
     assert "人数：6（已成交 2，剩余 4）" in last_text(sent)
     assert (await shortage_row(services, pid))[:3] == (6, 550_000, 2)
-    assert await driver.state(desk.foreman) is None
+    assert await driver.state(desk.foreman) == "MyPostings:card"
 
 
 async def test_a_new_price_far_from_the_guide_is_kept_only_when_confirmed(
@@ -228,7 +248,7 @@ async def test_a_new_price_far_from_the_guide_is_kept_only_when_confirmed(
     assert "太原市抹灰工三级指导价：¥5,000/月" in last_text(sent)
 
     sent = await driver.send(desk.foreman, "1")
-    assert last_text(sent) == t("error.price_range", "zh", min=100, max=100000)
+    assert last_text(sent).startswith(t("error.price_range", "zh", min=100, max=100000))
     sent = await driver.send(desk.foreman, "9,000元")
     assert "高 80%" in last_text(sent)
     assert (await shortage_row(services, pid))[1] == 550_000
@@ -237,7 +257,7 @@ async def test_a_new_price_far_from_the_guide_is_kept_only_when_confirmed(
     assert (await shortage_row(services, pid))[1:3] == (900_000, 2)
 
     # a round value near the guide goes straight through
-    sent = await driver.tap(desk.foreman, act(pid, 2, "pr"))
+    sent = await tap(driver, desk.foreman, sent, t("mp.change_price", "zh"))
     sent = await tap(driver, desk.foreman, sent, "¥4,500")
     assert (await shortage_row(services, pid))[1:3] == (450_000, 3)
     assert "月薪：¥4,500/月" in last_text(sent)
@@ -254,7 +274,10 @@ async def test_close_as_filled_asks_first_then_closes(
     sent = await tap(driver, desk.foreman, sent, t("mp.yes_filled", "zh"))
     assert (await shortage_row(services, pid))[3] == "filled"
     assert "已招满" in last_text(sent).splitlines()[0]
-    assert inline_texts(last_reply_markup(sent)) == [t("mp.back_list", "zh")]
+    assert inline_texts(last_reply_markup(sent)) == [
+        t("mp.back_list", "zh"),
+        t("common.cancel", "zh"),
+    ]
 
 
 async def test_cancel_asks_first_and_going_back_changes_nothing(
@@ -268,6 +291,9 @@ async def test_cancel_asks_first_and_going_back_changes_nothing(
     sent = await tap(driver, desk.foreman, sent, t("mp.cancel_posting", "zh"))
     sent = await tap(driver, desk.foreman, sent, t("mp.yes_cancel", "zh"))
     assert (await shortage_row(services, pid))[3] == "cancelled"
+    # back on the list the cancelled one is gone from the live postings
+    sent = await tap(driver, desk.foreman, sent, t("mp.back_list", "zh"))
+    assert f"#{pid}" not in last_text(sent)
 
 
 async def test_escalation_shows_who_is_told_and_queues_a_note_for_that_regulator_only(
@@ -296,51 +322,68 @@ async def test_escalation_shows_who_is_told_and_queues_a_note_for_that_regulator
     ]  # fmt: skip
 
 
-# --- stale and forged buttons ---------------------------------------------------------------
+# --- stale, forged and old buttons ----------------------------------------------------------
 
 
 async def test_a_stale_card_changes_nothing_and_shows_the_fresh_one(
     driver: BotDriver, services: Services, company: Company, desk: Desk
 ) -> None:
     pid = await new_shortage(services, company.project_ids[0])
-    sent = await open_card(driver, desk.foreman, pid)
-    old_fill = callback_for(last_reply_markup(sent), t("mp.close_filled", "zh"))
-    old_headcount = callback_for(last_reply_markup(sent), t("mp.change_headcount", "zh"))
-    await driver.tap(desk.foreman, old_headcount)  # starts typing a headcount at version 1
+    card = await open_card(driver, desk.foreman, pid)
+    await tap(driver, desk.foreman, card, t("mp.change_headcount", "zh"))  # at version 1
     async with services.uow() as uow:  # meanwhile someone else changes the price
         await edit_shortage(uow, desk.foreman_actor, pid, price="6000")
 
     sent = await driver.send(desk.foreman, "9")
-    assert last_text(sent).startswith("<b>缺工")
+    assert last_text(sent).startswith(t("error.stale", "zh"))
+    assert "<b>缺工" in last_text(sent)
     assert "¥6,000/月" in last_text(sent)
-    assert t("error.stale", "zh") in [s.text for s in sent]
     assert (await shortage_row(services, pid))[:4] == (4, 600_000, 2, "open")
 
-    sent = await driver.tap(desk.foreman, old_fill.replace("fill", "fill_ok"))
-    assert answers(sent)[-1] == {
-        "callback_query_id": answers(sent)[-1]["callback_query_id"],
-        "text": t("error.stale", "zh"),
-        "show_alert": True,
-    }
-    assert "¥6,000/月" in last_text(sent)
-    fresh = [data for _text, data in inline_buttons(last_reply_markup(sent)) if data]
-    assert act(pid, 2, "fill") in fresh
-    assert (await shortage_row(services, pid))[2:4] == (2, "open")
+    async with services.uow() as uow:  # and again, while the card is on screen
+        await edit_shortage(uow, desk.foreman_actor, pid, price="6500")
+    sent = await tap(driver, desk.foreman, sent, t("mp.close_filled", "zh"))
+    assert answers(sent)[-1]["text"] == t("error.stale", "zh")
+    assert answers(sent)[-1]["show_alert"] is True
+    assert "¥6,500/月" in last_text(sent)
+    assert (await shortage_row(services, pid))[2:4] == (3, "open")
+    sent = await tap(driver, desk.foreman, sent, t("mp.close_filled", "zh"))  # the fresh card
+    await tap(driver, desk.foreman, sent, t("mp.yes_filled", "zh"))
+    assert (await shortage_row(services, pid))[2:4] == (4, "filled")
 
 
 async def test_forged_buttons_for_another_companys_posting_are_refused(
     driver: BotDriver, services: Services, desk: Desk
 ) -> None:
     before = await shortage_row(services, desk.foreign_shortage_id)
-    for data in (
-        MpCardCb(k="s", id=desk.foreign_shortage_id).pack(),
-        act(desk.foreign_shortage_id, 1, "cancel_ok"),
-        act(desk.foreign_shortage_id, 1, "esc_ok"),
-        act(desk.foreign_shortage_id, 1, "hc"),
-    ):
-        sent = await driver.tap(desk.foreman, data)
-        assert answers(sent)[-1]["text"] == t("error.forbidden", "zh"), data
-    sent = await driver.tap(desk.foreman, MpListCb(k="x", live=1).pack())
+    await driver.send(desk.foreman, MY_POSTINGS)
+    sent = await driver.dialog_tap(desk.foreman, f"mp:{desk.foreign_shortage_id}")
+    assert answers(sent)[-1]["text"] == t("error.forbidden", "zh")
+    assert await driver.state(desk.foreman) == "MyPostings:list"
+    sent = await driver.dialog_tap(desk.foreman, "kind")  # a foreman has no idle tab
+    assert answers(sent)[-1]["text"] == t("common.stale", "zh")
+    sent = await driver.dialog_tap(desk.foreman, "mp_x")  # no next page
     assert answers(sent)[-1]["text"] == t("common.stale", "zh")
     assert await shortage_row(services, desk.foreign_shortage_id) == before
-    assert await driver.state(desk.foreman) is None
+
+
+async def test_an_old_button_after_cancel_is_answered_as_stale(
+    driver: BotDriver, services: Services, company: Company, desk: Desk
+) -> None:
+    pid = await new_shortage(services, company.project_ids[0])
+    card = await open_card(driver, desk.foreman, pid)
+    await driver.send(desk.foreman, "/cancel")
+    sent = await tap(driver, desk.foreman, card, t("mp.cancel_posting", "zh"))
+    assert answers(sent)[-1]["text"] == t("common.stale", "zh")
+    assert (await shortage_row(services, pid))[3] == "open"
+
+
+async def test_a_button_of_the_hand_written_screens_before_the_dialogs_is_stale(
+    driver: BotDriver, services: Services, company: Company, desk: Desk
+) -> None:
+    """Messages sent before the switch to the dialog keep their old callback data."""
+    pid = await new_shortage(services, company.project_ids[0])
+    for old in (f"mpa:s:{pid}:1:cancel_ok", "mpl:s:1::n", f"sq:i.....:0:{pid}:n", "sf:go::"):
+        sent = await driver.tap(desk.foreman, old)
+        assert answers(sent)[-1]["text"] == t("common.stale", "zh"), old
+    assert (await shortage_row(services, pid))[3] == "open"

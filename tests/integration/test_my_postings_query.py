@@ -18,7 +18,7 @@ from core.services.postings import (
     list_posting_projects,
     list_trades,
 )
-from core.services.search import list_my_postings
+from core.services.search import count_my_postings, list_my_postings
 from tests.factories import (
     actor_of,
     make_account,
@@ -107,6 +107,11 @@ async def test_a_foreman_pages_through_the_live_shortages_of_its_projects_newest
         assert closed.items[0].project_name == "A项目"
         # a foreman has no idle postings of its own
         assert (await list_my_postings(uow, world.foreman, kind="idle")).items == ()
+        assert await count_my_postings(uow, world.foreman, kind="shortage", live=True) == len(
+            world.shortages_a
+        )
+        assert await count_my_postings(uow, world.foreman, kind="shortage", live=False) == 1
+        assert await count_my_postings(uow, world.foreman, kind="idle", live=True) == 0
 
 
 async def test_a_dispatcher_sees_the_whole_company_and_nothing_of_others(

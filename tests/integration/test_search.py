@@ -15,7 +15,7 @@ from core.domain.actor import Actor
 from core.domain.enums import Role
 from core.domain.errors import ValidationError
 from core.ports import FixedClock
-from core.services.search import PostingQuery, search_postings
+from core.services.search import PostingQuery, count_postings, search_postings
 from tests.factories import (
     actor_of,
     make_account,
@@ -310,3 +310,62 @@ async def test_page_size_goes_up_to_fifty(
     page = await page_of(services, places.viewer, limit=50)
     assert len(page.items) == 7
     assert page.next_cursor is None
+
+
+async def test_idle_postings_filter_by_a_posted_workers_gender_and_credit_grade(
+    services: Services, places: Places
+) -> None:
+    async with services.uow() as uow:
+        men_a = [await make_worker(uow, places.ent) for _ in range(2)]
+        woman_c = await make_worker(uow, places.ent)
+        for w in men_a:
+            w.gender, w.credit_grade = "M", "A"
+        woman_c.gender, woman_c.credit_grade = "F", "C"
+        only_men = (await make_idle_posting(uow, places.ent, men_a)).id
+        mixed = (await make_idle_posting(uow, places.ent, [men_a[0], woman_c])).id
+        nobody = (await make_idle_posting(uow, places.ent, [])).id
+        await uow.commit()
+    v = places.viewer
+
+    async def idle(**query: Any) -> set[int]:
+        return set(await search(services, v, kind="idle", limit=50, **query))
+
+    assert await idle() == {only_men, mixed, nobody}
+    assert await idle(worker_gender="F") == {mixed}  # one woman among its workers is enough
+    assert await idle(worker_gender="M") == {only_men, mixed}
+    assert await idle(worker_credit_at_least="B") == {only_men, mixed}
+    assert await idle(worker_credit_at_least="D") == {only_men, mixed}
+    assert await idle(worker_gender="F", worker_credit_at_least="B") == set()  # the same worker
+    async with services.uow() as uow:
+        query = PostingQuery(kind="idle", worker_gender="F")
+        assert await count_postings(uow, v, query) == 1
+        assert await count_postings(uow, v, PostingQuery(kind="idle")) == 3
+
+
+async def test_worker_filters_refuse_shortages_and_values_nobody_offers(
+    services: Services, places: Places
+) -> None:
+    for bad in (
+        {"kind": "shortage", "worker_gender": "F"},
+        {"kind": "shortage", "worker_credit_at_least": "A"},
+        {"kind": "idle", "worker_gender": "X"},
+        {"kind": "idle", "worker_credit_at_least": "Z"},
+    ):
+        with pytest.raises(ValidationError):
+            await search(services, places.viewer, **bad)
+
+
+async def test_counts_follow_the_filters_and_the_live_statuses(
+    services: Services, places: Places
+) -> None:
+    async with services.uow() as uow:
+        for _ in range(3):
+            await shortage(uow, places.xiaodian)
+        await shortage(uow, places.yuci)
+        await shortage(uow, places.xiaodian, status="cancelled")
+        await uow.commit()
+    async with services.uow() as uow:
+        v = places.viewer
+        assert await count_postings(uow, v, PostingQuery(kind="shortage")) == 4
+        city = PostingQuery(kind="shortage", region_code="140100")
+        assert await count_postings(uow, v, city) == 3

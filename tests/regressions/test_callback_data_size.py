@@ -11,8 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.callbacks_deals import DealActCb, SearchPageCb
-from bot.keyboards.postings import MpActCb, MpListCb
+from bot.callbacks_deals import DealActCb
 from bot.keyboards.regulator import (
     PREV,
     DealCb,
@@ -70,12 +69,9 @@ def test_every_paging_and_filter_button_fits_64_bytes_at_realistic_maxima() -> N
         EscCb(kind="s", code="140105", cursor=ts, back=1),
         ShortCb(code="140105", group="p", cursor=offset),
         RateCb(code="140105", cursor=offset),
-        MpListCb(k="s", live=1, c=ts, d="p"),
-        MpActCb(k="s", id=MAX_ID, v=MAX_ID, act="cancel_ok"),
         WorkersCb(st="a", tr=TRADE_MAX, at=MAX_ID, d="p"),
         WorkerSetCb(worker_id=MAX_ID, to="b", st="a", tr=TRADE_MAX),
         DealActCb(a="a", id=MAX_ID, v=MAX_ID),
-        SearchPageCb(f="x", at=int(LATE.timestamp() * 1_000_000), id=MAX_ID, d="p"),
     ]
     assert {type(cb).__name__: size(cb.pack()) for cb in worst if size(cb.pack()) > 64} == {}
 
