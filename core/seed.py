@@ -925,7 +925,7 @@ def _personas(b: _Builder, enterprises: Sequence[dict[str, Any]]) -> dict[str, i
                 "digest_time": dt_time(8, 0),
                 "timezone": "Asia/Shanghai",
                 "created_at": b._past(30, 60),
-                # the labor company's dispatcher also manages it (⚙️ 公司管理 in the demo)
+                # the labor company's dispatcher also manages it (🏢 公司管理 in the demo)
                 "is_admin": role is Role.DISPATCHER,
             }
         )

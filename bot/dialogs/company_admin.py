@@ -1,4 +1,4 @@
-"""⚙️ 公司管理: the company admin's conversation. Projects (add, edit one field, close), their
+"""🏢 公司管理: the company admin's conversation. Projects (add, edit one field, close), their
 teams (create, rename, members, add a worker), a worker's card (project, team, credit grade,
 进场 / 退场 with dates; ID and phone masked) with move and 退场, and invites of dispatchers
 and foremen (a one-time, expiring link and code).
@@ -885,7 +885,7 @@ def _dialog() -> Dialog:
 async def start(
     message: Message, dialog_manager: DialogManager, uow: UnitOfWork, account: AccountView
 ) -> None:
-    """⚙️ 公司管理: only a company's admin gets in (read from the account row each time)."""
+    """🏢 公司管理: only a company's admin gets in (read from the account row each time)."""
     if not await is_company_admin(uow, account.actor()):
         await message.answer(_("error.not_company_admin"))
         return

@@ -108,7 +108,7 @@ def _rows(buttons: Sequence[KeyboardButton], per_row: int = 2) -> list[list[Keyb
 
 
 def menu_keys(role: Role, *, admin: bool = False) -> tuple[str, ...]:
-    """The role's menu entries; a company admin's also has ⚙️ 公司管理 before the settings."""
+    """The role's menu entries; a company admin's also has 🏢 公司管理 before the settings."""
     keys = list(ROLE_MENUS[role])
     if admin and role is Role.DISPATCHER:
         keys.insert(keys.index(SETTINGS), COMPANY_ADMIN)

@@ -1,5 +1,5 @@
 """`jingong project add|list|close` and `jingong team add|list`: a company's projects and
-teams (班组) from the command line, by the same services as the company admin's ⚙️ 公司管理."""
+teams (班组) from the command line, by the same services as the company admin's 🏢 公司管理."""
 
 from __future__ import annotations
 

@@ -172,7 +172,8 @@ def parse_price(raw: str | Decimal | int) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-# "8千", "8k", "7.5千", "8千5" (8500), "1万", "1万2" (12000): how foremen say a monthly wage
+# "8千", "8k", "7.5千", "8千5" (8500), "1万", "1万2" (12000), "五千五" (5500): how foremen
+# say a monthly wage
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)([千k万w])(\d?)")
 _SCALE = {"千": 1000, "k": 1000, "万": 10000, "w": 10000}
 
@@ -185,6 +186,8 @@ def _spoken_amount(text: str) -> Decimal:
             return Decimal(number) * scale + Decimal(next_digit or 0) * scale / 10
         return Decimal(text)
     except InvalidOperation as exc:
+        if (spoken := _chinese_count(text)) is not None:  # 五千五, 一万二, 八千五百
+            return Decimal(spoken)
         raise ValidationError("error.price_not_number") from exc
 
 

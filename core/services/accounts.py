@@ -46,7 +46,7 @@ class AccountView:
     quiet_start: time | None
     quiet_end: time | None
     digest_time: time
-    is_admin: bool = False  # a dispatcher who manages its company (⚙️ 公司管理)
+    is_admin: bool = False  # a dispatcher who manages its company (🏢 公司管理)
 
     def actor(self) -> Actor:
         return Actor(

@@ -1,4 +1,4 @@
-"""⚙️ 公司管理 through the real dispatcher: the admin's menu, a project added step by step with
+"""🏢 公司管理 through the real dispatcher: the admin's menu, a project added step by step with
 wrong answers re-asked, edit and close, teams and a worker moved in, the worker's card with
 masked data, 退场, invites that a dispatcher redeems, forged ids and /cancel."""
 
@@ -28,7 +28,7 @@ from tests.bot.harness import (
 )
 from tests.factories import make_account, make_team, make_worker
 
-ADMIN_BUTTON = "⚙️ 公司管理"
+ADMIN_BUTTON = "🏢 公司管理"
 PLAIN_TG = 5010
 INVITEE_TG = 5011
 

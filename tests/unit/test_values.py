@@ -105,6 +105,10 @@ def test_bad_mobiles_are_refused(raw: str) -> None:
         ("8K", "8000.00"),
         ("1万", "10000.00"),
         ("1万2", "12000.00"),
+        ("五千", "5000.00"),  # in Chinese numerals, as said aloud
+        ("五千五", "5500.00"),
+        ("八千五百元", "8500.00"),
+        ("一万二", "12000.00"),
         ("100", "100.00"),  # the bounds themselves
         ("100000", "100000.00"),
     ],
@@ -125,7 +129,8 @@ def test_monthly_prices_are_read_as_people_type_them(typed: str, value: str) -> 
         ("abc", "error.price_not_number"),
         ("NaN", "error.price_not_number"),
         ("Infinity", "error.price_not_number"),
-        ("五千", "error.price_not_number"),
+        ("面议", "error.price_not_number"),
+        ("二十万", "error.price_range"),
         ("8千千", "error.price_not_number"),
         ("", "error.price_not_number"),
     ],
