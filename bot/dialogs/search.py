@@ -57,7 +57,7 @@ from core.services.search import (
     search_postings,
 )
 
-LABEL_LEN = 14
+LABEL_LEN = 8  # the trade and price lead: a phone cuts the end of a long button
 # price range presets (CNY per month): code → (min, max)
 PRICE_PRESETS: dict[str, tuple[int | None, int | None]] = {
     "1": (None, 4000),
@@ -302,7 +302,7 @@ def _label(n: int, card: PostingCard) -> str:
     name = card.enterprise_name
     if len(name) > LABEL_LEN:
         name = name[: LABEL_LEN - 1] + "…"
-    return f"{n}. {name} · {trade_name(card, locale())} · {format_money(card.price)}"
+    return f"{n}. {trade_name(card, locale())} · {format_money(card.price)} · {name}"
 
 
 async def _open_card(_callback: CallbackQuery, manager: DialogManager, posting_id: int) -> None:
