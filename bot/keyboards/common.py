@@ -40,6 +40,8 @@ RATINGS = N_("menu.ratings")
 GUIDE_PRICES = N_("menu.guide_prices")
 GRADING = N_("menu.grading")
 ESCALATIONS = N_("menu.escalations")
+ARREARS = N_("menu.arrears")
+ON_SITE = N_("menu.onsite")
 
 CANCEL = N_("common.cancel")
 SHARE_PHONE = N_("start.share_phone")
@@ -65,6 +67,8 @@ ROLE_MENUS: dict[Role, tuple[str, ...]] = {
         GUIDE_PRICES,
         GRADING,
         ESCALATIONS,
+        ARREARS,
+        ON_SITE,
         SETTINGS,
     ),
 }

@@ -293,3 +293,43 @@ async def test_a_no_show_reaches_the_labor_company_which_sends_a_replacement_in_
     assert rows[-1][1] is not None
     [told] = await rendered(services, "replacement_offered")
     assert "孙小华" in told.text
+
+
+async def test_the_regulator_opens_arrears_and_on_site_workers_from_the_menu(
+    driver: BotDriver, services: Services, clock: FixedClock
+) -> None:
+    from core.services.dispatch import get_dispatch, mark_arrival
+
+    w = await build_world(services)
+    deal_id = await accepted(services, w)
+    await bind(services, w)
+    clock.at = at(START, 11, 0)
+    async with services.uow() as uow:
+        view = await get_dispatch(uow, w.foreman, deal_id)
+        await mark_arrival(uow, w.foreman, deal_id, view.assignments[0].id, arrived=False)
+
+    sent = await driver.send(REGULATOR, t("menu.onsite", "zh"))
+    text = last_text(sent)
+    assert text.startswith("👷 太原市 各项目在场派遣工人")
+    assert "• 小店区保障房项目：在场 2 人（进 2 / 退 0）" in text  # one of three did not come
+
+    sent = await driver.send(REGULATOR, t("menu.arrears", "zh"))
+    assert last_text(sent).startswith("📉 欠薪预警（未解决）太原市：0 条")
+    assert "没有欠薪预警。" in last_text(sent)
+
+    # April's wage day: the foreman answers 未付, the alert is in the list at once
+    clock.at = at(date(2026, 4, 5), 9, 0)
+    async with services.uow() as uow:
+        await queue_wage_prompts(uow, clock.now())
+        period_id = await uow.session.scalar(select(WagePeriod.id))
+    assert period_id is not None
+    await driver.tap(FOREMAN, WageCb(a="unpaid", p=period_id).pack())
+    sent = await driver.send(REGULATOR, t("menu.arrears", "zh"))
+    text = last_text(sent)
+    assert text.startswith("📉 欠薪预警（未解决）太原市：1 条")
+    assert f"派遣 #{deal_id}" in text
+    assert inline_buttons(last_reply_markup(sent))[0][0] == "已解决"
+
+    # the same button text from a foreman opens nothing of the bureau's
+    sent = await driver.send(FOREMAN, t("menu.arrears", "zh"))
+    assert "欠薪预警（" not in last_text(sent)
