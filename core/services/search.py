@@ -8,6 +8,9 @@ Filters (all optional, combined with AND):
   `grade_level`); "at or above" matching is the matcher's job, not the browser's.
 - price range: inclusive bounds in CNY per month.
 - ring: one dispatch ring; status: default the live ones (open, partly filled).
+- 信用等级: the posting company's credit grade at least (AAA > AA > A > B > C); for idle
+  postings, the workers' 信用等级 at least (A > B > C > D): postings offering at least one
+  worker that good (a shortage has no workers to grade: refused).
 Postings in the "internal" ring are visible only to their own enterprise (and to regulators and
 admins): inside-the-company dispatch is not the market's business. A regulator only ever sees
 postings inside their own region.
@@ -39,9 +42,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from core.db.models import Enterprise, IdlePosting, Project, Region, ShortagePosting, Trade
+from core.db.models import (
+    Enterprise,
+    IdlePosting,
+    IdlePostingWorker,
+    Project,
+    Region,
+    ShortagePosting,
+    Trade,
+    Worker,
+)
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
+from core.domain.credit import enterprise_grades_at_least, grades_at_least
 from core.domain.enums import LIVE_STATUSES, PostingStatus, Ring, Role
 from core.domain.errors import NotFound, PermissionDenied, ValidationError
 from core.domain.rules import PostingTerms
@@ -74,6 +87,8 @@ class PostingQuery:
     statuses: Sequence[PostingStatus | str] | None = None  # default: live
     enterprise_id: int | None = None
     project_id: int | None = None  # shortages only
+    enterprise_credit_grade: str | None = None  # "A": the company's grade A, AA or AAA
+    worker_credit_grade: str | None = None  # idle only; "B": a worker of grade A or B offered
     cursor: str | None = None
     direction: Direction = "next"
     limit: int | None = None  # default 5, at most 50
@@ -331,6 +346,39 @@ def _filters(actor: Actor, q: PostingQuery) -> list[ColumnElement[bool]]:
         if model is not ShortagePosting:
             raise ValidationError("error.unknown_kind")
         clauses.append(ShortagePosting.project_id == q.project_id)
+    clauses += _credit_filters(q, model)
+    return clauses
+
+
+def _credit_filters(
+    q: PostingQuery, model: type[ShortagePosting] | type[IdlePosting]
+) -> list[ColumnElement[bool]]:
+    """信用等级 of the posting's company, and of the workers an idle posting offers."""
+    clauses: list[ColumnElement[bool]] = []
+    if q.enterprise_credit_grade:
+        try:
+            grades = enterprise_grades_at_least(q.enterprise_credit_grade)
+        except ValueError as exc:
+            raise ValidationError("error.bad_enterprise_credit_grade") from exc
+        clauses.append(
+            exists().where(
+                Enterprise.id == model.enterprise_id, Enterprise.credit_grade.in_(grades)
+            )
+        )
+    if q.worker_credit_grade:
+        if model is not IdlePosting:
+            raise ValidationError("error.worker_credit_idle_only")
+        try:
+            grades = grades_at_least(q.worker_credit_grade)
+        except ValueError as exc:
+            raise ValidationError("error.bad_credit_grade") from exc
+        clauses.append(
+            exists().where(
+                IdlePostingWorker.posting_id == IdlePosting.id,
+                Worker.id == IdlePostingWorker.worker_id,
+                Worker.credit_grade.in_(grades),
+            )
+        )
     return clauses
 
 
