@@ -25,7 +25,7 @@ class WageCb(CallbackData, prefix="wg"):
 
 class DispatchCb(CallbackData, prefix="dp"):
     """Deal `d`: "o" open the dispatch card, "rel" release everyone today, "ext" extend by `m`
-    months (0: until released)."""
+    months (0: until released), "day" type the last day (release or end date)."""
 
     a: str
     d: int

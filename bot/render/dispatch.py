@@ -91,6 +91,7 @@ def dispatch_card(view: DispatchView, t: T, locale: str) -> tuple[str, InlineKey
             _button(t("dispatch.extend_3"), DispatchCb(a="ext", d=view.deal_id, m=3).pack()),
             _button(t("dispatch.extend_open"), DispatchCb(a="ext", d=view.deal_id, m=0).pack()),
         ],
+        [_button(t("dispatch.type_last_day"), DispatchCb(a="day", d=view.deal_id).pack())],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 

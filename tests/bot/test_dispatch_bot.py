@@ -333,3 +333,70 @@ async def test_the_regulator_opens_arrears_and_on_site_workers_from_the_menu(
     # the same button text from a foreman opens nothing of the bureau's
     sent = await driver.send(FOREMAN, t("menu.arrears", "zh"))
     assert "欠薪预警（" not in last_text(sent)
+
+
+async def deal_row(services: Services, deal_id: int) -> tuple[Any, list[Any]]:
+    from core.db.models import Deal
+
+    async with services.uow() as uow:
+        end = await uow.session.scalar(select(Deal.end_date).where(Deal.id == deal_id))
+        released = list(
+            await uow.session.scalars(
+                select(DispatchAssignment.released_on).order_by(DispatchAssignment.id)
+            )
+        )
+    return end, released
+
+
+async def test_the_last_day_is_typed_and_bad_or_out_of_range_days_are_asked_again(
+    driver: BotDriver, services: Services, clock: FixedClock
+) -> None:
+    w = await build_world(services)
+    deal_id = await accepted(services, w)  # on site from 2026-03-07, until released
+    await bind(services, w)
+    clock.at = at(date(2026, 3, 20), 10, 0)
+    card = await driver.command(FOREMAN, "dispatch", str(deal_id))
+    type_day = DispatchCb(a="day", d=deal_id).pack()
+    assert ("📅 输入退场 / 结束日期", type_day) in inline_buttons(last_reply_markup(card))
+
+    # neither another project's foreman nor the labor company may change the period
+    for stranger in (OUTSIDER, SUPPLIER):
+        sent = await driver.tap(stranger, type_day)
+        assert answers(sent)[-1]["show_alert"] is True
+
+    sent = await driver.tap(FOREMAN, type_day)
+    assert last_text(sent).startswith(f"派遣 #{deal_id}（2026-03-07 进场）的最后一天是哪天？")
+    for typed, said in (
+        ("过几天", "没看懂这个日期。请写成 2026-12-20、12月20日、12/20 或 明天。"),
+        ("2月30日", "没看懂这个日期。"),
+        ("3月1日", "日期不能早于进场日 2026-03-07。"),
+        ("2028-01-01", "结束日期最多在 366 天之内。"),
+    ):
+        sent = await driver.send(FOREMAN, typed)
+        assert last_text(sent).startswith(said), typed
+        assert "的最后一天是哪天？" in last_text(sent)  # the same question again
+    assert await deal_row(services, deal_id) == (None, [None, None, None])  # nothing written
+
+    # a day ahead: the dispatch ends then (an early end; the daily sweep releases them after)
+    sent = await driver.send(FOREMAN, "4月30日")
+    assert last_text(sent).startswith(f"已记录\n🏗 派遣 #{deal_id}")
+    assert "期间：2026-03-07 至 2026-04-30" in last_text(sent)
+    assert await deal_row(services, deal_id) == (date(2026, 4, 30), [None, None, None])
+    [told] = await rendered(services, "dispatch_end_date")
+    assert "2026-04-30" in told.text
+
+    # /cancel leaves the question; a date typed afterwards changes nothing
+    await driver.tap(FOREMAN, type_day)
+    sent = await driver.send(FOREMAN, "/cancel")
+    assert "已取消" in last_text(sent)
+    await driver.send(FOREMAN, "明天")
+    assert await deal_row(services, deal_id) == (date(2026, 4, 30), [None, None, None])
+
+    # yesterday: everyone still on site leaves with yesterday as the last day
+    await driver.tap(FOREMAN, type_day)
+    sent = await driver.send(FOREMAN, "昨天")
+    assert "（2026-03-19 退场）" in last_text(sent)
+    yesterday = date(2026, 3, 19)
+    assert await deal_row(services, deal_id) == (yesterday, [yesterday] * 3)
+    [notice] = await rendered(services, "workers_released")
+    assert "已于 2026-03-19 退场" in notice.text
