@@ -86,6 +86,7 @@ class TimedSession(AiohttpSession):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.call_ms: list[float] = []
+        self.sent_at: list[tuple[float, str, int]] = []  # as max_in_window reads them
 
     async def make_request(
         self,
@@ -94,6 +95,7 @@ class TimedSession(AiohttpSession):
         timeout: int | None = None,  # noqa: ASYNC109 - BaseSession's signature
     ) -> Any:
         started = time.perf_counter()
+        self.sent_at.append((time.monotonic(), method.__api_method__, 0))
         try:
             return await super().make_request(bot, method, timeout)
         finally:
@@ -332,8 +334,9 @@ async def drain(services: Services, latency: float, burst: float | None) -> None
         f"{CHAT_RATE:.0f}/s = {chat_bound:.2f} s; ratio {elapsed / bound:.3f} (target ≤ 1.2)"
     )
     print(
-        f"limits kept: max {max_in_window(calls)} calls in any 1 s; shortest gap between two "
-        f"calls to one chat {min_chat_gap(calls):.3f} s (as received)"
+        f"limits kept: max {max_in_window(session.sent_at)} calls in any 1 s as sent, "
+        f"{max_in_window(calls)} as received; shortest gap between two calls to one chat "
+        f"{min_chat_gap(calls):.3f} s (as received)"
     )
     stub_latency = f"; stub latency {latency * 1000:.0f} ms" if latency else ""
     print(
