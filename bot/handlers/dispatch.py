@@ -130,7 +130,8 @@ async def dispatch_tapped(
     cb = callback_data
     today = dispatch.today_of(uow)
     if cb.a == "rel":
-        view = await dispatch.release_workers(uow, actor, cb.d, on=today)
+        only = [cb.s] if cb.s else None
+        view = await dispatch.release_workers(uow, actor, cb.d, on=today, assignment_ids=only)
     elif cb.a == "ext":
         current = await dispatch.get_dispatch(uow, actor, cb.d)
         base = max(current.end_date or today, today)

@@ -400,3 +400,37 @@ async def test_the_last_day_is_typed_and_bad_or_out_of_range_days_are_asked_agai
     assert await deal_row(services, deal_id) == (yesterday, [yesterday] * 3)
     [notice] = await rendered(services, "workers_released")
     assert "已于 2026-03-19 退场" in notice.text
+
+
+async def test_one_worker_is_released_early_from_the_dispatch_card(
+    driver: BotDriver, services: Services, clock: FixedClock
+) -> None:
+    w = await build_world(services)
+    deal_id = await accepted(services, w)
+    await bind(services, w)
+    clock.at = at(date(2026, 3, 20), 10, 0)
+    card = await driver.command(FOREMAN, "dispatch", str(deal_id))
+    buttons = inline_buttons(last_reply_markup(card))
+    one = [(label, data) for label, data in buttons if label.endswith("今天退场")]
+    assert [label for label, _ in one] == [
+        "🚪 王海东 今天退场", "🚪 李文光 今天退场", "🚪 赵伟 今天退场"
+    ]  # fmt: skip
+    first = one[0][1]
+    assert first is not None
+
+    sent = await driver.tap(OUTSIDER, first)  # not the receiving project's: refused
+    assert answers(sent)[-1]["show_alert"] is True
+    sent = await driver.tap(FOREMAN, first)
+    assert last_text(sent).count("（2026-03-20 退场）") == 1
+    assert "在场 2 人" in last_text(sent)
+    left = [label for label, _ in inline_buttons(last_reply_markup(sent))]
+    assert "🚪 王海东 今天退场" not in left
+    assert "🚪 李文光 今天退场" in left
+    assert await deal_row(services, deal_id) == (None, [date(2026, 3, 20), None, None])
+    [notice] = await rendered(services, "workers_released")
+    assert "王海东 已于 2026-03-20 退场" in notice.text
+    assert "李文光" not in notice.text
+
+    sent = await driver.tap(FOREMAN, first)  # the old button again: nothing more to do
+    assert answers(sent)[-1]["show_alert"] is True
+    assert await deal_row(services, deal_id) == (None, [date(2026, 3, 20), None, None])
