@@ -12,8 +12,8 @@ questions, on the `province` data set with its open shortages turned into active
 2. Times `core.services.credit.recompute_credit` (every enterprise and worker). Target < 30 s.
 3. Times `core.services.wages.queue_wage_prompts` on the 5th at 09:00 (one wage period, one
    prompt row and two outbox rows per dispatch). Target < 60 s. A second run must queue 0.
-Numbers are printed, not asserted. Sending the queued rows goes through the same OutboxSender
-as the digests (bench/digests.py measures it against the 30 messages/s bound).
+Numbers are printed, not asserted. Sending the queued rows is measured against the 30
+messages/s bound by bench/wage_prompts.py.
 """
 
 from __future__ import annotations

@@ -24,12 +24,14 @@ class WageCb(CallbackData, prefix="wg"):
 
 
 class DispatchCb(CallbackData, prefix="dp"):
-    """Deal `d`: "o" open the dispatch card, "rel" release everyone today, "ext" extend by `m`
-    months (0: until released)."""
+    """Deal `d`: "o" open the dispatch card, "rel" release everyone today (only assignment `s`
+    when given), "ext" extend by `m` months (0: until released), "day" type the last day
+    (release or end date)."""
 
     a: str
     d: int
     m: int = 0
+    s: int = 0
 
 
 class ReplaceCb(CallbackData, prefix="rp"):

@@ -19,7 +19,16 @@ Error policy (Telegram's answer → what happens to the row):
   error, never retried. So is an unknown kind or a renderer that raises.
 
 Throttling (Telegram Bots FAQ): ~30 messages/s overall, ~1/s per private chat, 20/min per
-group; aiogram has none, so every call passes a global and a per-chat aiolimiter bucket.
+group; aiogram has none, so every call passes a global pacer and a per-chat aiolimiter bucket.
+The global pacer counts the calls of the last second (a sliding window) instead of spacing
+them by a fixed 1/30 s: with a one-slot bucket every call that left late (the event loop was
+rendering, the database answered slowly) lost its slot for good, and the sender ran at
+20–25 msg/s under load; the window lets the next calls make the delay up without ever
+exceeding 30 in any second.
+
+A cycle claims the next batch while the current one is still being delivered (as soon as
+fewer recipients than `concurrency` are in flight), so the rate does not drop between
+batches while the last recipients of a batch wait out their 1 s per-chat gap.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -58,7 +67,10 @@ from core.services.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
-TranslateFn = Callable[..., str]  # t(key, locale, **params) -> str
+TranslateFn = Callable[..., str]
+# the global window is this much longer than 1 s: calls leave the window ≤ 30 per second, but
+# arrive with some milliseconds of jitter, and Telegram counts them as they arrive
+WINDOW_MARGIN = 0.03  # t(key, locale, **params) -> str
 
 
 def _default_translate(key: str, locale: str, **params: Any) -> str:
@@ -69,7 +81,9 @@ def _default_translate(key: str, locale: str, **params: Any) -> str:
 
 @dataclass(frozen=True)
 class SenderConfig:
-    """Rates are messages per second; a burst of 1 spaces calls evenly instead of bunching."""
+    """Rates are messages per second. At most `global_rate` calls leave in any 1 s; after a
+    late call the next ones may follow `1 + global_burst` times faster until the window is
+    full again (1: twice the rate, for a moment), so a delay is made up, not lost."""
 
     global_rate: float = 30.0
     global_burst: float = 1.0
@@ -101,6 +115,51 @@ class DrainStats:
     def add(self, other: DrainStats) -> None:
         for name in ("sent", "retried", "dead", "blocked", "released", "outages"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class GlobalPacer:
+    """Calls spaced `time_period / max_rate` apart on a schedule. A caller that was already
+    waiting keeps its slot when the event loop wakes it late, so the next ones make the delay
+    up (at least `min_gap` apart, at most `max_rate` in any `time_period` + `margin`: a sliding
+    window; the margin absorbs the jitter between leaving here and arriving at Telegram)
+    instead of losing it; a caller that comes after its slot (nobody was waiting) starts the
+    schedule afresh, so an idle sender does not burst. First come, first served."""
+
+    def __init__(
+        self,
+        max_rate: float,
+        time_period: float = 1.0,
+        *,
+        min_gap: float = 0.0,
+        margin: float = 0.0,
+    ) -> None:
+        self.max_rate = max_rate
+        self.time_period = time_period
+        self.min_gap = min_gap
+        self.window = time_period + margin
+        self.interval = time_period / max_rate
+        self.max_lag = 5 * self.interval  # a longer stall is forgiven, not made up
+        self._next = 0.0
+        self._sent: deque[float] = deque(maxlen=max(1, int(max_rate)))
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        arrived = loop.time()
+        async with self._lock:
+            slot = max(self._next, arrived, loop.time() - self.max_lag)
+            while True:
+                now = loop.time()
+                ready = slot
+                if self._sent:
+                    ready = max(ready, self._sent[-1] + self.min_gap)
+                if len(self._sent) == self._sent.maxlen:
+                    ready = max(ready, self._sent[0] + self.window)
+                if ready <= now:
+                    break
+                await asyncio.sleep(ready - now)
+            self._sent.append(loop.time())
+            self._next = slot + self.interval
 
 
 class _Outage(Exception):
@@ -173,7 +232,12 @@ class OutboxSender:
         self.config = config or SenderConfig()
         self._translate = translate or _default_translate
         cfg = self.config
-        self._global = AsyncLimiter(cfg.global_burst, cfg.global_burst / cfg.global_rate)
+        self._global = GlobalPacer(
+            cfg.global_rate,
+            1.0,
+            min_gap=1 / (cfg.global_rate * (1 + cfg.global_burst)),
+            margin=WINDOW_MARGIN,
+        )
         self._chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
         # when each chat's last message left: the gap on the wire is what Telegram counts
         self._chat_sent_at: dict[int, float] = {}
@@ -278,28 +342,66 @@ class OutboxSender:
 
     # --- one cycle ------------------------------------------------------------------------
 
-    async def _run_cycle(self, deadline: float, stop: asyncio.Event) -> _Cycle | None:
-        """Claim a batch and deliver it; None when nothing was due."""
+    async def _claim(self) -> list[OutboxItem]:
         async with self.services.uow() as uow:
-            items = await outbox.claim_due(
+            return await outbox.claim_due(
                 uow, now=uow.now(), limit=self.config.batch_size, claim_for=self.config.claim_for
             )
+
+    async def _run_cycle(self, deadline: float, stop: asyncio.Event) -> _Cycle | None:
+        """Claim a batch and deliver it, claiming the next one whenever fewer recipients than
+        `concurrency` are left in flight; None when nothing was due."""
+        items = await self._claim()
         if not items:
             return None
-        by_account: dict[int, list[OutboxItem]] = {}
-        for item in items:  # oldest first, so each recipient gets its messages in order
-            by_account.setdefault(item.account_id, []).append(item)
+        loop = asyncio.get_running_loop()
         cycle = _Cycle(deadline=deadline, stop=stop)
         gate = asyncio.Semaphore(self.config.concurrency)
+        # each recipient's last task: a later batch's messages to it wait for the earlier ones
+        last: dict[int, asyncio.Task[None]] = {}
+        in_flight: set[asyncio.Task[None]] = set()
+        room = asyncio.Event()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if len(in_flight) < self.config.concurrency:
+                room.set()
+
         async with asyncio.TaskGroup() as group:
-            for account_items in by_account.values():
-                group.create_task(self._deliver_account(account_items, cycle, gate))
+            while items:
+                by_account: dict[int, list[OutboxItem]] = {}
+                for item in items:  # oldest first, so each recipient gets its messages in order
+                    by_account.setdefault(item.account_id, []).append(item)
+                for account_id, account_items in by_account.items():
+                    task = group.create_task(
+                        self._deliver_account(
+                            account_items, cycle, gate, after=last.get(account_id)
+                        )
+                    )
+                    last[account_id] = task
+                    in_flight.add(task)
+                    task.add_done_callback(finished)
+                # claim more while the last recipients of this batch wait out their gaps
+                while len(in_flight) >= self.config.concurrency and not cycle.halted(loop):
+                    room.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(room.wait(), 0.5)
+                if cycle.halted(loop) or deadline - loop.time() < 1.0:
+                    break
+                items = await self._claim()
         return cycle
 
     async def _deliver_account(
-        self, items: list[OutboxItem], cycle: _Cycle, gate: asyncio.Semaphore
+        self,
+        items: list[OutboxItem],
+        cycle: _Cycle,
+        gate: asyncio.Semaphore,
+        *,
+        after: asyncio.Task[None] | None = None,
     ) -> None:
         loop = asyncio.get_running_loop()
+        if after is not None:
+            await asyncio.wait([after])  # its outcome is its own; only the order matters here
         async with gate:
             first = items[0]
             recipient = _Recipient(first.account_id, first.chat_id or 0)
@@ -459,18 +561,24 @@ class OutboxSender:
             self._chats.move_to_end(chat_id)
         return limiter
 
-    async def _call(self, chat_id: int, part: notifier.Part) -> None:
-        await self._wait_pause()
-        await self._chat_limiter(chat_id).acquire()
-        await self._global.acquire()
-        await self._wait_pause()  # a 429 elsewhere may have come in while we queued
-        # the chat's slot was taken before the global wait: keep the real gap ≥ its interval
+    async def _chat_gap(self, chat_id: int) -> None:
+        """Keep the real gap between two messages to one chat ≥ its interval."""
         loop = asyncio.get_running_loop()
         interval = 1 / (self.config.chat_rate if chat_id > 0 else self.config.group_rate)
         last = self._chat_sent_at.get(chat_id)
         if last is not None and (wait := last + interval - loop.time()) > 0:
             await asyncio.sleep(wait)
-        self._chat_sent_at[chat_id] = loop.time()
+
+    async def _call(self, chat_id: int, part: notifier.Part) -> None:
+        await self._wait_pause()
+        await self._chat_limiter(chat_id).acquire()
+        # the gap since this chat's last message on the wire, waited out before queuing for a
+        # global slot: a slot taken and then slept through would be lost to every chat
+        await self._chat_gap(chat_id)
+        await self._global.acquire()
+        await self._wait_pause()  # a 429 elsewhere may have come in while we queued
+        await self._chat_gap(chat_id)  # only the global wait's reordering can make one here
+        self._chat_sent_at[chat_id] = asyncio.get_running_loop().time()
         if part.kind == "text":
             await self.bot.send_message(
                 chat_id=chat_id,

@@ -133,7 +133,7 @@ def _query(manager: DialogManager, cursor: str | None, direction: Direction, siz
         price_max=str(high) if high is not None else None,
         ring=RINGS.get(str(f.get("ring") or "")) or None,
         worker_gender=f.get("gender") or None,
-        worker_credit_at_least=f.get("credit") or None,
+        worker_credit_grade=f.get("credit") or None,
         cursor=cursor,
         direction=direction,
         limit=size,

@@ -47,6 +47,8 @@ MENU_HELP = {
     N_("menu.guide_prices"): N_("help.about.guide_prices"),
     N_("menu.grading"): N_("help.about.grading"),
     N_("menu.escalations"): N_("help.about.escalations"),
+    N_("menu.arrears"): N_("help.about.arrears"),
+    N_("menu.onsite"): N_("help.about.onsite"),
 }
 LANGUAGE_NAMES = {"zh": "中文", "en": "English"}  # each in its own language, never translated
 ROLE_NAMES = {

@@ -1,8 +1,8 @@
 """After the deal, one tap at a time: ✅ 到岗 / ❌ 未到 per worker and 全部到岗 on the arrival
 list, the wage answers (已付 / 未付, 已收到 / 未收到, 工人工资已发 / 未发), and release / extend
-on the dispatch card (/dispatch N). The amounts of a partial payment are typed in a dialog
-(bot/dialogs/dispatch.py). Callback data carries ids only; every tap goes through a core
-service, which re-checks who may answer."""
+on the dispatch card (/dispatch N). The amounts of a partial payment and a dispatch's last day
+(退场 / 延期 to a typed date) are typed in dialogs (bot/dialogs/dispatch.py). Callback data
+carries ids only; every tap goes through a core service, which re-checks who may answer."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
 
 from bot.callbacks_dispatch import ArrivalCb, DispatchCb, ReplaceCb, WageCb
-from bot.dialogs.dispatch import AmountSG
+from bot.dialogs.dispatch import AmountSG, LastDaySG
 from bot.filters import HasRole
 from bot.i18n import tr
 from bot.render.dispatch import (
@@ -27,8 +27,8 @@ from bot.render.dispatch import (
 )
 from bot.render.messages import edit_or_send
 from core.db.uow import UnitOfWork
-from core.domain.enums import Role, Side
-from core.domain.errors import PermissionDenied, ValidationError
+from core.domain.enums import DealStatus, Role, Side
+from core.domain.errors import Conflict, PermissionDenied, ValidationError
 from core.services import dispatch, wages
 from core.services.accounts import AccountView
 
@@ -120,13 +120,18 @@ async def show_dispatch(
 
 
 async def dispatch_tapped(
-    query: CallbackQuery, callback_data: DispatchCb, uow: UnitOfWork, account: AccountView
+    query: CallbackQuery,
+    callback_data: DispatchCb,
+    uow: UnitOfWork,
+    account: AccountView,
+    dialog_manager: DialogManager,
 ) -> None:
     actor = account.actor()
     cb = callback_data
     today = dispatch.today_of(uow)
     if cb.a == "rel":
-        view = await dispatch.release_workers(uow, actor, cb.d, on=today)
+        only = [cb.s] if cb.s else None
+        view = await dispatch.release_workers(uow, actor, cb.d, on=today, assignment_ids=only)
     elif cb.a == "ext":
         current = await dispatch.get_dispatch(uow, actor, cb.d)
         base = max(current.end_date or today, today)
@@ -134,6 +139,18 @@ async def dispatch_tapped(
         view = await dispatch.set_end_date(uow, actor, cb.d, end)
     elif cb.a == "o":
         view = await dispatch.get_dispatch(uow, actor, cb.d)
+    elif cb.a == "day":
+        # the right to change the period is checked before asking for a day
+        view = await dispatch.get_dispatch(uow, actor, cb.d)
+        if Side.SHORTAGE not in view.my_sides:
+            raise PermissionDenied("error.forbidden")
+        if view.status is not DealStatus.ACCEPTED:
+            raise Conflict("error.dispatch_not_active")
+        await query.answer()
+        await dialog_manager.start(
+            LastDaySG.day, mode=StartMode.RESET_STACK, data={"deal": view.deal_id}
+        )
+        return
     else:
         raise ValidationError("error.bad_answer")
     await query.answer(_("dispatch.saved"))

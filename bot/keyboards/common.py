@@ -41,6 +41,8 @@ GUIDE_PRICES = N_("menu.guide_prices")
 GRADING = N_("menu.grading")
 ESCALATIONS = N_("menu.escalations")
 COMPANY_ADMIN = N_("menu.company_admin")  # a company admin's (dispatcher with admin rights)
+ARREARS = N_("menu.arrears")
+ON_SITE = N_("menu.onsite")
 
 CANCEL = N_("common.cancel")
 SHARE_PHONE = N_("start.share_phone")
@@ -66,6 +68,8 @@ ROLE_MENUS: dict[Role, tuple[str, ...]] = {
         GUIDE_PRICES,
         GRADING,
         ESCALATIONS,
+        ARREARS,
+        ON_SITE,
         SETTINGS,
     ),
 }

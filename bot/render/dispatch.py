@@ -15,6 +15,7 @@ from core.services.wages import ArrearsView, WagePeriodView
 
 T = Callable[..., str]
 BUTTON_NAME = 12  # characters of a worker's name on a button
+RELEASE_BUTTONS = 10  # workers with their own 🚪 button on the dispatch card
 
 MARK = {Arrival.PENDING: "⏳", Arrival.ARRIVED: "✅", Arrival.NO_SHOW: "❌"}
 
@@ -91,7 +92,27 @@ def dispatch_card(view: DispatchView, t: T, locale: str) -> tuple[str, InlineKey
             _button(t("dispatch.extend_3"), DispatchCb(a="ext", d=view.deal_id, m=3).pack()),
             _button(t("dispatch.extend_open"), DispatchCb(a="ext", d=view.deal_id, m=0).pack()),
         ],
+        [_button(t("dispatch.type_last_day"), DispatchCb(a="day", d=view.deal_id).pack())],
     ]
+    # one worker leaving early: a button per worker on site, when more than one is
+    on_site = [
+        a
+        for a in view.assignments
+        if a.arrival is not Arrival.NO_SHOW
+        and a.released_on is None
+        and a.due_on <= view.report_date
+    ]
+    if len(on_site) > 1:
+        rows[1:1] = [
+            [
+                _button(
+                    t("dispatch.release_one", name=a.worker_name[:BUTTON_NAME]),
+                    DispatchCb(a="rel", d=view.deal_id, s=a.id).pack(),
+                )
+                for a in on_site[i : i + 2]
+            ]
+            for i in range(0, min(len(on_site), RELEASE_BUTTONS), 2)
+        ]
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -139,3 +139,13 @@ def grades_at_least(grade: str) -> tuple[str, ...]:
     if grade not in WORKER_GRADES:
         raise ValueError(grade)
     return WORKER_GRADES[: WORKER_GRADES.index(grade) + 1]
+
+
+ENTERPRISE_GRADES = ("AAA", "AA", "A", "B", "C")
+
+
+def enterprise_grades_at_least(grade: str) -> tuple[str, ...]:
+    """The enterprise grades as good as `grade` or better (a search filter "A or better")."""
+    if grade not in ENTERPRISE_GRADES:
+        raise ValueError(grade)
+    return ENTERPRISE_GRADES[: ENTERPRISE_GRADES.index(grade) + 1]

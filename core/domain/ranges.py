@@ -14,10 +14,9 @@ from datetime import date
 from decimal import Decimal
 
 from core.domain.errors import ValidationError
-from core.domain.values import parse_headcount, parse_price
+from core.domain.values import parse_day, parse_headcount, parse_price
 
 MAX_RANGE_DAYS = 366  # a year of deal records, leap day included
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _NUMBER_SPLIT = re.compile(r"\s*(?:至|到|~|～|—|–|-|\bto\b)\s*|\s+", re.I)
 
 
@@ -32,13 +31,11 @@ class DateRange:
 
 
 def _parse_date(text: str) -> date:
-    found = _DATE.match(text)
-    if not found:
-        raise ValidationError("error.date_unreadable", text=text[:20])
+    """A full date (the one reader, core.domain.values.parse_day, with the year required)."""
     try:
-        return date(int(found[1]), int(found[2]), int(found[3]))
-    except ValueError as exc:
-        raise ValidationError("error.date_unreadable", text=text[:20]) from exc
+        return parse_day(text, None)
+    except ValidationError:
+        raise ValidationError("error.date_unreadable", text=text[:20]) from None
 
 
 def check_date_range(start: date, end: date) -> DateRange:

@@ -4,14 +4,13 @@ for which side of a deal. Queries that pre-filter in SQL mirror these (tests hol
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from core.domain.actor import Actor
 from core.domain.enums import PostingStatus, Ring, Role, Side, WorkerStatus
 from core.domain.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from core.domain.values import normalize_text
+from core.domain.values import parse_day
 
 MAX_START_DAYS = 90  # a deal starts today at the earliest, at most this many days ahead
 
@@ -165,27 +164,10 @@ def check_start_date(start: object, today: date) -> date:
     return start
 
 
-# "2026-03-15", "2026/3/15", "2026年3月15日", "3-15", "3月15日", "03.15"
-_START_DATE = re.compile(r"(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?")
-
-
 def parse_start_date(raw: str | None, today: date) -> date:
-    """A typed start date: with a year, or month and day only (this year, or next year when
-    that day has passed), then held to the window."""
-    match = _START_DATE.fullmatch(normalize_text(raw).replace(" ", ""))
-    if match is None:
-        raise ValidationError("error.start_date_format")
-    year, month, day = match.groups()
-    try:
-        if year:
-            found = date(int(year), int(month), int(day))
-        else:
-            found = date(today.year, int(month), int(day))
-            if found < today:
-                found = date(today.year + 1, int(month), int(day))
-    except ValueError as exc:
-        raise ValidationError("error.start_date_format") from exc
-    return check_start_date(found, today)
+    """A typed start date (core.domain.values.parse_day: with a year, month and day only, 明天
+    …), then held to the window."""
+    return check_start_date(parse_day(raw, today, error="error.start_date_format"), today)
 
 
 # --- who speaks for which side of a deal -------------------------------------------------------

@@ -1,11 +1,13 @@
-"""Value objects and input validation (GB 11643 ID numbers, mobiles, money, counts, free text)."""
+"""Value objects and input validation (GB 11643 ID numbers, mobiles, money, counts, dates,
+free text)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import cn2an
@@ -228,3 +230,70 @@ def percent_off(value: Decimal, reference: Decimal) -> Decimal:
     if reference == 0:
         return Decimal(0)
     return ((value - reference) / reference * 100).quantize(Decimal("0.1"))
+
+
+# --- a typed day -------------------------------------------------------------------------------
+
+# "2026-12-20", "2026/12/20", "2026.12.20", "2026年12月20日"; "12-20", "12/20", "12月20日",
+# "12月20号"; "20号", "20日" (this month's or next month's)
+_FULL_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?")
+_MONTH_DAY = re.compile(r"(\d{1,2})[-/.月](\d{1,2})[日号]?")
+_DAY_ONLY = re.compile(r"(\d{1,2})[日号]")
+_RELATIVE_DAYS = {
+    "前天": -2, "昨天": -1, "昨日": -1, "yesterday": -1, "今天": 0, "今日": 0, "today": 0,
+    "明天": 1, "明日": 1, "tomorrow": 1, "后天": 2,
+}  # fmt: skip
+_CN_NUMERAL = re.compile(r"[〇零一二两三四五六七八九十]")
+
+
+def parse_day(raw: str | None, today: date | None, *, error: str = "error.date_format") -> date:
+    """A calendar day as people type it on a phone: a full date, a month and day, a day of the
+    month ("20号"), Chinese numerals ("十二月二十日"), or 今天 / 明天 / 后天 / 昨天 / 前天.
+    Without a year the day nearest `today` is meant (Dec 2 → "1月5日" is next January's,
+    "11月30日" last week's); a day alone is this month's or next month's, the nearer. With
+    `today` None only a full date is read. Whether the day is allowed is the caller's rule;
+    an unreadable one raises ValidationError(`error`)."""
+    text = normalize_text(raw).replace(" ", "").lower()
+    if _CN_NUMERAL.search(text) and re.search(r"[年月日号]", text):
+        try:
+            text = str(cn2an.transform(text, "cn2an"))
+        except (ValueError, KeyError):
+            raise ValidationError(error) from None
+    try:
+        if found := _FULL_DATE.fullmatch(text):
+            return date(int(found[1]), int(found[2]), int(found[3]))
+        if today is None:
+            raise ValidationError(error)
+        if text in _RELATIVE_DAYS:
+            return today + timedelta(days=_RELATIVE_DAYS[text])
+        if found := _MONTH_DAY.fullmatch(text):
+            month, day = int(found[1]), int(found[2])
+            years = (today.year - 1, today.year, today.year + 1)
+            return _nearest((_day_or_none(y, month, day) for y in years), today, error)
+        if found := _DAY_ONLY.fullmatch(text):
+            day = int(found[1])
+            months = [_shift_month(today, n) for n in (0, 1)]
+            return _nearest((_day_or_none(y, m, day) for y, m in months), today, error)
+    except ValueError:
+        raise ValidationError(error) from None
+    raise ValidationError(error)
+
+
+def _day_or_none(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _shift_month(today: date, months: int) -> tuple[int, int]:
+    index = today.year * 12 + today.month - 1 + months
+    return index // 12, index % 12 + 1
+
+
+def _nearest(days: Iterable[date | None], today: date, error: str) -> date:
+    """The candidate closest to today; on a tie the later one (plans are about the future)."""
+    found = [d for d in days if d is not None]
+    if not found:
+        raise ValidationError(error)
+    return min(found, key=lambda d: (abs((d - today).days), d < today))

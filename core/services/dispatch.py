@@ -689,6 +689,23 @@ async def set_end_date(
     return await _view(uow, ctx)
 
 
+async def set_last_day(uow: UnitOfWork, actor: Actor, deal_id: int, day: date) -> DispatchView:
+    """The receiving side names the dispatch's last day (typed, core.domain.values.parse_day):
+    today or earlier releases everyone still on site with that day as their last (退场); a
+    later day becomes the end date (an early end or an extension; the daily sweep releases them
+    after it). Not before the start, at most MAX_EXTEND_DAYS ahead."""
+    ctx = await _load(uow, actor, deal_id)
+    _require(ctx, Side.SHORTAGE)
+    today = today_of(uow)
+    if day < ctx.deal.start_date:
+        raise ValidationError("error.release_before_start", start=ctx.deal.start_date.isoformat())
+    if day > today + timedelta(days=MAX_EXTEND_DAYS):
+        raise ValidationError("error.end_date_too_far", max_days=MAX_EXTEND_DAYS)
+    if day <= today:
+        return await release_workers(uow, actor, deal_id, on=day)
+    return await set_end_date(uow, actor, deal_id, day)
+
+
 async def release_ended(uow: UnitOfWork, today: date) -> int:
     """Workers whose dispatch period ended before today go back (the daily sweep)."""
     deal_ids = list(

@@ -5,9 +5,10 @@ What counts as an update of a project's labor status (the latest one is the proj
 report"):
 - a shortage posting of the project posted or changed (posted, edited, escalated, filled,
   cancelled: anything that moves the posting's `updated_at`);
-- a worker in one of the project's teams switched between busy and idle (`status_changed_at`).
-Arrivals on site (到岗) will count once the product records them; today it does not, so they
-cannot. A live project is one whose status is active. A project created within the window and
+- a worker in one of the project's teams switched between busy and idle (`status_changed_at`);
+- the arrival check of a dispatch to the project answered (到岗 / 未到, `answered_at`): the
+  foreman reported who came on site.
+A live project is one whose status is active. A project created within the window and
 never updated has not reported.
 """
 
@@ -20,7 +21,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
-from core.db.models import Enterprise, Project, ShortagePosting, Team, Worker
+from core.db.models import (
+    Deal,
+    DispatchAssignment,
+    Enterprise,
+    Project,
+    ShortagePosting,
+    Team,
+    Worker,
+)
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import ProjectStatus, RegionLevel
@@ -90,7 +99,13 @@ def _reported_since(since: datetime) -> ColumnElement[bool]:
         Worker.team_id == Team.id,
         Worker.status_changed_at >= since,
     )
-    return or_(posted, staffed)
+    arrivals = exists().where(
+        ShortagePosting.project_id == Project.id,
+        Deal.shortage_id == ShortagePosting.id,
+        DispatchAssignment.deal_id == Deal.id,
+        DispatchAssignment.answered_at >= since,
+    )
+    return or_(posted, staffed, arrivals)
 
 
 def _live_in(code: str) -> ColumnElement[bool]:
@@ -161,6 +176,13 @@ async def silent_projects(
         .where(Team.project_id == Project.id)
         .scalar_subquery()
     )
+    last_arrival = (
+        select(func.max(DispatchAssignment.answered_at))
+        .join(Deal, Deal.id == DispatchAssignment.deal_id)
+        .join(ShortagePosting, ShortagePosting.id == Deal.shortage_id)
+        .where(ShortagePosting.project_id == Project.id)
+        .scalar_subquery()
+    )
     rows = (
         await uow.session.execute(
             select(
@@ -171,6 +193,7 @@ async def silent_projects(
                 Project.created_at,
                 last_posting,
                 last_staffing,
+                last_arrival,
             )
             .join(Enterprise, Enterprise.id == Project.enterprise_id)
             .where(*_silent_clauses(code, now))
@@ -181,8 +204,8 @@ async def silent_projects(
     ).all()
     names = await region_names(uow, [row[3] for row in rows[:size]])
     items = []
-    for project_id, name, enterprise, county, created, posted, staffed in rows[:size]:
-        reports = [as_utc(t) for t in (posted, staffed) if t is not None]
+    for project_id, name, enterprise, county, created, *reported in rows[:size]:
+        reports = [as_utc(t) for t in reported if t is not None]
         last = max(reports) if reports else None
         items.append(
             SilentProject(

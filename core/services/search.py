@@ -8,8 +8,9 @@ Filters (all optional, combined with AND):
   `grade_level`); "at or above" matching is the matcher's job, not the browser's.
 - price range: inclusive bounds in CNY per month.
 - ring: one dispatch ring; status: default the live ones (open, partly filled).
-- worker gender ("M" / "F") and worker credit grade "at least" (A best … D), idle postings
-  only: a posting matches when at least one of its posted workers does (the seed's 性别 and
+- 信用等级: the posting company's credit grade at least (AAA > AA > A > B > C).
+- worker gender ("M" / "F") and worker 信用等级 at least (A > B > C > D), idle postings only:
+  a posting matches when at least one of its posted workers is both (the seed's 性别 and
   工人信用等级 filters; shortages name no workers, so these filters refuse them).
 Postings in the "internal" ring are visible only to their own enterprise (and to regulators and
 admins): inside-the-company dispatch is not the market's business. A regulator only ever sees
@@ -55,7 +56,7 @@ from core.db.models import (
 )
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.domain.credit import grades_at_least
+from core.domain.credit import enterprise_grades_at_least, grades_at_least
 from core.domain.enums import LIVE_STATUSES, PostingStatus, Ring, Role
 from core.domain.errors import NotFound, PermissionDenied, ValidationError
 from core.domain.rules import PostingTerms
@@ -88,8 +89,9 @@ class PostingQuery:
     statuses: Sequence[PostingStatus | str] | None = None  # default: live
     enterprise_id: int | None = None
     project_id: int | None = None  # shortages only
+    enterprise_credit_grade: str | None = None  # "A": the company's grade A, AA or AAA
     worker_gender: str | None = None  # idle postings only: "M" / "F"
-    worker_credit_at_least: str | None = None  # idle postings only: "B" keeps A and B
+    worker_credit_grade: str | None = None  # idle only; "B": a worker of grade A or B offered
     cursor: str | None = None
     direction: Direction = "next"
     limit: int | None = None  # default 5, at most 50
@@ -347,9 +349,24 @@ def _filters(actor: Actor, q: PostingQuery) -> list[ColumnElement[bool]]:
         if model is not ShortagePosting:
             raise ValidationError("error.unknown_kind")
         clauses.append(ShortagePosting.project_id == q.project_id)
-    if q.worker_gender or q.worker_credit_at_least:
+    if q.enterprise_credit_grade:
+        clauses.append(_company_credit_clause(q.enterprise_credit_grade, model))
+    if q.worker_gender or q.worker_credit_grade:
         clauses.append(_workers_clause(q))
     return clauses
+
+
+def _company_credit_clause(
+    grade: str, model: type[ShortagePosting] | type[IdlePosting]
+) -> ColumnElement[bool]:
+    """信用等级 of the posting's company: this grade or better."""
+    try:
+        grades = enterprise_grades_at_least(grade)
+    except ValueError as exc:
+        raise ValidationError("error.bad_enterprise_credit_grade") from exc
+    return exists().where(
+        Enterprise.id == model.enterprise_id, Enterprise.credit_grade.in_(grades)
+    )
 
 
 WORKER_GENDERS = ("M", "F")
@@ -367,9 +384,9 @@ def _workers_clause(q: PostingQuery) -> ColumnElement[bool]:
         if q.worker_gender not in WORKER_GENDERS:
             raise ValidationError("error.invalid")
         wanted.append(Worker.gender == q.worker_gender)
-    if q.worker_credit_at_least:
+    if q.worker_credit_grade:
         try:
-            wanted.append(Worker.credit_grade.in_(grades_at_least(q.worker_credit_at_least)))
+            wanted.append(Worker.credit_grade.in_(grades_at_least(q.worker_credit_grade)))
         except ValueError as exc:
             raise ValidationError("error.bad_credit_grade") from exc
     return exists().where(*wanted)

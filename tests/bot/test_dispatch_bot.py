@@ -293,3 +293,144 @@ async def test_a_no_show_reaches_the_labor_company_which_sends_a_replacement_in_
     assert rows[-1][1] is not None
     [told] = await rendered(services, "replacement_offered")
     assert "孙小华" in told.text
+
+
+async def test_the_regulator_opens_arrears_and_on_site_workers_from_the_menu(
+    driver: BotDriver, services: Services, clock: FixedClock
+) -> None:
+    from core.services.dispatch import get_dispatch, mark_arrival
+
+    w = await build_world(services)
+    deal_id = await accepted(services, w)
+    await bind(services, w)
+    clock.at = at(START, 11, 0)
+    async with services.uow() as uow:
+        view = await get_dispatch(uow, w.foreman, deal_id)
+        await mark_arrival(uow, w.foreman, deal_id, view.assignments[0].id, arrived=False)
+
+    sent = await driver.send(REGULATOR, t("menu.onsite", "zh"))
+    text = last_text(sent)
+    assert text.startswith("👷 太原市 各项目在场派遣工人")
+    assert "• 小店区保障房项目：在场 2 人（进 2 / 退 0）" in text  # one of three did not come
+
+    sent = await driver.send(REGULATOR, t("menu.arrears", "zh"))
+    assert last_text(sent).startswith("📉 欠薪预警（未解决）太原市：0 条")
+    assert "没有欠薪预警。" in last_text(sent)
+
+    # April's wage day: the foreman answers 未付, the alert is in the list at once
+    clock.at = at(date(2026, 4, 5), 9, 0)
+    async with services.uow() as uow:
+        await queue_wage_prompts(uow, clock.now())
+        period_id = await uow.session.scalar(select(WagePeriod.id))
+    assert period_id is not None
+    await driver.tap(FOREMAN, WageCb(a="unpaid", p=period_id).pack())
+    sent = await driver.send(REGULATOR, t("menu.arrears", "zh"))
+    text = last_text(sent)
+    assert text.startswith("📉 欠薪预警（未解决）太原市：1 条")
+    assert f"派遣 #{deal_id}" in text
+    assert inline_buttons(last_reply_markup(sent))[0][0] == "已解决"
+
+    # the same button text from a foreman opens nothing of the bureau's
+    sent = await driver.send(FOREMAN, t("menu.arrears", "zh"))
+    assert "欠薪预警（" not in last_text(sent)
+
+
+async def deal_row(services: Services, deal_id: int) -> tuple[Any, list[Any]]:
+    from core.db.models import Deal
+
+    async with services.uow() as uow:
+        end = await uow.session.scalar(select(Deal.end_date).where(Deal.id == deal_id))
+        released = list(
+            await uow.session.scalars(
+                select(DispatchAssignment.released_on).order_by(DispatchAssignment.id)
+            )
+        )
+    return end, released
+
+
+async def test_the_last_day_is_typed_and_bad_or_out_of_range_days_are_asked_again(
+    driver: BotDriver, services: Services, clock: FixedClock
+) -> None:
+    w = await build_world(services)
+    deal_id = await accepted(services, w)  # on site from 2026-03-07, until released
+    await bind(services, w)
+    clock.at = at(date(2026, 3, 20), 10, 0)
+    card = await driver.command(FOREMAN, "dispatch", str(deal_id))
+    type_day = DispatchCb(a="day", d=deal_id).pack()
+    assert ("📅 输入退场 / 结束日期", type_day) in inline_buttons(last_reply_markup(card))
+
+    # neither another project's foreman nor the labor company may change the period
+    for stranger in (OUTSIDER, SUPPLIER):
+        sent = await driver.tap(stranger, type_day)
+        assert answers(sent)[-1]["show_alert"] is True
+
+    sent = await driver.tap(FOREMAN, type_day)
+    assert last_text(sent).startswith(f"派遣 #{deal_id}（2026-03-07 进场）的最后一天是哪天？")
+    for typed, said in (
+        ("过几天", "没看懂这个日期。请写成 2026-12-20、12月20日、12/20 或 明天。"),
+        ("2月30日", "没看懂这个日期。"),
+        ("3月1日", "日期不能早于进场日 2026-03-07。"),
+        ("2028-01-01", "结束日期最多在 366 天之内。"),
+    ):
+        sent = await driver.send(FOREMAN, typed)
+        assert last_text(sent).startswith(said), typed
+        assert "的最后一天是哪天？" in last_text(sent)  # the same question again
+    assert await deal_row(services, deal_id) == (None, [None, None, None])  # nothing written
+
+    # a day ahead: the dispatch ends then (an early end; the daily sweep releases them after)
+    sent = await driver.send(FOREMAN, "4月30日")
+    assert last_text(sent).startswith(f"已记录\n🏗 派遣 #{deal_id}")
+    assert "期间：2026-03-07 至 2026-04-30" in last_text(sent)
+    assert await deal_row(services, deal_id) == (date(2026, 4, 30), [None, None, None])
+    [told] = await rendered(services, "dispatch_end_date")
+    assert "2026-04-30" in told.text
+
+    # /cancel leaves the question; a date typed afterwards changes nothing
+    await driver.tap(FOREMAN, type_day)
+    sent = await driver.send(FOREMAN, "/cancel")
+    assert "已取消" in last_text(sent)
+    await driver.send(FOREMAN, "明天")
+    assert await deal_row(services, deal_id) == (date(2026, 4, 30), [None, None, None])
+
+    # yesterday: everyone still on site leaves with yesterday as the last day
+    await driver.tap(FOREMAN, type_day)
+    sent = await driver.send(FOREMAN, "昨天")
+    assert "（2026-03-19 退场）" in last_text(sent)
+    yesterday = date(2026, 3, 19)
+    assert await deal_row(services, deal_id) == (yesterday, [yesterday] * 3)
+    [notice] = await rendered(services, "workers_released")
+    assert "已于 2026-03-19 退场" in notice.text
+
+
+async def test_one_worker_is_released_early_from_the_dispatch_card(
+    driver: BotDriver, services: Services, clock: FixedClock
+) -> None:
+    w = await build_world(services)
+    deal_id = await accepted(services, w)
+    await bind(services, w)
+    clock.at = at(date(2026, 3, 20), 10, 0)
+    card = await driver.command(FOREMAN, "dispatch", str(deal_id))
+    buttons = inline_buttons(last_reply_markup(card))
+    one = [(label, data) for label, data in buttons if label.endswith("今天退场")]
+    assert [label for label, _ in one] == [
+        "🚪 王海东 今天退场", "🚪 李文光 今天退场", "🚪 赵伟 今天退场"
+    ]  # fmt: skip
+    first = one[0][1]
+    assert first is not None
+
+    sent = await driver.tap(OUTSIDER, first)  # not the receiving project's: refused
+    assert answers(sent)[-1]["show_alert"] is True
+    sent = await driver.tap(FOREMAN, first)
+    assert last_text(sent).count("（2026-03-20 退场）") == 1
+    assert "在场 2 人" in last_text(sent)
+    left = [label for label, _ in inline_buttons(last_reply_markup(sent))]
+    assert "🚪 王海东 今天退场" not in left
+    assert "🚪 李文光 今天退场" in left
+    assert await deal_row(services, deal_id) == (None, [date(2026, 3, 20), None, None])
+    [notice] = await rendered(services, "workers_released")
+    assert "王海东 已于 2026-03-20 退场" in notice.text
+    assert "李文光" not in notice.text
+
+    sent = await driver.tap(FOREMAN, first)  # the old button again: nothing more to do
+    assert answers(sent)[-1]["show_alert"] is True
+    assert await deal_row(services, deal_id) == (None, [date(2026, 3, 20), None, None])

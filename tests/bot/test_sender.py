@@ -785,3 +785,23 @@ async def test_without_a_translate_function_the_bots_catalogs_are_used(
     await OutboxSender(Bot(token="42:TEST", session=session), services, config=FAST).drain(5)
 
     assert session.texts() == [t("error.not_found", "en")]
+
+
+async def test_the_next_batch_goes_out_while_a_recipient_of_the_last_waits_out_its_gap(
+    services: Services,
+) -> None:
+    """Regression: a cycle delivered its whole batch before claiming the next, so the rate
+    fell to a trickle while the batch's busiest recipient waited 1 s between messages."""
+    busy = await add_account(services, 1001)
+    others = [await add_account(services, 2001 + n) for n in range(4)]
+    await queue(services, busy, *(f"n.{n}" for n in range(3)))
+    for n, acc in enumerate(others):
+        await queue(services, acc, f"o.{n}")
+    session = ScriptedSession()
+    config = replace(FAST, chat_rate=5.0, batch_size=3)  # the first batch: the busy chat's three
+
+    await make_sender(services, session, config).drain(timeout=10)
+
+    assert session.texts(1001) == [f"[zh] n.{n}" for n in range(3)]
+    last_busy = max(c.at for c in session.calls if c.chat_id == 1001)
+    assert all(c.at < last_busy for c in session.calls if c.chat_id != 1001)

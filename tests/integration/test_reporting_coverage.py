@@ -3,7 +3,7 @@ last 7 days, and the projects silent for 30 days; a bureau sees its own region o
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,10 +13,15 @@ from core.db.uow import Services
 from core.domain.actor import Actor
 from core.domain.enums import Role
 from core.domain.errors import PermissionDenied
+from core.domain.timeutil import SHANGHAI
+from core.ports import FixedClock
 from core.reports.text import render_digest_text
 from core.services.digests import build_digest
+from core.services.dispatch import get_dispatch, mark_arrival
 from core.services.reporting_coverage import region_coverage, silent_projects
 from tests.factories import make_enterprise, make_project, make_shortage, make_team, make_worker
+from tests.integration.deal_world import build_world
+from tests.integration.test_dispatch_life import accepted
 
 TAIYUAN = Actor(account_id=None, role=Role.REGULATOR, region_code="140100")
 JINZHONG = Actor(account_id=None, role=Role.REGULATOR, region_code="140700")
@@ -115,3 +120,31 @@ async def test_the_digest_shows_the_reporting_rate_at_its_cut_off(services: Serv
     assert "小店区：66.7%（2/3）" in text
     assert "迎泽区：0.0%（0/2）" in text
     assert "合计：40.0%（2/5）· 1 个项目已 30 天未上报" in text
+
+
+async def test_answering_the_arrival_check_counts_as_reporting(
+    services: Services, clock: FixedClock
+) -> None:
+    """到岗 / 未到 answered on the start day is a report of the receiving project's labor status,
+    like a posting changed or a worker switched busy/idle."""
+    w = await build_world(services)
+    start = clock.now().astimezone(SHANGHAI).date() + timedelta(days=10)
+    deal_id = await accepted(services, w, start=start)
+    clock.at = datetime.combine(start, time(10, 0), tzinfo=SHANGHAI).astimezone(UTC)
+
+    async def xiaodian() -> tuple[int, int]:
+        async with services.uow() as uow:
+            coverage = await region_coverage(uow, TAIYUAN, "1401")
+        row = next(r for r in coverage.rows if r.code == "140105")
+        return row.live_projects, row.reported
+
+    # the posting was last changed at the handshake, ten days ago: nothing within 7 days
+    live, before = await xiaodian()
+    assert before == 0
+    async with services.uow() as uow:
+        view = await get_dispatch(uow, w.foreman, deal_id)
+        await mark_arrival(uow, w.foreman, deal_id, view.assignments[0].id, arrived=False)
+    assert await xiaodian() == (live, 1)
+    # seven days on, the answer is old news
+    clock.advance(days=8)
+    assert await xiaodian() == (live, 0)

@@ -333,9 +333,9 @@ async def test_idle_postings_filter_by_a_posted_workers_gender_and_credit_grade(
     assert await idle() == {only_men, mixed, nobody}
     assert await idle(worker_gender="F") == {mixed}  # one woman among its workers is enough
     assert await idle(worker_gender="M") == {only_men, mixed}
-    assert await idle(worker_credit_at_least="B") == {only_men, mixed}
-    assert await idle(worker_credit_at_least="D") == {only_men, mixed}
-    assert await idle(worker_gender="F", worker_credit_at_least="B") == set()  # the same worker
+    assert await idle(worker_credit_grade="B") == {only_men, mixed}
+    assert await idle(worker_credit_grade="D") == {only_men, mixed}
+    assert await idle(worker_gender="F", worker_credit_grade="B") == set()  # the same worker
     async with services.uow() as uow:
         query = PostingQuery(kind="idle", worker_gender="F")
         assert await count_postings(uow, v, query) == 1
@@ -347,9 +347,9 @@ async def test_worker_filters_refuse_shortages_and_values_nobody_offers(
 ) -> None:
     for bad in (
         {"kind": "shortage", "worker_gender": "F"},
-        {"kind": "shortage", "worker_credit_at_least": "A"},
+        {"kind": "shortage", "worker_credit_grade": "A"},
         {"kind": "idle", "worker_gender": "X"},
-        {"kind": "idle", "worker_credit_at_least": "Z"},
+        {"kind": "idle", "worker_credit_grade": "Z"},
     ):
         with pytest.raises(ValidationError):
             await search(services, places.viewer, **bad)

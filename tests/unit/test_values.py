@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from core.domain.values import (
     IdNumber,
     clean_person_name,
     clean_text,
+    parse_day,
     parse_headcount,
     parse_mobile,
     parse_price,
@@ -254,3 +256,57 @@ def test_seed_junk_contact_names_are_refused() -> None:
         with pytest.raises(ValidationError):
             clean_person_name(junk)
     assert clean_person_name("张伟") == "张伟"
+
+
+# --- a typed day (one reader for start dates, release / end dates, date ranges) ---------------
+
+DEC_2 = date(2026, 12, 2)
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("2026-12-20", date(2026, 12, 20)),
+        ("2026/12/20", date(2026, 12, 20)),
+        ("2026年12月20日", date(2026, 12, 20)),
+        ("12月20日", date(2026, 12, 20)),
+        ("12月20号", date(2026, 12, 20)),
+        ("12/20", date(2026, 12, 20)),
+        ("12-20", date(2026, 12, 20)),
+        ("１２／２０", date(2026, 12, 20)),  # full-width, from a Chinese keyboard
+        ("十二月二十日", date(2026, 12, 20)),
+        ("20号", date(2026, 12, 20)),  # this month's
+        ("1号", date(2026, 12, 1)),  # yesterday, nearer than next month's
+        ("明天", date(2026, 12, 3)),
+        ("后天", date(2026, 12, 4)),
+        ("今天", DEC_2),
+        ("昨天", date(2026, 12, 1)),
+        ("Tomorrow", date(2026, 12, 3)),
+        ("1月5日", date(2027, 1, 5)),  # no year: the nearest, next January
+        ("11月30日", date(2026, 11, 30)),  # … or last week
+        (" 3 - 4 ", date(2027, 3, 4)),
+    ],
+)
+def test_a_day_is_read_as_people_type_it(typed: str, day: date) -> None:
+    assert parse_day(typed, DEC_2) == day
+
+
+def test_a_day_alone_late_in_the_month_is_next_months() -> None:
+    assert parse_day("3号", date(2026, 12, 30)) == date(2027, 1, 3)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["", "下周", "12月", "2月30日", "2026-02-30", "2026-13-01", "32号", "明天吧", "12/20/2026"],
+)
+def test_an_unreadable_day_is_a_validation_error_with_the_callers_key(typed: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_day(typed, DEC_2, error="error.my_key")
+    assert err.value.key == "error.my_key"
+
+
+def test_without_today_only_a_full_date_is_read() -> None:
+    assert parse_day("2026-12-20", None) == date(2026, 12, 20)
+    for typed in ("12/20", "明天"):
+        with pytest.raises(ValidationError):
+            parse_day(typed, None)

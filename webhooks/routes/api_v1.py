@@ -148,6 +148,21 @@ async def list_postings(
     price_max: Annotated[Decimal | None, Query(description="CNY per month")] = None,
     ring: Annotated[Ring | None, Query()] = None,
     status: Annotated[list[PostingStatus] | None, Query(description="default: live")] = None,
+    enterprise_credit_grade: Annotated[
+        Literal["AAA", "AA", "A", "B", "C"] | None,
+        Query(description="信用等级 of the posting company, this grade or better"),
+    ] = None,
+    worker_gender: Annotated[
+        Literal["M", "F"] | None,
+        Query(description="idle postings only: offering at least one worker of this gender"),
+    ] = None,
+    worker_credit_grade: Annotated[
+        Literal["A", "B", "C", "D"] | None,
+        Query(
+            description="idle postings only: offering at least one worker of this 信用等级 "
+            "or better (a shortage query with it gets 422)"
+        ),
+    ] = None,
     cursor: CursorParam = None,
     direction: DirectionParam = "next",
     limit: LimitParam = DEFAULT_LIMIT,
@@ -164,6 +179,9 @@ async def list_postings(
         price_max=price_max,
         ring=ring,
         statuses=status or None,
+        enterprise_credit_grade=enterprise_credit_grade,
+        worker_gender=worker_gender,
+        worker_credit_grade=worker_credit_grade,
         cursor=_cursor(cursor),
         direction=direction,
         limit=limit,

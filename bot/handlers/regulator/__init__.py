@@ -1,5 +1,6 @@
 """The regulator's menu (the seed's government edition): 📊 汇总, 📈 统计, 📑 需求, 💰 成交,
-⭐ 评价, 🏷 指导价, 🎖 评级, 🧭 协调. One Router for regulators and admins.
+⭐ 评价, 🏷 指导价, 🎖 评级, 🧭 协调, and after the deal 📉 欠薪预警 and 👷 在场人数 (also
+/arrears and /onsite). One Router for regulators and admins.
 
 Every screen is scoped to the account's region and below: region codes, posting and worker ids
 in callback data are passed to core services that check the scope again, so a forged button
@@ -9,7 +10,7 @@ is refused by the core (the `errors` router answers it) and changes nothing.
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, StateFilter, or_f
 
 from bot.filters import HasRole
 from bot.handlers.regulator import (
@@ -25,10 +26,12 @@ from bot.handlers.regulator import (
 from bot.handlers.regulator.states import RegulatorDeals, RegulatorGrading, RegulatorGuide
 from bot.keyboards.common import (
     ALL_MENU_KEYS,
+    ARREARS,
     DEAL_RECORDS,
     ESCALATIONS,
     GRADING,
     GUIDE_PRICES,
+    ON_SITE,
     RATINGS,
     SHORTAGES,
     STATISTICS,
@@ -71,7 +74,8 @@ def create_router() -> Router:
     menu(grading.grading_menu, MenuText(GRADING))
     menu(escalations.escalations_menu, MenuText(ESCALATIONS))
     menu(arrears.arrears_command, Command("arrears"))
-    menu(arrears.onsite_command, Command("onsite"))
+    menu(arrears.arrears_menu, MenuText(ARREARS))
+    menu(arrears.onsite_command, or_f(Command("onsite"), MenuText(ON_SITE)))
     router.callback_query.register(arrears.arrears_tapped, arrears.ArrearsCb.filter())
 
     # typed steps; a menu button's text is not an answer, it opens that screen instead

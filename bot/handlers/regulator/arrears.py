@@ -1,7 +1,8 @@
-"""📉 欠薪预警 for regulators: /arrears lists the open (or resolved) alerts of their region,
-with buttons to narrow to a county or switch the status; /onsite shows the dispatched workers
-on site per project (进场 / 退场 today). Region codes in callback data are checked again by the
-core services (a forged county outside the region is refused)."""
+"""📉 欠薪预警 for regulators: the menu button (or /arrears) lists the open (or resolved) alerts
+of their region, with buttons to narrow to a county or switch the status; 👷 在场人数 (or
+/onsite) shows the dispatched workers on site per project (进场 / 退场 today). Region codes in
+callback data are checked again by the core services (a forged county outside the region is
+refused)."""
 
 from __future__ import annotations
 
@@ -86,6 +87,12 @@ async def arrears_command(
     county = next((a for a in args if a.isdigit()), "")
     status = "resolved" if "resolved" in args else "open"
     text, markup = await _page(uow, account, county, status)
+    await message.answer(text, reply_markup=markup)
+
+
+async def arrears_menu(message: Message, uow: UnitOfWork, account: AccountView) -> None:
+    """The 📉 欠薪预警 menu button: the region's open alerts, as /arrears without arguments."""
+    text, markup = await _page(uow, account, "", "open")
     await message.answer(text, reply_markup=markup)
 
 
