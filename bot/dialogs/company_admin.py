@@ -113,6 +113,10 @@ Handler = Callable[[CallbackQuery, Any, DialogManager], Awaitable[None]]
 # --- reading what the dialog needs -------------------------------------------------------------
 
 
+def _today(manager: DialogManager) -> date:
+    return company_projects.today_of(_uow(manager))
+
+
 def _uow(manager: DialogManager) -> UnitOfWork:
     uow: UnitOfWork = manager.middleware_data["uow"]
     return uow
@@ -479,10 +483,10 @@ async def _take_new(manager: DialogManager, ask: str, raw: str) -> None:
         new["address"] = parse_address(raw) if raw else ""
         await _ask(manager, "new_start", S.city)
     elif ask == "new_start":
-        new["start"] = parse_planned_date(raw).isoformat() if raw else ""
+        new["start"] = parse_planned_date(raw, _today(manager)).isoformat() if raw else ""
         await _ask(manager, "new_end", S.city)
     elif ask == "new_end":
-        end = parse_planned_date(raw) if raw else None
+        end = parse_planned_date(raw, _today(manager)) if raw else None
         start = date.fromisoformat(new["start"]) if new.get("start") else None
         check_planned_dates(start, end)
         new["end"] = end.isoformat() if end else ""

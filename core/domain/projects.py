@@ -8,7 +8,7 @@ import re
 from datetime import date
 
 from core.domain.errors import ValidationError
-from core.domain.values import clean_text, normalize_text
+from core.domain.values import clean_text, normalize_text, parse_day
 
 PROJECT_NAME_MIN = 2
 PROJECT_NAME_MAX = 120  # Project.name is String(120)
@@ -16,8 +16,6 @@ TEAM_NAME_MIN = 2
 TEAM_NAME_MAX = 60  # Team.name is String(60)
 ADDRESS_MAX = 200
 REALNAME_CODE_MAX = 40
-# "2026-12-01", "2026/12/1", "2026.12.1", "2026年12月1日", "20261201"
-_DATE = re.compile(r"(\d{4})(?:[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{2})(\d{2}))")
 _REALNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 # typed to leave an optional field empty
 EMPTY_WORDS = frozenset({"-", "无", "没有", "none", "no", "skip", "跳过"})
@@ -64,17 +62,10 @@ def parse_realname_code(raw: str | None) -> str | None:
     return text.upper()
 
 
-def parse_planned_date(raw: str | None) -> date:
-    """A full date with its year, as a site's plan is written."""
-    text = normalize_text(raw).replace(" ", "")
-    found = _DATE.fullmatch(text)
-    if found is None:
-        raise ValidationError("error.planned_date_format")
-    year, month, day = found[1], found[2] or found[4], found[3] or found[5]
-    try:
-        value = date(int(year), int(month), int(day))
-    except ValueError as exc:
-        raise ValidationError("error.planned_date_format") from exc
+def parse_planned_date(raw: str | None, today: date | None = None) -> date:
+    """A planned day as people type it ("2026-12-01", "20261201", "12月10日", "明天"; the one
+    day reader core.domain.values.parse_day); without `today` only a full date is read."""
+    value = parse_day(raw, today, error="error.planned_date_format")
     if not 2000 <= value.year <= 2100:
         raise ValidationError("error.planned_date_format")
     return value

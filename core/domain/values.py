@@ -237,6 +237,7 @@ def percent_off(value: Decimal, reference: Decimal) -> Decimal:
 # "2026-12-20", "2026/12/20", "2026.12.20", "2026年12月20日"; "12-20", "12/20", "12月20日",
 # "12月20号"; "20号", "20日" (this month's or next month's)
 _FULL_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?")
+_COMPACT_DATE = re.compile(r"\d{8}")
 _MONTH_DAY = re.compile(r"(\d{1,2})[-/.月](\d{1,2})[日号]?")
 _DAY_ONLY = re.compile(r"(\d{1,2})[日号]")
 _RELATIVE_DAYS = {
@@ -259,6 +260,8 @@ def parse_day(raw: str | None, today: date | None, *, error: str = "error.date_f
             text = str(cn2an.transform(text, "cn2an"))
         except (ValueError, KeyError):
             raise ValidationError(error) from None
+    if _COMPACT_DATE.fullmatch(text):  # 20261201
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
     try:
         if found := _FULL_DATE.fullmatch(text):
             return date(int(found[1]), int(found[2]), int(found[3]))

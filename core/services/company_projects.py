@@ -196,11 +196,11 @@ async def _new_value(uow: UnitOfWork, row: Project, field: str, raw: str) -> dic
     if field == "address":
         return {"address": parse_address(raw)}
     if field == "start":
-        start = parse_planned_date(raw)
+        start = parse_planned_date(raw, today_of(uow))
         check_planned_dates(start, row.planned_end)
         return {"planned_start": start}
     if field == "end":
-        end = parse_planned_date(raw)
+        end = parse_planned_date(raw, today_of(uow))
         check_planned_dates(row.planned_start, end)
         return {"planned_end": end}
     if field == "realname":

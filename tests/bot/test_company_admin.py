@@ -136,7 +136,7 @@ async def test_a_project_is_added_step_by_step_and_wrong_answers_are_asked_again
     )
     sent = await driver.send(world.admin, "明年")
     assert t("error.planned_date_format", "zh") in last_text(sent)
-    sent = await driver.send(world.admin, "2027-06-30")
+    sent = await driver.send(world.admin, "2027年六月三十日")  # the one day reader of every flow
     sent = await driver.send(world.admin, "SX-0001")
     summary = last_text(sent)
     assert "晋阳湖公寓二期" in summary
