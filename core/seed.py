@@ -1313,7 +1313,8 @@ def _copy_columns(table: Table, rows: Sequence[dict[str, Any]]) -> list[tuple[st
     rows of differing keys, a JSON column, or a missing column whose default is computed."""
     keys = list(rows[0])
     first = set(keys)
-    if any(len(row) != len(keys) or row.keys() != first for row in rows[:: max(1, len(rows) // 64)]):
+    sample = rows[:: max(1, len(rows) // 64)]
+    if any(len(row) != len(keys) or row.keys() != first for row in sample):
         return None
     columns: list[tuple[str, Any]] = []
     for column in table.columns:
@@ -1365,10 +1366,12 @@ async def _bulk(
             )
         done = min(len(rows), start + chunk)
         if progress is not None and done < len(rows) and done // 200_000 > start // 200_000:
-            progress(f"  {table.name}: {done:,}/{len(rows):,} ({time.perf_counter() - started:.1f} s)")
+            took = time.perf_counter() - started
+            progress(f"  {table.name}: {done:,}/{len(rows):,} ({took:.1f} s)")
     if progress is not None:
         how = "COPY" if columns is not None else "INSERT"
-        progress(f"{table.name}: {len(rows):,} rows ({how}) in {time.perf_counter() - started:.1f} s")
+        took = time.perf_counter() - started
+        progress(f"{table.name}: {len(rows):,} rows ({how}) in {took:.1f} s")
 
 
 async def _sync_sequences(session: AsyncSession, tables: Sequence[str]) -> None:

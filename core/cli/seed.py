@@ -63,9 +63,7 @@ def run_seed(args: argparse.Namespace) -> int:
     async def go() -> SeedReport:
         async with open_services(settings, must_exist=False) as (engine, services):
             await upgrade_database(engine, services)
-            return await seed_demo(
-                services, scale=args.scale, seed=args.seed, progress=_progress
-            )
+            return await seed_demo(services, scale=args.scale, seed=args.seed, progress=_progress)
 
     report = asyncio.run(go())
     print(
