@@ -350,7 +350,8 @@ def _bound_sql(mine: _Mine, cand: Any, cand_price: Any, rating_col: Any) -> Colu
             (open_ <= 0, 0.0),
             else_=open_ * (HEADCOUNT_MAX / mine.open),
         )
-    return (region + price + credit + rating + fit).label("bound")
+    bound: ColumnElement[Any] = (region + price + credit + rating + fit).label("bound")
+    return bound
 
 
 def _cut_is_safe(ranked: list[Scored], tail: tuple[int, float] | None, limit: int) -> bool:

@@ -118,7 +118,7 @@ async def region_coverage(
         select(group_col, func.count()).where(_live_in(code)).group_by(group_col)
     )
     # reported = live − not reported: the anti-join form is the cheap one (see _silent_since)
-    unreported = dict(
+    unreported: dict[str, int] = dict(
         (
             await uow.session.execute(
                 select(group_col, func.count())
