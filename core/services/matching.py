@@ -1,9 +1,10 @@
 """Matching shortages (缺工) with idle workers (赋闲) and telling the other side.
 
-A pair is a shortage S and an idle posting I. Hard filters (in SQL, on ix_shortage_match /
-ix_idle_match): the same trade; I's grade at or above S's (I.grade_level <= S.min_grade, level 1
-is the highest); both live (open / partly filled) and not past expires_at; the candidate has open
-headcount (headcount > filled_count); a posting in the "internal" ring pairs only with postings of
+A pair is a shortage S and an idle posting I. Hard filters (in SQL, on ix_*_match_city in my
+city and ix_*_match elsewhere): the same trade; I's grade at or above S's (I.grade_level <=
+S.min_grade, level 1 is the highest); both live (open / partly filled) and not past
+expires_at; the candidate has open headcount (headcount > filled_count); a posting in the
+"internal" ring pairs only with postings of
 its own enterprise (on either side).
 
 Order: candidates of the same enterprise first (the seed's "dispatch internally first"), then by
