@@ -4,8 +4,7 @@ A pair is a shortage S and an idle posting I. Hard filters (in SQL, on ix_*_matc
 city and ix_*_match elsewhere): the same trade; I's grade at or above S's (I.grade_level <=
 S.min_grade, level 1 is the highest); both live (open / partly filled) and not past
 expires_at; the candidate has open headcount (headcount > filled_count); a posting in the
-"internal" ring pairs only with postings of
-its own enterprise (on either side).
+"internal" ring pairs only with postings of its own enterprise (on either side).
 
 Order: candidates of the same enterprise first (the seed's "dispatch internally first"), then by
 score descending, then by id ascending. The score is 0..100, the sum of five parts:
