@@ -32,9 +32,10 @@ city scores at most 5 + 30 + 15 + 15 + 5 = 70, so the rest of the province is fe
 the city does not already fill the list with better ones. Each query is ordered in SQL by an
 upper bound of the score (the same parts without the guide-price penalties) and reads only the
 first 3 × limit + 20 rows; when the bound of the last row read is not below the last winner's
-total by more than the window below, the query runs again uncapped, so the list is always the
-one reading every candidate gives. An unrounded first pass ranks the candidates read; the exact
-parts are built only for those within 0.1 of the last place. Guide prices come in one query.
+total by more than the window below, the query runs again with eight times the cap, then
+uncapped, so the list is always the one reading every candidate gives. An unrounded first
+pass ranks the candidates read; the exact parts are built only for those within 0.1 of the
+last place. Guide prices come in one query.
 """
 
 from __future__ import annotations
@@ -218,9 +219,13 @@ def _raw_total(
 # |raw - exact| ≤ 0.03 (five parts rounded to 2 places, then the sum): a window of 0.1 around
 # the last winner's raw total is sure to hold every candidate that could still win exactly
 _RAW_WINDOW = 0.1
-# a capped fetch takes this many candidates per place on the list (plus a few)
+# a capped fetch takes this many candidates per place on the list (plus a few); when its cut
+# is not safe (many near-equal bounds above penalised winners), once more eight times as many,
+# then all
 _CAP_PER_LIMIT = 3
 _CAP_MIN = 20
+_CAP_TRIES = 2
+_CAP_GROWTH = 8
 # the SQL bound is computed in floating point by the database: a margin for its rounding
 _BOUND_SLACK = 0.01
 
@@ -506,9 +511,12 @@ async def _rank(uow: UnitOfWork, mine: _Mine, limit: int) -> list[_Ranked]:
         """The candidates with `extra` that can matter next to `known`: first the best few by
         the SQL bound (an index-backed top-N, a few dozen rows), all of them only when the
         cut could have left out a winner."""
-        rows, tail = await fetch(*extra, cap=_CAP_PER_LIMIT * limit + _CAP_MIN)
-        if _cut_is_safe(known + rows, tail, limit):
-            return rows
+        cap = _CAP_PER_LIMIT * limit + _CAP_MIN
+        for _ in range(_CAP_TRIES):
+            rows, tail = await fetch(*extra, cap=cap)
+            if _cut_is_safe(known + rows, tail, limit):
+                return rows
+            cap *= _CAP_GROWTH
         rows, _ = await fetch(*extra)
         return rows
 
