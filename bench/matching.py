@@ -1,17 +1,21 @@
-"""Latency of matching and search at province scale, on SQLite and on PostgreSQL.
+"""Latency of matching and search at province scale and beyond, on SQLite and on PostgreSQL.
 
     .venv/bin/python -m bench.matching            # seed both databases, then measure
     .venv/bin/python -m bench.matching --reuse    # measure on what an earlier run seeded
     .venv/bin/python -m bench.matching --db sqlite -n 100
+    .venv/bin/python -m bench.matching --scale x10 --db postgres --reports   # issue 17
 
-Seeds `core.seed.seed_demo(scale="province")` (20 000 open postings per side) into a SQLite file
-and into the PostgreSQL database `jingong_bench_match` (trust auth, 127.0.0.1:5432), then times,
-each call in its own unit of work as the bot would run it:
+Seeds `core.seed.seed_demo(scale=...)` (x1 = "province": 20 000 open postings per side and
+200 000 workers; x3 and x10 three and ten times that) into a SQLite file and into a PostgreSQL
+database (trust auth, 127.0.0.1:5432; `jingong_bench_match`, `jingong_bench_match_x3`, … or
+--pg-db), then times, each call in its own unit of work as the bot would run it:
 - match an existing shortage (random live one) and an existing idle posting;
 - post a realistic new shortage (validation, insert, notify_matches, commit), then match it;
 - one search page with random filters (kind, region at province / city / county level, trade,
   grade), and the next page of the same query.
-Prints n, mean, p50, p95 and max in milliseconds. Target: p95 < 25 ms.
+Prints n, mean, p50, p95 and max in milliseconds. Target: p95 < 25 ms (posting: < 40 ms).
+With --reports also the province's regional summary (the 📊 screen: summary + reporting rate;
+target < 2 s) and every regulator's digest built (129 regions, target < 30 s in all).
 """
 
 from __future__ import annotations
@@ -38,14 +42,13 @@ from core.db.models import Base, Enterprise, GuidePrice, IdlePosting, Project, S
 from core.db.uow import Services
 from core.domain.actor import Actor
 from core.domain.enums import LIVE_STATUSES, Role
-from core.seed import seed_demo
+from core.seed import SCALES, Scale, seed_demo
 from core.services.matching import match_posting
 from core.services.postings import PostShortageCommand, post_shortage
 from core.services.search import PostingQuery, search_postings
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "jingong_bench_match"
-PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
 TRADES = [
     "rebar",
     "mason",
@@ -89,36 +92,50 @@ async def _timed(samples: list[float], call: Callable[[], Awaitable[Any]]) -> An
     return result
 
 
-async def _ensure_pg_database(drop: bool) -> None:
+async def _ensure_pg_database(name: str, drop: bool) -> None:
     conn = await asyncpg.connect(PG_ADMIN)
     try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", PG_DB)
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if exists and drop:
-            await conn.execute(f'DROP DATABASE "{PG_DB}" WITH (FORCE)')
+            await conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             exists = None
         if not exists:
-            await conn.execute(f'CREATE DATABASE "{PG_DB}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
 
-def _sqlite_file(data_dir: Path, *, fresh: bool) -> Path:
+def _pg_name(scale: str, explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    return PG_DB if scale in ("province", "x1") else f"{PG_DB}_{scale}"
+
+
+def _sqlite_file(data_dir: Path, scale: str, *, fresh: bool) -> Path:
     data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "bench_match.db"
+    suffix = "" if scale in ("province", "x1") else f"_{scale}"
+    path = data_dir / f"bench_match{suffix}.db"
     if fresh:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     return path
 
 
-async def prepare(kind: str, reuse: bool, data_dir: Path) -> tuple[AsyncEngine, Services]:
-    """An engine and services on a seeded province-scale database."""
+def _progress(line: str) -> None:
+    print(f"  {line}", file=sys.stderr, flush=True)
+
+
+async def prepare(
+    kind: str, reuse: bool, data_dir: Path, scale: Scale, pg_db: str | None
+) -> tuple[AsyncEngine, Services]:
+    """An engine and services on a seeded database of the given scale."""
     if kind == "sqlite":
-        path = _sqlite_file(data_dir, fresh=not reuse)
+        path = _sqlite_file(data_dir, scale, fresh=not reuse)
         engine = create_engine(url=f"sqlite+aiosqlite:///{path.as_posix()}")
     else:
-        await _ensure_pg_database(drop=not reuse)
-        engine = create_engine(url=PG_URL)
+        name = _pg_name(scale, pg_db)
+        await _ensure_pg_database(name, drop=not reuse)
+        engine = create_engine(url=f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}")
     settings = Settings(data_dir=data_dir, secret_key="bench-secret-key-0123456789abcdef")  # type: ignore[arg-type]
     _, services = build_services(settings, engine=engine)
     async with engine.begin() as conn:
@@ -127,7 +144,7 @@ async def prepare(kind: str, reuse: bool, data_dir: Path) -> tuple[AsyncEngine, 
         seeded = await uow.session.scalar(select(func.count()).select_from(Enterprise))
     if not seeded:
         started = time.perf_counter()
-        report = await seed_demo(services, scale="province")
+        report = await seed_demo(services, scale=scale, progress=_progress)
         print(
             f"[{kind}] seeded {report.open_shortages} shortages, {report.open_idle_postings} idle "
             f"postings, {report.workers} workers in {time.perf_counter() - started:.0f} s",
@@ -243,6 +260,32 @@ async def measure(services: Services, n: int, rng: random.Random) -> list[Timing
     return [match_s, match_i, post, match_new, first, nxt]
 
 
+async def reports(services: Services, n: int) -> list[Timing]:
+    """The province's 📊 summary (summary + reporting rate, as the screen and `jingong summary`
+    build it) n times, then every regulator region's digest once."""
+    from bench.digests import digest_day, regulator_regions
+    from core.services.digests import build_digest
+    from core.services.reporting_coverage import region_coverage
+    from core.services.summaries import regional_summary
+
+    summary = Timing("province summary (+ reporting rate)", [])
+    for _ in range(n):
+        async with services.uow(read_only=True) as uow:
+            started = time.perf_counter()
+            await regional_summary(uow, Actor.system(), "140000")
+            await region_coverage(uow, Actor.system(), "140000")
+            summary.samples.append((time.perf_counter() - started) * 1000)
+    day = await digest_day(services)
+    digests = Timing("digest of one region (129 regions)", [])
+    for code, _name in await regulator_regions(services):
+        started = time.perf_counter()
+        async with services.uow(read_only=True) as uow:
+            await build_digest(uow, Actor.system(), code, day)
+        digests.samples.append((time.perf_counter() - started) * 1000)
+    total = Timing(f"all {len(digests.samples)} digests (one sample)", [sum(digests.samples)])
+    return [summary, digests, total]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
@@ -250,19 +293,36 @@ async def main() -> None:
     parser.add_argument("-n", type=int, default=200, help="samples per measurement")
     parser.add_argument("--data-dir", type=Path, default=Path(".jingong/bench"))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--scale",
+        choices=[name for name in SCALES if name != "small"],
+        default="province",
+        help="the seeded data set: province (= x1), x3 or x10 times it",
+    )
+    parser.add_argument("--pg-db", help="PostgreSQL database name (default by scale)")
+    parser.add_argument(
+        "--reports", action="store_true", help="also the province summary and all digests"
+    )
+    parser.add_argument(
+        "--only-reports", action="store_true", help="the summary and digests, no matching"
+    )
     args = parser.parse_args()
     kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     rows: list[str] = []
     for kind in kinds:
-        engine, services = await prepare(kind, args.reuse, args.data_dir)
+        engine, services = await prepare(kind, args.reuse, args.data_dir, args.scale, args.pg_db)
         try:
-            timings = await measure(services, args.n, random.Random(args.seed))
+            timings = []
+            if not args.only_reports:
+                timings += await measure(services, args.n, random.Random(args.seed))
+            if args.reports or args.only_reports:
+                timings += await reports(services, 5)
         finally:
             await engine.dispose()
         rows += [t.row(kind) for t in timings]
     print(f"{'db':<9} {'operation':<34} {'n':>5} {'mean':>8} {'p50':>8} {'p95':>8} {'max':>8}")
     print("\n".join(rows))
-    print("(milliseconds; each call opens and closes its own unit of work)")
+    print(f"(milliseconds, scale {args.scale}; each call opens and closes its own unit of work)")
 
 
 if __name__ == "__main__":

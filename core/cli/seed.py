@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 from core.cli.common import (
@@ -31,10 +32,12 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--scale",
-        choices=("small", "province"),
+        choices=("small", "province", "x1", "x3", "x10"),
         default="small",
-        help="small: ~3000 workers (seconds); province: ~200k workers, 20k open postings "
-        "each way (a minute or so). Default: small",
+        help="small: ~3000 workers (seconds); province (= x1): ~200k workers, 20k open "
+        "postings each way (a minute or so); x3, x10: three and ten times the province "
+        "(x10: ~2M workers, 200k open postings each way; PostgreSQL recommended, "
+        "progress on stderr). Default: small",
     )
     parser.add_argument(
         "--seed",
@@ -44,6 +47,10 @@ def add_parser(subparsers: Any) -> None:
         help="random seed; the same seed gives the same data. Default: 2020",
     )
     parser.set_defaults(handler=run_seed)
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def run_seed(args: argparse.Namespace) -> int:
@@ -56,7 +63,7 @@ def run_seed(args: argparse.Namespace) -> int:
     async def go() -> SeedReport:
         async with open_services(settings, must_exist=False) as (engine, services):
             await upgrade_database(engine, services)
-            return await seed_demo(services, scale=args.scale, seed=args.seed)
+            return await seed_demo(services, scale=args.scale, seed=args.seed, progress=_progress)
 
     report = asyncio.run(go())
     print(

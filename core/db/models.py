@@ -176,6 +176,8 @@ class Worker(Base):
     __tablename__ = "worker"
     __table_args__ = (
         Index("ix_worker_pick", "enterprise_id", "status", "trade_code", "grade_level"),
+        # the reporting rate: did a worker of this team switch busy/idle since …?
+        Index("ix_worker_team_changed", "team_id", "status_changed_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprise.id"))
@@ -315,6 +317,10 @@ class ShortagePosting(PostingColumns, Base):
         Index("ix_shortage_match", "trade_code", "status", "min_grade", "city_code"),
         Index("ix_shortage_search", "status", "created_at", "id"),
         Index("ix_shortage_county", "county_code", "status"),
+        # matching: my city's candidates (the grade is a range, so the city comes before it)
+        Index("ix_shortage_match_city", "trade_code", "city_code", "status", "min_grade"),
+        # the reporting rate: did this project post or change a shortage since …?
+        Index("ix_shortage_project_updated", "project_id", "updated_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
@@ -354,6 +360,8 @@ class IdlePosting(PostingColumns, Base):
         Index("ix_idle_match", "trade_code", "status", "grade_level", "city_code"),
         Index("ix_idle_search", "status", "created_at", "id"),
         Index("ix_idle_county", "county_code", "status"),
+        # matching: my city's candidates (the grade is a range, so the city comes before it)
+        Index("ix_idle_match_city", "trade_code", "city_code", "status", "grade_level"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     grade_level: Mapped[int] = mapped_column(ForeignKey("grade.level"))

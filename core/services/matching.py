@@ -1,10 +1,10 @@
 """Matching shortages (缺工) with idle workers (赋闲) and telling the other side.
 
-A pair is a shortage S and an idle posting I. Hard filters (in SQL, on ix_shortage_match /
-ix_idle_match): the same trade; I's grade at or above S's (I.grade_level <= S.min_grade, level 1
-is the highest); both live (open / partly filled) and not past expires_at; the candidate has open
-headcount (headcount > filled_count); a posting in the "internal" ring pairs only with postings of
-its own enterprise (on either side).
+A pair is a shortage S and an idle posting I. Hard filters (in SQL, on ix_*_match_city in my
+city and ix_*_match elsewhere): the same trade; I's grade at or above S's (I.grade_level <=
+S.min_grade, level 1 is the highest); both live (open / partly filled) and not past
+expires_at; the candidate has open headcount (headcount > filled_count); a posting in the
+"internal" ring pairs only with postings of its own enterprise (on either side).
 
 Order: candidates of the same enterprise first (the seed's "dispatch internally first"), then by
 score descending, then by id ascending. The score is 0..100, the sum of five parts:
@@ -26,11 +26,16 @@ score descending, then by id ascending. The score is 0..100, the sum of five par
 Each part is rounded to 2 decimals; the total is their sum. `score()` is the pure function of
 these rules; the credit is always the candidate's enterprise's, the rating always the idle side's.
 
-Speed at province scale (20 000 live postings a side): one query fetches the hard-filtered
-candidates of my city and of my own enterprise; a candidate outside my city scores at most
-5 + 30 + 15 + 15 + 5 = 70, so the rest of the province is fetched only when the city does not
-already fill the list with better ones. An unrounded first pass ranks every candidate; the exact
-parts are built only for those within 0.1 of the last place. Guide prices come in one query.
+Speed (20 000 live postings a side in the province, 200 000 at ten times it): one query
+fetches the hard-filtered candidates of my city and of my own enterprise; a candidate outside my
+city scores at most 5 + 30 + 15 + 15 + 5 = 70, so the rest of the province is fetched only when
+the city does not already fill the list with better ones. Each query is ordered in SQL by an
+upper bound of the score (the same parts without the guide-price penalties) and reads only the
+first 3 × limit + 20 rows; when the bound of the last row read is not below the last winner's
+total by more than the window below, the query runs again with eight times the cap, then
+uncapped, so the list is always the one reading every candidate gives. An unrounded first
+pass ranks the candidates read; the exact parts are built only for those within 0.1 of the
+last place. Guide prices come in one query.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, and_, null, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select
 
 from core.db.models import (
     Account,
@@ -214,6 +219,20 @@ def _raw_total(
 # |raw - exact| ≤ 0.03 (five parts rounded to 2 places, then the sum): a window of 0.1 around
 # the last winner's raw total is sure to hold every candidate that could still win exactly
 _RAW_WINDOW = 0.1
+# a capped fetch takes this many candidates per place on the list (plus a few); when its cut
+# is not safe (many near-equal bounds above penalised winners), once more eight times as many,
+# then all
+_CAP_PER_LIMIT = 3
+_CAP_MIN = 20
+_CAP_TRIES = 2
+_CAP_GROWTH = 8
+# the SQL bound is computed in floating point by the database: a margin for its rounding
+_BOUND_SLACK = 0.01
+
+# (external?, -raw total, id, the score's arguments): sorts internal first, best first
+Scored = tuple[bool, float, int, tuple[Any, ...]]
+# scored candidates and, for a capped fetch that hit its cap, (external?, bound) of the last
+Fetched = tuple[list[Scored], tuple[int, float] | None]
 
 
 def _breakdown(parts: _Parts) -> ScoreBreakdown:
@@ -281,6 +300,76 @@ class _Ranked:
     id: int
     internal: bool
     breakdown: ScoreBreakdown
+
+
+def _bound_sql(mine: _Mine, cand: Any, cand_price: Any, rating_col: Any) -> ColumnElement[Any]:
+    """SQL: an upper bound of `_raw_total` for a candidate of `mine`: the same parts without
+    the guide-price penalties (they only take points off). The database ranks candidates by
+    it, so a match reads a few dozen rows where a big city holds thousands of candidates."""
+    region = case(
+        (cand.county_code == mine.county_code, REGION_SAME_COUNTY),
+        (cand.city_code == mine.city_code, REGION_SAME_CITY),
+        (func.substr(cand.county_code, 1, 2) == mine.county_code[:2], REGION_SAME_PROVINCE),
+        else_=0.0,
+    )
+    my_price = mine.price_fen
+    if mine.kind == "shortage":  # I offer my_price, the candidate asks cand_price
+        if my_price <= 0:
+            price: Any = case((cand_price <= my_price, PRICE_MAX), else_=0.0)
+        else:
+            price = case(
+                (cand_price <= my_price, PRICE_MAX),
+                (cand_price * 100 >= my_price * (100 + GAP_ZERO_PERCENT), 0.0),
+                else_=PRICE_MAX
+                - (cand_price - my_price) * (100.0 * PRICE_MAX / GAP_ZERO_PERCENT / my_price),
+            )
+    else:  # the candidate offers cand_price, I ask my_price
+        price = case(
+            (cand_price >= my_price, PRICE_MAX),
+            (cand_price <= 0, 0.0),
+            (cand_price * (100 + GAP_ZERO_PERCENT) <= my_price * 100, 0.0),
+            else_=PRICE_MAX
+            - (my_price - cand_price) * (100.0 * PRICE_MAX / GAP_ZERO_PERCENT) / cand_price,
+        )
+    credit = case(
+        (Enterprise.credit_score >= 100, CREDIT_MAX),
+        (Enterprise.credit_score <= 0, 0.0),
+        else_=Enterprise.credit_score * (CREDIT_MAX / 100),
+    )
+    if rating_col is not None:
+        rating: Any = case(
+            (rating_col.is_(None), RATING_MAX * NEUTRAL_RATING / 5),
+            (rating_col >= 500, RATING_MAX),
+            (rating_col <= 0, 0.0),
+            else_=rating_col * (RATING_MAX / 500),
+        )
+    else:
+        stars = NEUTRAL_RATING if mine.avg_rating_x100 is None else mine.avg_rating_x100 / 100
+        rating = literal(RATING_MAX * min(5.0, max(0.0, stars)) / 5)
+    open_ = cand.headcount - cand.filled_count
+    if mine.open <= 0:
+        fit: Any = literal(HEADCOUNT_MAX)
+    else:
+        fit = case(
+            (open_ >= mine.open, HEADCOUNT_MAX),
+            (open_ <= 0, 0.0),
+            else_=open_ * (HEADCOUNT_MAX / mine.open),
+        )
+    bound: ColumnElement[Any] = (region + price + credit + rating + fit).label("bound")
+    return bound
+
+
+def _cut_is_safe(ranked: list[Scored], tail: tuple[int, float] | None, limit: int) -> bool:
+    """No candidate left out of a capped fetch (each ranks after `tail`: (external?, bound))
+    can still make the list: an internal one's raw total lies below the last winner's by more
+    than the window, and an external one cannot pass an internal last winner."""
+    if tail is None:
+        return True
+    if len(ranked) < limit:
+        return False
+    last = heapq.nsmallest(limit, ranked, key=lambda r: r[:3])[-1]
+    ext_tail, bound_tail = tail
+    return ext_tail > int(last[0]) or bound_tail < -last[1] - _RAW_WINDOW
 
 
 async def _load_mine(uow: UnitOfWork, kind: str, posting_id: int) -> _Mine:
@@ -366,8 +455,6 @@ async def _rank(uow: UnitOfWork, mine: _Mine, limit: int) -> list[_Ranked]:
     )  # fmt: skip
     is_shortage = mine.kind == "shortage"
     my_price = mine.price_fen
-    # (external?, -raw total, id, the score's arguments): sorts internal first, best first
-    Scored = tuple[bool, float, int, tuple[Any, ...]]
 
     def scored(rows: Iterable[Sequence[Any]]) -> list[Scored]:
         out: list[Scored] = []
@@ -399,23 +486,53 @@ async def _rank(uow: UnitOfWork, mine: _Mine, limit: int) -> list[_Ranked]:
             out.append((ent_id != my_ent, -_raw_total(*args), cid, args))
         return out
 
-    async def fetch(*extra: ColumnElement[bool]) -> list[Scored]:
+    ext_col = case((cand.enterprise_id == my_ent, 0), else_=1)
+    bound = _bound_sql(mine, cand, cand.price_fen, rating_col)
+
+    async def fetch(*extra: ColumnElement[bool], cap: int | None = None) -> Fetched:
+        """Candidates with `extra`; with `cap`, only the first `cap` by (internal first,
+        upper bound of the score) and the bound of the last one fetched."""
         stmt = (
-            select(*cols)
+            select(*cols, ext_col, bound)
             .join(Enterprise, Enterprise.id == cand.enterprise_id)
             .where(and_(*base, *extra))
         )
-        return scored((await uow.session.execute(stmt)).all())
+        if cap is not None:
+            stmt = stmt.order_by(ext_col, bound.desc()).limit(cap)
+        rows = (await uow.session.execute(stmt)).all()
+        tail = (
+            (int(rows[-1][-2]), float(rows[-1][-1]) + _BOUND_SLACK)
+            if cap is not None and len(rows) >= cap
+            else None
+        )
+        return scored(rows), tail
+
+    async def fetch_best(*extra: ColumnElement[bool], known: list[Scored]) -> list[Scored]:
+        """The candidates with `extra` that can matter next to `known`: first the best few by
+        the SQL bound (an index-backed top-N, a few dozen rows), all of them only when the
+        cut could have left out a winner."""
+        cap = _CAP_PER_LIMIT * limit + _CAP_MIN
+        for _ in range(_CAP_TRIES):
+            rows, tail = await fetch(*extra, cap=cap)
+            if _cut_is_safe(known + rows, tail, limit):
+                return rows
+            cap *= _CAP_GROWTH
+        rows, _ = await fetch(*extra)
+        return rows
 
     # the city first, and my own enterprise anywhere (internal candidates always come first)
-    ranked = await fetch(or_(cand.city_code == my_city, cand.enterprise_id == my_ent))
+    ranked = await fetch_best(
+        or_(cand.city_code == my_city, cand.enterprise_id == my_ent), known=[]
+    )
     internal = sum(1 for r in ranked if not r[0])
     if internal < limit:
         needed = limit - internal
         external = heapq.nsmallest(needed, (r[1] for r in ranked if r[0]))  # -raw, best first
         # outside the city nobody scores above OUTSIDE_CITY_MAX: only look if that could matter
         if len(external) < needed or -external[-1] <= OUTSIDE_CITY_MAX + _RAW_WINDOW:
-            ranked += await fetch(cand.city_code != my_city, cand.enterprise_id != my_ent)
+            ranked += await fetch_best(
+                cand.city_code != my_city, cand.enterprise_id != my_ent, known=ranked
+            )
     if not ranked:
         return []
     # exact parts only for the candidates that can still make the list

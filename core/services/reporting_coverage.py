@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 
 from core.db.models import (
     Deal,
@@ -89,8 +89,13 @@ class SilentProject:
         return self.county_name_zh if locale.startswith("zh") else self.county_name_en
 
 
-def _reported_since(since: datetime) -> ColumnElement[bool]:
-    """The project (correlated) updated its labor status at or after `since`."""
+def _silent_since(since: datetime) -> ColumnElement[bool]:
+    """The project (correlated) did not update its labor status at or after `since` (postings,
+    its teams' workers, or an arrival check answered).
+
+    Spelled as NOT EXISTS each, not as NOT (EXISTS OR …), so that PostgreSQL plans each
+    as an anti-join: most projects drop out on their postings (ix_shortage_project_updated)
+    and only the rest are looked up team by team (ix_worker_team_changed)."""
     posted = exists().where(
         ShortagePosting.project_id == Project.id, ShortagePosting.updated_at >= since
     )
@@ -99,13 +104,14 @@ def _reported_since(since: datetime) -> ColumnElement[bool]:
         Worker.team_id == Team.id,
         Worker.status_changed_at >= since,
     )
+    # an answered arrival check is a report of the receiving project too
     arrivals = exists().where(
         ShortagePosting.project_id == Project.id,
         Deal.shortage_id == ShortagePosting.id,
         DispatchAssignment.deal_id == Deal.id,
         DispatchAssignment.answered_at >= since,
     )
-    return or_(posted, staffed, arrivals)
+    return and_(~posted, ~staffed, ~arrivals)
 
 
 def _live_in(code: str) -> ColumnElement[bool]:
@@ -125,11 +131,20 @@ async def region_coverage(
     group_col: Any = (
         Project.city_code if region.level is RegionLevel.PROVINCE else Project.county_code
     )
-    reported = func.sum(case((_reported_since(since), 1), else_=0))
-    rows = await uow.session.execute(
-        select(group_col, func.count(), reported).where(_live_in(code)).group_by(group_col)
+    live = await uow.session.execute(
+        select(group_col, func.count()).where(_live_in(code)).group_by(group_col)
     )
-    counted = {key: (int(n), int(done or 0)) for key, n, done in rows.all()}
+    # reported = live − not reported: the anti-join form is the cheap one (see _silent_since)
+    unreported: dict[str, int] = dict(
+        (
+            await uow.session.execute(
+                select(group_col, func.count())
+                .where(_live_in(code), _silent_since(since))
+                .group_by(group_col)
+            )
+        ).all()
+    )
+    counted = {key: (int(n), int(n) - int(unreported.get(key, 0))) for key, n in live.all()}
     area_rows = tuple(
         AreaCoverage(a.code, a.name_zh, a.name_en, *counted.get(a.code, (0, 0))) for a in areas
     )
@@ -147,7 +162,7 @@ async def region_coverage(
 def _silent_clauses(code: str, now: datetime) -> list[ColumnElement[bool]]:
     since = now - timedelta(days=SILENT_DAYS)
     # a project younger than the window is not silent yet, whatever it did
-    return [_live_in(code), Project.created_at < since, ~_reported_since(since)]
+    return [_live_in(code), Project.created_at < since, _silent_since(since)]
 
 
 async def silent_projects(

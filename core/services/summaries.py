@@ -9,7 +9,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -189,21 +189,31 @@ async def regional_summary(
         areas = [region]
     else:
         areas = await children(uow, code)
+    # one pass per table: open postings per (sub-region, trade, grade), which gives both the
+    # sub-region rows and the trade × grade matrix (two scans of each table at ten times the
+    # province would be a second apiece)
     counted: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for model, offset in ((ShortagePosting, 0), (IdlePosting, 2)):
+    cells: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for model, grade_col, offset in (
+        (ShortagePosting, ShortagePosting.min_grade, 0),
+        (IdlePosting, IdlePosting.grade_level, 2),
+    ):
         group_col = model.city_code if region.level is RegionLevel.PROVINCE else model.county_code
         result = await session.execute(
             select(
                 group_col,
+                model.trade_code,
+                grade_col,
                 func.count(),
                 func.coalesce(func.sum(model.headcount - model.filled_count), 0),
             )
             .where(open_clause(model, now), region_filter(code, model))
-            .group_by(group_col)
+            .group_by(group_col, model.trade_code, grade_col)
         )
-        for key, postings, headcount in result.all():
-            counted[key][offset] = int(postings)
-            counted[key][offset + 1] = int(headcount)
+        for key, trade, grade, postings, headcount in result.all():
+            counted[key][offset] += int(postings)
+            counted[key][offset + 1] += int(headcount)
+            cells[(trade, int(grade))][offset // 2] += int(headcount)
     rows = tuple(
         AreaRow(area.code, area.name_zh, area.name_en, *counted.get(area.code, [0, 0, 0, 0]))
         for area in areas
@@ -219,32 +229,17 @@ async def regional_summary(
         day=day,
         rows=rows,
         total=total,
-        matrix=await _trade_grade_matrix(uow, code, now),
+        matrix=await _trade_grade_matrix(uow, cells),
         new_today=await _new_today(uow, code, day),
         deals_today=await _deals_today(uow, code, day),
     )
 
 
 async def _trade_grade_matrix(
-    uow: UnitOfWork, code: str, now: datetime
+    uow: UnitOfWork, cells: dict[tuple[str, int], list[int]]
 ) -> tuple[TradeGradeCell, ...]:
+    """The open headcount per (trade, grade): [shortage, idle], named and in trade order."""
     session = uow.session
-    cells: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
-    for model, grade_col, index in (
-        (ShortagePosting, ShortagePosting.min_grade, 0),
-        (IdlePosting, IdlePosting.grade_level, 1),
-    ):
-        result = await session.execute(
-            select(
-                model.trade_code,
-                grade_col,
-                func.coalesce(func.sum(model.headcount - model.filled_count), 0),
-            )
-            .where(open_clause(model, now), region_filter(code, model))
-            .group_by(model.trade_code, grade_col)
-        )
-        for trade, grade, headcount in result.all():
-            cells[(trade, int(grade))][index] = int(headcount)
     trades = {t.code: t for t in (await session.scalars(select(Trade))).all()}
     grades = {g.level: g for g in (await session.scalars(select(Grade))).all()}
 
