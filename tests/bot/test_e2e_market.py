@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import t
-from core.db.models import AuditLog, Enterprise, ShortagePosting, Team, Worker
+from core.db.models import AuditLog, ShortagePosting, Team, Worker
 from core.db.uow import Services
 from core.domain.enums import Role
 from core.services import deals, imports, postings
@@ -106,7 +106,11 @@ async def test_from_an_empty_database_to_workers_in_the_contractors_team(
         capsys, "project", "add", "--enterprise", contractor_id, "--name", "小店区保障房项目",
         "--region", "140105",
     )  # fmt: skip
-    team_id = int(await cli(capsys, "team", "add", "--project", project_id, "--name", "抹灰一班"))
+    printed = await cli(
+        capsys, "team", "add", "--project", project_id, "--name", "抹灰一班",
+        "--trade", "plasterer",
+    )  # fmt: skip
+    team_id = int(printed)
     await cli(capsys, "enterprise", "approval", contractor_id, "on")
     printed = await cli(
         capsys, "invite", "--role", "dispatcher", "--name", "赵调度",
@@ -196,16 +200,13 @@ async def test_from_an_empty_database_to_workers_in_the_contractors_team(
     async with services.uow() as uow:
         await deals.accept_deal(uow, actor, offer.id)
 
-    # 8. the workers are on the contractor's project, in a team of it
+    # 8. the four workers are on the contractor's project, in its 抹灰一班 (the CLI's team)
     async with services.uow() as uow:
         placed = (await uow.session.scalars(select(Worker).order_by(Worker.id))).all()
-        teams = {w.team_id for w in placed}
-        assert len(teams) == 1
-        (placed_team,) = teams
-        team = await uow.session.get(Team, placed_team)
+        assert [(w.name, w.team_id, w.status) for w in placed] == [
+            (name, team_id, "busy") for name in ("刘一", "陈二", "张三", "李四")
+        ]
+        team = await uow.session.get(Team, team_id)
         assert team is not None
-        assert team.project_id == int(project_id)
-        assert {w.status for w in placed} == {"busy"}
-        contractor = await uow.session.get(Enterprise, int(contractor_id))
-        assert contractor is not None
-    assert team_id > 0
+        assert (team.project_id, team.name) == (int(project_id), "抹灰一班")
+        assert len((await uow.session.scalars(select(Team))).all()) == 1  # no second team
