@@ -14,8 +14,9 @@ act on is "not found" (forged callbacks)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, case, or_, select
 
 from core.db.models import (
     Account,
@@ -30,7 +31,7 @@ from core.domain.actor import Actor
 from core.domain.enums import Ring, Role
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.domain.rules import may_act_for_idle, may_act_for_shortage
-from core.services.posting_state import LIVE_VALUES, is_open
+from core.services.posting_state import is_open, open_clause
 
 KIND_REQUEST = "contact_request"
 KIND_ANSWER = "contact_answer"
@@ -87,29 +88,21 @@ async def _my_posting(
 ) -> ShortagePosting | IdlePosting:
     """The requester's own open posting to pair with (from a search card): the newest open one
     of the same trade, else the newest open one; none → refused."""
-    model: type[ShortagePosting] | type[IdlePosting]
-    if kind == SHORTAGE:
-        model = ShortagePosting
-        if actor.role is Role.FOREMAN:
-            mine = ShortagePosting.project_id.in_(sorted(actor.project_ids) or [-1])
-        else:
-            mine = ShortagePosting.enterprise_id == actor.enterprise_id
+    model: Any = ShortagePosting if kind == SHORTAGE else IdlePosting
+    mine: ColumnElement[bool]
+    if kind == SHORTAGE and actor.role is Role.FOREMAN:
+        mine = model.project_id.in_(sorted(actor.project_ids) or [-1])
     else:
-        model = IdlePosting
-        mine = IdlePosting.enterprise_id == actor.enterprise_id
-    rows = (
-        await uow.session.scalars(
-            select(model)
-            .where(mine, model.status.in_(LIVE_VALUES))
-            .order_by(model.created_at.desc(), model.id.desc())
-            .limit(50)
-        )
-    ).all()
-    now = uow.now()
-    live = [p for p in rows if is_open(p, now)]
-    same = [p for p in live if p.trade_code == trade_code]
-    if same or live:
-        return (same or live)[0]
+        mine = model.enterprise_id == actor.enterprise_id
+    same_trade_first = case((model.trade_code == trade_code, 0), else_=1)
+    picked = await uow.session.scalar(
+        select(model)
+        .where(mine, open_clause(model, uow.now()))
+        .order_by(same_trade_first, model.created_at.desc(), model.id.desc())
+        .limit(1)
+    )
+    if isinstance(picked, ShortagePosting | IdlePosting):
+        return picked
     raise ValidationError("error.contact_no_own_posting")
 
 
