@@ -8,8 +8,8 @@ never). Without consent phones stay masked until a deal is accepted.
 
 The rules, all here: one request per pair of postings (pending, accepted or declined: asking
 again is refused), never with one's own company, no regulator, both postings still open
-(an expired or filled one is refused), answering twice is refused, and an id the actor may not
-act on is "not found" (forged callbacks)."""
+(an expired or filled one is refused, also when agreeing), answering twice is refused, and an
+id the actor may not act on is "not found" (forged callbacks)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from core.db.models import (
     Account,
@@ -186,7 +187,10 @@ async def request_exchange(
         created_at=now,
     )
     uow.session.add(row)
-    await uow.session.flush()
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:  # the same pair asked at the same moment (PostgreSQL)
+        raise Conflict("error.contact_already_pending") from exc
     other_side = IDLE if side == SHORTAGE else SHORTAGE
     for account_id in await _recipients(uow, other_side, shortage, idle):
         await uow.notify(account_id=account_id, kind=KIND_REQUEST, payload={"exchange_id": row.id})
@@ -242,6 +246,8 @@ async def answer_exchange(
     if row.status != PENDING:
         raise Conflict("error.contact_answered")
     now = uow.now()
+    if accept and (not is_open(shortage, now) or not is_open(idle, now)):
+        raise Conflict("error.contact_posting_closed")  # filled or expired meanwhile
     row.status = ACCEPTED if accept else DECLINED
     row.decided_by_account_id = actor.account_id
     row.decided_at = now

@@ -238,3 +238,28 @@ async def test_expired_posting_is_refused(services: Services, world: World) -> N
                 uow, world.foreman, shortage_id=0, idle_posting_id=world.idle_id
             )
     assert none.value.key == "error.contact_no_own_posting"
+
+
+async def test_agreeing_after_the_posting_expired_is_refused(
+    services: Services, world: World
+) -> None:
+    async with services.uow() as uow:
+        exchange_id = await cx.request_exchange(
+            uow, world.foreman, shortage_id=world.shortage_id, idle_posting_id=world.idle_id
+        )
+    async with services.uow() as uow:
+        shortage = await uow.session.get(ShortagePosting, world.shortage_id)
+        assert shortage is not None
+        shortage.expires_at = uow.now() - timedelta(minutes=1)
+        await uow.commit()
+    with pytest.raises(Conflict) as closed:
+        async with services.uow() as uow:
+            await cx.answer_exchange(uow, world.dispatcher, exchange_id, accept=True)
+    assert closed.value.key == "error.contact_posting_closed"
+    async with services.uow() as uow:  # nothing half-written: still pending, no read
+        row = await uow.session.get(ContactExchange, exchange_id)
+        assert row is not None
+        assert row.status == cx.PENDING
+    assert await _reads(services) == []
+    async with services.uow() as uow:  # declining stays possible
+        assert await cx.answer_exchange(uow, world.dispatcher, exchange_id, accept=False) is None
