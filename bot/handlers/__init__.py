@@ -35,6 +35,7 @@ from bot.dialogs import wiring as dialogs
 from bot.handlers import (
     channels,
     common,
+    contact_exchange,
     deals,
     dispatch,
     errors,
@@ -60,6 +61,7 @@ FEATURES: tuple[Callable[[], Router], ...] = (
     posting_card.create_router,
     deals.create_router,
     dispatch.create_router,
+    contact_exchange.create_router,  # 📞 交换电话 (core.services.contact_exchange)
     posting_approval_setting.create_router,  # /approval: 需求待批 (bot/dialogs/posting_approval)
 )
 

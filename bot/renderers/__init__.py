@@ -6,6 +6,7 @@ hands the table to the outbox sender. A new renderer module is added to that lis
 from bot import notifier
 from bot.notifier import Renderers
 from bot.renderers import (
+    contact_exchange,
     deals,
     digest,
     dispatch,
@@ -22,6 +23,7 @@ def outbox_renderers() -> Renderers:
     """Every outbox kind the bot can deliver, with its renderer."""
     return Renderers.combine(
         notifier.RENDERERS,
+        contact_exchange.RENDERERS,
         deals.RENDERERS,
         digest.RENDERERS,
         dispatch.RENDERERS,

@@ -414,6 +414,23 @@ class DealWorker(Base):
     worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"), primary_key=True, index=True)
 
 
+class ContactExchange(Base):
+    """📞 交换电话: one side of a pair of postings asks the other for its phone; on ✅ both
+    see the full phones (each read audited). One row per pair of postings, ever."""
+
+    __tablename__ = "contact_exchange"
+    __table_args__ = (UniqueConstraint("shortage_id", "idle_posting_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shortage_id: Mapped[int] = mapped_column(ForeignKey("shortage_posting.id"))
+    idle_posting_id: Mapped[int] = mapped_column(ForeignKey("idle_posting.id"), index=True)
+    requester_side: Mapped[str] = mapped_column(String(8))  # "shortage" | "idle"
+    requester_account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
 class DealEvent(Base):
     """The history of a deal: who proposed, countered, accepted, declined, when, at what terms."""
 
