@@ -15,6 +15,7 @@ from bot.renderers import (
     posting_approval,
     rating,
     regulator,
+    rings,
 )
 
 
@@ -30,6 +31,7 @@ def outbox_renderers() -> Renderers:
         match.RENDERERS,
         posting_approval.RENDERERS,
         rating.RENDERERS,
+        rings.RENDERERS,
         regulator.RENDERERS,
     )
 
