@@ -45,6 +45,7 @@ from bot.handlers import (
     projects,
     ratings,
     regulator,
+    ring_settings,
     settings,
     start,
     workers,
@@ -61,6 +62,7 @@ FEATURES: tuple[Callable[[], Router], ...] = (
     deals.create_router,
     dispatch.create_router,
     posting_approval_setting.create_router,  # /approval: 需求待批 (bot/dialogs/posting_approval)
+    ring_settings.create_router,  # /rings: default ring, hours before internal opens
 )
 
 

@@ -65,6 +65,25 @@ async def ring_settings(uow: UnitOfWork, enterprise_id: int) -> RingSettings:
     return RingSettings(row.default_ring, int(row.internal_open_hours))
 
 
+async def _require_admin(uow: UnitOfWork, actor: Actor, enterprise_id: int) -> None:
+    if actor.role is Role.ADMIN:
+        return
+    actor.require(Role.DISPATCHER)
+    is_admin = await uow.session.scalar(
+        select(Account.is_admin).where(Account.id == actor.account_id)
+    )
+    if not actor.can_act_for_enterprise(enterprise_id) or not is_admin:
+        raise PermissionDenied("error.admin_only")
+
+
+async def my_ring_settings(uow: UnitOfWork, actor: Actor) -> tuple[int, RingSettings]:
+    """The actor's company and its ring settings, for its admin dispatcher only."""
+    if actor.enterprise_id is None:
+        raise PermissionDenied("error.admin_only")
+    await _require_admin(uow, actor, actor.enterprise_id)
+    return actor.enterprise_id, await ring_settings(uow, actor.enterprise_id)
+
+
 def parse_open_hours(raw: int | str) -> int:
     """Hours an internal posting waits: a whole number from 1 to 720 (30 days)."""
     try:
@@ -92,13 +111,7 @@ async def set_ring_settings(
     internal_open_hours: int | str | None = None,
 ) -> RingSettings:
     """Change a company's ring settings: its admin dispatcher, or the CLI. Commits."""
-    if actor.role is not Role.ADMIN:
-        actor.require(Role.DISPATCHER)
-        is_admin = await uow.session.scalar(
-            select(Account.is_admin).where(Account.id == actor.account_id)
-        )
-        if not actor.can_act_for_enterprise(enterprise_id) or not is_admin:
-            raise PermissionDenied("error.admin_only")
+    await _require_admin(uow, actor, enterprise_id)
     company = await uow.session.get(Enterprise, enterprise_id)
     if company is None:
         raise NotFound("error.enterprise_not_found")

@@ -11,10 +11,11 @@ from aiogram.types import User
 from sqlalchemy import select
 
 from bot.i18n import t
-from core.db.models import Enterprise, OutboxMessage, Project, ShortagePosting
+from core.db.models import Account, Enterprise, OutboxMessage, Project, ShortagePosting
 from core.db.uow import Services
 from core.domain.enums import EnterpriseType, Role
 from core.ports import FixedClock
+from bot.handlers.ring_settings import RingSettingCb
 from core.services.rings import open_due_internal
 from tests.bot.conftest import DISPATCHER_TG, Company
 from tests.bot.harness import (
@@ -115,7 +116,7 @@ async def test_a_labor_companys_dispatcher_has_no_post_shortage_button(
     assert t("menu.declare_idle", "zh") in keys
 
 
-async def test_the_company_default_ring_is_preselected_in_the_idle_toggle_too(
+async def test_the_company_default_ring_is_preselected_in_the_shortage_toggle(
     driver: BotDriver, services: Services, company: Company, rings: Rings
 ) -> None:
     async with services.uow() as uow:
@@ -182,3 +183,39 @@ async def test_the_poster_is_told_when_the_sweep_opened_the_posting(
     async with services.uow() as uow:
         kinds = (await uow.session.scalars(select(OutboxMessage.kind))).all()
     assert list(kinds).count("posting_opened") == 1
+
+
+async def company_rings(services: Services, enterprise_id: int) -> tuple[str, int]:
+    async with services.uow() as uow:
+        own = await uow.session.get(Enterprise, enterprise_id)
+        assert own is not None
+        return own.default_ring, own.internal_open_hours
+
+
+async def test_the_company_admin_sets_the_default_ring_and_the_hours_with_buttons(
+    driver: BotDriver, services: Services, company: Company, rings: Rings
+) -> None:
+    refused = await driver.send(rings.dispatcher, "/rings")  # not the admin yet
+    assert last_text(refused) == t("error.admin_only", "zh")
+    async with services.uow() as uow:
+        boss = await uow.session.get(Account, company.dispatcher_id)
+        assert boss is not None
+        boss.is_admin = True
+        await uow.commit()
+
+    sent = await driver.send(rings.dispatcher, "/rings")
+    assert "默认：🌐 公开" in last_text(sent)
+    assert "24 小时" in last_text(sent)
+    assert "✅ 24小时" in inline_texts(last_reply_markup(sent))
+    sent = await tap(driver, rings.dispatcher, sent, t("rings.set_internal", "zh"))
+    sent = await tap(driver, rings.dispatcher, sent, "48小时")
+    assert await company_rings(services, company.enterprise_id) == ("internal", 48)
+    assert "✅ 48小时" in inline_texts(last_reply_markup(sent))
+
+    forged = await driver.tap(rings.dispatcher, RingSettingCb(hours=9999).pack())
+    assert t("error.open_hours", "zh", max=720) in str([s.params for s in forged])
+    forged = await driver.tap(rings.dispatcher, RingSettingCb(ring="escalated").pack())
+    assert await company_rings(services, company.enterprise_id) == ("internal", 48)
+    stranger = await driver.tap(rings.labor, RingSettingCb(ring="market").pack())
+    assert t("error.admin_only", "zh") in str([s.params for s in stranger])
+    assert await company_rings(services, company.enterprise_id) == ("internal", 48)
