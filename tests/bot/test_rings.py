@@ -10,12 +10,12 @@ import pytest
 from aiogram.types import User
 from sqlalchemy import select
 
+from bot.handlers.ring_settings import RingSettingCb
 from bot.i18n import t
 from core.db.models import Account, Enterprise, OutboxMessage, Project, ShortagePosting
 from core.db.uow import Services
 from core.domain.enums import EnterpriseType, Role
 from core.ports import FixedClock
-from bot.handlers.ring_settings import RingSettingCb
 from core.services.rings import open_due_internal
 from tests.bot.conftest import DISPATCHER_TG, Company
 from tests.bot.harness import (

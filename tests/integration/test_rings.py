@@ -227,9 +227,7 @@ async def test_the_sweep_leaves_public_closed_and_young_postings_alone(
     async with services.uow() as uow:
         assert await open_due_internal(uow, clock.now()) == []
     async with services.uow() as uow:
-        rings = {
-            s.id: s.ring for s in (await uow.session.scalars(select(ShortagePosting))).all()
-        }
+        rings = {s.id: s.ring for s in (await uow.session.scalars(select(ShortagePosting))).all()}
     assert rings == {public.id: "market", young.id: "internal", late.id: "internal"}
 
 
