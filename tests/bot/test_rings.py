@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from bot.handlers.ring_settings import RingSettingCb
 from bot.i18n import t
-from core.db.models import Account, Enterprise, OutboxMessage, Project, ShortagePosting
+from core.db.models import (
+    Account,
+    Enterprise,
+    IdlePosting,
+    OutboxMessage,
+    Project,
+    ShortagePosting,
+)
 from core.db.uow import Services
 from core.domain.enums import EnterpriseType, Role
 from core.ports import FixedClock
@@ -29,6 +36,7 @@ from tests.bot.harness import (
     reply_keyboard_texts,
     tg_user,
 )
+from tests.bot.test_idle import make_crew, to_contact
 from tests.bot.test_join import deliver
 from tests.factories import make_account, make_enterprise, make_shortage
 
@@ -219,3 +227,18 @@ async def test_the_company_admin_sets_the_default_ring_and_the_hours_with_button
     stranger = await driver.tap(rings.labor, RingSettingCb(ring="market").pack())
     assert t("error.admin_only", "zh") in str([s.params for s in stranger])
     assert await company_rings(services, company.enterprise_id) == ("internal", 48)
+
+
+async def test_a_dispatcher_declares_idle_workers_inside_the_company(
+    driver: BotDriver, services: Services, company: Company
+) -> None:
+    crew = await make_crew(services, company)
+    sent = await to_contact(driver, crew)
+    sent = await driver.send(tg_user(DISPATCHER_TG), "李明 13800138000")
+    assert t("rings.line_market", "zh") in last_text(sent)
+    sent = await tap(driver, tg_user(DISPATCHER_TG), sent, t("rings.to_internal", "zh"))
+    assert t("rings.line_internal", "zh") in last_text(sent)
+    await tap(driver, tg_user(DISPATCHER_TG), sent, t("idle.confirm", "zh"))
+    async with services.uow() as uow:
+        rings_ = (await uow.session.scalars(select(IdlePosting.ring))).all()
+    assert list(rings_) == ["internal"]
