@@ -46,6 +46,7 @@ from bot.handlers import (
     projects,
     ratings,
     regulator,
+    ring_settings,
     settings,
     start,
     workers,
@@ -63,6 +64,7 @@ FEATURES: tuple[Callable[[], Router], ...] = (
     dispatch.create_router,
     contact_exchange.create_router,  # 📞 交换电话 (core.services.contact_exchange)
     posting_approval_setting.create_router,  # /approval: 需求待批 (bot/dialogs/posting_approval)
+    ring_settings.create_router,  # /rings: default ring, hours before internal opens
 )
 
 

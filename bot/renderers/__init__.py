@@ -16,6 +16,7 @@ from bot.renderers import (
     posting_approval,
     rating,
     regulator,
+    rings,
 )
 
 
@@ -32,6 +33,7 @@ def outbox_renderers() -> Renderers:
         match.RENDERERS,
         posting_approval.RENDERERS,
         rating.RENDERERS,
+        rings.RENDERERS,
         regulator.RENDERERS,
     )
 

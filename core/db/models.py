@@ -103,6 +103,14 @@ class Enterprise(Base):
     suspended_reason: Mapped[str | None] = mapped_column(String(200))
     # 需求待批: a foreman's shortage goes to the company's dispatchers before it is published
     postings_need_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the dispatch rings: where a new posting goes unless the poster picks the other ring, and
+    # how many hours an internal posting waits for an internal match before it opens itself
+    default_ring: Mapped[str] = mapped_column(
+        String(10), default="market", server_default="market"
+    )
+    internal_open_hours: Mapped[int] = mapped_column(
+        SmallInteger, default=24, server_default="24"
+    )
 
 
 class EnterpriseApplication(Base):
