@@ -742,7 +742,6 @@ async def release_ended(uow: UnitOfWork, today: date) -> int:
     return released
 
 
-
 @dataclass(frozen=True, slots=True)
 class ReleasedWorkers:
     """Workers a release sent back to their labor company, and which of them may be declared
@@ -794,6 +793,7 @@ async def released_to_declare(
         declarable=tuple(dict.fromkeys(w.id for w in declarable)),
         grade_level=max((w.grade_level for w in declarable), default=0),
     )
+
 
 # --- prompts --------------------------------------------------------------------------------
 
