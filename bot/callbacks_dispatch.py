@@ -40,3 +40,11 @@ class ReplaceCb(CallbackData, prefix="rp"):
     d: int
     s: int
     w: int
+
+
+class ReIdleCb(CallbackData, prefix="ri"):
+    """📤 Declare idle again the workers released from deal `d` on day `on` (ISO date): the
+    release notice's button; the idle dialog asks core who of them may still be declared."""
+
+    d: int
+    on: str

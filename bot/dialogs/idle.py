@@ -11,6 +11,7 @@ the same button is answered as stale (bot/dialogs/stale.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.callbacks import DeclareIdleCb
 from bot.callbacks_deals import ProposeCb, ViewPostingCb
+from bot.callbacks_dispatch import ReIdleCb
 from bot.dialogs import ring_choice
 from bot.dialogs.widgets import (
     ERROR,
@@ -57,7 +59,7 @@ from core.domain.contact import Contact
 from core.domain.enums import Role
 from core.domain.errors import DomainError
 from core.domain.money import format_money
-from core.services import guide_prices, matching, postings, regions, workers
+from core.services import dispatch, guide_prices, matching, postings, regions, workers
 from core.services.postings import DeclareIdleCommand
 from core.services.workers import GradeCount, TradeCount
 
@@ -157,9 +159,12 @@ async def grade_chosen(
         await toast(callback, _("common.stale"))
         return
     if manager.dialog_data.get("grade") != found:
-        # a stricter grade may rule out workers picked before: the pick starts afresh
+        # a stricter grade may rule out workers picked before: only those it admits stay
         manager.dialog_data["grade"] = found
-        await PICKER.set_checked(manager, [])
+        picked = PICKER.checked(manager)
+        await PICKER.set_checked(
+            manager, [w for w in picked if await PICKER.refusal(manager, w) is None]
+        )
     await STEPS.after(manager)
 
 
@@ -365,6 +370,40 @@ async def start_inline(
     await _open(dialog_manager, callback_data.tr, callback_data.s)
 
 
+async def start_released(
+    query: CallbackQuery, callback_data: ReIdleCb, dialog_manager: DialogManager
+) -> None:
+    """📤 on a release notice: the workers released that day who may still be declared,
+    ticked, their trade set (the notice stays; an old tap after they were declared or went
+    busy says so)."""
+    try:
+        day = date.fromisoformat(callback_data.on)
+        back = await dispatch.released_to_declare(
+            uow_of(dialog_manager), account_of(dialog_manager).actor(), callback_data.d, day
+        )
+    except ValueError:
+        await toast(query, _("common.stale"))
+        return
+    except DomainError as exc:
+        await toast(query, alert_text(error_text(exc)), alert=True)
+        return
+    if not back.declarable:
+        await toast(query, tr("reidle.none_left", id=back.deal_id), alert=True)
+        return
+    gone = back.released - len(back.declarable)
+    note = tr("reidle.some_left", count=len(back.declarable), gone=gone) if gone > 0 else ""
+    await toast(query, note)
+    data = {
+        "trade": back.trade_code,
+        "grade": back.grade_level,
+        "shortage": 0,
+        "picked": list(back.declarable),
+    }
+    await dialog_manager.start(
+        S.county, mode=StartMode.RESET_STACK, data=data, show_mode=ShowMode.SEND
+    )
+
+
 async def _open(manager: DialogManager, trade: str, shortage_id: int) -> None:
     trades = [t.trade_code for t in await _trades(manager)]
     if not trades:
@@ -395,6 +434,8 @@ async def _on_start(start_data: Any, manager: DialogManager) -> None:
     manager.dialog_data["ring"] = await ring_choice.company_ring(manager)
     if isinstance(start_data, dict):
         manager.dialog_data.update(start_data)
+        # released workers to declare again: ticked already (the picker re-checks each)
+        await PICKER.set_checked(manager, manager.dialog_data.pop("picked", None) or [])
 
 
 def create_router() -> Router:
@@ -403,6 +444,7 @@ def create_router() -> Router:
     allowed = HasRole(Role.DISPATCHER)
     router.message.register(start, MenuText(DECLARE_IDLE), allowed)
     router.callback_query.register(start_inline, DeclareIdleCb.filter(), allowed)
+    router.callback_query.register(start_released, ReIdleCb.filter(), allowed)
     router.include_router(_dialog())
     return router
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks_dispatch import ReplaceCb
+from bot.callbacks_dispatch import ReIdleCb, ReplaceCb
 from bot.notifier import OutgoingMessage, Renderers, Translate
 from bot.render.dispatch import (
     arrears_text,
@@ -117,7 +117,12 @@ async def render_released(item: OutboxItem, uow: UnitOfWork, t: Translate) -> Ou
         day=str(item.payload["on"]),
         project=view.project_name,
     )
-    return OutgoingMessage(text=text)
+    # one tap to the declare-idle dialog with them ticked; the button stays (it re-checks)
+    again = ReIdleCb(d=view.deal_id, on=str(item.payload["on"])).pack()
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=t("reidle.button"), callback_data=again)]]
+    )
+    return OutgoingMessage(text=text, reply_markup=markup)
 
 
 @RENDERERS.register(dispatch.KIND_END_DATE)

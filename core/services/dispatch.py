@@ -40,11 +40,12 @@ from core.domain.actor import Actor
 from core.domain.dispatch import Arrival, Stay, person_days, stay_of
 from core.domain.enums import DealStatus, Role, Side, WorkerStatus
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.domain.rules import may_declare_idle
 from core.domain.timeutil import SHANGHAI, local_date
 from core.domain.values import fen_to_price
 from core.services.region_scope import require_scope
 from core.services.regions import region_clause
-from core.services.workers import take_off_offer
+from core.services.workers import get_workers, take_off_offer
 
 PROMPT_ARRIVAL = "arrival"
 PROMPT_ARRIVAL_REMINDER = "arrival_reminder"
@@ -739,6 +740,59 @@ async def release_ended(uow: UnitOfWork, today: date) -> int:
         released += len(await _release(uow, Actor.system(), ctx, ctx.deal.end_date, rows))
         await uow.commit()
     return released
+
+
+@dataclass(frozen=True, slots=True)
+class ReleasedWorkers:
+    """Workers a release sent back to their labor company, and which of them may be declared
+    idle again now."""
+
+    deal_id: int
+    trade_code: str
+    released: int  # workers released from the deal that day (no-shows are not)
+    declarable: tuple[int, ...]  # of them, the ones may_declare_idle admits, in deal order
+    grade_level: int  # the lowest grade among the declarable: a posting at it admits them all
+
+
+async def released_to_declare(
+    uow: UnitOfWork, actor: Actor, deal_id: int, on: date
+) -> ReleasedWorkers:
+    """Who of the workers released from a deal on a day the labor company's dispatcher may
+    declare idle again (the release notice's 📤): core.domain.rules.may_declare_idle decides;
+    workers already in another idle posting, busy again or moved to another trade drop out."""
+    actor.require(Role.DISPATCHER)
+    ctx = await _load(uow, actor, deal_id)
+    if Side.IDLE not in ctx.sides:
+        raise PermissionDenied("error.forbidden")
+    worker_ids = list(
+        await uow.session.scalars(
+            select(DispatchAssignment.worker_id)
+            .where(
+                DispatchAssignment.deal_id == deal_id,
+                DispatchAssignment.released_on == on,
+                DispatchAssignment.arrival != Arrival.NO_SHOW.value,
+            )
+            .order_by(DispatchAssignment.id)
+        )
+    )
+    deal = ctx.deal
+    declarable = [
+        w
+        for w in await get_workers(uow, actor, worker_ids)
+        if may_declare_idle(
+            w.terms,
+            enterprise_id=deal.idle_enterprise_id,
+            trade_code=deal.trade_code,
+            grade_level=w.grade_level,
+        )
+    ]
+    return ReleasedWorkers(
+        deal_id=deal.id,
+        trade_code=deal.trade_code,
+        released=len(set(worker_ids)),
+        declarable=tuple(dict.fromkeys(w.id for w in declarable)),
+        grade_level=max((w.grade_level for w in declarable), default=0),
+    )
 
 
 # --- prompts --------------------------------------------------------------------------------

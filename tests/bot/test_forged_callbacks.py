@@ -27,6 +27,7 @@ FORGED = [
     (DISPATCHER_TG, f"wkc:{BEYOND_ANY_COLUMN}:a:"),  # a worker card
     (DISPATCHER_TG, f"rtd:{BEYOND_ANY_COLUMN}"),  # rate a deal
     (DISPATCHER_TG, f"pp:{BEYOND_ANY_COLUMN}:{BEYOND_ANY_COLUMN}"),  # propose a deal
+    (DISPATCHER_TG, f"ri:{BEYOND_ANY_COLUMN}:2026-03-20"),  # declare released workers again
     (REGULATOR, f"rgg:{BEYOND_ANY_COLUMN}:{BEYOND_ANY_COLUMN}:{BEYOND_ANY_COLUMN}"),
     (DISPATCHER_TG, "wkc:not-a-number"),  # no handler takes it: the fallback
 ]
