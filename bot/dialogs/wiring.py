@@ -14,6 +14,7 @@ from aiogram_dialog import setup_dialogs
 
 from bot.dialogs import (
     company_admin,
+    deal,
     dispatch,
     idle,
     join,
@@ -38,6 +39,7 @@ def create_router() -> Router:
         shortage.create_router(),
         idle.create_router(),
         dispatch.create_router(),
+        deal.create_router(),
         my_postings.create_router(),
         search.create_router(),
         company_admin.create_router(),

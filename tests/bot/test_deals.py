@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.callbacks import CancelCb
-from bot.callbacks_deals import DealActCb, DealFlowCb, ProposeCb, ViewPostingCb
+from bot.callbacks_deals import DealActCb, ProposeCb, ViewPostingCb
 from bot.i18n import t
 from bot.keyboards.workers import WorkersCb
 from bot.sender import OutboxSender, SenderConfig
@@ -34,6 +34,7 @@ from core.services.deals import ProposeDeal
 from core.services.postings import withdraw_idle
 from core.services.workers import set_worker_status
 from tests.bot.harness import (
+    DIALOG_SEP,
     BotDriver,
     Sent,
     answers,
@@ -180,7 +181,11 @@ async def worker_states(services: Services, ids: tuple[int, ...]) -> list[tuple[
 
 
 def flow(action: str, value: int = 0) -> str:
-    return DealFlowCb(a=action, v=value).pack()
+    """A button of the open deal dialog (bot/dialogs/deal.py), by its widget."""
+    widgets = {"h": "count", "d": "day", "w": "deal_workers", "s": "shortage"}
+    if action in widgets:
+        return f"{widgets[action]}:{value}"
+    return {"wd": "pick_done"}.get(action, action)
 
 
 def act(action: str, deal: DealRow | int, version: int | None = None) -> str:
@@ -193,10 +198,10 @@ async def foreman_proposes(driver: BotDriver, market: Market, price: str = "5200
     """From the idle posting's card: 3 workers, a typed price, tomorrow, Send."""
     card = await driver.tap(FOREMAN, ViewPostingCb(kind="i", id=market.idle_id).pack())
     await driver.tap(FOREMAN, callback_for(last_reply_markup(card), "发起调度"))
-    await driver.tap(FOREMAN, flow("h", 3))
+    await driver.dialog_tap(FOREMAN, flow("h", 3))
     await driver.send(FOREMAN, price)
-    await driver.tap(FOREMAN, flow("d", 1))
-    await driver.tap(FOREMAN, flow("ok"))
+    await driver.dialog_tap(FOREMAN, flow("d", 1))
+    await driver.dialog_tap(FOREMAN, flow("ok"))
 
 
 async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
@@ -214,17 +219,17 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     # what is asked for stays in sight: trade and grade above the question
     assert last_text(asked) == "抹灰工 · 三级\n" + t("deals.ask_headcount", "zh", open=3)
     assert inline_texts(last_reply_markup(asked))[:3] == ["1", "2", "3"]
-    priced = await driver.tap(FOREMAN, flow("h", 3))
+    priced = await driver.dialog_tap(FOREMAN, flow("h", 3))
     assert t("deals.price_theirs", "zh", price="¥5,000/月") in last_text(priced)
     assert "对方 ¥5,000" in inline_texts(last_reply_markup(priced))
     dated = await driver.send(FOREMAN, "5200")
     assert last_text(dated) == t("deals.ask_start", "zh")
-    summary = await driver.tap(FOREMAN, flow("d", 1))  # tomorrow, 03-05
+    summary = await driver.dialog_tap(FOREMAN, flow("d", 1))  # tomorrow, 03-05
     assert "¥5,200/月" in last_text(summary)
     assert "2026-03-05" in last_text(summary)
     assert await any_deal(services) is None  # nothing written before Send
 
-    sent = await driver.tap(FOREMAN, flow("ok"))
+    sent = await driver.dialog_tap(FOREMAN, flow("ok"))
     assert answers(sent)[-1]["text"] == t("deals.offer_sent", "zh")
     deal = await only_deal(services)
     assert (deal.status, deal.headcount, deal.price_fen, deal.start_date, deal.version) == (
@@ -257,7 +262,7 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     assert t("deals.ask_price", "en") in last_text(asked)
     summary = await driver.send(DISPATCHER, "5800")
     assert t("deals.btn_send_counter", "en") in inline_texts(last_reply_markup(summary))
-    await driver.tap(DISPATCHER, flow("ok"))
+    await driver.dialog_tap(DISPATCHER, flow("ok"))
     deal = await only_deal(services)
     assert (deal.price_fen, deal.version, deal.awaiting_side) == (580_000, 2, "shortage")
     # his own counter is what he can take back now, and the button says so
@@ -273,9 +278,9 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     # the foreman counters back at ¥5,500 and moves the start to 03-09
     await driver.tap(FOREMAN, act("c", deal))
     await driver.send(FOREMAN, "5500")
-    await driver.tap(FOREMAN, flow("ed"))
+    await driver.dialog_tap(FOREMAN, flow("ed"))
     await driver.send(FOREMAN, "03-09")
-    await driver.tap(FOREMAN, flow("ok"))
+    await driver.dialog_tap(FOREMAN, flow("ok"))
     deal = await only_deal(services)
     assert (deal.price_fen, deal.start_date, deal.version) == (550_000, date(2026, 3, 9), 3)
     inbox = await deliver(driver, services)
@@ -295,7 +300,7 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     # the dispatcher accepts: the three posted workers are ticked, one tap confirms
     picking = await driver.tap(DISPATCHER, act("a", deal))
     assert t("deals.ask_workers", "en", need=3, chosen=3) in last_text(picking)
-    accepted = await driver.tap(DISPATCHER, flow("wd"))
+    accepted = await driver.dialog_tap(DISPATCHER, flow("wd"))
     assert answers(accepted)[-1]["text"] == t("deals.accepted_toast", "en")
     assert "13912345678" in last_text(accepted)  # now the other side's full phone
 
@@ -418,18 +423,19 @@ async def test_a_dispatcher_offers_chosen_workers_and_a_worker_taken_meanwhile_v
     # from the shortage's card: the idle side picks WHICH workers
     card = await driver.tap(DISPATCHER, ViewPostingCb(kind="s", id=market.shortage_id).pack())
     await driver.tap(DISPATCHER, callback_for(last_reply_markup(card), "Propose"))
-    picker = await driver.tap(DISPATCHER, flow("h", 2))
+    picker = await driver.dialog_tap(DISPATCHER, flow("h", 2))
     assert t("deals.ask_workers", "en", need=2, chosen=0) in last_text(picker)
     assert "140106********" in last_text(picker)  # masked ID numbers only
     first, second, third = market.worker_ids[:3]
-    await driver.tap(DISPATCHER, flow("w", first))
-    await driver.tap(DISPATCHER, flow("w", second))
-    full = await driver.tap(DISPATCHER, flow("w", third))
+    await driver.dialog_tap(DISPATCHER, flow("w", first))
+    await driver.dialog_tap(DISPATCHER, flow("w", second))
+    full = await driver.dialog_tap(DISPATCHER, flow("w", third))
     assert answers(full)[-1]["text"] == t("deals.workers_enough", "en", need=2)
-    await driver.tap(DISPATCHER, flow("wd"))
-    await driver.tap(DISPATCHER, flow("p", 550000))  # the foreman's own price
-    await driver.tap(DISPATCHER, flow("d", 3))
-    await driver.tap(DISPATCHER, flow("ok"))
+    priced = await driver.dialog_tap(DISPATCHER, flow("wd"))
+    theirs = callback_for(last_reply_markup(priced), "5,500")  # the foreman's own price
+    await driver.tap(DISPATCHER, theirs)
+    await driver.dialog_tap(DISPATCHER, flow("d", 3))
+    await driver.dialog_tap(DISPATCHER, flow("ok"))
     deal = await only_deal(services)
     assert (deal.proposer_side, deal.idle_posting_id, deal.headcount) == ("idle", None, 2)
 
@@ -489,8 +495,6 @@ async def test_bad_answers_are_asked_again_and_cancel_writes_nothing(
         assert last_text(await driver.send(FOREMAN, typed)).startswith(expected)
     hint = await driver.send_sticker(FOREMAN)
     assert last_text(hint) == t("deals.hint_headcount", "zh")
-    # an inline Cancel: a reply keyboard would replace the menu past the end of the flow
-    assert inline_buttons(last_reply_markup(hint)) == [(t("common.cancel", "zh"), "cancel")]
     assert await driver.state(FOREMAN) == "DealFlow:headcount"
 
     await driver.send(FOREMAN, "2")  # a typed number is fine too
@@ -518,10 +522,11 @@ async def test_bad_answers_are_asked_again_and_cancel_writes_nothing(
     assert "2026-03-10" in last_text(summary)
     assert "¥5,300/月" in last_text(summary)
 
-    await driver.send(FOREMAN, t("common.cancel", "zh"))
+    old_intent = await driver.intent_id(FOREMAN)
+    await driver.dialog_tap(FOREMAN, "cancel")
     assert await driver.state(FOREMAN) is None
     assert await any_deal(services) is None
-    stale = await driver.tap(FOREMAN, flow("ok"))
+    stale = await driver.tap(FOREMAN, f"{old_intent}{DIALOG_SEP}ok")
     assert answers(stale)[-1]["text"] == t("common.stale", "zh")
     assert await any_deal(services) is None
 
@@ -594,11 +599,12 @@ async def test_a_foreman_with_two_fitting_shortages_picks_one_and_without_any_is
 
     picker = await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=market.idle_id).pack())
     assert last_text(picker) == t("deals.pick_shortage", "zh")
-    choices = [data for _text, data in inline_buttons(last_reply_markup(picker))]
-    assert choices[:2] == [flow("s", second.id), flow("s", market.shortage_id)]
-    forged = await driver.tap(FOREMAN, flow("s", 999))
+    choices = [data or "" for _text, data in inline_buttons(last_reply_markup(picker))]
+    assert choices[0].endswith(flow("s", second.id))
+    assert choices[1].endswith(flow("s", market.shortage_id))
+    forged = await driver.dialog_tap(FOREMAN, flow("s", 999))
     assert answers(forged)[-1]["text"] == t("common.stale", "zh")
-    asked = await driver.tap(FOREMAN, flow("s", second.id))
+    asked = await driver.dialog_tap(FOREMAN, flow("s", second.id))
     assert last_text(asked).endswith(t("deals.ask_headcount", "zh", open=2))
 
     told = await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=welders.id).pack())
