@@ -503,25 +503,15 @@ async def headcount_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dic
 
 async def workers_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     picker = await PICKER.getter(dialog_manager, **kwargs)
-    need = int(_data(dialog_manager)["hc"])
-    pool = (await _pool_page(dialog_manager, 0, MAX_POOL)).items
-    grades = await grade_names(uow_of(dialog_manager), locale())
-    offset = int(dialog_manager.dialog_data.get(f"{PICKED}_offset") or 0)
-    lines = [
-        worker_line(
-            tr,
-            w.name,
-            w.id_masked,
-            grades.get(w.grade_level, str(w.grade_level)),
-            w.avg_rating,
-            w.rating_count,
-        )
-        for w in pool[offset : offset + 6]
-    ]
-    title = tr("deals.ask_workers", need=need, chosen=len(PICKER.checked(dialog_manager)))
-    if _data(dialog_manager)["mode"] == "accept":
-        picker["pick_done"] = _("deals.btn_accept_with_workers")
-    return {**picker, "workers_text": Safe("\n".join([title, *lines]))}
+    need, chosen = int(_data(dialog_manager)["hc"]), len(PICKER.checked(dialog_manager))
+    title = tr("deals.ask_workers", need=need, chosen=chosen)
+    accepting = _data(dialog_manager)["mode"] == "accept"
+    return {
+        **picker,
+        "workers_text": Safe(f"{title}\n{picker['pick_lines']}"),
+        "pick_all": tr("deals.btn_select_all", need=need) if chosen < need else picker["pick_all"],
+        "pick_done": _("deals.btn_accept_with_workers") if accepting else _("deals.btn_done"),
+    }
 
 
 async def price_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
