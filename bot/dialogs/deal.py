@@ -724,7 +724,12 @@ async def _open(manager: DialogManager, state: State, data: dict[str, Any]) -> N
     await start_below(manager, state, data)
 
 
-async def _say_below(query: CallbackQuery, text: str, markup: Any = None) -> None:
+async def _say_below(
+    query: CallbackQuery, manager: DialogManager, text: str, markup: Any = None
+) -> None:
+    """No deal to set up: an earlier deal dialog is over too; a search stays open."""
+    if manager.has_context() and manager.current_context().state.group is DealFlow:
+        await manager.reset_stack()
     if isinstance(query.message, Message):
         await query.message.answer(text, reply_markup=markup)
 
@@ -750,8 +755,7 @@ async def propose_tapped(
         assert idle is not None
         mine = await my_shortages(uow, actor, idle)
         if not mine:
-            await dialog_manager.reset_stack(remove_keyboard=False)
-            await _say_below(query, _("deals.no_matching_shortage"))
+            await _say_below(query, dialog_manager, _("deals.no_matching_shortage"))
             return
         if len(mine) > 1:
             await _open(dialog_manager, S.shortage, data)
@@ -764,9 +768,11 @@ async def propose_tapped(
         pool = await eligible_workers(uow, actor, shortage.trade_code, shortage.grade_level, i_id)
         data["open"] = min(data["open"], len(pool))
         if not pool:
-            await dialog_manager.reset_stack(remove_keyboard=False)
             await _say_below(
-                query, _("deals.no_idle_workers"), _no_workers_keyboard(shortage, i_id)
+                query,
+                dialog_manager,
+                _("deals.no_idle_workers"),
+                _no_workers_keyboard(shortage, i_id),
             )
             return
     if data["open"] <= 0:
