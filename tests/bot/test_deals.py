@@ -10,7 +10,6 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from bot.callbacks import CancelCb
 from bot.callbacks_deals import DealActCb, ProposeCb, ViewPostingCb
 from bot.i18n import t
 from bot.keyboards.workers import WorkersCb
@@ -378,7 +377,7 @@ async def test_counter_on_an_offer_asks_below_it_and_cancel_leaves_the_offer_rea
     assert [s.method for s in asked if s.method in ("sendMessage", "editMessageText")] == [
         "sendMessage"
     ]
-    cancelled = await driver.tap(DISPATCHER, CancelCb().pack(), message_id=901)
+    cancelled = await driver.dialog_tap(DISPATCHER, "cancel")
     assert last_text(cancelled) == t("common.cancelled", "en")
     touched = [s for s in asked + cancelled if s.params.get("message_id") == offer_id]
     assert touched == []  # the offer still shows its text and its buttons
@@ -638,3 +637,82 @@ async def test_a_company_without_fitting_idle_workers_is_told_and_can_go_back_to
     assert set_idle == WorkersCb(st="b", tr="plasterer").pack()
     busy = await driver.tap(DISPATCHER, set_idle)
     assert all(name in last_text(busy) for name in ("王海东", "李强", "赵刚", "孙伟"))
+
+
+# --- issue 10: what a foreman notices on a phone ---------------------------------------------
+
+
+def touching(sent: list[Sent], message_id: int) -> list[Sent]:
+    return [s for s in sent if s.params.get("message_id") == message_id]
+
+
+async def test_propose_from_a_notification_opens_below_it_and_cancel_leaves_it_live(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # UX 1: 🤝 rewrote the notification into the next prompt; after 取消 it was a dead prompt
+    notification = 700
+    propose = ProposeCb(shortage_id=market.shortage_id, idle_id=market.idle_id).pack()
+    asked = await driver.tap(DISPATCHER, propose, message_id=notification)
+    assert [s.method for s in asked if s.method.endswith("Message")] == ["sendMessage"]
+    assert touching(asked, notification) == []
+
+    cancelled = await driver.dialog_tap(DISPATCHER, "cancel")
+    assert last_text(cancelled) == t("common.cancelled", "en")
+    assert touching(cancelled, notification) == []  # its text and buttons stay as they were
+    assert await driver.state(DISPATCHER) is None
+    # the cancelled prompt is not left with live-looking buttons
+    assert [s.method for s in cancelled if s.method == "editMessageReplyMarkup"]
+    again = await driver.tap(DISPATCHER, propose, message_id=notification)
+    assert await driver.state(DISPATCHER) == "DealFlow:headcount"
+    assert touching(again, notification) == []
+
+
+async def test_the_supplier_is_asked_how_many_it_sends_and_the_receiver_how_many_it_needs(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # UX 7: the labour company was asked "需要几人？"
+    async with services.uow() as uow:
+        account = await uow.session.get_one(Account, market.dispatcher_id)
+        account.locale = "zh"
+        await uow.commit()
+    supplier = tg_user(DISPATCHER_TG)
+    propose = ProposeCb(shortage_id=market.shortage_id, idle_id=market.idle_id).pack()
+    asked = await driver.tap(supplier, propose)
+    assert "派几人？" in last_text(asked)
+    assert "需要几人" not in last_text(asked)
+    asked = await driver.tap(FOREMAN, propose)
+    assert "需要几人？" in last_text(asked)
+
+
+async def test_after_a_counter_its_sender_sees_withdraw_counter_not_withdraw_offer(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # UX 7: after a counter the button still read "撤回报价"
+    await foreman_proposes(driver, market)
+    deal = await only_deal(services)
+    await driver.tap(DISPATCHER, act("c", deal))
+    await driver.send(DISPATCHER, "5800")
+    sent = await driver.dialog_tap(DISPATCHER, flow("ok"))
+    texts_now = inline_texts(last_reply_markup(sent))
+    assert texts_now == [t("deals.btn_withdraw_counter", "en")]
+    assert t("deals.btn_withdraw", "en") not in texts_now
+    assert await driver.state(DISPATCHER) is None
+
+
+async def test_a_finished_steps_keyboard_goes_away(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # UX 5: finished prompts kept live-looking buttons (old price and 返回/取消 keyboards)
+    await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=market.idle_id).pack())
+    priced = await driver.dialog_tap(FOREMAN, flow("h", 3))  # a tap: the prompt becomes the next
+    [edited] = [s for s in priced if s.method in ("sendMessage", "editMessageText")]
+    assert edited.method == "editMessageText"
+    prompt = edited.params["message_id"]
+    dated = await driver.send(FOREMAN, "5200")  # typed: a new prompt, the old one loses its keys
+    stripped = [s for s in dated if s.method == "editMessageReplyMarkup"]
+    assert [s.params.get("message_id") for s in stripped] == [prompt]
+    assert stripped[0].params.get("reply_markup") is None
+    await driver.dialog_tap(FOREMAN, flow("d", 1))
+    sent = await driver.dialog_tap(FOREMAN, flow("ok"))
+    # the summary became the offer: only the offer's own button, nothing of the dialog
+    assert inline_texts(last_reply_markup(sent)) == [t("deals.btn_withdraw", "zh")]
