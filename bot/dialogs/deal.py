@@ -492,8 +492,12 @@ async def headcount_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dic
         values = list(range(1, open_count + 1))
     else:
         values = [n for n in HEADCOUNT_BUTTONS if n <= open_count]
-    key = "deals.ask_send_headcount" if _idle_side(dialog_manager) else "deals.ask_headcount"
-    question = tr("deals.type_headcount" if data.get("typing") else key, open=open_count)
+    key = (
+        N_("deals.ask_send_headcount") if _idle_side(dialog_manager) else N_("deals.ask_headcount")
+    )
+    if data.get("typing"):
+        key = N_("deals.type_headcount")
+    question = tr(key, open=open_count)
     return {
         "headcount_text": Safe(f"{what.strip(' ·')}\n{question}"),
         "counts": [(n, str(n)) for n in values],
@@ -527,9 +531,9 @@ async def price_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
     mine = mine_card.price if mine_card is not None else None
     lines, options = [_("deals.ask_price")], []
     for key, button, value in (
-        ("deals.price_theirs", "deals.btn_price_theirs", theirs),
-        ("deals.price_mine", "deals.btn_price_mine", mine),
-        ("deals.price_guide", "deals.btn_price_guide", guide),
+        (N_("deals.price_theirs"), N_("deals.btn_price_theirs"), theirs),
+        (N_("deals.price_mine"), N_("deals.btn_price_mine"), mine),
+        (N_("deals.price_guide"), N_("deals.btn_price_guide"), guide),
     ):
         if value is not None:
             lines.append(tr(key, price=Safe(price_text(tr, value))))
