@@ -27,7 +27,7 @@ class ViewPostingCb(CallbackData, prefix="vp"):
 
 class DealActCb(CallbackData, prefix="da"):
     """An action on deal `id` at `v`ersion: "a" accept, "c" counter, "d" decline,
-    "x" withdraw, "o" open the card, "l" back to the list. The version makes a button of an
+    "x" withdraw, "o" open the card. The version makes a button of an
     older offer stale once the deal moved on."""
 
     a: str

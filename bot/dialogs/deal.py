@@ -15,6 +15,7 @@ which workers a deal may name, the start-date window) are core's."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from aiogram import F, Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Format
 
@@ -32,7 +33,10 @@ from bot.callbacks_deals import ProposeCb, ViewPostingCb
 from bot.dialogs.widgets import (
     ERROR,
     HEADCOUNT_BUTTONS,
+    PASSTHROUGH,
     TYPING,
+    PagedList,
+    Passthrough,
     Tr,
     WorkerPicker,
     account_of,
@@ -48,7 +52,8 @@ from bot.dialogs.widgets import (
 )
 from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
-from bot.keyboards.common import DECLARE_IDLE, inline_cancel_keyboard
+from bot.keyboards.common import DEALS as DEALS_MENU
+from bot.keyboards.common import DECLARE_IDLE, MenuText, inline_cancel_keyboard
 from bot.keyboards.deals import deal_actions_keyboard, short
 from bot.keyboards.workers import WorkersCb
 from bot.render.errors import error_text
@@ -58,7 +63,7 @@ from bot.renderers.deals import deal_text, worker_line
 from bot.renderers.match import grade_names, price_text, trade_name
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
-from core.domain.enums import Role, Side, WorkerStatus
+from core.domain.enums import DealStatus, Role, Side, WorkerStatus
 from core.domain.errors import Conflict, PermissionDenied, ValidationError
 from core.domain.money import format_money
 from core.domain.rules import (
@@ -77,6 +82,7 @@ from core.domain.timeutil import local_date
 from core.domain.values import parse_headcount, parse_price
 from core.services import deals, guide_prices, postings, workers
 from core.services.deals import DealView, ProposeDeal
+from core.services.paging import Direction, Page
 from core.services.search import PostingCard, PostingQuery, get_posting_card, search_postings
 from core.services.workers import WorkerSlice, WorkerView
 
@@ -843,5 +849,134 @@ def create_router() -> Router:
     router = Router(name=__name__)
     allowed = HasRole(Role.FOREMAN, Role.DISPATCHER)
     router.callback_query.register(propose_tapped, ProposeCb.filter(), allowed)
-    router.include_router(_dialog())
+    router.include_routers(_dialog(), _list_dialog())
+    return router
+
+
+# --- 🤝 我的交易: my offers and deals, those awaiting me first ------------------------------
+
+LIST_PENDING = 20
+LIST_ACCEPTED = 10
+
+
+class DealList(StatesGroup):
+    list = State()
+    card = State()
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    label: str
+
+
+async def _rows(manager: DialogManager) -> list[_Row]:
+    """🔔 my turn, ⏳ the other side's, ✅ accepted (the newest of each)."""
+    uow, actor, loc = uow_of(manager), account_of(manager).actor(), locale()
+    pending = await deals.list_deals(uow, actor, status=DealStatus.PENDING, limit=LIST_PENDING)
+    accepted = await deals.list_deals(uow, actor, status=DealStatus.ACCEPTED, limit=LIST_ACCEPTED)
+    trades = {t.code: t.name(loc) for t in await postings.list_trades(uow)}
+    mine = [d for d in pending.items if d.my_turn]
+    theirs = [d for d in pending.items if not d.my_turn]
+    manager.dialog_data["counts"] = [len(mine), len(theirs), len(accepted.items)]
+    return [
+        _Row(d.id, f"{icon} #{d.id} {trades.get(d.trade_code, d.trade_name_zh)} ×{d.headcount}"
+                   f" · {format_money(d.price)}")
+        for icon, group in (("🔔", mine), ("⏳", theirs), ("✅", accepted.items))
+        for d in group
+    ]  # fmt: skip
+
+
+async def _rows_page(
+    manager: DialogManager, cursor: str | None, _direction: Direction, size: int
+) -> Page[_Row]:
+    # the cursors are offsets into the short list (at most LIST_PENDING + LIST_ACCEPTED)
+    rows, start = await _rows(manager), int(cursor or 0)
+    return Page(
+        items=tuple(rows[start : start + size]),
+        next_cursor=str(start + size) if start + size < len(rows) else None,
+        prev_cursor=str(max(start - size, 0)) if start > 0 else None,
+    )
+
+
+async def _rows_count(manager: DialogManager) -> int:
+    return len(await _rows(manager))
+
+
+async def _open_deal(_callback: CallbackQuery, manager: DialogManager, deal_id: int) -> None:
+    manager.dialog_data["deal"] = deal_id  # get_deal refuses anyone not a party
+    await manager.switch_to(DealList.card)
+
+
+DEALS = PagedList(
+    "deals", load=_rows_page, count=_rows_count, label=lambda _n, r: r.label, on_pick=_open_deal
+)
+
+
+async def list_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    page = await DEALS.page(dialog_manager)
+    mine, theirs, accepted = dialog_manager.dialog_data["counts"]
+    if not (mine or theirs or accepted):
+        text = _("deals.list_empty")
+    else:
+        text = "\n".join(
+            (
+                _("deals.list_title"),
+                tr("deals.list_awaiting_me", n=mine),
+                tr("deals.list_awaiting_them", n=theirs),
+                tr("deals.list_accepted", n=accepted),
+            )
+        )
+    return {"list_text": text, **DEALS.data(dialog_manager, page)}
+
+
+async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    uow = uow_of(dialog_manager)
+    view = await deals.get_deal(
+        uow, account_of(dialog_manager).actor(), int(_data(dialog_manager)["deal"])
+    )
+    grades = await grade_names(uow, locale())
+    markup = deal_actions_keyboard(view, tr)
+    return {
+        "card": Safe(deal_text(view, tr, locale(), grades)),
+        "actions": markup.inline_keyboard if markup is not None else [],
+    }
+
+
+async def _to_list(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+    DEALS.recount(manager)  # a deal may have moved on meanwhile
+    await manager.switch_to(DealList.list)
+
+
+def _list_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Format("{list_text}"),
+            DEALS.keyboard(),
+            buttons_only(),
+            getter=list_getter,
+            state=DealList.list,
+        ),
+        Window(
+            Format("{card}"),
+            Passthrough("actions"),  # accept / counter / decline / withdraw: bot/handlers/deals
+            Button(Tr("deals.btn_list"), id="list", on_click=_to_list),
+            buttons_only(),
+            getter=card_getter,
+            state=DealList.card,
+            markup_factory=PASSTHROUGH,
+        ),
+    )
+
+
+async def open_list(_message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(DealList.list, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+def entry_router() -> Router:
+    """🤝 from the menu: before every dialog, so it works from inside any of them."""
+    router = Router(name=f"{__name__}.entry")
+    router.message.register(
+        open_list, MenuText(DEALS_MENU), HasRole(Role.FOREMAN, Role.DISPATCHER)
+    )
     return router

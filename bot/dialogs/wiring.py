@@ -35,6 +35,7 @@ def create_router() -> Router:
     # paste last: its entry takes text that no dialog step and no menu entry took
     router.include_routers(
         my_postings.entry_router(),
+        deal.entry_router(),
         search.entry_router(),
         shortage.create_router(),
         idle.create_router(),

@@ -1,6 +1,6 @@
-"""🤝 Deals (确认调度价格): the list of my offers and deals, and the one-tap actions on a deal:
-open, accept, decline, withdraw. Counter, and an accept that must name workers, open the deal
-dialog (bot/dialogs/deal.py) below the message.
+"""🤝 Deals (确认调度价格): the one-tap actions on a deal message: open, accept, decline,
+withdraw. Counter, and an accept that must name workers, open the deal dialog below the
+message; the list of my offers and deals is a dialog too (both in bot/dialogs/deal.py).
 
 Buttons on deal messages carry the deal's version: once the deal moved on (a counter, an
 accept, expiry) an older button is answered "no longer open" / "changed", the message shows
@@ -12,7 +12,7 @@ The counterpart is told through the outbox (bot/renderers/deals.py).
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
@@ -21,8 +21,7 @@ from bot.callbacks_deals import DealActCb
 from bot.dialogs.deal import start_accept_with_workers, start_counter
 from bot.filters import HasRole
 from bot.i18n import tr
-from bot.keyboards.common import DEALS, MenuText
-from bot.keyboards.deals import deal_actions_keyboard, deals_list_keyboard
+from bot.keyboards.deals import deal_actions_keyboard
 from bot.middlewares.db import end_read
 from bot.render.messages import edit_or_send
 from bot.renderers.deals import deal_text
@@ -30,12 +29,9 @@ from bot.renderers.match import grade_names
 from core.db.uow import UnitOfWork
 from core.domain.enums import DealStatus, Role, Side
 from core.domain.errors import PermissionDenied
-from core.services import deals, postings
+from core.services import deals
 from core.services.accounts import AccountView
 from core.services.deals import DealView
-
-LIST_PENDING = 20
-LIST_ACCEPTED = 10
 
 
 async def show_deal(
@@ -44,13 +40,12 @@ async def show_deal(
     view: DealView,
     *,
     headline: str | None = None,
-    back: bool = False,
 ) -> None:
     locale = get_i18n().current_locale
     grades = await grade_names(uow, locale)
     await end_read(uow)
     text = deal_text(view, tr, locale, grades, headline=headline)
-    await edit_or_send(query, text, deal_actions_keyboard(view, tr, back=back))
+    await edit_or_send(query, text, deal_actions_keyboard(view, tr))
 
 
 async def still_open(query: CallbackQuery, uow: UnitOfWork, view: DealView, version: int) -> bool:
@@ -75,17 +70,13 @@ async def deal_action(
 ) -> None:
     actor = account.actor()
     a, deal_id, version = callback_data.a, callback_data.id, callback_data.v
-    if a == "l":
-        await query.answer()
-        await show_list(query, uow, account)
-        return
     if a not in ("o", "a", "c", "d", "x") or deal_id <= 0:
         await query.answer(_("common.stale"))
         return
     view = await deals.get_deal(uow, actor, deal_id)  # forbidden for anyone not a party
     if a == "o":
         await query.answer()
-        await show_deal(query, uow, view, back=True)
+        await show_deal(query, uow, view)
         return
     if not await still_open(query, uow, view, version):
         return
@@ -117,48 +108,10 @@ async def deal_action(
         await query.answer()
 
 
-# --- 🤝 Deals: my offers and deals -------------------------------------------------------------
-
-
-async def list_text_and_markup(
-    uow: UnitOfWork, account: AccountView
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    actor = account.actor()
-    locale = get_i18n().current_locale
-    pending = await deals.list_deals(uow, actor, status=DealStatus.PENDING, limit=LIST_PENDING)
-    accepted = await deals.list_deals(uow, actor, status=DealStatus.ACCEPTED, limit=LIST_ACCEPTED)
-    trade_names = {t.code: t.name(locale) for t in await postings.list_trades(uow)}
-    await end_read(uow)
-    mine = [d for d in pending.items if d.my_turn]
-    theirs = [d for d in pending.items if not d.my_turn]
-    if not pending.items and not accepted.items:
-        return _("deals.list_empty"), None
-    text = "\n".join(
-        (
-            _("deals.list_title"),
-            tr("deals.list_awaiting_me", n=len(mine)),
-            tr("deals.list_awaiting_them", n=len(theirs)),
-            tr("deals.list_accepted", n=len(accepted.items)),
-        )
-    )
-    return text, deals_list_keyboard([*mine, *theirs, *accepted.items], trade_names)
-
-
-async def deals_menu(message: Message, uow: UnitOfWork, account: AccountView) -> None:
-    text, markup = await list_text_and_markup(uow, account)
-    await message.answer(text, reply_markup=markup)
-
-
-async def show_list(query: CallbackQuery, uow: UnitOfWork, account: AccountView) -> None:
-    text, markup = await list_text_and_markup(uow, account)
-    await edit_or_send(query, text, markup)
-
-
 def create_router() -> Router:
     router = Router(name=__name__)
     allowed = HasRole(Role.FOREMAN, Role.DISPATCHER)
     router.message.filter(allowed)
     router.callback_query.filter(allowed)
-    router.message.register(deals_menu, MenuText(DEALS))
     router.callback_query.register(deal_action, DealActCb.filter())
     return router

@@ -1,9 +1,7 @@
-"""Inline keyboards of the deal dialogs and of deal messages. Builders take the translate
+"""Inline keyboards of deal messages. Builders take the translate
 function (`tr` in handlers, the recipient's `t` in renderers); button texts are plain text."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -11,18 +9,9 @@ from bot.callbacks_deals import DealActCb
 from bot.callbacks_dispatch import DispatchCb
 from bot.notifier import Translate
 from core.domain.enums import DealStatus, Side
-from core.domain.money import format_money
-from core.services.deals import DealListItem, DealView
+from core.services.deals import DealView
 
-HEADCOUNT_PRESETS = (1, 2, 3, 4, 5, 6, 8, 10)
-WORKERS_PER_PAGE = 8
 BUTTON_NAME_LEN = 12  # a project or company name on a button: the start is enough
-
-
-def _rows(
-    buttons: Sequence[InlineKeyboardButton], per_row: int
-) -> list[list[InlineKeyboardButton]]:
-    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
 def _act(text: str, action: str, deal_id: int, version: int = 0) -> InlineKeyboardButton:
@@ -38,11 +27,9 @@ def short(name: str, limit: int = BUTTON_NAME_LEN) -> str:
 # --- a deal message ---------------------------------------------------------------------------
 
 
-def deal_actions_keyboard(
-    view: DealView, T: Translate, *, back: bool = False
-) -> InlineKeyboardMarkup | None:
+def deal_actions_keyboard(view: DealView, T: Translate) -> InlineKeyboardMarkup | None:
     """Accept / Counter / Decline when it is the viewer's turn; Withdraw for the offer the
-    viewer made; nothing once closed. `back` adds "to the list" (the 🤝 Deals menu)."""
+    viewer made; nothing once closed."""
     rows: list[list[InlineKeyboardButton]] = []
     if view.status is DealStatus.PENDING and view.my_turn:
         rows.append(
@@ -66,20 +53,4 @@ def deal_actions_keyboard(
                 )
             ]
         )
-    if back:
-        rows.append([_act(T("deals.btn_list"), "l", 0)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-
-
-def deals_list_keyboard(
-    items: Sequence[DealListItem], trade_names: dict[str, str]
-) -> InlineKeyboardMarkup:
-    """One button per deal: 🔔 my turn, ⏳ the other side's, ✅ accepted."""
-    buttons = []
-    for item in items:
-        pending_icon = "🔔" if item.my_turn else "⏳"
-        icon = pending_icon if item.status is DealStatus.PENDING else "✅"
-        trade = trade_names.get(item.trade_code, item.trade_name_zh)
-        text = f"{icon} #{item.id} {trade} ×{item.headcount} · {format_money(item.price)}"
-        buttons.append(_act(text, "o", item.id))
-    return InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons])
