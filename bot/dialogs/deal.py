@@ -277,7 +277,7 @@ async def headcount_saved(manager: DialogManager, count: int) -> None:
             picked = [w.id for w in pool]  # exactly the needed number: nothing to tick
         await PICKER.set_checked(manager, picked)
         data["hc"] = count
-        if len(picked) != count:
+        if len(picked) != count or data.get("editing"):  # from the summary: who, too
             await manager.switch_to(S.workers)
             return
     data["hc"] = count
@@ -414,7 +414,8 @@ async def start_typed(message: Message, _widget: Any, manager: DialogManager) ->
 
 async def edit(_callback: CallbackQuery, button: Any, manager: DialogManager) -> None:
     _data(manager)["editing"] = True
-    steps = {"eh": S.headcount, "ew": S.workers, "ep": S.price, "ed": S.start}
+    # the idle side changes how many it sends, then who: the headcount step leads on to them
+    steps = {"eh": S.headcount, "ew": S.headcount, "ep": S.price, "ed": S.start}
     await manager.switch_to(steps[button.widget_id])
 
 

@@ -719,3 +719,34 @@ async def test_a_finished_steps_keyboard_goes_away(
     sent = await driver.dialog_tap(FOREMAN, flow("ok"))
     # the summary became the offer: only the offer's own button, nothing of the dialog
     assert inline_texts(last_reply_markup(sent)) == [t("deals.btn_withdraw", "zh")]
+
+
+async def test_the_supplier_changes_who_goes_from_the_summary(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    await driver.tap(DISPATCHER, ProposeCb(shortage_id=market.shortage_id, idle_id=0).pack())
+    first, second, third = market.worker_ids[:3]
+    await driver.dialog_tap(DISPATCHER, flow("h", 2))
+    await driver.dialog_tap(DISPATCHER, flow("w", first))
+    await driver.dialog_tap(DISPATCHER, flow("w", second))
+    await driver.dialog_tap(DISPATCHER, flow("wd"))
+    await driver.send(DISPATCHER, "5500")
+    summary = await driver.dialog_tap(DISPATCHER, flow("d", 1))
+    assert "李强" in last_text(summary)
+
+    await driver.dialog_tap(DISPATCHER, "ew")
+    picker = await driver.dialog_tap(DISPATCHER, flow("h", 2))  # as many, but who?
+    assert await driver.state(DISPATCHER) == "DealFlow:workers"
+    assert t("deals.ask_workers", "en", need=2, chosen=2) in last_text(picker)
+    await driver.dialog_tap(DISPATCHER, flow("w", second))
+    await driver.dialog_tap(DISPATCHER, flow("w", third))
+    summary = await driver.dialog_tap(DISPATCHER, flow("wd"))
+    assert await driver.state(DISPATCHER) == "DealFlow:summary"
+    assert "赵刚" in last_text(summary)
+    assert "李强" not in last_text(summary)
+    await driver.dialog_tap(DISPATCHER, flow("ok"))
+    async with services.uow() as uow:
+        deal = await uow.session.scalar(select(Deal))
+        assert deal is not None
+        named = await deals.get_deal(uow, Actor.system(), deal.id)
+    assert sorted(w.id for w in named.workers) == sorted((first, third))
