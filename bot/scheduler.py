@@ -60,6 +60,7 @@ from core.services.digest_schedule import (
     run_maintenance,
 )
 from core.services.dispatch import queue_arrival_prompts, release_ended
+from core.services.rings import open_due_internal
 from core.services.wages import queue_wage_prompts, sweep_arrears
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ JOB_ARRIVAL_REMINDER = "arrival_reminder"
 JOB_WAGE_PROMPTS = "wage_prompts"
 JOB_ARREARS = "arrears"
 JOB_CREDIT = "credit"
+JOB_RINGS = "rings"
 WAGE_PROMPT_AT = time(9, 0)
 ARREARS_SWEEP_AT = time(9, 30)
 CREDIT_AT = time(3, 0)
@@ -305,6 +307,17 @@ async def credit_job(ctx: SchedulerContext) -> None:
         log.info("credit: %d enterprises (%d changed)", run.enterprises, run.enterprises_changed)
 
 
+async def rings_job(ctx: SchedulerContext) -> None:
+    """Internal postings past their company's hours open to the market (once each)."""
+    if not await ctx.lead():
+        return
+    async with ctx.job(JOB_RINGS), ctx.services.uow() as uow:
+        opened = await open_due_internal(uow, ctx.clock.now())
+    if opened:
+        log.info("rings: %d internal postings opened to the market", len(opened))
+        ctx.wake_sender()
+
+
 def _daily(at: time) -> CronTrigger:
     return CronTrigger(hour=at.hour, minute=at.minute, timezone=SCHEDULER_TZ)
 
@@ -382,6 +395,14 @@ def build_scheduler(
         IntervalTrigger(seconds=_seconds(maintenance), timezone=SCHEDULER_TZ),
         id=JOB_MAINTENANCE,
         name="expiry, rating prompts, purges",
+        misfire_grace_time=int(DIGEST_GRACE.total_seconds()),
+        **common,
+    )
+    scheduler.add_job(
+        rings_job,
+        IntervalTrigger(seconds=_seconds(maintenance), timezone=SCHEDULER_TZ),
+        id=JOB_RINGS,
+        name="internal postings open to the market",
         misfire_grace_time=int(DIGEST_GRACE.total_seconds()),
         **common,
     )

@@ -68,6 +68,7 @@ from core.domain.enums import (
     WorkerStatus,
 )
 from core.domain.errors import Conflict
+from core.domain.rules import MAX_INTERNAL_OPEN_HOURS
 from core.domain.timeutil import SHANGHAI, day_bounds, local_date
 from core.domain.values import mask_id
 from core.reference.loader import load_reference_data
@@ -558,6 +559,10 @@ class _Builder:
             "county_code": county,
             "city_code": county[:4] + "00",
             "created_at": self._past(400, 3000),
+            # the seed's internal postings are up to 25 days old: with the default 24 h they
+            # would all open to the market at the demo's first rings job; 30 days keeps the
+            # seeded market as it was drawn
+            "internal_open_hours": MAX_INTERNAL_OPEN_HOURS,
         }
         self.rows["enterprise"].append(row)
         return row

@@ -24,6 +24,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.callbacks import DeclareIdleCb
 from bot.callbacks_deals import ProposeCb, ViewPostingCb
+from bot.dialogs import ring_choice
 from bot.dialogs.widgets import (
     ERROR,
     ContactStep,
@@ -200,6 +201,7 @@ async def confirm(callback: CallbackQuery, _button: Any, manager: DialogManager)
         price=Decimal(str(data["price"])),
         contact_name=str(data["name"]),
         contact_phone=str(data["phone"]),
+        ring=ring_choice.chosen(manager, "ring"),
     )
     actor = account.actor()
     try:
@@ -289,7 +291,9 @@ async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
         key = "idle.summary_guide_far" if guide_prices.is_far_from_guide(price, guide) else None
         lines.append(tr(key or "idle.summary_guide", guide=format_money(guide), pct=pct))
     lines.append(tr("idle.summary_contact", name=data["name"], phone=data["phone"]))
-    return {"summary": Safe("\n".join(lines))}
+    ring = ring_choice.ring_fields(dialog_manager, "ring")
+    lines.append(ring["ring_line"])
+    return {"summary": Safe("\n".join(lines)), **ring}
 
 
 # --- windows -------------------------------------------------------------------------------
@@ -336,7 +340,7 @@ def _dialog() -> Dialog:
                 Button(Tr("idle.edit_price"), id="edit_price", on_click=edit),
                 Button(Tr("idle.edit_contact"), id="edit_contact", on_click=edit),
             ),
-            Row(cancel_button()),
+            Row(ring_choice.toggle_button("ring"), cancel_button()),
             buttons_only(),
             getter=summary_getter,
             state=S.summary,
@@ -388,6 +392,7 @@ async def _open(manager: DialogManager, trade: str, shortage_id: int) -> None:
 
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
     manager.dialog_data.update(trade=None, grade=None, shortage=0)
+    manager.dialog_data["ring"] = await ring_choice.company_ring(manager)
     if isinstance(start_data, dict):
         manager.dialog_data.update(start_data)
 

@@ -20,7 +20,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.dialogs.widgets import Tr, cancel_dialog, pop_error, show_error, typed
 from bot.filters import HasRole
 from bot.i18n import N_, tr
-from bot.keyboards.common import main_menu
+from bot.keyboards.common import account_menu, main_menu
 from bot.keyboards.join import ReviewCb
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import drop_inline_keyboard, edit_or_send
@@ -117,9 +117,7 @@ async def reason_typed(message: Message, _widget: Any, manager: DialogManager) -
         return
     except DomainError as exc:  # decided meanwhile, or out of reach: nothing to ask any more
         await manager.done(show_mode=ShowMode.NO_UPDATE)
-        await message.answer(
-            error_text(exc), reply_markup=main_menu(account.role, admin=account.is_admin)
-        )
+        await message.answer(error_text(exc), reply_markup=account_menu(account))
         return
     await manager.done(show_mode=ShowMode.NO_UPDATE)
     text = await card_text(uow, view, tr, locale())

@@ -58,7 +58,7 @@ from core.domain.enums import PostingStatus, Ring, Role
 from core.domain.errors import Conflict, ValidationError
 from core.domain.timeutil import local_date
 from core.domain.values import MAX_HEADCOUNT, parse_price
-from core.services import postings
+from core.services import postings, rings
 from core.services.accounts import AccountView
 from core.services.guide_prices import current_guide_price, is_far_from_guide
 from core.services.matching import match_posting
@@ -255,6 +255,7 @@ async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
         "live": live,
         "shortage": kind == "shortage",
         "can_escalate": live and view.ring != Ring.ESCALATED,
+        "can_open": live and view.ring == Ring.INTERNAL,
     }
 
 
@@ -346,6 +347,25 @@ async def confirmed(callback: CallbackQuery, _button: Any, manager: DialogManage
         await _refused(callback, manager, exc)
         return
     await toast(callback, done)
+    await manager.switch_to(M.card)
+
+
+async def open_market(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+    """🌐 公开到市场: the internal posting opens to the market at the version the card showed
+    (a stale card or an already public posting shows the fresh card)."""
+    data = manager.dialog_data
+    try:
+        await rings.open_to_market(
+            _uow(manager),
+            _account(manager).actor(),
+            _kind(manager),
+            int(data["id"]),
+            expected_version=int(data.get("v") or 0),
+        )
+    except Conflict as exc:
+        await _refused(callback, manager, exc)
+        return
+    await toast(callback, _("rings.opened_ok"))
     await manager.switch_to(M.card)
 
 
@@ -539,6 +559,8 @@ def _dialog() -> Dialog:
                     Button(Tr("mp.escalate"), id="esc", on_click=ask_confirm,
                            when="can_escalate"),
                 ),
+                Row(Button(Tr("rings.open_market"), id="open", on_click=open_market,
+                           when="can_open")),
                 when="live",
             ),
             Row(Button(Tr("mp.back_list"), id="to_list", on_click=back_to_list), cancel_button()),

@@ -18,7 +18,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.dialogs.widgets import Tr, cancel_dialog, pop_error, show_error, typed
 from bot.filters import HasRole
 from bot.i18n import N_, tr
-from bot.keyboards.common import main_menu
+from bot.keyboards.common import account_menu
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import drop_inline_keyboard, edit_or_send
 from bot.render.postings import locale
@@ -176,7 +176,7 @@ async def _finish(manager: DialogManager, reply: Message | CallbackQuery) -> Non
     if isinstance(reply, CallbackQuery):
         await reply.answer()
     if isinstance(message, Message):
-        await message.answer(text, reply_markup=main_menu(account.role, admin=account.is_admin))
+        await message.answer(text, reply_markup=account_menu(account))
 
 
 async def price_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
@@ -205,7 +205,7 @@ async def reason_typed(message: Message, _widget: Any, manager: DialogManager) -
     else:
         text = await _decided_text(uow, view)
     await manager.done(show_mode=ShowMode.NO_UPDATE)
-    await message.answer(text, reply_markup=main_menu(account.role, admin=account.is_admin))
+    await message.answer(text, reply_markup=account_menu(account))
 
 
 async def getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
 from bot.keyboards.common import SEARCH, MenuText
 from bot.render.postings import locale
+from bot.renderers.contact_exchange import request_button
 from bot.renderers.match import (
     is_live,
     place_name,
@@ -350,6 +351,12 @@ async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     if is_live(card, now) and may_propose_on(account.role, card.kind):
         # an idle posting is asked for by a project, a shortage offered workers by a company
         propose = [[propose_button(card)]]
+    if is_live(card, now) and account.role in (Role.FOREMAN, Role.DISPATCHER) and (
+        card.enterprise_id != account.enterprise_id
+    ):
+        # 📞 交换电话 with the viewer's own open posting of the other kind (picked in core)
+        shortage_id, idle_id = (card.id, 0) if card.kind == "shortage" else (0, card.id)
+        propose.append([request_button(tr, shortage_id, idle_id)])
     return {"card": Safe(posting_card_text(card, tr, loc, grades, now)), "propose": propose}
 
 

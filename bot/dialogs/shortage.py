@@ -18,7 +18,7 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs import posting_approval
+from bot.dialogs import posting_approval, ring_choice
 from bot.dialogs.widgets import (
     BUTTON_LEN,
     ContactStep,
@@ -199,9 +199,11 @@ async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
     ]
     if warning := deviation_line(price, guide):
         lines.append(warning)
+    fields_ = ring_choice.ring_fields(dialog_manager, "sh_ring")
+    lines.append(fields_["ring_line"])
     multi = len(await _projects(dialog_manager)) > 1
     fields = [(key, _(label)) for key, label in FIELDS.items() if multi or key != "project"]
-    return {"summary": Safe("\n".join(lines)), "fields": fields}
+    return {"summary": Safe("\n".join(lines)), "fields": fields, **fields_}
 
 
 # --- the steps ---------------------------------------------------------------------------------
@@ -268,6 +270,7 @@ async def confirm(callback: CallbackQuery, _button: Any, manager: DialogManager)
         price=str(data["sh_price"]),
         contact_name=str(data["sh_name"]),
         contact_phone=str(data["sh_phone"]),
+        ring=ring_choice.chosen(manager, "sh_ring"),
     )
     # a DomainError leaves the dialog on the summary: its context is saved only on success
     view, waiting = await posting_approval.post_or_request(uow, account, command)  # 需求待批
@@ -333,7 +336,7 @@ def _dialog() -> Dialog:
                     on_click=lambda _c, _b, m: m.switch_to(S.edit),
                 ),
             ),
-            Row(cancel_button()),
+            Row(ring_choice.toggle_button("sh_ring"), cancel_button()),
             buttons_only(),
             getter=summary_getter,
             state=S.summary,
@@ -391,6 +394,7 @@ async def _open(manager: DialogManager, project_id: int | None) -> None:
 
 
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
+    manager.dialog_data["sh_ring"] = await ring_choice.company_ring(manager)
     if isinstance(start_data, dict):
         manager.dialog_data.update(start_data)
 

@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
-from bot.keyboards.common import main_menu
+from bot.keyboards.common import account_menu
 from bot.render.messages import drop_inline_keyboard
 from core.services.accounts import AccountView
 
@@ -43,7 +43,7 @@ async def on_stale_dialog(
         await event.update.bot.send_message(
             chat_id,
             _("dialog.stale_menu"),
-            reply_markup=main_menu(account.role, admin=account.is_admin),
+            reply_markup=account_menu(account),
         )
 
 

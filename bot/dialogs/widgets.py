@@ -30,7 +30,7 @@ from aiogram_dialog.widgets.markup.inline_keyboard import InlineKeyboardFactory
 from aiogram_dialog.widgets.text import Const, Format, Text
 
 from bot.i18n import N_, Safe, render, tr
-from bot.keyboards.common import ALL_MENU_KEYS, MenuText, inline_cancel_keyboard, main_menu
+from bot.keyboards.common import ALL_MENU_KEYS, MenuText, account_menu, inline_cancel_keyboard
 from bot.render.errors import error_text
 from bot.render.postings import deviation_line, grade_name, guide_line, locale, money
 from core.db.uow import UnitOfWork
@@ -160,7 +160,7 @@ async def cancel_dialog(callback: CallbackQuery, _button: Any, manager: DialogMa
         await callback.bot.send_message(
             callback.from_user.id,
             _("common.cancelled"),
-            reply_markup=main_menu(account.role, admin=account.is_admin),
+            reply_markup=account_menu(account),
         )
 
 

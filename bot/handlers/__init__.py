@@ -35,6 +35,7 @@ from bot.dialogs import wiring as dialogs
 from bot.handlers import (
     channels,
     common,
+    contact_exchange,
     deals,
     dispatch,
     errors,
@@ -45,6 +46,7 @@ from bot.handlers import (
     projects,
     ratings,
     regulator,
+    ring_settings,
     settings,
     start,
     workers,
@@ -60,7 +62,9 @@ FEATURES: tuple[Callable[[], Router], ...] = (
     posting_card.create_router,
     deals.create_router,
     dispatch.create_router,
+    contact_exchange.create_router,  # 📞 交换电话 (core.services.contact_exchange)
     posting_approval_setting.create_router,  # /approval: 需求待批 (bot/dialogs/posting_approval)
+    ring_settings.create_router,  # /rings: default ring, hours before internal opens
 )
 
 

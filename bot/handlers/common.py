@@ -18,7 +18,7 @@ from aiogram_dialog import DialogManager
 
 from bot.callbacks import CancelCb, LangCb
 from bot.i18n import N_, SUPPORTED_LOCALES, tr
-from bot.keyboards.common import CANCEL, ROLE_MENUS, MenuText, main_menu, menu_button
+from bot.keyboards.common import CANCEL, ROLE_MENUS, MenuText, account_menu, menu_button
 from bot.keyboards.join import guest_keyboard
 from bot.middlewares.locale import FSM_LOCALE_KEY
 from bot.render.messages import drop_inline_keyboard
@@ -60,9 +60,7 @@ ROLE_NAMES = {
 
 
 async def show_menu(message: Message, account: AccountView, text: str | None = None) -> None:
-    await message.answer(
-        text or _("menu.title"), reply_markup=main_menu(account.role, admin=account.is_admin)
-    )
+    await message.answer(text or _("menu.title"), reply_markup=account_menu(account))
 
 
 # --- /cancel ---------------------------------------------------------------------------------
@@ -101,7 +99,7 @@ async def cancel_inline(
         await query.bot.send_message(
             query.from_user.id,
             _("common.cancelled"),
-            reply_markup=main_menu(account.role, admin=account.is_admin),
+            reply_markup=account_menu(account),
         )
 
 
@@ -187,7 +185,7 @@ async def language_chosen(
             await query.bot.send_message(
                 query.from_user.id,
                 _("language.changed"),
-                reply_markup=main_menu(account.role, admin=account.is_admin),
+                reply_markup=account_menu(account),
             )
         else:
             await query.bot.send_message(query.from_user.id, _("language.changed"))

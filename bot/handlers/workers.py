@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.filters import HasRole
 from bot.i18n import tr
-from bot.keyboards.common import ALL_MENU_KEYS, WORKERS, MenuText, cancel_keyboard, main_menu
+from bot.keyboards.common import ALL_MENU_KEYS, WORKERS, MenuText, account_menu, cancel_keyboard
 from bot.keyboards.workers import (
     STATUS_LETTERS,
     STATUS_MARKS,
@@ -250,7 +250,7 @@ async def name_typed(
     # the menu comes back with the count; the list with its buttons follows
     await message.answer(
         tr("workers.found", count=len(found)),
-        reply_markup=main_menu(account.role, admin=account.is_admin),
+        reply_markup=account_menu(account),
     )
     text = "\n".join(_line(w, names) for w in found)
     await message.answer(text, reply_markup=found_keyboard(found))

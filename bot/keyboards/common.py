@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import CancelCb
 from bot.i18n import N_
 from core.domain.enums import Role
+from core.services.accounts import AccountView
 
 # --- button keys (msgids). Feature routers match them with MenuText(KEY). ---------------------
 POST_SHORTAGE = N_("menu.post_shortage")
@@ -111,18 +112,32 @@ def _rows(buttons: Sequence[KeyboardButton], per_row: int = 2) -> list[list[Keyb
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
-def menu_keys(role: Role, *, admin: bool = False) -> tuple[str, ...]:
-    """The role's menu entries; a company admin's also has 🏢 公司管理 before the settings."""
+def menu_keys(
+    role: Role, *, admin: bool = False, posts_shortages: bool = False
+) -> tuple[str, ...]:
+    """The role's menu entries; a company admin's also has 🏢 公司管理 before the settings, a
+    contractor's dispatcher 📝 发布缺工 before 📋 我的发布."""
     keys = list(ROLE_MENUS[role])
-    if admin and role is Role.DISPATCHER:
-        keys.insert(keys.index(SETTINGS), COMPANY_ADMIN)
+    if role is Role.DISPATCHER:
+        if posts_shortages:
+            keys.insert(keys.index(MY_POSTINGS), POST_SHORTAGE)
+        if admin:
+            keys.insert(keys.index(SETTINGS), COMPANY_ADMIN)
     return tuple(keys)
 
 
-def main_menu(role: Role, *, admin: bool = False) -> ReplyKeyboardMarkup:
+def main_menu(
+    role: Role, *, admin: bool = False, posts_shortages: bool = False
+) -> ReplyKeyboardMarkup:
     """The role's reply-keyboard menu: big buttons, two per row."""
-    buttons = [KeyboardButton(text=menu_button(key)) for key in menu_keys(role, admin=admin)]
+    keys = menu_keys(role, admin=admin, posts_shortages=posts_shortages)
+    buttons = [KeyboardButton(text=menu_button(key)) for key in keys]
     return ReplyKeyboardMarkup(keyboard=_rows(buttons), resize_keyboard=True, is_persistent=True)
+
+
+def account_menu(account: AccountView) -> ReplyKeyboardMarkup:
+    """This account's menu: its role's, with what its company's kind and admin rights add."""
+    return main_menu(account.role, admin=account.is_admin, posts_shortages=account.posts_shortages)
 
 
 def cancel_keyboard() -> ReplyKeyboardMarkup:

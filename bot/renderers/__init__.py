@@ -6,6 +6,7 @@ hands the table to the outbox sender. A new renderer module is added to that lis
 from bot import notifier
 from bot.notifier import Renderers
 from bot.renderers import (
+    contact_exchange,
     deals,
     digest,
     dispatch,
@@ -15,6 +16,7 @@ from bot.renderers import (
     posting_approval,
     rating,
     regulator,
+    rings,
 )
 
 
@@ -22,6 +24,7 @@ def outbox_renderers() -> Renderers:
     """Every outbox kind the bot can deliver, with its renderer."""
     return Renderers.combine(
         notifier.RENDERERS,
+        contact_exchange.RENDERERS,
         deals.RENDERERS,
         digest.RENDERERS,
         dispatch.RENDERERS,
@@ -30,6 +33,7 @@ def outbox_renderers() -> Renderers:
         match.RENDERERS,
         posting_approval.RENDERERS,
         rating.RENDERERS,
+        rings.RENDERERS,
         regulator.RENDERERS,
     )
 

@@ -17,9 +17,11 @@ from bot.keyboards.join import APPLY, review_keyboard
 from bot.notifier import OutgoingMessage, Renderers, Translate
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
+from core.domain.rules import offers_shortage_posting
 from core.domain.values import mask_phone
 from core.services import enterprise_applications as applications
 from core.services.enterprise_applications import ApplicationView
+from core.services.enterprises import KINDS
 from core.services.outbox import OutboxItem
 from core.services.regions import get_region
 
@@ -85,9 +87,11 @@ def _menu(t: Translate, keys: tuple[str, ...]) -> ReplyKeyboardMarkup:
 @RENDERERS.register(applications.KIND_APPROVED)
 async def render_approved(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
     view = await _load(item, uow)
+    kind = KINDS.get(view.kind)  # "general" → EnterpriseType.GENERAL_CONTRACTOR
+    posts = offers_shortage_posting(Role.DISPATCHER, kind.value if kind else None)
     return OutgoingMessage(
         text=t("join.approved", name=view.name),
-        reply_markup=_menu(t, menu_keys(Role.DISPATCHER, admin=True)),
+        reply_markup=_menu(t, menu_keys(Role.DISPATCHER, admin=True, posts_shortages=posts)),
     )
 
 

@@ -20,6 +20,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.callbacks_deals import ProposeCb, ViewPostingCb
 from bot.i18n import Safe
 from bot.notifier import OutgoingMessage, Renderers, Translate
+from bot.renderers.contact_exchange import request_button
 from core.db.uow import UnitOfWork
 from core.domain.money import format_money
 from core.domain.rules import is_open_for_deals
@@ -187,7 +188,8 @@ async def render_match(item: OutboxItem, uow: UnitOfWork, t: Translate) -> list[
                     text=t("match.propose"),
                     callback_data=ProposeCb(shortage_id=shortage_id, idle_id=idle_id).pack(),
                 ),
-            ]
+            ],
+            [request_button(t, shortage_id, idle_id)],
         ]
     )
     return [OutgoingMessage(text="\n".join(lines), reply_markup=markup)]

@@ -70,6 +70,18 @@ def add_parser(subparsers: Any) -> None:
     approval.add_argument("setting", choices=("on", "off"))
     approval.set_defaults(handler=run_approval)
 
+    rings = commands.add_parser(
+        "rings",
+        help="the dispatch rings: default ring of new postings, hours before internal opens",
+        description="Where the company's new postings go unless the poster picks the other "
+        "ring (market = 公开, internal = 本公司内部), and how many hours (1-720) an internal "
+        "posting waits for an internal match before it opens to the market by itself.",
+    )
+    rings.add_argument("id", type=positive_int, metavar="ID")
+    rings.add_argument("--default", choices=("market", "internal"), dest="default_ring")
+    rings.add_argument("--open-after", dest="open_after", metavar="HOURS")
+    rings.set_defaults(handler=run_rings)
+
 
 def _run(work: Any) -> Any:
     settings = load_settings()
@@ -150,4 +162,24 @@ def run_approval(args: argparse.Namespace) -> int:
     on = args.setting == "on"
     _run(lambda uow: set_postings_need_approval(uow, Actor.system(), args.id, on))
     print(f"enterprise {args.id}: foremen's postings need approval: {args.setting}")
+    return 0
+
+
+def run_rings(args: argparse.Namespace) -> int:
+    from core.domain.actor import Actor
+    from core.services.rings import set_ring_settings
+
+    view = _run(
+        lambda uow: set_ring_settings(
+            uow,
+            Actor.system(),
+            args.id,
+            default_ring=args.default_ring,
+            internal_open_hours=args.open_after,
+        )
+    )
+    print(
+        f"enterprise {args.id}: new postings go to {view.default_ring}; internal ones open "
+        f"after {view.internal_open_hours} h"
+    )
     return 0

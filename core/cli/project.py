@@ -62,6 +62,12 @@ def _team_parser(subparsers: Any) -> None:
     add = commands.add_parser("add", help="add a team; prints its id", description="Add one.")
     add.add_argument("--project", required=True, type=positive_int, metavar="ID")
     add.add_argument("--name", required=True, help="team name, 2–60 characters")
+    add.add_argument(
+        "--trade",
+        default=None,
+        metavar="CODE",
+        help="the team's trade (e.g. plasterer): workers of it dispatched by a deal join it",
+    )
     add.set_defaults(handler=run_team_add)
     listing = commands.add_parser(
         "list", help="a project's teams", description="id, members, name."
@@ -132,7 +138,7 @@ def run_team_add(args: argparse.Namespace) -> int:
     from core.domain.actor import Actor
     from core.services.teams import create_team
 
-    view = _run(lambda uow: create_team(uow, Actor.system(), args.project, args.name))
+    view = _run(lambda uow: create_team(uow, Actor.system(), args.project, args.name, args.trade))
     print(view.id)
     return 0
 

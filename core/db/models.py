@@ -103,6 +103,14 @@ class Enterprise(Base):
     suspended_reason: Mapped[str | None] = mapped_column(String(200))
     # 需求待批: a foreman's shortage goes to the company's dispatchers before it is published
     postings_need_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the dispatch rings: where a new posting goes unless the poster picks the other ring, and
+    # how many hours an internal posting waits for an internal match before it opens itself
+    default_ring: Mapped[str] = mapped_column(
+        String(10), default="market", server_default="market"
+    )
+    internal_open_hours: Mapped[int] = mapped_column(
+        SmallInteger, default=24, server_default="24"
+    )
 
 
 class EnterpriseApplication(Base):
@@ -412,6 +420,23 @@ class DealWorker(Base):
     __tablename__ = "deal_worker"
     deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"), primary_key=True, index=True)
+
+
+class ContactExchange(Base):
+    """📞 交换电话: one side of a pair of postings asks the other for its phone; on ✅ both
+    see the full phones (each read audited). One row per pair of postings, ever."""
+
+    __tablename__ = "contact_exchange"
+    __table_args__ = (UniqueConstraint("shortage_id", "idle_posting_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shortage_id: Mapped[int] = mapped_column(ForeignKey("shortage_posting.id"))
+    idle_posting_id: Mapped[int] = mapped_column(ForeignKey("idle_posting.id"), index=True)
+    requester_side: Mapped[str] = mapped_column(String(8))  # "shortage" | "idle"
+    requester_account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
 
 
 class DealEvent(Base):

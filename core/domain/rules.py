@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from core.domain.actor import Actor
-from core.domain.enums import PostingStatus, Ring, Role, Side, WorkerStatus
+from core.domain.enums import EnterpriseType, PostingStatus, Ring, Role, Side, WorkerStatus
 from core.domain.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from core.domain.values import parse_day
 
@@ -168,6 +168,48 @@ def parse_start_date(raw: str | None, today: date) -> date:
     """A typed start date (core.domain.values.parse_day: with a year, month and day only, 明天
     …), then held to the window."""
     return check_start_date(parse_day(raw, today, error="error.start_date_format"), today)
+
+
+# --- who posts a shortage for which project -----------------------------------------------------
+
+# the companies that run projects and post shortages from the menu; a labor company supplies
+CONTRACTOR_TYPES = frozenset({EnterpriseType.GENERAL_CONTRACTOR, EnterpriseType.SUBCONTRACTOR})
+
+
+def offers_shortage_posting(role: Role, enterprise_type: str | None) -> bool:
+    """Whether 📝 发布缺工 is in the menu: every foreman (for their projects) and a dispatcher
+    of a general or specialty contractor (for the company's projects); not a labor company's
+    dispatcher, whose side of the market is idle workers."""
+    if role is Role.FOREMAN:
+        return True
+    return role is Role.DISPATCHER and enterprise_type in CONTRACTOR_TYPES
+
+
+def may_post_shortage_for(actor: Actor, *, project_id: int, enterprise_id: int) -> bool:
+    """Whether the actor may post a shortage for this project: its own foremen, the dispatchers
+    of the project's company, an admin (the CLI)."""
+    if actor.role not in (Role.FOREMAN, Role.DISPATCHER, Role.ADMIN):
+        return False
+    return actor.can_act_for_project(project_id, enterprise_id)
+
+
+# --- the dispatch rings ------------------------------------------------------------------------
+
+MAX_INTERNAL_OPEN_HOURS = 24 * 30
+
+
+def poster_ring(chosen: str | None, company_default: str | None) -> str:
+    """The ring a new posting goes to: the poster's choice, else the company's default, else
+    the market (公开). Escalation is an act of its own, never a starting ring."""
+    for value in (chosen, company_default):
+        if value in (Ring.INTERNAL.value, Ring.MARKET.value):
+            return value
+    return Ring.MARKET.value
+
+
+def internal_opens_at(created_at: datetime, hours: int) -> datetime:
+    """When an internal posting without an internal match opens to the market by itself."""
+    return created_at + timedelta(hours=hours)
 
 
 # --- who speaks for which side of a deal -------------------------------------------------------

@@ -17,6 +17,7 @@ from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import ProjectStatus, Role
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.domain.rules import offers_shortage_posting
 from core.domain.timeutil import as_utc
 from core.domain.values import clean_text, mask_phone, parse_mobile
 from core.pii import token_hash
@@ -47,6 +48,12 @@ class AccountView:
     quiet_end: time | None
     digest_time: time
     is_admin: bool = False  # a dispatcher who manages its company (🏢 公司管理)
+    enterprise_type: str | None = None  # the company's kind: what its menu offers
+
+    @property
+    def posts_shortages(self) -> bool:
+        """Whether 📝 发布缺工 is offered (core.domain.rules.offers_shortage_posting)."""
+        return offers_shortage_posting(self.role, self.enterprise_type)
 
     def actor(self) -> Actor:
         return Actor(
@@ -83,11 +90,18 @@ class ProjectChoice:
     name: str
 
 
-def _view(account: Account) -> AccountView:
-    return _view_of(account, frozenset(link.project_id for link in account.projects))
+async def _view(uow: UnitOfWork, account: Account) -> AccountView:
+    kind = None
+    if account.enterprise_id is not None:
+        kind = await uow.session.scalar(
+            select(Enterprise.type).where(Enterprise.id == account.enterprise_id)
+        )
+    return _view_of(account, frozenset(link.project_id for link in account.projects), kind)
 
 
-def _view_of(account: Any, project_ids: frozenset[int]) -> AccountView:
+def _view_of(
+    account: Any, project_ids: frozenset[int], enterprise_type: str | None = None
+) -> AccountView:
     """An ORM Account or a row with the account table's columns."""
     return AccountView(
         id=account.id,
@@ -106,6 +120,7 @@ def _view_of(account: Any, project_ids: frozenset[int]) -> AccountView:
         quiet_end=account.quiet_end,
         digest_time=account.digest_time,
         is_admin=bool(account.is_admin),
+        enterprise_type=enterprise_type,
     )
 
 
@@ -419,7 +434,7 @@ async def redeem_invite(
         },
     )
     await uow.commit()
-    return _view(account)
+    return await _view(uow, account)
 
 
 # --- lookups --------------------------------------------------------------------------------
@@ -433,14 +448,19 @@ async def _get(uow: UnitOfWork, account_id: int) -> Account:
 
 
 async def get_account(uow: UnitOfWork, account_id: int) -> AccountView:
-    return _view(await _get(uow, account_id))
+    return await _view(uow, await _get(uow, account_id))
 
 
 # every update asks for its account: one statement built once (account columns and one row
 # per project), read as plain rows: no ORM identity map, no statement to build and hash again
 _BY_TELEGRAM = (
-    select(*Account.__table__.columns, AccountProject.project_id.label("scope_project_id"))
+    select(
+        *Account.__table__.columns,
+        AccountProject.project_id.label("scope_project_id"),
+        Enterprise.type.label("enterprise_type"),
+    )
     .outerjoin(AccountProject, AccountProject.account_id == Account.id)
+    .outerjoin(Enterprise, Enterprise.id == Account.enterprise_id)
     .where(Account.telegram_user_id == bindparam("telegram_user_id"))
 )
 
@@ -451,7 +471,7 @@ async def get_account_by_telegram(uow: UnitOfWork, telegram_user_id: int) -> Acc
     if not rows:
         return None
     projects = frozenset(r.scope_project_id for r in rows if r.scope_project_id is not None)
-    return _view_of(rows[0], projects)
+    return _view_of(rows[0], projects, rows[0].enterprise_type)
 
 
 # --- the account's own settings -------------------------------------------------------------
@@ -473,7 +493,7 @@ async def _change(
         # nothing to write, but end the transaction all the same: on SQLite an open one holds
         # the write lock while the caller goes on (e.g. answering the user over the network)
         await uow.commit()
-        return _view(account)
+        return await _view(uow, account)
     for key, value in changes.items():
         setattr(account, key, value)
     uow.audit(
@@ -485,7 +505,7 @@ async def _change(
         after=_jsonable(changes),
     )
     await uow.commit()
-    return _view(account)
+    return await _view(uow, account)
 
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,12 @@ from core.domain.enums import (
     Role,
 )
 from core.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.domain.rules import WorkerTerms, declare_idle_refusal
+from core.domain.rules import (
+    WorkerTerms,
+    declare_idle_refusal,
+    may_post_shortage_for,
+    poster_ring,
+)
 from core.domain.timeutil import as_utc
 from core.domain.values import (
     MAX_HEADCOUNT,
@@ -268,6 +273,16 @@ def _new_ring(ring: Ring | str | None) -> str:
     return value.value
 
 
+async def _ring_for(uow: UnitOfWork, chosen: Ring | str | None, enterprise_id: int) -> str:
+    """The poster's ring (checked), else the company's default (公开 unless it says otherwise)."""
+    if chosen is not None and chosen != "":
+        return _new_ring(chosen)
+    default = await uow.session.scalar(
+        select(Enterprise.default_ring).where(Enterprise.id == enterprise_id)
+    )
+    return poster_ring(None, default)
+
+
 def _status_for(headcount: int, filled: int) -> str:
     if filled <= 0:
         return PostingStatus.OPEN.value
@@ -378,7 +393,9 @@ async def check_shortage(
     project = await uow.session.get(Project, cmd.project_id)
     if project is None:
         raise NotFound("error.project_not_found")
-    if not actor.can_act_for_project(project.id, project.enterprise_id):
+    if not may_post_shortage_for(
+        actor, project_id=project.id, enterprise_id=project.enterprise_id
+    ):
         raise PermissionDenied("error.forbidden")
     if project.status != ProjectStatus.ACTIVE.value:
         raise Conflict("error.project_inactive")
@@ -394,7 +411,7 @@ async def check_shortage(
         price_fen=price_to_fen(parse_price(cmd.price)),
         contact_name=clean_person_name(cmd.contact_name, field="contact_name"),
         contact_phone=parse_mobile(cmd.contact_phone),
-        ring=_new_ring(cmd.ring),
+        ring=await _ring_for(uow, cmd.ring, project.enterprise_id),
     )
 
 
@@ -663,7 +680,7 @@ async def declare_idle(uow: UnitOfWork, actor: Actor, cmd: DeclareIdleCommand) -
     price = parse_price(cmd.price)
     contact_name = clean_person_name(cmd.contact_name, field="contact_name")
     contact_phone = parse_mobile(cmd.contact_phone)
-    ring = _new_ring(cmd.ring)
+    ring = await _ring_for(uow, cmd.ring, enterprise_id)
     worker_ids = list(dict.fromkeys(int(w) for w in cmd.worker_ids))
     if not worker_ids:
         raise ValidationError("error.no_workers")

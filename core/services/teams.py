@@ -149,8 +149,12 @@ async def _name_free(uow: UnitOfWork, project_id: int, name: str, team_id: int |
 # --- teams ------------------------------------------------------------------------------------
 
 
-async def create_team(uow: UnitOfWork, actor: Actor, project_id: int, name: str) -> TeamView:
-    """A new team in an active project of the admin's company (committed)."""
+async def create_team(
+    uow: UnitOfWork, actor: Actor, project_id: int, name: str, trade_code: str | None = None
+) -> TeamView:
+    """A new team in an active project of the admin's company (committed). With a trade, the
+    workers of that trade dispatched to the project by an accepted deal join this team
+    (core.services.deals puts them in the project's first team of the trade)."""
     enterprise_id = await require_company_admin(uow, actor)
     project = await own_project(uow, enterprise_id, project_id)
     if project.status != ProjectStatus.ACTIVE.value:
@@ -162,7 +166,9 @@ async def create_team(uow: UnitOfWork, actor: Actor, project_id: int, name: str)
     )
     if int(count or 0) >= MAX_TEAMS:
         raise Conflict("error.too_many_teams", max=MAX_TEAMS)
-    team = Team(project_id=project.id, name=clean, trade_code=None)
+    if trade_code is not None and await uow.session.get(Trade, trade_code) is None:
+        raise NotFound("error.unknown_trade")
+    team = Team(project_id=project.id, name=clean, trade_code=trade_code)
     uow.session.add(team)
     await uow.session.flush()
     uow.audit(
@@ -170,7 +176,7 @@ async def create_team(uow: UnitOfWork, actor: Actor, project_id: int, name: str)
         action="team.create",
         entity="team",
         entity_id=team.id,
-        after={"project_id": project.id, "name": clean},
+        after={"project_id": project.id, "name": clean, "trade_code": trade_code},
     )
     await uow.commit()
     return _team_view(team, project, 0)

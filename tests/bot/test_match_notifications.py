@@ -13,6 +13,7 @@ from bot import notifier
 from bot.callbacks_deals import ProposeCb, ViewPostingCb
 from bot.i18n import t
 from bot.renderers import outbox_renderers
+from bot.renderers.contact_exchange import ContactCb
 from bot.sender import OutboxSender, SenderConfig
 from core.db.models import Enterprise, OutboxMessage, ShortagePosting
 from core.db.uow import Services
@@ -131,6 +132,10 @@ async def test_a_match_shows_the_new_posting_with_view_and_propose(
             t("match.propose", locale),
             ProposeCb(shortage_id=m.shortage_id, idle_id=m.idle_id).pack(),
         ),
+        (
+            t("contacts.btn_request", locale),
+            ContactCb(a="r", s=m.shortage_id, i=m.idle_id).pack(),
+        ),
     ]
 
 
@@ -157,7 +162,7 @@ async def test_view_opens_the_card_and_propose_starts_the_offer_with_the_posted_
 ) -> None:
     m = await matched(services, "en")
     [message] = await render(services, await queued_item(services, m.dispatcher_id, "en"), "en")
-    view, propose = (data for _text, data in inline_buttons(message.reply_markup))
+    view, propose = (data for _text, data in inline_buttons(message.reply_markup)[:2])
     dispatcher = tg_user(DISPATCHER_TG, language_code="en")
     assert view is not None
     assert propose is not None
@@ -189,7 +194,7 @@ async def test_exactly_as_many_fitting_workers_as_needed_come_ticked(
 ) -> None:
     m = await matched(services, "en")
     [message] = await render(services, await queued_item(services, m.dispatcher_id, "en"), "en")
-    _view, propose = (data for _text, data in inline_buttons(message.reply_markup))
+    _view, propose = (data for _text, data in inline_buttons(message.reply_markup)[:2])
     dispatcher = tg_user(DISPATCHER_TG, language_code="en")
     assert propose is not None
     await driver.tap(dispatcher, propose)
@@ -212,7 +217,7 @@ async def test_regression_view_and_propose_from_a_match_use_the_idle_posting_bel
         await make_worker(uow, labour, name="孙不在列")  # idle, but not in the posting
         await uow.commit()
     [message] = await render(services, await queued_item(services, m.dispatcher_id), "zh")
-    view, _propose = (data for _text, data in inline_buttons(message.reply_markup))
+    view, _propose = (data for _text, data in inline_buttons(message.reply_markup)[:2])
     dispatcher = tg_user(DISPATCHER_TG)
     assert view is not None
 

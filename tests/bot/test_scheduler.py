@@ -173,6 +173,7 @@ async def test_jobs_have_ids_a_shanghai_clock_and_hours_of_misfire_grace(
         "wage_prompts",
         "arrears",
         "credit",
+        "rings",
     }
     assert str(scheduler.timezone) == str(SCHEDULER_TZ) == "Asia/Shanghai"
     digests = jobs[JOB_DIGESTS]

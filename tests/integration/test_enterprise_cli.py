@@ -109,3 +109,24 @@ def test_duplicates_and_unknown_ids_are_refused(
     capsys.readouterr()
     assert main(["enterprise", "show", "abc"]) == 2
     assert "not a whole number" in _error(capsys.readouterr().err)
+
+
+def test_rings_sets_the_default_ring_and_the_hours_and_refuses_bad_hours(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["enterprise", "add", "--name", "山西建投", "--uscc", make_uscc("140105", 1),
+            "--kind", "general", "--region", "140105"]  # fmt: skip
+    assert main(argv) == 0
+    new_id = capsys.readouterr().out.strip()
+    assert (
+        main(["enterprise", "rings", new_id, "--default", "internal", "--open-after", "48"]) == 0
+    )
+    assert capsys.readouterr().out.strip() == (
+        f"enterprise {new_id}: new postings go to internal; internal ones open after 48 h"
+    )
+    assert main(["enterprise", "rings", new_id, "--open-after", "0"]) != 0
+    assert "1 to 720" in _error(capsys.readouterr().err)
+    assert main(["enterprise", "rings", new_id]) == 0  # nothing asked: the settings as they are
+    assert "internal ones open after 48 h" in capsys.readouterr().out
+    assert main(["enterprise", "rings", new_id, "--default", "escalated"]) == 2
+    assert "invalid choice" in _error(capsys.readouterr().err)

@@ -71,3 +71,25 @@ def test_dates_out_of_order_and_an_unknown_company_are_one_line_errors(
     assert "2026-12-31" in err[0]
     assert main(["project", "list", "--enterprise", enterprise_id]) == 0
     assert _out(capsys) == ""
+
+
+def test_a_team_of_a_trade_and_an_unknown_trade(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["enterprise", "add", "--name", "山西五建集团有限公司",
+                 "--uscc", make_uscc("140105", 8), "--kind", "general",
+                 "--region", "140105"]) == 0  # fmt: skip
+    enterprise_id = _out(capsys)
+    assert main(["project", "add", "--enterprise", enterprise_id, "--name", "太原南站项目",
+                 "--region", "140105"]) == 0  # fmt: skip
+    project_id = _out(capsys)
+    assert main(["team", "add", "--project", project_id, "--name", "抹灰一班",
+                 "--trade", "plasterer"]) == 0  # fmt: skip
+    assert _out(capsys).isdigit()
+    assert main(["team", "add", "--project", project_id, "--name", "某某班",
+                 "--trade", "no-such-trade"]) != 0  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert main(["team", "list", "--project", project_id]) == 0
+    assert _out(capsys).endswith("抹灰一班")  # the refused one was not written

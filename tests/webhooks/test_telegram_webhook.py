@@ -55,7 +55,7 @@ async def test_an_update_with_the_right_secret_is_answered_with_an_empty_object_
     sent = web.calls("sendMessage")
     assert len(sent) == 1
     assert sent[0].params["chat_id"] == 9001
-    assert "仅限受邀使用" in sent[0].params["text"]  # /start's answer, not the error apology
+    assert "申请入驻" in sent[0].params["text"]  # /start's answer, not the error apology
     # processed: the row stays (re-sends are recognized) but the raw payload is gone
     assert await stored(web.services) == {10: ("done", None)}
 
