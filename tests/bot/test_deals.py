@@ -750,3 +750,37 @@ async def test_the_supplier_changes_who_goes_from_the_summary(
         assert deal is not None
         named = await deals.get_deal(uow, Actor.system(), deal.id)
     assert sorted(w.id for w in named.workers) == sorted((first, third))
+
+
+async def test_the_deals_list_pages_five_at_a_time(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    async with services.uow() as uow:
+        foreman = actor_of(
+            await uow.session.get_one(Account, market.foreman_id), [market.project_id]
+        )
+        project = await uow.session.get_one(Project, market.project_id)
+        shortages = [market.shortage_id]
+        shortages += [(await make_shortage(uow, project)).id for _ in range(5)]
+        await uow.commit()
+    ids = []
+    for shortage_id in shortages:  # one pending offer per pair of postings
+        async with services.uow() as uow:
+            asked = await deals.propose_deal(
+                uow,
+                foreman,
+                ProposeDeal(shortage_id, date(2026, 3, 6), 5000, 1, market.idle_id),
+            )
+            ids.append(asked.id)
+
+    menu = await driver.send(FOREMAN, t("menu.deals", "zh"))
+    assert t("deals.list_awaiting_them", "zh", n=6) in last_text(menu)
+    first = inline_texts(last_reply_markup(menu))
+    assert [x.startswith("⏳") for x in first].count(True) == 5  # five a page
+    assert all(x.startswith("⏳") for x in first[:5])
+    assert "1/2" in first
+    turned = await driver.dialog_tap(FOREMAN, "deals_x")
+    second = inline_texts(last_reply_markup(turned))
+    assert "2/2" in second
+    assert len([x for x in second if x.startswith("⏳")]) == 1
+    assert f"#{min(ids)}" in next(x for x in second if x.startswith("⏳"))  # the oldest last
