@@ -25,19 +25,9 @@ class ViewPostingCb(CallbackData, prefix="vp"):
     via: int = 0
 
 
-class DealFlowCb(CallbackData, prefix="df"):
-    """A step of the propose / counter / accept dialogs (state and choices live in FSM data):
-    "s" shortage id, "h" headcount (0: type it), "w" toggle worker, "wp" worker page offset,
-    "wd" workers done, "p" price in yuan, "d" start in days from today, "ok" send,
-    "eh"/"ep"/"ed" edit headcount / price / start date."""
-
-    a: str
-    v: int = 0
-
-
 class DealActCb(CallbackData, prefix="da"):
     """An action on deal `id` at `v`ersion: "a" accept, "c" counter, "d" decline,
-    "x" withdraw, "o" open the card, "l" back to the list. The version makes a button of an
+    "x" withdraw, "o" open the card. The version makes a button of an
     older offer stale once the deal moved on."""
 
     a: str

@@ -18,7 +18,8 @@ from aiogram.enums import ContentType
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import DialogManager, ShowMode, Window
+from aiogram_dialog import DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.api.entities import NewMessage
 from aiogram_dialog.api.internal import RawKeyboard
 from aiogram_dialog.manager.message_manager import MessageManager
 from aiogram_dialog.utils import intent_callback_data
@@ -119,13 +120,32 @@ async def toast(callback: CallbackQuery, text: str, *, alert: bool = False) -> N
     await callback.answer(text, show_alert=alert)
 
 
+_below: ContextVar[bool] = ContextVar("dialog_opened_below", default=False)
+
+
 class AnswerOnceMessageManager(MessageManager):
-    """aiogram-dialog answers every processed tap; not again when a handler gave a toast."""
+    """aiogram-dialog answers every processed tap; not again when a handler gave a toast.
+    A dialog opened below a notification (`start_below`) leaves that message as it was."""
 
     async def answer_callback(self, bot: Bot, callback_query: CallbackQuery) -> None:
         if _answered.get() == callback_query.id:
             return
         await super().answer_callback(bot, callback_query)
+
+    async def show_message(self, bot: Bot, new_message: NewMessage, old_message: Any) -> Any:
+        if _below.get():
+            old_message = None  # not the tapped message: it is not the dialog's
+        return await super().show_message(bot, new_message, old_message)
+
+
+async def start_below(manager: DialogManager, state: State, data: dict[str, Any]) -> None:
+    """Open a dialog as a new message under a notification or card, whose text and buttons
+    stay readable and live (the tapped message is not the dialog's to edit or strip)."""
+    token = _below.set(True)
+    try:
+        await manager.start(state, mode=StartMode.RESET_STACK, data=data, show_mode=ShowMode.SEND)
+    finally:
+        _below.reset(token)
 
 
 # --- Back, Cancel, typed input ------------------------------------------------------------

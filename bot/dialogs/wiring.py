@@ -14,6 +14,7 @@ from aiogram_dialog import setup_dialogs
 
 from bot.dialogs import (
     company_admin,
+    deal,
     dispatch,
     idle,
     join,
@@ -34,10 +35,12 @@ def create_router() -> Router:
     # paste last: its entry takes text that no dialog step and no menu entry took
     router.include_routers(
         my_postings.entry_router(),
+        deal.entry_router(),
         search.entry_router(),
         shortage.create_router(),
         idle.create_router(),
         dispatch.create_router(),
+        deal.create_router(),
         my_postings.create_router(),
         search.create_router(),
         company_admin.create_router(),

@@ -10,8 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from bot.callbacks import CancelCb
-from bot.callbacks_deals import DealActCb, DealFlowCb, ProposeCb, ViewPostingCb
+from bot.callbacks_deals import DealActCb, ProposeCb, ViewPostingCb
 from bot.i18n import t
 from bot.keyboards.workers import WorkersCb
 from bot.sender import OutboxSender, SenderConfig
@@ -34,6 +33,7 @@ from core.services.deals import ProposeDeal
 from core.services.postings import withdraw_idle
 from core.services.workers import set_worker_status
 from tests.bot.harness import (
+    DIALOG_SEP,
     BotDriver,
     Sent,
     answers,
@@ -180,7 +180,11 @@ async def worker_states(services: Services, ids: tuple[int, ...]) -> list[tuple[
 
 
 def flow(action: str, value: int = 0) -> str:
-    return DealFlowCb(a=action, v=value).pack()
+    """A button of the open deal dialog (bot/dialogs/deal.py), by its widget."""
+    widgets = {"h": "count", "d": "day", "w": "deal_workers", "s": "shortage"}
+    if action in widgets:
+        return f"{widgets[action]}:{value}"
+    return {"wd": "pick_done"}.get(action, action)
 
 
 def act(action: str, deal: DealRow | int, version: int | None = None) -> str:
@@ -193,10 +197,10 @@ async def foreman_proposes(driver: BotDriver, market: Market, price: str = "5200
     """From the idle posting's card: 3 workers, a typed price, tomorrow, Send."""
     card = await driver.tap(FOREMAN, ViewPostingCb(kind="i", id=market.idle_id).pack())
     await driver.tap(FOREMAN, callback_for(last_reply_markup(card), "发起调度"))
-    await driver.tap(FOREMAN, flow("h", 3))
+    await driver.dialog_tap(FOREMAN, flow("h", 3))
     await driver.send(FOREMAN, price)
-    await driver.tap(FOREMAN, flow("d", 1))
-    await driver.tap(FOREMAN, flow("ok"))
+    await driver.dialog_tap(FOREMAN, flow("d", 1))
+    await driver.dialog_tap(FOREMAN, flow("ok"))
 
 
 async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
@@ -214,17 +218,17 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     # what is asked for stays in sight: trade and grade above the question
     assert last_text(asked) == "抹灰工 · 三级\n" + t("deals.ask_headcount", "zh", open=3)
     assert inline_texts(last_reply_markup(asked))[:3] == ["1", "2", "3"]
-    priced = await driver.tap(FOREMAN, flow("h", 3))
+    priced = await driver.dialog_tap(FOREMAN, flow("h", 3))
     assert t("deals.price_theirs", "zh", price="¥5,000/月") in last_text(priced)
     assert "对方 ¥5,000" in inline_texts(last_reply_markup(priced))
     dated = await driver.send(FOREMAN, "5200")
     assert last_text(dated) == t("deals.ask_start", "zh")
-    summary = await driver.tap(FOREMAN, flow("d", 1))  # tomorrow, 03-05
+    summary = await driver.dialog_tap(FOREMAN, flow("d", 1))  # tomorrow, 03-05
     assert "¥5,200/月" in last_text(summary)
     assert "2026-03-05" in last_text(summary)
     assert await any_deal(services) is None  # nothing written before Send
 
-    sent = await driver.tap(FOREMAN, flow("ok"))
+    sent = await driver.dialog_tap(FOREMAN, flow("ok"))
     assert answers(sent)[-1]["text"] == t("deals.offer_sent", "zh")
     deal = await only_deal(services)
     assert (deal.status, deal.headcount, deal.price_fen, deal.start_date, deal.version) == (
@@ -257,7 +261,7 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     assert t("deals.ask_price", "en") in last_text(asked)
     summary = await driver.send(DISPATCHER, "5800")
     assert t("deals.btn_send_counter", "en") in inline_texts(last_reply_markup(summary))
-    await driver.tap(DISPATCHER, flow("ok"))
+    await driver.dialog_tap(DISPATCHER, flow("ok"))
     deal = await only_deal(services)
     assert (deal.price_fen, deal.version, deal.awaiting_side) == (580_000, 2, "shortage")
     # his own counter is what he can take back now, and the button says so
@@ -273,9 +277,9 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     # the foreman counters back at ¥5,500 and moves the start to 03-09
     await driver.tap(FOREMAN, act("c", deal))
     await driver.send(FOREMAN, "5500")
-    await driver.tap(FOREMAN, flow("ed"))
+    await driver.dialog_tap(FOREMAN, flow("ed"))
     await driver.send(FOREMAN, "03-09")
-    await driver.tap(FOREMAN, flow("ok"))
+    await driver.dialog_tap(FOREMAN, flow("ok"))
     deal = await only_deal(services)
     assert (deal.price_fen, deal.start_date, deal.version) == (550_000, date(2026, 3, 9), 3)
     inbox = await deliver(driver, services)
@@ -295,7 +299,7 @@ async def test_a_foreman_and_a_labour_company_negotiate_until_accepted(
     # the dispatcher accepts: the three posted workers are ticked, one tap confirms
     picking = await driver.tap(DISPATCHER, act("a", deal))
     assert t("deals.ask_workers", "en", need=3, chosen=3) in last_text(picking)
-    accepted = await driver.tap(DISPATCHER, flow("wd"))
+    accepted = await driver.dialog_tap(DISPATCHER, flow("wd"))
     assert answers(accepted)[-1]["text"] == t("deals.accepted_toast", "en")
     assert "13912345678" in last_text(accepted)  # now the other side's full phone
 
@@ -373,7 +377,7 @@ async def test_counter_on_an_offer_asks_below_it_and_cancel_leaves_the_offer_rea
     assert [s.method for s in asked if s.method in ("sendMessage", "editMessageText")] == [
         "sendMessage"
     ]
-    cancelled = await driver.tap(DISPATCHER, CancelCb().pack(), message_id=901)
+    cancelled = await driver.dialog_tap(DISPATCHER, "cancel")
     assert last_text(cancelled) == t("common.cancelled", "en")
     touched = [s for s in asked + cancelled if s.params.get("message_id") == offer_id]
     assert touched == []  # the offer still shows its text and its buttons
@@ -418,18 +422,19 @@ async def test_a_dispatcher_offers_chosen_workers_and_a_worker_taken_meanwhile_v
     # from the shortage's card: the idle side picks WHICH workers
     card = await driver.tap(DISPATCHER, ViewPostingCb(kind="s", id=market.shortage_id).pack())
     await driver.tap(DISPATCHER, callback_for(last_reply_markup(card), "Propose"))
-    picker = await driver.tap(DISPATCHER, flow("h", 2))
+    picker = await driver.dialog_tap(DISPATCHER, flow("h", 2))
     assert t("deals.ask_workers", "en", need=2, chosen=0) in last_text(picker)
     assert "140106********" in last_text(picker)  # masked ID numbers only
     first, second, third = market.worker_ids[:3]
-    await driver.tap(DISPATCHER, flow("w", first))
-    await driver.tap(DISPATCHER, flow("w", second))
-    full = await driver.tap(DISPATCHER, flow("w", third))
+    await driver.dialog_tap(DISPATCHER, flow("w", first))
+    await driver.dialog_tap(DISPATCHER, flow("w", second))
+    full = await driver.dialog_tap(DISPATCHER, flow("w", third))
     assert answers(full)[-1]["text"] == t("deals.workers_enough", "en", need=2)
-    await driver.tap(DISPATCHER, flow("wd"))
-    await driver.tap(DISPATCHER, flow("p", 550000))  # the foreman's own price
-    await driver.tap(DISPATCHER, flow("d", 3))
-    await driver.tap(DISPATCHER, flow("ok"))
+    priced = await driver.dialog_tap(DISPATCHER, flow("wd"))
+    theirs = callback_for(last_reply_markup(priced), "5,500")  # the foreman's own price
+    await driver.tap(DISPATCHER, theirs)
+    await driver.dialog_tap(DISPATCHER, flow("d", 3))
+    await driver.dialog_tap(DISPATCHER, flow("ok"))
     deal = await only_deal(services)
     assert (deal.proposer_side, deal.idle_posting_id, deal.headcount) == ("idle", None, 2)
 
@@ -489,8 +494,6 @@ async def test_bad_answers_are_asked_again_and_cancel_writes_nothing(
         assert last_text(await driver.send(FOREMAN, typed)).startswith(expected)
     hint = await driver.send_sticker(FOREMAN)
     assert last_text(hint) == t("deals.hint_headcount", "zh")
-    # an inline Cancel: a reply keyboard would replace the menu past the end of the flow
-    assert inline_buttons(last_reply_markup(hint)) == [(t("common.cancel", "zh"), "cancel")]
     assert await driver.state(FOREMAN) == "DealFlow:headcount"
 
     await driver.send(FOREMAN, "2")  # a typed number is fine too
@@ -518,10 +521,11 @@ async def test_bad_answers_are_asked_again_and_cancel_writes_nothing(
     assert "2026-03-10" in last_text(summary)
     assert "¥5,300/月" in last_text(summary)
 
-    await driver.send(FOREMAN, t("common.cancel", "zh"))
+    old_intent = await driver.intent_id(FOREMAN)
+    await driver.dialog_tap(FOREMAN, "cancel")
     assert await driver.state(FOREMAN) is None
     assert await any_deal(services) is None
-    stale = await driver.tap(FOREMAN, flow("ok"))
+    stale = await driver.tap(FOREMAN, f"{old_intent}{DIALOG_SEP}ok")
     assert answers(stale)[-1]["text"] == t("common.stale", "zh")
     assert await any_deal(services) is None
 
@@ -561,16 +565,19 @@ async def test_the_deals_menu_lists_offers_awaiting_me_first_and_an_offer_can_be
     assert t("deals.list_awaiting_them", "zh", n=1) in last_text(menu)
     assert t("deals.list_accepted", "zh", n=1) in last_text(menu)
     listed = [
-        DealActCb.unpack(data).id
+        int((data or "").rsplit(":", 1)[1])
         for _text, data in inline_buttons(last_reply_markup(menu))
-        if data
+        if DIALOG_SEP + "deals:" in (data or "")
     ]
     assert listed == [offered.id, asked.id, done.id]
     assert inline_texts(last_reply_markup(menu))[0].startswith("🔔")
 
-    opened = await driver.tap(FOREMAN, act("o", asked.id))
+    opened = await driver.dialog_tap(FOREMAN, f"deals:{asked.id}")
+    assert f"#{asked.id}" in last_text(opened)
     withdraw = callback_for(last_reply_markup(opened), "撤回")
-    assert callback_for(last_reply_markup(opened), "我的交易") == act("l", 0)
+    assert withdraw == act("x", asked.id, 1)  # answered by the deals feature, as it is
+    back = await driver.dialog_tap(FOREMAN, "list")
+    assert t("deals.list_awaiting_them", "zh", n=1) in last_text(back)
     sent = await driver.tap(FOREMAN, withdraw)
 
     assert answers(sent)[-1]["text"] == t("deals.withdrawn_toast", "zh")
@@ -594,11 +601,12 @@ async def test_a_foreman_with_two_fitting_shortages_picks_one_and_without_any_is
 
     picker = await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=market.idle_id).pack())
     assert last_text(picker) == t("deals.pick_shortage", "zh")
-    choices = [data for _text, data in inline_buttons(last_reply_markup(picker))]
-    assert choices[:2] == [flow("s", second.id), flow("s", market.shortage_id)]
-    forged = await driver.tap(FOREMAN, flow("s", 999))
+    choices = [data or "" for _text, data in inline_buttons(last_reply_markup(picker))]
+    assert choices[0].endswith(flow("s", second.id))
+    assert choices[1].endswith(flow("s", market.shortage_id))
+    forged = await driver.dialog_tap(FOREMAN, flow("s", 999))
     assert answers(forged)[-1]["text"] == t("common.stale", "zh")
-    asked = await driver.tap(FOREMAN, flow("s", second.id))
+    asked = await driver.dialog_tap(FOREMAN, flow("s", second.id))
     assert last_text(asked).endswith(t("deals.ask_headcount", "zh", open=2))
 
     told = await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=welders.id).pack())
@@ -632,3 +640,147 @@ async def test_a_company_without_fitting_idle_workers_is_told_and_can_go_back_to
     assert set_idle == WorkersCb(st="b", tr="plasterer").pack()
     busy = await driver.tap(DISPATCHER, set_idle)
     assert all(name in last_text(busy) for name in ("王海东", "李强", "赵刚", "孙伟"))
+
+
+# --- issue 10: what a foreman notices on a phone ---------------------------------------------
+
+
+def touching(sent: list[Sent], message_id: int) -> list[Sent]:
+    return [s for s in sent if s.params.get("message_id") == message_id]
+
+
+async def test_propose_from_a_notification_opens_below_it_and_cancel_leaves_it_live(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # UX 1: 🤝 rewrote the notification into the next prompt; after 取消 it was a dead prompt
+    notification = 700
+    propose = ProposeCb(shortage_id=market.shortage_id, idle_id=market.idle_id).pack()
+    asked = await driver.tap(DISPATCHER, propose, message_id=notification)
+    assert [s.method for s in asked if s.method.endswith("Message")] == ["sendMessage"]
+    assert touching(asked, notification) == []
+
+    cancelled = await driver.dialog_tap(DISPATCHER, "cancel")
+    assert last_text(cancelled) == t("common.cancelled", "en")
+    assert touching(cancelled, notification) == []  # its text and buttons stay as they were
+    assert await driver.state(DISPATCHER) is None
+    # the cancelled prompt is not left with live-looking buttons
+    assert [s.method for s in cancelled if s.method == "editMessageReplyMarkup"]
+    again = await driver.tap(DISPATCHER, propose, message_id=notification)
+    assert await driver.state(DISPATCHER) == "DealFlow:headcount"
+    assert touching(again, notification) == []
+
+
+async def test_the_supplier_is_asked_how_many_it_sends_and_the_receiver_how_many_it_needs(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # UX 7: the labour company was asked "需要几人？"
+    async with services.uow() as uow:
+        account = await uow.session.get_one(Account, market.dispatcher_id)
+        account.locale = "zh"
+        await uow.commit()
+    supplier = tg_user(DISPATCHER_TG)
+    propose = ProposeCb(shortage_id=market.shortage_id, idle_id=market.idle_id).pack()
+    asked = await driver.tap(supplier, propose)
+    assert "派几人？" in last_text(asked)
+    assert "需要几人" not in last_text(asked)
+    asked = await driver.tap(FOREMAN, propose)
+    assert "需要几人？" in last_text(asked)
+
+
+async def test_after_a_counter_its_sender_sees_withdraw_counter_not_withdraw_offer(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # UX 7: after a counter the button still read "撤回报价"
+    await foreman_proposes(driver, market)
+    deal = await only_deal(services)
+    await driver.tap(DISPATCHER, act("c", deal))
+    await driver.send(DISPATCHER, "5800")
+    sent = await driver.dialog_tap(DISPATCHER, flow("ok"))
+    texts_now = inline_texts(last_reply_markup(sent))
+    assert texts_now == [t("deals.btn_withdraw_counter", "en")]
+    assert t("deals.btn_withdraw", "en") not in texts_now
+    assert await driver.state(DISPATCHER) is None
+
+
+async def test_a_finished_steps_keyboard_goes_away(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    # UX 5: finished prompts kept live-looking buttons (old price and 返回/取消 keyboards)
+    await driver.tap(FOREMAN, ProposeCb(shortage_id=0, idle_id=market.idle_id).pack())
+    priced = await driver.dialog_tap(FOREMAN, flow("h", 3))  # a tap: the prompt becomes the next
+    [edited] = [s for s in priced if s.method in ("sendMessage", "editMessageText")]
+    assert edited.method == "editMessageText"
+    prompt = edited.params["message_id"]
+    dated = await driver.send(FOREMAN, "5200")  # typed: a new prompt, the old one loses its keys
+    stripped = [s for s in dated if s.method == "editMessageReplyMarkup"]
+    assert [s.params.get("message_id") for s in stripped] == [prompt]
+    assert stripped[0].params.get("reply_markup") is None
+    await driver.dialog_tap(FOREMAN, flow("d", 1))
+    sent = await driver.dialog_tap(FOREMAN, flow("ok"))
+    # the summary became the offer: only the offer's own button, nothing of the dialog
+    assert inline_texts(last_reply_markup(sent)) == [t("deals.btn_withdraw", "zh")]
+
+
+async def test_the_supplier_changes_who_goes_from_the_summary(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    await driver.tap(DISPATCHER, ProposeCb(shortage_id=market.shortage_id, idle_id=0).pack())
+    first, second, third = market.worker_ids[:3]
+    await driver.dialog_tap(DISPATCHER, flow("h", 2))
+    await driver.dialog_tap(DISPATCHER, flow("w", first))
+    await driver.dialog_tap(DISPATCHER, flow("w", second))
+    await driver.dialog_tap(DISPATCHER, flow("wd"))
+    await driver.send(DISPATCHER, "5500")
+    summary = await driver.dialog_tap(DISPATCHER, flow("d", 1))
+    assert "李强" in last_text(summary)
+
+    await driver.dialog_tap(DISPATCHER, "ew")
+    picker = await driver.dialog_tap(DISPATCHER, flow("h", 2))  # as many, but who?
+    assert await driver.state(DISPATCHER) == "DealFlow:workers"
+    assert t("deals.ask_workers", "en", need=2, chosen=2) in last_text(picker)
+    await driver.dialog_tap(DISPATCHER, flow("w", second))
+    await driver.dialog_tap(DISPATCHER, flow("w", third))
+    summary = await driver.dialog_tap(DISPATCHER, flow("wd"))
+    assert await driver.state(DISPATCHER) == "DealFlow:summary"
+    assert "赵刚" in last_text(summary)
+    assert "李强" not in last_text(summary)
+    await driver.dialog_tap(DISPATCHER, flow("ok"))
+    async with services.uow() as uow:
+        deal = await uow.session.scalar(select(Deal))
+        assert deal is not None
+        named = await deals.get_deal(uow, Actor.system(), deal.id)
+    assert sorted(w.id for w in named.workers) == sorted((first, third))
+
+
+async def test_the_deals_list_pages_five_at_a_time(
+    driver: BotDriver, services: Services, market: Market
+) -> None:
+    async with services.uow() as uow:
+        foreman = actor_of(
+            await uow.session.get_one(Account, market.foreman_id), [market.project_id]
+        )
+        project = await uow.session.get_one(Project, market.project_id)
+        shortages = [market.shortage_id]
+        shortages += [(await make_shortage(uow, project)).id for _ in range(5)]
+        await uow.commit()
+    ids = []
+    for shortage_id in shortages:  # one pending offer per pair of postings
+        async with services.uow() as uow:
+            asked = await deals.propose_deal(
+                uow,
+                foreman,
+                ProposeDeal(shortage_id, date(2026, 3, 6), 5000, 1, market.idle_id),
+            )
+            ids.append(asked.id)
+
+    menu = await driver.send(FOREMAN, t("menu.deals", "zh"))
+    assert t("deals.list_awaiting_them", "zh", n=6) in last_text(menu)
+    first = inline_texts(last_reply_markup(menu))
+    assert [x.startswith("⏳") for x in first].count(True) == 5  # five a page
+    assert all(x.startswith("⏳") for x in first[:5])
+    assert "1/2" in first
+    turned = await driver.dialog_tap(FOREMAN, "deals_x")
+    second = inline_texts(last_reply_markup(turned))
+    assert "2/2" in second
+    assert len([x for x in second if x.startswith("⏳")]) == 1
+    assert f"#{min(ids)}" in next(x for x in second if x.startswith("⏳"))  # the oldest last

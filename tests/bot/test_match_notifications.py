@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot import notifier
-from bot.callbacks_deals import DealFlowCb, ProposeCb, ViewPostingCb
+from bot.callbacks_deals import ProposeCb, ViewPostingCb
 from bot.i18n import t
 from bot.renderers import outbox_renderers
 from bot.renderers.contact_exchange import ContactCb
@@ -179,7 +179,7 @@ async def test_view_opens_the_card_and_propose_starts_the_offer_with_the_posted_
     assert last_text(asked) == "Plasterer · Grade 3\n" + t(
         "deals.ask_send_headcount", "en", open=3
     )
-    picker = await driver.tap(dispatcher, DealFlowCb(a="h", v=2).pack())
+    picker = await driver.dialog_tap(dispatcher, "count:2")
     assert t("deals.ask_workers", "en", need=2, chosen=0) in last_text(picker)
     assert all(name in last_text(picker) for name in ("王海东", "李强", "赵刚"))
     # one tap ticks as many as needed
@@ -198,7 +198,7 @@ async def test_exactly_as_many_fitting_workers_as_needed_come_ticked(
     dispatcher = tg_user(DISPATCHER_TG, language_code="en")
     assert propose is not None
     await driver.tap(dispatcher, propose)
-    picker = await driver.tap(dispatcher, DealFlowCb(a="h", v=3).pack())
+    picker = await driver.dialog_tap(dispatcher, "count:3")
     assert t("deals.ask_workers", "en", need=3, chosen=3) in last_text(picker)
     assert t("deals.btn_done", "en") in inline_texts(last_reply_markup(picker))
 
@@ -231,7 +231,7 @@ async def test_regression_view_and_propose_from_a_match_use_the_idle_posting_bel
     picker_of = callback_for(last_reply_markup(card), t("search.btn_propose", "zh"))
     asked = await driver.tap(dispatcher, picker_of, message_id=501)
     assert not [s for s in asked if s.params.get("message_id") == 501]  # the card stays too
-    picker = await driver.tap(dispatcher, DealFlowCb(a="h", v=2).pack())
+    picker = await driver.dialog_tap(dispatcher, "count:2")
     shown = last_text(picker)
     assert all(name in shown for name in ("王海东", "李强", "赵刚"))
     assert "孙不在列" not in shown  # only the workers of the matched idle posting

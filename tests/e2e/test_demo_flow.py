@@ -21,12 +21,11 @@ from decimal import Decimal
 
 import openpyxl
 
-from bot.callbacks_deals import DealFlowCb, ProposeCb
+from bot.callbacks_deals import ProposeCb
 from bot.demo.app import DIGEST_ACTION, RunningDemo
 from bot.keyboards.ratings import RateDealCb, RateSkipCb
 from core.domain.actor import Actor
 from core.domain.enums import DealStatus
-from core.domain.values import price_to_fen
 from core.ports import FixedClock
 from core.services import deals, postings, ratings
 from core.services.search import PostingCard, PostingQuery, search_postings
@@ -171,11 +170,19 @@ async def test_a_shortage_becomes_a_rated_deal_and_shows_in_the_regulators_diges
     assert foreman_p.phone
     assert foreman_p.phone not in match.text
     await tap(dispatcher, propose)
-    await dispatcher.wait_for_message(has_button(DealFlowCb(a="h", v=HEADCOUNT).pack()))
-    await tap(dispatcher, DealFlowCb(a="h", v=HEADCOUNT).pack())
-    picker = await dispatcher.wait_for_message(lambda m: bool(button_data(m, "df:w:")))
-    chosen = button_data(picker, "df:w:")[:HEADCOUNT]
-    for data in chosen:  # each tap ticks one (✅); with both ticked "done" shows up
+    step = await dispatcher.wait_for_message(has_dialog_button(f"count:{HEADCOUNT}"))
+    await tap(dispatcher, dialog_button(step, f"count:{HEADCOUNT}"))
+    workers = DIALOG_SEP + "deal_workers:"
+    picker = await dispatcher.wait_for_message(
+        lambda m: any(workers in (b.callback_data or "") for row in m.buttons for b in row)
+    )
+    chosen = [
+        b.callback_data
+        for row in picker.buttons
+        for b in row
+        if b.callback_data and workers in b.callback_data
+    ][:HEADCOUNT]
+    for data in chosen:  # each tap ticks one (✅)
         await tap(dispatcher, data)
         picker = await dispatcher.wait_for_message(
             lambda m, data=data: any(
@@ -184,15 +191,13 @@ async def test_a_shortage_becomes_a_rated_deal_and_shows_in_the_regulators_diges
                 for b in row
             )
         )
-    assert has_button(DealFlowCb(a="wd").pack())(picker), picker.button_texts
-    await tap(dispatcher, DealFlowCb(a="wd").pack())
-    offer_price = DealFlowCb(a="p", v=price_to_fen(asking)).pack()
-    await dispatcher.wait_for_message(has_button(offer_price))
-    await tap(dispatcher, offer_price)
-    await dispatcher.wait_for_message(has_button(DealFlowCb(a="d", v=1).pack()))
-    await tap(dispatcher, DealFlowCb(a="d", v=1).pack())  # they start tomorrow
-    await dispatcher.wait_for_message(has_button(DealFlowCb(a="ok").pack()))
-    await tap(dispatcher, DealFlowCb(a="ok").pack())
+    await tap(dispatcher, dialog_button(picker, "pick_done"))
+    await dispatcher.wait_for_message(lambda m: "每人每月价格" in m.text)
+    await dispatcher.send_text(f"{asking:.0f}")
+    step = await dispatcher.wait_for_message(has_dialog_button("day:1"))
+    await tap(dispatcher, dialog_button(step, "day:1"))  # they start tomorrow
+    step = await dispatcher.wait_for_message(has_dialog_button("ok"))
+    await tap(dispatcher, dialog_button(step, "ok"))
     await dispatcher.wait_for_message(lambda m: "报价已发送" in m.text)
 
     # 3. the foreman counters with a lower price
@@ -203,8 +208,8 @@ async def test_a_shortage_becomes_a_rated_deal_and_shows_in_the_regulators_diges
     await foreman.wait_for_message(lambda m: "每人每月价格" in m.text)
     lower = asking - COUNTER_OFF
     await foreman.send_text(f"{lower:.0f}")
-    await foreman.wait_for_message(has_button(DealFlowCb(a="ok").pack()))
-    await tap(foreman, DealFlowCb(a="ok").pack())
+    step = await foreman.wait_for_message(has_dialog_button("ok"))
+    await tap(foreman, dialog_button(step, "ok"))
     await foreman.wait_for_message(lambda m: "还价已发送" in m.text)
 
     # 4. the dispatcher accepts the counter
