@@ -280,16 +280,21 @@ async def teams_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
     }
 
 
+def _worker_items(manager: DialogManager, found: Any, icon: str) -> list[tuple[int, str]]:
+    """One page of workers as (id, "icon name · trade") buttons; remembers the page shown."""
+    manager.dialog_data["page"] = found.page
+    loc = locale()
+    return [
+        (m.id, f"{icon} {m.name} · {m.trade_name_zh if loc == 'zh' else m.trade_name_en}")
+        for m in found.items
+    ]
+
+
 async def team_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     uow, actor = _uow(dialog_manager), _account(dialog_manager).actor()
     team = await teams.get_team(uow, actor, _id(dialog_manager, "team"))
     found = await teams.team_members(uow, actor, team.id, page=_id(dialog_manager, "page"))
-    dialog_manager.dialog_data["page"] = found.page
-    loc = locale()
-    items = [
-        (m.id, f"👷 {m.name} · {m.trade_name_zh if loc == 'zh' else m.trade_name_en}")
-        for m in found.items
-    ]
+    items = _worker_items(dialog_manager, found, "👷")
     return {
         "team": team.name,
         "project": team.project_name,
@@ -305,12 +310,7 @@ async def joinable_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict
     uow, actor = _uow(dialog_manager), _account(dialog_manager).actor()
     team = await teams.get_team(uow, actor, _id(dialog_manager, "team"))
     found = await teams.joinable_workers(uow, actor, team.id, page=_id(dialog_manager, "page"))
-    dialog_manager.dialog_data["page"] = found.page
-    loc = locale()
-    items = [
-        (m.id, f"➕ {m.name} · {m.trade_name_zh if loc == 'zh' else m.trade_name_en}")
-        for m in found.items
-    ]
+    items = _worker_items(dialog_manager, found, "➕")
     return {
         "team": team.name,
         "items": items,
