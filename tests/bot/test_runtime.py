@@ -18,7 +18,7 @@ CORE_SERVICES = Path(__file__).resolve().parents[2] / "core" / "services"
 
 
 def _kinds_core_queues() -> set[str]:
-    """Every literal `kind="…"` core passes when it queues a notification, and the digests'."""
+    """Every literal `kind="…"` core passes to a notify call, and the digests'."""
     kinds = {
         digest_schedule.KIND_TEXT,
         digest_schedule.KIND_CHART,
@@ -27,14 +27,24 @@ def _kinds_core_queues() -> set[str]:
     }
     for path in CORE_SERVICES.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.keyword)
-                and node.arg == "kind"
-                and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, str)
-            ):
-                kinds.add(node.value.value)
+            if isinstance(node, ast.Call) and "notify" in _called_name(node):
+                kinds.update(
+                    keyword.value.value
+                    for keyword in node.keywords
+                    if keyword.arg == "kind"
+                    and isinstance(keyword.value, ast.Constant)
+                    and isinstance(keyword.value.value, str)
+                )
     return kinds
+
+
+def _called_name(call: ast.Call) -> str:
+    """`uow.notify(…)` → "notify", `_notify_sides(…)` → "_notify_sides" (a query's kind= is not
+    a notification's)."""
+    func = call.func
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
 
 
 async def test_the_runtime_sender_renders_every_kind_core_queues(
