@@ -76,6 +76,7 @@ _READ = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == bindparam
 _READ_WITH_STACK = select(FsmRecord.key, FsmRecord.state, FsmRecord.data).where(
     FsmRecord.key.in_([bindparam("key"), bindparam("stack")])
 )
+_READ_DATA = select(FsmRecord.data).where(FsmRecord.key == bindparam("key"))
 _DELETE = delete(FsmRecord).where(FsmRecord.key == bindparam("key"))
 _UPSERT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
 _UNSET: Any = object()
@@ -255,7 +256,7 @@ class SqlStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self._reader.connect() as conn:
-            data = await conn.scalar(select(FsmRecord.data).where(FsmRecord.key == self._key(key)))
+            data = await conn.scalar(_READ_DATA, {"key": self._key(key)})
         return dict(data) if data else {}
 
     async def _write(self, key: str, *, state: Any = _UNSET, data: Any = _UNSET) -> None:
