@@ -86,6 +86,7 @@ _prefetched: ContextVar[dict[str, dict[str, Any]] | None] = ContextVar(
     "fsm_prefetched", default=None
 )
 DIALOG_STACK_DESTINY = "aiogd:stack:"  # aiogram-dialog's default stack of a chat
+DIALOG_CONTEXT_DESTINY = "aiogd:context:"  # + intent id: one dialog's context
 
 
 def dialog_stack_key(key: StorageKey) -> StorageKey:
@@ -98,6 +99,26 @@ def dialog_stack_key(key: StorageKey) -> StorageKey:
         business_connection_id=key.business_connection_id,
         destiny=DIALOG_STACK_DESTINY,
     )
+
+
+def dialog_context_key(key: StorageKey, intent_id: str) -> StorageKey:
+    """The key under which aiogram-dialog keeps the context of one of the chat's dialogs."""
+    return StorageKey(
+        bot_id=key.bot_id,
+        chat_id=key.chat_id,
+        user_id=key.chat_id,
+        thread_id=key.thread_id,
+        business_connection_id=key.business_connection_id,
+        destiny=f"{DIALOG_CONTEXT_DESTINY}{intent_id}",
+    )
+
+
+def top_intent(stack_data: Mapping[str, Any]) -> str | None:
+    """The id of the dialog on top of a stack (its data as stored), if any."""
+    intents = stack_data.get("intents")
+    if isinstance(intents, list) and intents and isinstance(intents[-1], str):
+        return intents[-1]
+    return None
 
 
 _ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
@@ -189,19 +210,25 @@ class SqlStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The state; the key's data and the chat's dialog stack come along in the same SELECT
-        (aiogram-dialog reads the stack on every update of the chat next)."""
+        (aiogram-dialog reads the stack on every update of the chat next), and the context of
+        the dialog on top of the stack in the same transaction (which it reads next)."""
         name, stack = self._key(key), self._key(dialog_stack_key(key))
+        context: str | None = None
         async with self._engine.connect() as conn:
             rows = (await conn.execute(_READ_WITH_STACK, {"key": name, "stack": stack})).all()
-        found = {row.key: row for row in rows}
-        own = found.get(name)
-        stack_row = found.get(stack)
-        _prefetched.set(
-            {
-                name: dict(own.data) if own is not None and own.data else {},
-                stack: dict(stack_row.data) if stack_row is not None and stack_row.data else {},
-            }
-        )
+            found = {row.key: row for row in rows}
+            own = found.get(name)
+            stack_row = found.get(stack)
+            stack_data = dict(stack_row.data) if stack_row is not None and stack_row.data else {}
+            intent = top_intent(stack_data)
+            if intent is not None:
+                context = self._key(dialog_context_key(key, intent))
+                context_data = await conn.scalar(_READ_DATA, {"key": context})
+        prefetched = {name: dict(own.data) if own is not None and own.data else {}}
+        prefetched[stack] = stack_data
+        if context is not None:
+            prefetched[context] = dict(context_data) if context_data else {}
+        _prefetched.set(prefetched)
         return own.state if own is not None else None
 
     def take_prefetched_data(self, key: StorageKey) -> dict[str, Any] | None:
