@@ -172,6 +172,14 @@ class SqlStorage(BaseStorage):
         self._engine: AsyncEngine = session_factory.kw["bind"]
         # reads take no write lock on SQLite: callable while the update's unit of work writes
         self._reader = read_only(self._engine)
+        # PostgreSQL: what runs as one statement (or reads under the event-isolation lock)
+        # needs no transaction of its own; in autocommit it costs one round trip, not three
+        # (BEGIN, the statement, COMMIT / ROLLBACK). SQLite keeps its reader/writer begins.
+        self._single: AsyncEngine | None = (
+            self._engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._engine.dialect.name == "postgresql"
+            else None
+        )
         self.key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
         self._now = now
         self._owned_engine: AsyncEngine | None = None
@@ -214,7 +222,7 @@ class SqlStorage(BaseStorage):
         the dialog on top of the stack in the same transaction (which it reads next)."""
         name, stack = self._key(key), self._key(dialog_stack_key(key))
         context: str | None = None
-        async with self._engine.connect() as conn:
+        async with (self._single or self._engine).connect() as conn:
             rows = (await conn.execute(_READ_WITH_STACK, {"key": name, "stack": stack})).all()
             found = {row.key: row for row in rows}
             own = found.get(name)
@@ -240,7 +248,7 @@ class SqlStorage(BaseStorage):
 
     async def read_record(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and data in one SELECT."""
-        async with self._reader.connect() as conn:
+        async with (self._single or self._reader).connect() as conn:
             row = (await conn.execute(_READ, {"key": self._key(key)})).first()
         if row is None:
             return None, {}
@@ -253,7 +261,7 @@ class SqlStorage(BaseStorage):
         value = state.state if isinstance(state, State) else state
         checked = _check_data(data)
         name = self._key(key)
-        async with self._engine.begin() as conn:
+        async with (self._single or self._engine).begin() as conn:
             if value is None and not checked:
                 await conn.execute(_DELETE, {"key": name})
                 return
@@ -282,7 +290,7 @@ class SqlStorage(BaseStorage):
         await self._write(self._key(key), data=_check_data(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._reader.connect() as conn:
+        async with (self._single or self._reader).connect() as conn:
             data = await conn.scalar(_READ_DATA, {"key": self._key(key)})
         return dict(data) if data else {}
 
