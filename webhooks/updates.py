@@ -40,6 +40,7 @@ from bot.middlewares.dedup import DONE, RECEIVED, STORED_KEY, StoredUpdate
 from core.db.group_commit import GroupCommit
 from core.db.models import ProcessedUpdate
 from core.db.uow import Services
+from core.services.update_progress import PROCESSED_UPDATE
 from webhooks.logging import update_id_var
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def _libc() -> ctypes.CDLL:
 
 
 def _store_statement(insert: Any) -> Any:
-    table = ProcessedUpdate.__table__
+    table = PROCESSED_UPDATE
     return (
         insert(table)
         .on_conflict_do_nothing(index_elements=[table.c.update_id])
@@ -77,8 +78,8 @@ _STORE = {
     "sqlite": _store_statement(sqlite.insert),
 }
 _FINISH = (
-    update(ProcessedUpdate.__table__)
-    .where(ProcessedUpdate.__table__.c.update_id == bindparam("finished_id"))
+    update(PROCESSED_UPDATE)
+    .where(PROCESSED_UPDATE.c.update_id == bindparam("finished_id"))
     .values(status=DONE, raw=None)
 )
 

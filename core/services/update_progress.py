@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 
 from core.db.models import ProcessedUpdate
 from core.db.uow import UnitOfWork
@@ -30,12 +31,15 @@ CLAIM_TIMEOUT = timedelta(minutes=2)
 INTERRUPTED_KIND = "update_interrupted"  # outbox kind; payload {"update_id"}
 
 
-# Core on the table (no ORM bulk-update machinery), built once: every update runs it
+# the table itself: per-update statements on it are Core (no ORM bulk-update machinery)
+PROCESSED_UPDATE = cast(Table, ProcessedUpdate.__table__)
+
+# built once: every update runs it
 _MARK_DONE = (
-    update(ProcessedUpdate.__table__)
+    update(PROCESSED_UPDATE)
     .where(
-        ProcessedUpdate.__table__.c.update_id.in_(bindparam("done_ids", expanding=True)),
-        ProcessedUpdate.__table__.c.status == CLAIMED,
+        PROCESSED_UPDATE.c.update_id.in_(bindparam("done_ids", expanding=True)),
+        PROCESSED_UPDATE.c.status == CLAIMED,
     )
     .values(status=DONE)
 )
