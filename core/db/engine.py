@@ -88,12 +88,28 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        # which BEGIN: the dialect's do_begin below issues it
         if conn.get_execution_options().get(READ_ONLY_OPTION):
             # a reader: deferred, takes no lock (WAL), and the driver makes it query-only
-            conn.exec_driver_sql("BEGIN")
+            conn.connection.info[_BEGIN_SQL] = "BEGIN"
         else:
             # One writer at a time, taken up front: no SQLITE_BUSY upgrade deadlocks mid-way.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.connection.info[_BEGIN_SQL] = "BEGIN IMMEDIATE"
+
+    def _do_begin(dbapi_connection: Any) -> None:
+        # straight on the DBAPI cursor: a BEGIN through exec_driver_sql paid for a whole
+        # statement execution (context, events, result) on every transaction. Raised errors
+        # are wrapped by SQLAlchemy as for any statement (do_begin runs inside its handler).
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(dbapi_connection.info.pop(_BEGIN_SQL, "BEGIN IMMEDIATE"))
+        finally:
+            cursor.close()
+
+    engine.sync_engine.dialect.do_begin = _do_begin  # type: ignore[method-assign]
+
+
+_BEGIN_SQL = "jingong_begin_sql"
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
