@@ -76,6 +76,7 @@ _READ = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == bindparam
 _READ_WITH_STACK = select(FsmRecord.key, FsmRecord.state, FsmRecord.data).where(
     FsmRecord.key.in_([bindparam("key"), bindparam("stack")])
 )
+_READ_DATA = select(FsmRecord.data).where(FsmRecord.key == bindparam("key"))
 _DELETE = delete(FsmRecord).where(FsmRecord.key == bindparam("key"))
 _UPSERT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
 _UNSET: Any = object()
@@ -85,6 +86,7 @@ _prefetched: ContextVar[dict[str, dict[str, Any]] | None] = ContextVar(
     "fsm_prefetched", default=None
 )
 DIALOG_STACK_DESTINY = "aiogd:stack:"  # aiogram-dialog's default stack of a chat
+DIALOG_CONTEXT_DESTINY = "aiogd:context:"  # + intent id: one dialog's context
 
 
 def dialog_stack_key(key: StorageKey) -> StorageKey:
@@ -97,6 +99,26 @@ def dialog_stack_key(key: StorageKey) -> StorageKey:
         business_connection_id=key.business_connection_id,
         destiny=DIALOG_STACK_DESTINY,
     )
+
+
+def dialog_context_key(key: StorageKey, intent_id: str) -> StorageKey:
+    """The key under which aiogram-dialog keeps the context of one of the chat's dialogs."""
+    return StorageKey(
+        bot_id=key.bot_id,
+        chat_id=key.chat_id,
+        user_id=key.chat_id,
+        thread_id=key.thread_id,
+        business_connection_id=key.business_connection_id,
+        destiny=f"{DIALOG_CONTEXT_DESTINY}{intent_id}",
+    )
+
+
+def top_intent(stack_data: Mapping[str, Any]) -> str | None:
+    """The id of the dialog on top of a stack (its data as stored), if any."""
+    intents = stack_data.get("intents")
+    if isinstance(intents, list) and intents and isinstance(intents[-1], str):
+        return intents[-1]
+    return None
 
 
 _ID_LIKE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
@@ -150,6 +172,14 @@ class SqlStorage(BaseStorage):
         self._engine: AsyncEngine = session_factory.kw["bind"]
         # reads take no write lock on SQLite: callable while the update's unit of work writes
         self._reader = read_only(self._engine)
+        # PostgreSQL: what runs as one statement (or reads under the event-isolation lock)
+        # needs no transaction of its own; in autocommit it costs one round trip, not three
+        # (BEGIN, the statement, COMMIT / ROLLBACK). SQLite keeps its reader/writer begins.
+        self._single: AsyncEngine | None = (
+            self._engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._engine.dialect.name == "postgresql"
+            else None
+        )
         self.key_builder = key_builder or DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
         self._now = now
         self._owned_engine: AsyncEngine | None = None
@@ -188,19 +218,25 @@ class SqlStorage(BaseStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         """The state; the key's data and the chat's dialog stack come along in the same SELECT
-        (aiogram-dialog reads the stack on every update of the chat next)."""
+        (aiogram-dialog reads the stack on every update of the chat next), and the context of
+        the dialog on top of the stack in the same transaction (which it reads next)."""
         name, stack = self._key(key), self._key(dialog_stack_key(key))
-        async with self._engine.connect() as conn:
+        context: str | None = None
+        async with (self._single or self._engine).connect() as conn:
             rows = (await conn.execute(_READ_WITH_STACK, {"key": name, "stack": stack})).all()
-        found = {row.key: row for row in rows}
-        own = found.get(name)
-        stack_row = found.get(stack)
-        _prefetched.set(
-            {
-                name: dict(own.data) if own is not None and own.data else {},
-                stack: dict(stack_row.data) if stack_row is not None and stack_row.data else {},
-            }
-        )
+            found = {row.key: row for row in rows}
+            own = found.get(name)
+            stack_row = found.get(stack)
+            stack_data = dict(stack_row.data) if stack_row is not None and stack_row.data else {}
+            intent = top_intent(stack_data)
+            if intent is not None:
+                context = self._key(dialog_context_key(key, intent))
+                context_data = await conn.scalar(_READ_DATA, {"key": context})
+        prefetched = {name: dict(own.data) if own is not None and own.data else {}}
+        prefetched[stack] = stack_data
+        if context is not None:
+            prefetched[context] = dict(context_data) if context_data else {}
+        _prefetched.set(prefetched)
         return own.state if own is not None else None
 
     def take_prefetched_data(self, key: StorageKey) -> dict[str, Any] | None:
@@ -212,7 +248,7 @@ class SqlStorage(BaseStorage):
 
     async def read_record(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and data in one SELECT."""
-        async with self._reader.connect() as conn:
+        async with (self._single or self._reader).connect() as conn:
             row = (await conn.execute(_READ, {"key": self._key(key)})).first()
         if row is None:
             return None, {}
@@ -225,7 +261,7 @@ class SqlStorage(BaseStorage):
         value = state.state if isinstance(state, State) else state
         checked = _check_data(data)
         name = self._key(key)
-        async with self._engine.begin() as conn:
+        async with (self._single or self._engine).begin() as conn:
             if value is None and not checked:
                 await conn.execute(_DELETE, {"key": name})
                 return
@@ -254,8 +290,8 @@ class SqlStorage(BaseStorage):
         await self._write(self._key(key), data=_check_data(data))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._reader.connect() as conn:
-            data = await conn.scalar(select(FsmRecord.data).where(FsmRecord.key == self._key(key)))
+        async with (self._single or self._reader).connect() as conn:
+            data = await conn.scalar(_READ_DATA, {"key": self._key(key)})
         return dict(data) if data else {}
 
     async def _write(self, key: str, *, state: Any = _UNSET, data: Any = _UNSET) -> None:

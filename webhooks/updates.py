@@ -28,17 +28,19 @@ import ctypes.util
 import functools
 import logging
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from pydantic import ValidationError as PydanticValidationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.middlewares.dedup import DONE, RECEIVED, STORED_KEY, StoredUpdate
 from core.db.group_commit import GroupCommit
 from core.db.models import ProcessedUpdate
 from core.db.uow import Services
+from core.services.update_progress import PROCESSED_UPDATE
 from webhooks.logging import update_id_var
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,27 @@ def release_free_memory() -> bool:
 @functools.cache
 def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+
+
+def _store_statement(insert: Any) -> Any:
+    table = PROCESSED_UPDATE
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.update_id])
+        .returning(table.c.update_id)
+    )
+
+
+# Core (no ORM bulk machinery), built once per dialect: every update runs one
+_STORE = {
+    "postgresql": _store_statement(postgresql.insert),
+    "sqlite": _store_statement(sqlite.insert),
+}
+_FINISH = (
+    update(PROCESSED_UPDATE)
+    .where(PROCESSED_UPDATE.c.update_id == bindparam("finished_id"))
+    .values(status=DONE, raw=None)
+)
 
 
 class UpdateIntake:
@@ -99,20 +122,16 @@ class UpdateIntake:
         for received, raw in items:
             first.setdefault(received.update_id, raw)
         async with self.services.uow() as uow:
-            insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
             now = uow.now()
-            stmt = (
-                insert(ProcessedUpdate)
-                .values(
-                    [
-                        {"update_id": uid, "received_at": now, "raw": raw, "status": RECEIVED}
-                        for uid, raw in first.items()
-                    ]
-                )
-                .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
-                .returning(ProcessedUpdate.update_id)
-            )
-            new = set((await uow.session.execute(stmt)).scalars())
+            # one constant statement, executemany (SQLAlchemy batches it into multi-row
+            # VALUES with RETURNING): compiled once, where a .values([...]) of each batch's
+            # size had no cache key and was compiled per batch
+            conn = await uow.session.connection()
+            rows = [
+                {"update_id": uid, "received_at": now, "raw": raw, "status": RECEIVED}
+                for uid, raw in first.items()
+            ]
+            new = set((await conn.execute(_STORE[uow.dialect], rows)).scalars())
             await uow.commit()
         taken: list[bool] = []
         for received, _raw in items:
@@ -174,11 +193,7 @@ class UpdateIntake:
         """Forget the raw payload; `done` even if no middleware claimed it."""
         try:
             async with self.services.uow() as uow:
-                await uow.session.execute(
-                    update(ProcessedUpdate)
-                    .where(ProcessedUpdate.update_id == update_id)
-                    .values(status=DONE, raw=None)
-                )
+                await uow.session.execute(_FINISH, {"finished_id": update_id})
                 await uow.commit()
         except Exception:
             log.exception("could not mark the update done")

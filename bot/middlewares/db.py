@@ -32,7 +32,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from aiogram.types import TelegramObject
 
-from bot.storage import SqlStorage, dialog_stack_key
+from bot.storage import SqlStorage, dialog_context_key, dialog_stack_key, top_intent
 from core.db.uow import Services, UnitOfWork
 
 if TYPE_CHECKING:
@@ -111,6 +111,13 @@ class _UpdateFsm(BaseStorage):
             stack = self._sql.take_prefetched_data(stack_key)
             if stack is not None:
                 self._dialog[stack_key] = stack
+                # the context of the dialog on top, read along (aiogram-dialog loads it next)
+                intent = top_intent(stack)
+                if intent is not None:
+                    context_key = dialog_context_key(own_key, intent)
+                    context = self._sql.take_prefetched_data(context_key)
+                    if context is not None:
+                        self._dialog[context_key] = context
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

@@ -467,7 +467,9 @@ _BY_TELEGRAM = (
 
 async def get_account_by_telegram(uow: UnitOfWork, telegram_user_id: int) -> AccountView | None:
     """The account bound to this Telegram user (active or not), with its project scope."""
-    rows = (await uow.session.execute(_BY_TELEGRAM, {"telegram_user_id": telegram_user_id})).all()
+    # Core on the session's connection: column rows need none of the ORM's result machinery
+    conn = await uow.session.connection()
+    rows = (await conn.execute(_BY_TELEGRAM, {"telegram_user_id": telegram_user_id})).all()
     if not rows:
         return None
     projects = frozenset(r.scope_project_id for r in rows if r.scope_project_id is not None)

@@ -499,7 +499,8 @@ async def _rank(uow: UnitOfWork, mine: _Mine, limit: int) -> list[_Ranked]:
         )
         if cap is not None:
             stmt = stmt.order_by(ext_col, bound.desc()).limit(cap)
-        rows = (await uow.session.execute(stmt)).all()
+        conn = await uow.session.connection()  # Core rows: no ORM result machinery
+        rows = (await conn.execute(stmt)).all()
         tail = (
             (int(rows[-1][-2]), float(rows[-1][-1]) + _BOUND_SLACK)
             if cap is not None and len(rows) >= cap

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 
 from core.db.models import (
     Account,
@@ -980,25 +980,38 @@ class RegulatorContact:
     region_name_en: str
 
 
+def _posting_projects(scope: ColumnElement[bool]) -> Select[int, str, str, str]:
+    return (
+        select(Project.id, Project.name, Project.county_code, Project.city_code)
+        .where(Project.status == ProjectStatus.ACTIVE.value, scope)
+        .order_by(Project.name, Project.id)
+        .limit(MAX_POSTING_PROJECTS)
+    )
+
+
+# built once: a foreman's own projects, a dispatcher's company's
+_FOREMAN_PROJECTS = _posting_projects(Project.id.in_(bindparam("project_ids", expanding=True)))
+_COMPANY_PROJECTS = _posting_projects(Project.enterprise_id == bindparam("enterprise_id"))
+
+
 async def list_posting_projects(uow: UnitOfWork, actor: Actor) -> list[PostingProject]:
     """The active projects this actor may post a shortage for (a foreman's own, a
     dispatcher's company's), by name."""
     actor.require(Role.FOREMAN, Role.DISPATCHER)
-    # columns, not entities: a dialog asks this at most steps, the identity map is not needed
-    stmt = select(Project.id, Project.name, Project.county_code, Project.city_code).where(
-        Project.status == ProjectStatus.ACTIVE.value
-    )
+    params: dict[str, Any]
     if actor.role is Role.FOREMAN:
         if not actor.project_ids:
             return []
-        stmt = stmt.where(Project.id.in_(sorted(actor.project_ids)))
+        stmt, params = _FOREMAN_PROJECTS, {"project_ids": sorted(actor.project_ids)}
     elif actor.role is Role.DISPATCHER:
         if actor.enterprise_id is None:
             return []
-        stmt = stmt.where(Project.enterprise_id == actor.enterprise_id)
-    rows = await uow.session.execute(
-        stmt.order_by(Project.name, Project.id).limit(MAX_POSTING_PROJECTS)
-    )
+        stmt, params = _COMPANY_PROJECTS, {"enterprise_id": actor.enterprise_id}
+    else:  # pragma: no cover - require() let only these two roles through
+        return []
+    # a dialog asks this at most steps: constant statements, Core rows on the connection
+    conn = await uow.session.connection()
+    rows = await conn.execute(stmt, params)
     return [PostingProject(p.id, p.name, p.county_code, p.city_code) for p in rows]
 
 

@@ -438,7 +438,8 @@ async def search_postings(uow: UnitOfWork, actor: Actor, q: PostingQuery) -> Pag
             arms.append(select(inner.c.id))
         ids = (union_all(*arms) if len(arms) > 1 else arms[0]).subquery()
         stmt = card_select(q.kind).join(ids, ids.c.id == model.id).order_by(*order).limit(n)
-        rows = (await uow.session.execute(stmt)).all()
+        conn = await uow.session.connection()  # Core rows: no ORM result machinery
+        rows = (await conn.execute(stmt)).all()
         return [card_from_row(q.kind, row) for row in rows]
 
     async def any_beyond(extra: ColumnElement[bool]) -> bool:
@@ -446,7 +447,8 @@ async def search_postings(uow: UnitOfWork, actor: Actor, q: PostingQuery) -> Pag
             exists().where(status_clause(model, PostingStatus(status), now), where, extra)
             for status in statuses
         ]
-        return bool(await uow.session.scalar(select(or_(*found))))
+        conn = await uow.session.connection()
+        return bool(await conn.scalar(select(or_(*found))))
 
     if q.cursor is None:
         rows = await fetch(true(), newest_first, size + 1)
@@ -552,10 +554,12 @@ async def list_my_postings(
 
     async def fetch(extra: ColumnElement[bool], order: Any, n: int) -> list[PostingCard]:
         stmt = card_select(kind).where(where, extra).order_by(*order).limit(n)
-        return [card_from_row(kind, row) for row in (await uow.session.execute(stmt)).all()]
+        conn = await uow.session.connection()  # Core rows: no ORM result machinery
+        return [card_from_row(kind, row) for row in (await conn.execute(stmt)).all()]
 
     async def any_beyond(extra: ColumnElement[bool]) -> bool:
-        return bool(await uow.session.scalar(select(exists().where(where, extra))))
+        conn = await uow.session.connection()
+        return bool(await conn.scalar(select(exists().where(where, extra))))
 
     if cursor is None:
         rows = await fetch(true(), newest_first, size + 1)

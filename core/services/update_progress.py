@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 
 from core.db.models import ProcessedUpdate
 from core.db.uow import UnitOfWork
@@ -30,13 +31,23 @@ CLAIM_TIMEOUT = timedelta(minutes=2)
 INTERRUPTED_KIND = "update_interrupted"  # outbox kind; payload {"update_id"}
 
 
+# the table itself: per-update statements on it are Core (no ORM bulk-update machinery)
+PROCESSED_UPDATE = cast(Table, ProcessedUpdate.__table__)
+
+# built once: every update runs it
+_MARK_DONE = (
+    update(PROCESSED_UPDATE)
+    .where(
+        PROCESSED_UPDATE.c.update_id.in_(bindparam("done_ids", expanding=True)),
+        PROCESSED_UPDATE.c.status == CLAIMED,
+    )
+    .values(status=DONE)
+)
+
+
 async def mark_done(uow: UnitOfWork, update_ids: Sequence[int]) -> None:
     """The handlers of these updates finished; commits."""
-    await uow.session.execute(
-        update(ProcessedUpdate)
-        .where(ProcessedUpdate.update_id.in_(list(update_ids)), ProcessedUpdate.status == CLAIMED)
-        .values(status=DONE)
-    )
+    await uow.session.execute(_MARK_DONE, {"done_ids": list(update_ids)})
     await uow.commit()
 
 

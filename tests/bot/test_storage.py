@@ -14,7 +14,7 @@ from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage import SqlStorage
+from bot.storage import SqlStorage, dialog_context_key, dialog_stack_key
 from core.db.engine import create_engine, create_session_factory
 from core.db.models import Base, FsmRecord
 from tests.factories import make_id_number
@@ -182,3 +182,33 @@ async def test_a_storage_with_its_own_sqlite_file_does_not_wait_on_an_open_trans
         assert await reopened.get_state(key_of()) == "A:b"
     finally:
         await reopened.close()
+
+
+async def test_reading_the_state_brings_the_stack_and_the_top_dialogs_context_along(
+    storage: SqlStorage,
+) -> None:
+    key = key_of()
+    stack_key, context_key = dialog_stack_key(key), dialog_context_key(key, "top")
+    await storage.set_state(key, PostShortage.trade)
+    await storage.set_data(stack_key, {"intents": ["below", "top"]})
+    await storage.set_data(context_key, {"state": "PostShortage:trade", "widget_data": {}})
+    await storage.set_data(dialog_context_key(key, "below"), {"state": "x"})
+
+    assert await storage.get_state(key) == PostShortage.trade.state
+
+    assert storage.take_prefetched_data(stack_key) == {"intents": ["below", "top"]}
+    assert storage.take_prefetched_data(context_key) == {
+        "state": "PostShortage:trade",
+        "widget_data": {},
+    }
+    assert storage.take_prefetched_data(dialog_context_key(key, "below")) is None  # not on top
+
+
+async def test_a_chat_without_a_dialog_prefetches_no_context(storage: SqlStorage) -> None:
+    key = key_of(2002)
+    await storage.set_data(dialog_stack_key(key), {"intents": []})
+
+    assert await storage.get_state(key) is None
+
+    assert storage.take_prefetched_data(dialog_stack_key(key)) == {"intents": []}
+    assert storage.take_prefetched_data(dialog_context_key(key, "top")) is None
