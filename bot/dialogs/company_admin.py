@@ -20,7 +20,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Select
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.widgets import (
@@ -29,6 +29,7 @@ from bot.dialogs.widgets import (
     Tr,
     buttons_only,
     cancel_button,
+    choice,
     pop_error,
     show_error,
     toast,
@@ -719,16 +720,7 @@ def _dialog() -> Dialog:
         ),
         Window(
             Tr("admin.edit_pick"),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="field",
-                    item_id_getter=itemgetter(0),
-                    items="fields",
-                    on_click=field_chosen,
-                ),
-                width=2,
-            ),
+            choice("field", "fields", field_chosen, width=2),
             _back(goto(S.project)),
             buttons_only(),
             getter=fields_getter,
@@ -736,16 +728,7 @@ def _dialog() -> Dialog:
         ),
         Window(
             Tr("admin.pick_city"),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="city",
-                    item_id_getter=itemgetter(0),
-                    items="regions",
-                    on_click=city_chosen,
-                ),
-                width=3,
-            ),
+            choice("city", "regions", city_chosen, width=3),
             Row(cancel_button()),
             buttons_only(),
             getter=city_getter,
@@ -753,16 +736,7 @@ def _dialog() -> Dialog:
         ),
         Window(
             Tr("admin.pick_county"),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="county",
-                    item_id_getter=itemgetter(0),
-                    items="regions",
-                    on_click=county_chosen,
-                ),
-                width=3,
-            ),
+            choice("county", "regions", county_chosen, width=3),
             _back(goto(S.city)),
             buttons_only(),
             getter=county_getter,

@@ -19,10 +19,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Select
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.widgets import Tr, buttons_only, pop_error, show_error, toast, typed
+from bot.dialogs.widgets import Tr, buttons_only, choice, pop_error, show_error, toast, typed
 from bot.i18n import N_, tr
 from bot.keyboards.common import MenuText
 from bot.keyboards.join import APPLY, JoinGate, guest_keyboard
@@ -300,16 +300,7 @@ def _dialog() -> Dialog:
         ),
         Window(
             Tr("join.ask_city"),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="city",
-                    item_id_getter=itemgetter(0),
-                    items="cities",
-                    on_click=city_chosen,
-                ),
-                width=3,
-            ),
+            choice("city", "cities", city_chosen, width=3),
             nav(),
             buttons_only(),
             getter=city_getter,
@@ -317,16 +308,7 @@ def _dialog() -> Dialog:
         ),
         Window(
             Tr("join.ask_county"),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="county",
-                    item_id_getter=itemgetter(0),
-                    items="counties",
-                    on_click=county_chosen,
-                ),
-                width=3,
-            ),
+            choice("county", "counties", county_chosen, width=3),
             nav(),
             buttons_only(),
             getter=county_getter,
@@ -352,16 +334,7 @@ def _dialog() -> Dialog:
         ),
         Window(
             Tr("join.edit_pick"),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="field",
-                    item_id_getter=itemgetter(0),
-                    items="fields",
-                    on_click=edit_field,
-                ),
-                width=3,
-            ),
+            choice("field", "fields", edit_field, width=3),
             nav(),
             buttons_only(),
             getter=summary_getter,
