@@ -9,11 +9,11 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, TelegramObject, Update
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import LangCb
-from bot.keyboards.join import APPLY, JOIN_GATE_STATE
+from bot.keyboards.join import APPLY, JOIN_GATE_STATE, guest_keyboard
 
 OPEN_COMMANDS = frozenset({"start", "help", "language"})
 
@@ -59,7 +59,8 @@ class AccessMiddleware(BaseMiddleware):
         if data.get("account") is not None or _open_to_guests(event, data):
             return await handler(event, data)
         if event.message is not None:
-            await event.message.answer(_("access.denied"), reply_markup=ReplyKeyboardRemove())
+            # a guest may still apply: the 🏢 申请入驻 button, whatever they typed
+            await event.message.answer(_("access.denied"), reply_markup=guest_keyboard())
         elif event.callback_query is not None:
             await _deny_callback(event.callback_query)
         return None
