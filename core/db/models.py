@@ -327,6 +327,8 @@ class ShortagePosting(PostingColumns, Base):
         Index("ix_shortage_county", "county_code", "status"),
         # matching: my city's candidates (the grade is a range, so the city comes before it)
         Index("ix_shortage_match_city", "trade_code", "city_code", "status", "min_grade"),
+        # matching reads my county's candidates first
+        Index("ix_shortage_match_county", "trade_code", "county_code", "status", "min_grade"),
         # the reporting rate: did this project post or change a shortage since …?
         Index("ix_shortage_project_updated", "project_id", "updated_at"),
     )
@@ -370,6 +372,8 @@ class IdlePosting(PostingColumns, Base):
         Index("ix_idle_county", "county_code", "status"),
         # matching: my city's candidates (the grade is a range, so the city comes before it)
         Index("ix_idle_match_city", "trade_code", "city_code", "status", "grade_level"),
+        # matching reads my county's candidates first
+        Index("ix_idle_match_county", "trade_code", "county_code", "status", "grade_level"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     grade_level: Mapped[int] = mapped_column(ForeignKey("grade.level"))

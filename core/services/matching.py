@@ -27,13 +27,16 @@ Each part is rounded to 2 decimals; the total is their sum. `score()` is the pur
 these rules; the credit is always the candidate's enterprise's, the rating always the idle side's.
 
 Speed (20 000 live postings a side in the province, 200 000 at ten times it): one query
-fetches the hard-filtered candidates of my city and of my own enterprise; a candidate outside my
-city scores at most 5 + 30 + 15 + 15 + 5 = 70, so the rest of the province is fetched only when
-the city does not already fill the list with better ones. Each query is ordered in SQL by an
-upper bound of the score (the same parts without the guide-price penalties) and reads only the
-first 3 × limit + 20 rows; when the bound of the last row read is not below the last winner's
-total by more than the window below, the query runs again with eight times the cap, then
-uncapped, so the list is always the one reading every candidate gives. An unrounded first
+fetches the hard-filtered candidates of my county and of my own enterprise (ix_*_match_county);
+a candidate elsewhere in my city scores at most 20 + 30 + 15 + 15 + 5 = 85 (the rating part is
+fixed when the candidates are shortages: it is my idle workers'), one outside my city at most
+70, so the rest of the city, then the rest of the province, is fetched only when the list is
+not already filled with better ones (a 太原 district holds a seventh of the city's candidates:
+~900 of an idle 普工 posting's ~6,500 at ten times the province). Each query is ordered in SQL
+by an upper bound of the score (the same parts without the guide-price penalties) and reads
+only the first 3 × limit + 20 rows; when the bound of the last row read is not below the last
+winner's total by more than the window below, the query runs again with eight times the cap,
+then uncapped, so the list is always the one reading every candidate gives. An unrounded first
 pass ranks the candidates read; the exact parts are built only for those within 0.1 of the
 last place. Guide prices come in one query.
 """
@@ -118,6 +121,13 @@ def _off_guide(price_fen: int, guide_fen: int | None) -> bool:
     if guide_fen is None or guide_fen <= 0:
         return False
     return abs(price_fen - guide_fen) * 100 > GUIDE_TOLERANCE_PERCENT * guide_fen
+
+
+def _clamped_stars(stars: float | None) -> float:
+    """The stars the rating part counts: unrated is neutral, the rest clamped to 0..5."""
+    if stars is None:
+        return NEUTRAL_RATING
+    return min(5.0, max(0.0, stars))
 
 
 def region_points(my_county: str, my_city: str, cand_county: str, cand_city: str) -> float:
@@ -228,6 +238,9 @@ _CAP_TRIES = 2
 _CAP_GROWTH = 8
 # the SQL bound is computed in floating point by the database: a margin for its rounding
 _BOUND_SLACK = 0.01
+# read the candidates region by region (my county, the rest of my city, the rest of the
+# province), each tier only when it can still place someone; off: one fetch of them all
+_REGION_TIERS = True
 
 # (external?, -raw total, id, the score's arguments): sorts internal first, best first
 Scored = tuple[bool, float, int, tuple[Any, ...]]
@@ -344,8 +357,8 @@ def _bound_sql(mine: _Mine, cand: Any, cand_price: Any, rating_col: Any) -> Colu
             else_=rating_col * (RATING_MAX / 500),
         )
     else:
-        stars = NEUTRAL_RATING if mine.avg_rating_x100 is None else mine.avg_rating_x100 / 100
-        rating = literal(RATING_MAX * min(5.0, max(0.0, stars)) / 5)
+        stars = None if mine.avg_rating_x100 is None else mine.avg_rating_x100 / 100
+        rating = literal(RATING_MAX * _clamped_stars(stars) / 5)
     open_ = cand.headcount - cand.filled_count
     if mine.open <= 0:
         fit: Any = literal(HEADCOUNT_MAX)
@@ -370,6 +383,16 @@ def _cut_is_safe(ranked: list[Scored], tail: tuple[int, float] | None, limit: in
     last = heapq.nsmallest(limit, ranked, key=lambda r: r[:3])[-1]
     ext_tail, bound_tail = tail
     return ext_tail > int(last[0]) or bound_tail < -last[1] - _RAW_WINDOW
+
+
+def _can_place(ranked: list[Scored], limit: int, best_possible: float) -> bool:
+    """Could an external candidate scoring at most `best_possible` still make the list?"""
+    internal = sum(1 for r in ranked if not r[0])
+    if internal >= limit:
+        return False
+    needed = limit - internal
+    external = heapq.nsmallest(needed, (r[1] for r in ranked if r[0]))  # -raw, best first
+    return len(external) < needed or -external[-1] <= best_possible + _RAW_WINDOW
 
 
 async def _load_mine(uow: UnitOfWork, kind: str, posting_id: int) -> _Mine:
@@ -521,22 +544,33 @@ async def _rank(uow: UnitOfWork, mine: _Mine, limit: int) -> list[_Ranked]:
         rows, _ = await fetch(*extra)
         return rows
 
-    # the city first, and my own enterprise anywhere (internal candidates always come first)
-    ranked = await fetch_best(
-        or_(cand.city_code == my_city, cand.enterprise_id == my_ent), known=[]
-    )
-    internal = sum(1 for r in ranked if not r[0])
-    if internal < limit:
-        needed = limit - internal
-        external = heapq.nsmallest(needed, (r[1] for r in ranked if r[0]))  # -raw, best first
-        # outside the city nobody scores above OUTSIDE_CITY_MAX: only look if that could matter
-        if len(external) < needed or -external[-1] <= OUTSIDE_CITY_MAX + _RAW_WINDOW:
-            ranked += await fetch_best(
-                cand.city_code != my_city, cand.enterprise_id != my_ent, known=ranked
-            )
+    if not _REGION_TIERS:  # every candidate in one fetch (the tests' reference)
+        ranked = await fetch_best(known=[])
+    else:
+        # my county first, and my own enterprise anywhere (internal candidates come first)
+        ranked = await fetch_best(
+            or_(cand.county_code == my_county, cand.enterprise_id == my_ent), known=[]
+        )
+        # the rest of the city, then the rest of the province: a tier is read only when its
+        # best possible score could still make the list
+        elsewhere = and_(cand.county_code != my_county, cand.enterprise_id != my_ent)
+        rating_max = RATING_MAX if is_shortage else RATING_MAX * _clamped_stars(my_stars) / 5
+        for tier, region_max in (
+            (cand.city_code == my_city, REGION_SAME_CITY),
+            (cand.city_code != my_city, REGION_SAME_PROVINCE),
+        ):
+            tier_max = region_max + PRICE_MAX + CREDIT_MAX + rating_max + HEADCOUNT_MAX
+            if not _can_place(ranked, limit, tier_max):
+                break
+            ranked += await fetch_best(elsewhere, tier, known=ranked)
+    return _exact_best(ranked, limit)
+
+
+def _exact_best(ranked: list[Scored], limit: int) -> list[_Ranked]:
+    """The list, from the candidates ranked by raw totals: the exact parts are built only for
+    those that can still make it."""
     if not ranked:
         return []
-    # exact parts only for the candidates that can still make the list
     last = heapq.nsmallest(limit, ranked, key=lambda r: r[:3])[-1]
     window = [
         r for r in ranked if r[0] < last[0] or (r[0] == last[0] and r[1] <= last[1] + _RAW_WINDOW)

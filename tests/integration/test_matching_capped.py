@@ -1,5 +1,6 @@
 """The matcher reads only the best few candidates by an SQL upper bound of the score (a big city
-holds thousands at ten times the province) and must rank exactly as if it had read them all."""
+holds thousands at ten times the province), my county before the rest of the city and the city
+before the province, and must rank exactly as if it had read them all."""
 
 from __future__ import annotations
 
@@ -62,11 +63,25 @@ async def test_a_capped_fetch_ranks_like_reading_every_candidate(
             verdicts.append(safe)
         return safe
 
+    tiers_read: list[bool] = []
+    real_can_place = matching._can_place
+
+    def counting_can_place(ranked: Any, limit: int, best_possible: float) -> bool:
+        read = real_can_place(ranked, limit, best_possible)
+        tiers_read.append(read)
+        return read
+
     for limit in (1, 3, 10):
-        # every candidate read, as before the cap existed
+        # every candidate read in one query, as before the cap and the region tiers existed
         monkeypatch.setattr(matching, "_CAP_MIN", 10**9)
+        monkeypatch.setattr(matching, "_REGION_TIERS", False)
         full_s = await _ranking(services, "shortage", shortages, limit)
         full_i = await _ranking(services, "idle", idles, limit)
+        monkeypatch.undo()
+        monkeypatch.setattr(matching, "_can_place", counting_can_place)
+        # the region tiers with the usual cap
+        assert await _ranking(services, "shortage", shortages, limit) == full_s, limit
+        assert await _ranking(services, "idle", idles, limit) == full_i, limit
         # the tightest cap: exactly `limit` rows, so the cut is tested at every call
         monkeypatch.setattr(matching, "_CAP_MIN", 0)
         monkeypatch.setattr(matching, "_CAP_PER_LIMIT", 1)
@@ -80,3 +95,6 @@ async def test_a_capped_fetch_ranks_like_reading_every_candidate(
     # both ways were taken: a cut kept, and a cut refused (then every candidate read)
     assert True in verdicts
     assert False in verdicts
+    # and a further region tier both read and left unread
+    assert True in tiers_read
+    assert False in tiers_read
