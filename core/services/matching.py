@@ -238,9 +238,11 @@ _CAP_TRIES = 2
 _CAP_GROWTH = 8
 # the SQL bound is computed in floating point by the database: a margin for its rounding
 _BOUND_SLACK = 0.01
-# read the candidates region by region (my county, the rest of my city, the rest of the
-# province), each tier only when it can still place someone; off: one fetch of them all
-_REGION_TIERS = True
+# the databases that read the candidates region by region (my county, the rest of my city, the
+# rest of the province), each tier only when it can still place someone; the others read my
+# city at once (SQLite at the province's size: its counties seldom fill the list alone, and
+# the extra query made a match ~2 ms slower)
+_REGION_TIERS = frozenset({"postgresql"})
 
 # (external?, -raw total, id, the score's arguments): sorts internal first, best first
 Scored = tuple[bool, float, int, tuple[Any, ...]]
@@ -383,6 +385,39 @@ def _cut_is_safe(ranked: list[Scored], tail: tuple[int, float] | None, limit: in
     last = heapq.nsmallest(limit, ranked, key=lambda r: r[:3])[-1]
     ext_tail, bound_tail = tail
     return ext_tail > int(last[0]) or bound_tail < -last[1] - _RAW_WINDOW
+
+
+def _rating_max(mine: _Mine) -> float:
+    """The best rating part a candidate of `mine` can give: the idle side's workers are rated,
+    so it is fixed when I am the idle posting."""
+    if mine.kind == "shortage":
+        return RATING_MAX
+    stars = None if mine.avg_rating_x100 is None else mine.avg_rating_x100 / 100
+    return RATING_MAX * _clamped_stars(stars) / 5
+
+
+_Filters = tuple[ColumnElement[bool], ...]
+
+
+def _tiers(dialect: str, mine: _Mine, cand: Any) -> tuple[_Filters, list[tuple[_Filters, float]]]:
+    """The first fetch's filters, then each further tier's filters and the best score it could
+    give; no filters and no tiers: every candidate in one fetch (the tests' reference)."""
+    my_county, my_city, my_ent = mine.county_code, mine.city_code, mine.enterprise_id
+    if dialect in _REGION_TIERS:
+        # my county first, and my own enterprise anywhere (internal candidates come first)
+        first = (or_(cand.county_code == my_county, cand.enterprise_id == my_ent),)
+        elsewhere = and_(cand.county_code != my_county, cand.enterprise_id != my_ent)
+        rest = PRICE_MAX + CREDIT_MAX + _rating_max(mine) + HEADCOUNT_MAX
+        return first, [
+            ((elsewhere, cand.city_code == my_city), REGION_SAME_CITY + rest),
+            ((elsewhere, cand.city_code != my_city), REGION_SAME_PROVINCE + rest),
+        ]
+    if _REGION_TIERS:  # my city (and my enterprise), then the rest of the province
+        first = (or_(cand.city_code == my_city, cand.enterprise_id == my_ent),)
+        return first, [
+            ((cand.city_code != my_city, cand.enterprise_id != my_ent), OUTSIDE_CITY_MAX)
+        ]
+    return (), []
 
 
 def _can_place(ranked: list[Scored], limit: int, best_possible: float) -> bool:
@@ -544,25 +579,12 @@ async def _rank(uow: UnitOfWork, mine: _Mine, limit: int) -> list[_Ranked]:
         rows, _ = await fetch(*extra)
         return rows
 
-    if not _REGION_TIERS:  # every candidate in one fetch (the tests' reference)
-        ranked = await fetch_best(known=[])
-    else:
-        # my county first, and my own enterprise anywhere (internal candidates come first)
-        ranked = await fetch_best(
-            or_(cand.county_code == my_county, cand.enterprise_id == my_ent), known=[]
-        )
-        # the rest of the city, then the rest of the province: a tier is read only when its
-        # best possible score could still make the list
-        elsewhere = and_(cand.county_code != my_county, cand.enterprise_id != my_ent)
-        rating_max = RATING_MAX if is_shortage else RATING_MAX * _clamped_stars(my_stars) / 5
-        for tier, region_max in (
-            (cand.city_code == my_city, REGION_SAME_CITY),
-            (cand.city_code != my_city, REGION_SAME_PROVINCE),
-        ):
-            tier_max = region_max + PRICE_MAX + CREDIT_MAX + rating_max + HEADCOUNT_MAX
-            if not _can_place(ranked, limit, tier_max):
-                break
-            ranked += await fetch_best(elsewhere, tier, known=ranked)
+    first, tiers = _tiers(uow.dialect, mine, cand)
+    ranked = await fetch_best(*first, known=[])
+    for where, best_possible in tiers:
+        if not _can_place(ranked, limit, best_possible):
+            break
+        ranked += await fetch_best(*where, known=ranked)
     return _exact_best(ranked, limit)
 
 

@@ -74,12 +74,13 @@ async def test_a_capped_fetch_ranks_like_reading_every_candidate(
     for limit in (1, 3, 10):
         # every candidate read in one query, as before the cap and the region tiers existed
         monkeypatch.setattr(matching, "_CAP_MIN", 10**9)
-        monkeypatch.setattr(matching, "_REGION_TIERS", False)
+        monkeypatch.setattr(matching, "_REGION_TIERS", frozenset())
         full_s = await _ranking(services, "shortage", shortages, limit)
         full_i = await _ranking(services, "idle", idles, limit)
         monkeypatch.undo()
         monkeypatch.setattr(matching, "_can_place", counting_can_place)
-        # the region tiers with the usual cap
+        # the region tiers (on either database) with the usual cap
+        monkeypatch.setattr(matching, "_REGION_TIERS", frozenset({"sqlite", "postgresql"}))
         assert await _ranking(services, "shortage", shortages, limit) == full_s, limit
         assert await _ranking(services, "idle", idles, limit) == full_i, limit
         # the tightest cap: exactly `limit` rows, so the cut is tested at every call
