@@ -26,8 +26,9 @@ score descending, then by id ascending. The score is 0..100, the sum of five par
 Each part is rounded to 2 decimals; the total is their sum. `score()` is the pure function of
 these rules; the credit is always the candidate's enterprise's, the rating always the idle side's.
 
-Speed (20 000 live postings a side in the province, 200 000 at ten times it): one query
-fetches the hard-filtered candidates of my county and of my own enterprise (ix_*_match_county);
+Speed (20 000 live postings a side in the province, 200 000 at ten times it): on PostgreSQL one
+query fetches the hard-filtered candidates of my county and of my own enterprise
+(ix_*_match_county; SQLite starts from my whole city, see _REGION_TIERS);
 a candidate elsewhere in my city scores at most 20 + 30 + 15 + 15 + 5 = 85 (the rating part is
 fixed when the candidates are shortages: it is my idle workers'), one outside my city at most
 70, so the rest of the city, then the rest of the province, is fetched only when the list is
