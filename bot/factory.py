@@ -36,7 +36,7 @@ from bot.inline_filters import run_sync_filters_inline
 from bot.isolation import KeyedEventIsolation
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.account import AccountMiddleware
-from bot.middlewares.db import EndReadBeforeRequest, UnitOfWorkMiddleware
+from bot.middlewares.db import EndReadBeforeRequest, StateInUnitOfWork, UnitOfWorkMiddleware
 from bot.middlewares.dedup import DedupMiddleware, tell_interrupted_at_startup
 from bot.middlewares.late_answer import ForgiveLateCallbackAnswer
 from bot.middlewares.locale import AccountI18nMiddleware
@@ -131,10 +131,13 @@ def create_dispatcher(
     dp = Dispatcher(
         storage=fsm_storage,
         events_isolation=isolation,
+        disable_fsm=True,  # registered below: aiogram's, reading the state in the unit of work
         services=services,
         settings=settings,
         **workflow_data,
     )
+    dp.fsm = StateInUnitOfWork(fsm_storage, isolation, services)  # closed by the original's hook
+    dp.update.outer_middleware(dp.fsm)  # right after aiogram's errors and user context
     locale = AccountI18nMiddleware(i18n)
     dp.update.outer_middleware(UnitOfWorkMiddleware(services))
     dp.update.outer_middleware(AccountMiddleware())

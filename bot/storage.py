@@ -46,7 +46,7 @@ from aiogram.fsm.storage.base import (
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from stdnum.cn import ric
 
 from core.db.engine import create_engine, create_session_factory, read_only
@@ -80,6 +80,8 @@ _READ_DATA = select(FsmRecord.data).where(FsmRecord.key == bindparam("key"))
 _DELETE = delete(FsmRecord).where(FsmRecord.key == bindparam("key"))
 _UPSERT = {"sqlite": _upsert(sqlite.insert), "postgresql": _upsert(postgresql.insert)}
 _UNSET: Any = object()
+# whole records to write: row key → (state, data as check_data gave it)
+FsmRecords = dict[str, tuple[str | None, dict[str, Any]]]
 # (key, data) of the last get_state in this task: the FSM middleware reads the state of the
 # update's own key under the event-isolation lock, the update's FSM view takes the data once
 _prefetched: ContextVar[dict[str, dict[str, Any]] | None] = ContextVar(
@@ -206,6 +208,33 @@ class SqlStorage(BaseStorage):
     def _key(self, key: StorageKey) -> str:
         return self.key_builder.build(key)
 
+    def key_name(self, key: StorageKey) -> str:
+        """The row's key for a storage key."""
+        return self.key_builder.build(key)
+
+    def shares_engine(self, session_factory: async_sessionmaker[AsyncSession]) -> bool:
+        """True when this storage's rows live in the database of `session_factory` (so a
+        unit of work can write them in its own transaction)."""
+        return self._owned_engine is None and session_factory.kw.get("bind") is self._engine
+
+    async def write_records_on(self, conn: AsyncConnection, records: FsmRecords) -> None:
+        """Replace whole records (row key → state, data as checked by check_data) in the
+        caller's transaction: one executemany for the upserts, one for the deletes (a record
+        with no state and no data)."""
+        deletes = [
+            {"key": name} for name, (state, data) in records.items() if state is None and not data
+        ]
+        now = self._now()
+        upserts = [
+            {"key": name, "state": state, "data": data, "updated_at": now}
+            for name, (state, data) in records.items()
+            if state is not None or data
+        ]
+        if deletes:
+            await conn.execute(_DELETE, deletes)
+        if upserts:
+            await conn.execute(_UPSERT[conn.dialect.name], upserts)
+
     async def close(self) -> None:
         """Disposes an engine made by from_url; a shared one is the composition root's to close."""
         if self._owned_engine is not None:
@@ -220,18 +249,23 @@ class SqlStorage(BaseStorage):
         """The state; the key's data and the chat's dialog stack come along in the same SELECT
         (aiogram-dialog reads the stack on every update of the chat next), and the context of
         the dialog on top of the stack in the same transaction (which it reads next)."""
+        async with (self._single or self._engine).connect() as conn:
+            return await self.get_state_on(conn, key)
+
+    async def get_state_on(self, conn: AsyncConnection, key: StorageKey) -> str | None:
+        """get_state in the caller's transaction (the update's unit of work: one transaction
+        for the FSM read, the account read and the dedup claim)."""
         name, stack = self._key(key), self._key(dialog_stack_key(key))
         context: str | None = None
-        async with (self._single or self._engine).connect() as conn:
-            rows = (await conn.execute(_READ_WITH_STACK, {"key": name, "stack": stack})).all()
-            found = {row.key: row for row in rows}
-            own = found.get(name)
-            stack_row = found.get(stack)
-            stack_data = dict(stack_row.data) if stack_row is not None and stack_row.data else {}
-            intent = top_intent(stack_data)
-            if intent is not None:
-                context = self._key(dialog_context_key(key, intent))
-                context_data = await conn.scalar(_READ_DATA, {"key": context})
+        rows = (await conn.execute(_READ_WITH_STACK, {"key": name, "stack": stack})).all()
+        found = {row.key: row for row in rows}
+        own = found.get(name)
+        stack_row = found.get(stack)
+        stack_data = dict(stack_row.data) if stack_row is not None and stack_row.data else {}
+        intent = top_intent(stack_data)
+        if intent is not None:
+            context = self._key(dialog_context_key(key, intent))
+            context_data = await conn.scalar(_READ_DATA, {"key": context})
         prefetched = {name: dict(own.data) if own is not None and own.data else {}}
         prefetched[stack] = stack_data
         if context is not None:

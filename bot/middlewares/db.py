@@ -28,11 +28,12 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StateType, StorageKey
 from aiogram.types import TelegramObject
 
-from bot.storage import SqlStorage, dialog_context_key, dialog_stack_key, top_intent
+from bot.storage import FsmRecords, SqlStorage, dialog_context_key, dialog_stack_key, top_intent
 from core.db.uow import Services, UnitOfWork
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ class EndReadBeforeRequest(BaseRequestMiddleware):
 
 
 _UNREAD: Any = object()
+# handler data: the update's FSM view when its writes can join the update's mark-done commit
+# (the SQL storage on the unit of work's own database; bot.middlewares.dedup)
+FSM_VIEW_KEY = "update_fsm_view"
 DIALOG_DESTINY = "aiogd:"  # aiogram-dialog's keys: stacks and contexts, data only
 
 
@@ -175,6 +179,37 @@ class _UpdateFsm(BaseStorage):
             self._data = copy.deepcopy(value)
         return value
 
+    def joins(self, services: Services) -> bool:
+        """Whether the buffered writes can be committed in a unit of work of `services`."""
+        return self._sql is not None and self._sql.shares_engine(services.session_factory)
+
+    def pending_records(self) -> tuple[SqlStorage, FsmRecords] | None:
+        """The buffered writes as whole records (row key → state, data), for a caller that
+        writes them in a transaction of its own (the update's mark-done commit), then calls
+        `written()`; None when there is nothing to write or they are not all whole records
+        (the own key's state or data was never read: `flush` writes those)."""
+        if self._sql is None:
+            return None
+        own_dirty = self._state_dirty or self._data_dirty
+        if own_dirty and (self._state is _UNREAD or self._data is _UNREAD):
+            return None
+        if not (own_dirty or self._dialog_dirty):
+            return None
+        records: FsmRecords = {
+            self._sql.key_name(key): (None, self._dialog[key]) for key in self._dialog_dirty
+        }
+        if own_dirty:
+            records[self._sql.key_name(self.own_key)] = (
+                cast(str | None, self._state),
+                cast(dict[str, Any], self._data),
+            )
+        return self._sql, records
+
+    def written(self) -> None:
+        """What `pending_records` gave is committed: nothing left for `flush`."""
+        self._dialog_dirty.clear()
+        self._state_dirty = self._data_dirty = False
+
     async def flush(self) -> None:
         """Write the own key's changes back: one statement with the SQL storage; then the
         dialog keys that changed, in one transaction."""
@@ -199,6 +234,38 @@ class _UpdateFsm(BaseStorage):
         """The real storage belongs to the dispatcher, which closes it on shutdown."""
 
 
+class StateInUnitOfWork(FSMContextMiddleware):
+    """aiogram's FSM middleware (the context, the event-isolation lock) leaving the state
+    unread when the SQL storage lives in the unit of work's database: UnitOfWorkMiddleware
+    reads it in the update's first transaction, with the account read and the dedup claim,
+    instead of a connection and a transaction of its own."""
+
+    def __init__(
+        self, storage: BaseStorage, events_isolation: BaseEventIsolation, services: Services
+    ) -> None:
+        super().__init__(storage=storage, events_isolation=events_isolation)
+        self._deferred = isinstance(storage, SqlStorage) and storage.shares_engine(
+            services.session_factory
+        )
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not self._deferred:
+            return await super().__call__(handler, event, data)
+        context = self.resolve_event_context(cast("Bot", data["bot"]), data)
+        data["fsm_storage"] = self.storage
+        if context is None:
+            return await handler(event, data)
+        # the state is loaded after the lock is taken (aiogram issue 1317), by the unit of work
+        async with self.events_isolation.lock(key=context.key):
+            data["state"] = context
+            return await handler(event, data)
+
+
 class UnitOfWorkMiddleware(BaseMiddleware):
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -217,16 +284,29 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 current = _current_uow.set(uow)
                 if isinstance(state, FSMContext):
                     raw_state = data.get("raw_state", _UNREAD)
+                    if (
+                        raw_state is _UNREAD
+                        and isinstance(state.storage, SqlStorage)
+                        and state.storage.shares_engine(self.services.session_factory)
+                    ):
+                        # left unread by StateInUnitOfWork: read in this unit of work's
+                        # transaction, which the dedup claim commits
+                        connection = await uow.session.connection()
+                        raw_state = await state.storage.get_state_on(connection, state.key)
+                        data["raw_state"] = raw_state
                     view = _UpdateFsm(state.storage, uow, state.key, raw_state)
                     data["state"] = FSMContext(view, state.key)
                     # aiogram-dialog reads its stacks through this too (ends the open read)
                     data["fsm_storage"] = view
+                    if view.joins(self.services):
+                        data[FSM_VIEW_KEY] = view
                 try:
                     return await handler(event, data)
                 finally:
                     # error handlers run after this block: they must not reach a closed session
                     _current_uow.reset(current)
                     data.pop("uow", None)
+                    data.pop(FSM_VIEW_KEY, None)
                     if isinstance(state, FSMContext):
                         data["state"] = state
                         data["fsm_storage"] = state.storage

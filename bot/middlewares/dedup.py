@@ -17,7 +17,8 @@ from aiogram.types import TelegramObject, Update
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.middlewares.db import end_read
+from bot.middlewares.db import FSM_VIEW_KEY, _UpdateFsm, end_read
+from bot.storage import FsmRecords, SqlStorage
 from core.db.group_commit import GroupCommit
 from core.db.models import ProcessedUpdate
 from core.db.uow import Services, UnitOfWork
@@ -63,6 +64,9 @@ _CLAIM = (
 )
 
 
+_FsmRecords = tuple[SqlStorage, FsmRecords]
+
+
 @dataclass
 class StoredUpdate:
     claimed: bool = False
@@ -106,7 +110,11 @@ class DedupMiddleware(BaseMiddleware):
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._finished: GroupCommit[int, None] = GroupCommit(self._mark_done)
+        # (update id, its FSM writes if they join this commit): one transaction marks a batch
+        # of updates done and writes back their FSM state, atomically
+        self._finished: GroupCommit[tuple[int, _FsmRecords | None], None] = GroupCommit(
+            self._mark_done
+        )
 
     async def __call__(
         self,
@@ -141,15 +149,29 @@ class DedupMiddleware(BaseMiddleware):
     async def _finish(self, data: dict[str, Any], update_id: int) -> None:
         # the update's own open read would hold SQLite's write lock against this commit
         await end_read(data["uow"])
+        view: _UpdateFsm | None = data.get(FSM_VIEW_KEY)
+        records = view.pending_records() if view is not None else None
         try:
-            await self._finished.submit(update_id)
+            await self._finished.submit((update_id, records))
         except Exception:
+            # the FSM writes stay buffered: the unit-of-work middleware's flush writes them
             log.exception("could not mark update %s done", update_id)
+            return
+        if view is not None and records is not None:
+            view.written()
 
-    async def _mark_done(self, update_ids: Sequence[int]) -> list[None]:
+    async def _mark_done(self, items: Sequence[tuple[int, _FsmRecords | None]]) -> list[None]:
+        storage: SqlStorage | None = None
+        merged: FsmRecords = {}
+        for _update_id, records in items:
+            if records is not None:
+                storage, rows = records
+                merged.update(rows)  # the same key twice (a group's dialog stack): the last wins
         async with self.services.uow() as uow:
-            await mark_done(uow, update_ids)
-        return [None] * len(update_ids)
+            if storage is not None:
+                await storage.write_records_on(await uow.session.connection(), merged)
+            await mark_done(uow, [update_id for update_id, _records in items])
+        return [None] * len(items)
 
 
 async def tell_interrupted_at_startup(services: Services) -> None:
