@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter, or_f
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
 
 from bot.filters import HasRole
 from bot.handlers.regulator import (
     arrears,
+    deal_filters,
     escalations,
     export,
     grading,
@@ -23,6 +26,7 @@ from bot.handlers.regulator import (
     lists,
     summary,
 )
+from bot.handlers.regulator.common import Ctx, render, route
 from bot.handlers.regulator.states import RegulatorDeals, RegulatorGrading, RegulatorGuide
 from bot.keyboards.common import (
     ALL_MENU_KEYS,
@@ -55,7 +59,19 @@ from bot.keyboards.regulator import (
     SumCb,
     TopCb,
 )
+from core.db.uow import UnitOfWork
 from core.domain.enums import Role
+from core.services.accounts import AccountView
+
+
+async def deals_menu(
+    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
+) -> None:
+    """💰 成交 starts over: this week, every trade, no typed filters."""
+    await state.set_state(None)
+    await deal_filters.forget(state)
+    ctx = Ctx(message, uow, account, state)
+    await render(ctx, lists.deals_screen, DealCb(area=ctx.home))
 
 
 def create_router() -> Router:
@@ -64,19 +80,35 @@ def create_router() -> Router:
     router.message.filter(allowed)
     router.callback_query.filter(allowed)
 
+    route(router, SumCb, summary.summary, MenuText(SUMMARY), lambda c: SumCb(code=c.home))
+    route(router, StatCb, summary.stats, MenuText(STATISTICS), lambda c: StatCb(code=c.home))
+    route(router, TopCb, summary.top)
+    route(router, SilentCb, summary.silent)
+    route(router, ShortCb, lists.shortages, MenuText(SHORTAGES), lambda c: ShortCb(code=c.home))
+    route(router, RateCb, lists.ratings_screen, MenuText(RATINGS), lambda c: RateCb(code=c.home))
+    route(router, DealCb, lists.deals_screen)
+    route(router, DealPickCb, lists.deals_pick)
+    route(router, GuideCb, guide.guide, MenuText(GUIDE_PRICES), guide.start)
+    route(router, GradeCb, grading.grade)
+    route(router, GradeListCb, grading_browse.browse)
+    home_escalations = lambda c: EscCb(kind="s", code=c.home)  # noqa: E731
+    route(router, EscCb, escalations.escalated, MenuText(ESCALATIONS), home_escalations)
+    route(router, EscViewCb, escalations.posting)
+    route(router, BrokerCb, escalations.broker)
+    route(router, ExportCb, export.export)
+    route(
+        router,
+        arrears.ArrearsCb,
+        arrears.arrears,
+        MenuText(ARREARS),
+        lambda c: arrears.ArrearsCb(),
+    )
+
     menu = router.message.register
-    menu(summary.summary_menu, MenuText(SUMMARY))
-    menu(summary.stats_menu, MenuText(STATISTICS))
-    menu(lists.shortages_menu, MenuText(SHORTAGES))
-    menu(lists.deals_menu, MenuText(DEAL_RECORDS))
-    menu(lists.ratings_menu, MenuText(RATINGS))
-    menu(guide.guide_menu, MenuText(GUIDE_PRICES))
+    menu(deals_menu, MenuText(DEAL_RECORDS))
     menu(grading.grading_menu, MenuText(GRADING))
-    menu(escalations.escalations_menu, MenuText(ESCALATIONS))
     menu(arrears.arrears_command, Command("arrears"))
-    menu(arrears.arrears_menu, MenuText(ARREARS))
-    menu(arrears.onsite_command, or_f(Command("onsite"), MenuText(ON_SITE)))
-    router.callback_query.register(arrears.arrears_tapped, arrears.ArrearsCb.filter())
+    menu(arrears.onsite, or_f(Command("onsite"), MenuText(ON_SITE)))
 
     # typed steps; a menu button's text is not an answer, it opens that screen instead
     not_menu = ~MenuText(*ALL_MENU_KEYS)
@@ -87,24 +119,7 @@ def create_router() -> Router:
     menu(grading_browse.upload_sent, RegulatorGrading.upload, F.document)
     menu(grading_browse.upload_sent, RegulatorGrading.confirm, F.document)
     menu(grading_browse.upload_expected, RegulatorGrading.upload, not_menu)
-    deal_steps = (RegulatorDeals.dates, RegulatorDeals.headcount, RegulatorDeals.price)
-    menu(lists.deal_filter_typed, StateFilter(*deal_steps), F.text, not_menu)
-    menu(lists.deal_filter_expected, StateFilter(*deal_steps), not_menu)
-
-    tap = router.callback_query.register
-    tap(summary.summary_tap, SumCb.filter())
-    tap(summary.top_tap, TopCb.filter())
-    tap(summary.stats_tap, StatCb.filter())
-    tap(summary.silent_tap, SilentCb.filter())
-    tap(lists.shortages_tap, ShortCb.filter())
-    tap(lists.deals_tap, DealCb.filter())
-    tap(lists.deals_pick, DealPickCb.filter())
-    tap(lists.ratings_tap, RateCb.filter())
-    tap(guide.guide_tap, GuideCb.filter())
-    tap(grading.grade_tap, GradeCb.filter())
-    tap(grading_browse.browse_tap, GradeListCb.filter())
-    tap(escalations.escalations_tap, EscCb.filter())
-    tap(escalations.posting_tap, EscViewCb.filter())
-    tap(escalations.broker_tap, BrokerCb.filter())
-    tap(export.export_tap, ExportCb.filter())
+    deal_steps = StateFilter(RegulatorDeals.dates, RegulatorDeals.headcount, RegulatorDeals.price)
+    menu(lists.deal_filter_typed, deal_steps, F.text, not_menu)
+    menu(lists.deal_filter_expected, deal_steps, not_menu)
     return router

@@ -1,23 +1,45 @@
-"""Shared pieces of the regulator's screens: the home region, replying to a button or a menu
-tap alike, monospace tables that fit a phone (or lists) and money."""
+"""Shared pieces of the regulator's screens: one way to route a screen (its buttons and its
+menu entry), replying to a button or a menu tap alike, monospace tables that fit a phone (or
+lists), reference names and money."""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
 
-from aiogram import html
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram import Router, html
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import tr
+from bot.keyboards.common import cancel_button
+from bot.keyboards.regulator import markup, pager
 from bot.render.messages import edit_or_send
+from core.db.uow import UnitOfWork
+from core.domain.actor import Actor
 from core.domain.money import format_money
+from core.services import reference_choices
 from core.services.accounts import AccountView
+from core.services.paging import Page, decode_id_cursor
 from core.services.region_scope import home_region
 
 Event = Message | CallbackQuery
+Reply = tuple[str, InlineKeyboardMarkup | None]
+CbT = TypeVar("CbT", bound=CallbackData)
+PAGE = 10  # rows of a paged list
 
 
 def locale() -> str:
@@ -35,6 +57,39 @@ def home(account: AccountView) -> str:
     return home_region(account.actor())
 
 
+@dataclass(frozen=True, slots=True)
+class Ctx:
+    """One tap or menu message: what it came with, who sent it, their unit of work and FSM."""
+
+    event: Event
+    uow: UnitOfWork
+    account: AccountView
+    state: FSMContext
+
+    @property
+    def actor(self) -> Actor:
+        return self.account.actor()
+
+    @property
+    def home(self) -> str:
+        return home(self.account)
+
+    async def trades(self) -> dict[str, str]:
+        """Trade code → its name in the user's language."""
+        choices = await reference_choices.trade_choices(self.uow)
+        return {c.code: c.name(locale()) for c in choices}
+
+    async def grades(self) -> dict[int, str]:
+        """Grade level → its name in the user's language."""
+        choices = await reference_choices.grade_choices(self.uow)
+        return {int(c.code): c.name(locale()) for c in choices}
+
+
+# A screen renders the text and keyboard for its callback data, or answers the tap itself
+# (a stale button's notice) and returns None.
+Screen = Callable[[Ctx, CbT], Awaitable[Reply | None]]
+
+
 async def show(event: Event, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """A menu tap gets a new message; a button tap edits the message the button sat on."""
     if isinstance(event, Message):
@@ -42,6 +97,94 @@ async def show(event: Event, text: str, markup: InlineKeyboardMarkup | None = No
         return
     await event.answer()
     await edit_or_send(event, text, markup)
+
+
+async def render(ctx: Ctx, screen: Screen[CbT], data: CbT) -> None:
+    reply = await screen(ctx, data)
+    if reply is not None:
+        await show(ctx.event, *reply)
+
+
+def route(
+    router: Router,
+    data: type[CbT],
+    screen: Screen[CbT],
+    menu: Filter | None = None,
+    start: Callable[[Ctx], CbT] | None = None,
+) -> None:
+    """Route the buttons carrying `data` to `screen`; a `menu` message opens `start(ctx)`
+    afresh (a typed step left half-done is dropped)."""
+
+    async def tapped(
+        query: CallbackQuery,
+        callback_data: CbT,
+        uow: UnitOfWork,
+        account: AccountView,
+        state: FSMContext,
+    ) -> None:
+        await render(Ctx(query, uow, account, state), screen, callback_data)
+
+    router.callback_query.register(tapped, data.filter())
+    if menu is None or start is None:
+        return
+    first = start
+
+    async def opened(
+        message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
+    ) -> None:
+        await state.set_state(None)
+        ctx = Ctx(message, uow, account, state)
+        await render(ctx, screen, first(ctx))
+
+    router.message.register(opened, menu)
+
+
+def paging(
+    page: Page[Any],
+    at: Callable[[str], CallbackData],
+    back: Callable[[str], CallbackData] | None = None,
+) -> list[InlineKeyboardButton]:
+    """◀ ▶ of a core page: `at(cursor)` is the data of the button to that page (`back(cursor)`
+    towards newer rows, where the cursor must say its direction)."""
+    prev = page.prev_cursor and (back or at)(page.prev_cursor)
+    return pager(prev or None, (page.next_cursor and at(page.next_cursor)) or None)
+
+
+def first_row(cursor: str) -> int:
+    """The 0-based number of the first row of an offset-cursor page."""
+    return decode_id_cursor(cursor) if cursor else 0
+
+
+def page_no(cursor: str) -> int:
+    return first_row(cursor) // PAGE + 1
+
+
+def mark(chosen: bool, text: str) -> str:
+    return f"✅ {text}" if chosen else text
+
+
+async def send_file(c: Ctx, data: bytes, name: str, caption: str) -> None:
+    """An .xlsx document to whoever tapped 📥 (a new message: the screen stays as it was)."""
+    if isinstance(c.event, CallbackQuery) and c.event.bot is not None:
+        await c.event.answer()
+        document = BufferedInputFile(data, filename=name)
+        await c.event.bot.send_document(c.event.from_user.id, document, caption=caption)
+
+
+def cancel_only() -> InlineKeyboardMarkup:
+    return markup([cancel_button()])
+
+
+async def ask(message: Message, *lines: str) -> None:
+    """A typed step's question again (after what was wrong, if any), with ✖ Cancel under it."""
+    await message.answer("\n".join(lines), reply_markup=cancel_only())
+
+
+async def stale(ctx: Ctx) -> Reply | None:
+    """A button of an old screen or of another flow: a notice on the button, nothing changes
+    (no screen to show)."""
+    await ctx.event.answer(_("common.stale"))
+    return None
 
 
 def price_month(value: Decimal | None) -> str:

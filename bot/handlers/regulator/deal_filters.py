@@ -11,13 +11,11 @@ from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery
 
-from bot.handlers.regulator.common import show
+from bot.handlers.regulator.common import Reply, cancel_only
 from bot.handlers.regulator.states import RegulatorDeals
 from bot.i18n import tr
-from bot.keyboards.common import cancel_button
-from bot.keyboards.regulator import DealPickCb, markup
+from bot.keyboards.regulator import DealCb, DealPickCb
 from core.domain.money import format_money
 from core.domain.ranges import (
     MAX_RANGE_DAYS,
@@ -81,24 +79,18 @@ def describe(chosen: Chosen) -> list[str]:
         low, high = chosen.headcount
         parts.append(tr("regulator.deals.headcount_bounds", low=low, high=high))
     if chosen.price:
-        low_price, high_price = chosen.price
-        parts.append(
-            tr(
-                "regulator.deals.price_bounds",
-                low=format_money(low_price, symbol=False),
-                high=format_money(high_price, symbol=False),
-            )
-        )
+        cheap, dear = (format_money(v, symbol=False) for v in chosen.price)
+        parts.append(tr("regulator.deals.price_bounds", low=cheap, high=dear))
     return [" · ".join(parts)] if parts else []
 
 
-async def ask(query: CallbackQuery, state: FSMContext, cb: DealPickCb) -> None:
+async def ask(state: FSMContext, cb: DealPickCb) -> Reply:
     """Ask for the typed value; the list's place (area, span, trade) waits in the FSM data."""
     data = await _data(state)
     data["back"] = {"area": cb.area, "span": cb.span, "trade": cb.trade}
     await state.update_data({DATA_KEY: data})
     await state.set_state(TYPED[cb.what])
-    await show(query, tr(QUESTIONS[cb.what], max=MAX_RANGE_DAYS), markup([cancel_button()]))
+    return tr(QUESTIONS[cb.what], max=MAX_RANGE_DAYS), cancel_only()
 
 
 def question_of(state_name: str | None) -> str:
@@ -108,7 +100,7 @@ def question_of(state_name: str | None) -> str:
     return QUESTIONS["d"]
 
 
-async def store(state: FSMContext, state_name: str | None, text: str) -> dict[str, str]:
+async def store(state: FSMContext, state_name: str | None, text: str, home: str) -> DealCb:
     """Parse what was typed for the step `state_name` (ValidationError if it does not read),
     keep it, leave the step; returns where the list was (area, span, trade)."""
     data = await _data(state)
@@ -124,8 +116,5 @@ async def store(state: FSMContext, state_name: str | None, text: str) -> dict[st
         data["price"] = [str(v) for v in parse_price_range(text)]
     await state.update_data({DATA_KEY: data})
     await state.set_state(None)
-    return {
-        "area": str(back.get("area") or ""),
-        "span": span,
-        "trade": str(back.get("trade") or ""),
-    }
+    area, trade = str(back.get("area") or home), str(back.get("trade") or "")
+    return DealCb(area=area, span=span, trade=trade)

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
+from typing import TypeVar
 
-from aiogram.types import BufferedInputFile, CallbackQuery
-
-from bot.handlers.regulator.common import locale
+from bot.handlers.regulator.common import Ctx, locale, send_file
 from bot.handlers.regulator.lists import GROUPS, span_dates
 from bot.i18n import N_, t
 from bot.keyboards.regulator import ExportCb
@@ -30,11 +29,25 @@ from core.services import (
     region_scope,
     summaries,
 )
-from core.services.accounts import AccountView
+from core.services.paging import Page
 from core.services.regions import get_region
 
 EXPORT_MAX_ROWS = 5000  # a sheet a bureau can still open on an old office PC
 _PAGE = 50
+T = TypeVar("T")
+
+
+async def every_row(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
+    """The rows of a paged core query, page after page, up to EXPORT_MAX_ROWS."""
+    rows: list[T] = []
+    cursor: str | None = None
+    while len(rows) < EXPORT_MAX_ROWS:
+        page = await fetch(cursor)
+        rows += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return rows[:EXPORT_MAX_ROWS]
 
 
 def _filename(title: str, region: str, day: date) -> str:
@@ -120,21 +133,15 @@ async def _shortages(
 ) -> tuple[str, Sheet]:
     if group not in GROUPS:
         raise ValidationError("error.invalid")
-    items: list[open_shortages.ShortageGroup] = []
-    cursor: str | None = None
-    while len(items) < EXPORT_MAX_ROWS:
-        result = await open_shortages.open_shortages(
-            uow,
-            actor,
-            code,
-            group=GROUPS[group],  # type: ignore[arg-type]
-            cursor=cursor,
-            limit=_PAGE,
+
+    async def fetch(cursor: str | None) -> Page[open_shortages.ShortageGroup]:
+        kind = GROUPS[group]
+        found = await open_shortages.open_shortages(
+            uow, actor, code, group=kind, cursor=cursor, limit=_PAGE
         )
-        items += result.page.items
-        cursor = result.page.next_cursor
-        if cursor is None:
-            break
+        return found.page
+
+    items = await every_row(fetch)
     by_project = group == "p"
     headers = [
         t(N_("regulator.col.project") if by_project else N_("regulator.col.enterprise"), loc),
@@ -147,7 +154,7 @@ async def _shortages(
         t("regulator.col.trades", loc),
     ]
     body: list[list[Cell]] = []
-    for g in items[:EXPORT_MAX_ROWS]:
+    for g in items:
         trades = ", ".join(f"{x.name(loc)} {x.headcount}" for x in g.trades)
         body.append(
             [g.name, *([g.enterprise_name] if by_project else []), g.county_name(loc),
@@ -163,10 +170,9 @@ async def _deals(
 ) -> tuple[str, Sheet]:
     region_scope.require_scope(actor, code)
     start, end = span_dates(span, local_date(uow.now()))
-    records: list[deals.DealRecord] = []
-    cursor: str | None = None
-    while len(records) < EXPORT_MAX_ROWS:
-        result = await deals.deal_records(
+
+    async def fetch(cursor: str | None) -> Page[deals.DealRecord]:
+        found = await deals.deal_records(
             uow,
             actor,
             region_code=code,
@@ -176,10 +182,9 @@ async def _deals(
             cursor=cursor,
             limit=_PAGE,
         )
-        records += result.page.items
-        cursor = result.page.next_cursor
-        if cursor is None:
-            break
+        return found.page
+
+    records = await every_row(fetch)
     trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
     names = {r.code: r.name(loc) for r in [await get_region(uow, code)]}
     headers = [
@@ -193,7 +198,7 @@ async def _deals(
         t("regulator.col.area", loc),
     ]
     body: list[list[Cell]] = []
-    for r in records[:EXPORT_MAX_ROWS]:
+    for r in records:
         if r.county_code not in names:
             names[r.county_code] = (await get_region(uow, r.county_code)).name(loc)
         body.append(
@@ -209,16 +214,11 @@ async def _ratings(
     uow: UnitOfWork, actor: Actor, loc: str, code: str, _a: str, _b: str
 ) -> tuple[str, Sheet]:
     region_scope.require_scope(actor, code)
-    stats: list[ratings.WorkerRatingStats] = []
-    cursor: str | None = None
-    while len(stats) < EXPORT_MAX_ROWS:
-        page = await ratings.worker_rating_stats(
+    stats = await every_row(
+        lambda cursor: ratings.worker_rating_stats(
             uow, actor, region_code=code, cursor=cursor, limit=_PAGE
         )
-        stats += page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    )
     trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
     headers = [
         t("regulator.col.worker", loc),
@@ -236,7 +236,7 @@ async def _ratings(
         [s.name, s.id_masked, s.enterprise_name, trades.get(s.trade_code, s.trade_code),
          s.rating_count, s.average, s.unsatisfied_pct / 100, s.fair_pct / 100,
          s.satisfied_pct / 100, s.very_satisfied_pct / 100]
-        for s in stats[:EXPORT_MAX_ROWS]
+        for s in stats
     ]  # fmt: skip
     title = t("regulator.file.ratings", loc)
     formats = {6: PERCENT, 7: PERCENT, 8: PERCENT, 9: PERCENT}
@@ -288,15 +288,7 @@ async def build_export(
     return name, workbook_bytes([sheet])
 
 
-async def export_tap(
-    query: CallbackQuery, callback_data: ExportCb, uow: UnitOfWork, account: AccountView
-) -> None:
-    cb = callback_data
-    name, data = await build_export(uow, account.actor(), locale(), cb.table, cb.code, cb.a, cb.b)
-    await query.answer()
-    if query.bot is not None:
-        await query.bot.send_document(
-            query.from_user.id,
-            BufferedInputFile(data, filename=name),
-            caption=t("regulator.export.caption", locale(), name=name),
-        )
+async def export(c: Ctx, cb: ExportCb) -> None:
+    loc = locale()
+    name, data = await build_export(c.uow, c.actor, loc, cb.table, cb.code, cb.a, cb.b)
+    await send_file(c, data, name, t("regulator.export.caption", loc, name=name))

@@ -8,10 +8,10 @@ import re
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.regulator.common import Event, clip, locale, show
+from bot.handlers.regulator.common import Ctx, Reply, ask, cancel_only, clip, locale, mark, show
 from bot.handlers.regulator.states import RegulatorGrading
 from bot.i18n import N_, tr
 from bot.keyboards.common import cancel_button
@@ -19,7 +19,7 @@ from bot.keyboards.regulator import GradeCb, GradeListCb, button, markup, rows, 
 from bot.render.errors import error_text
 from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
-from core.services import reference_choices, worker_grading
+from core.services import worker_grading
 from core.services.accounts import AccountView
 
 # six digits or more: meant as an ID number (names have none), so never searched as a name
@@ -27,8 +27,8 @@ _ID_LIKE = re.compile(r"\d{6,}")
 GENDERS = {"M": N_("regulator.gender.male"), "F": N_("regulator.gender.female")}
 
 
-def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+def gender(code: str) -> str:
+    return _(GENDERS.get(code, GENDERS["M"]))
 
 
 async def grading_menu(message: Message, state: FSMContext) -> None:
@@ -38,53 +38,43 @@ async def grading_menu(message: Message, state: FSMContext) -> None:
         button(_("regulator.browse.export"), GradeListCb(act="x")),
         button(_("regulator.browse.upload"), GradeListCb(act="u")),
     ]
-    await message.answer(
-        _("regulator.grading.ask"), reply_markup=markup(ways[:1], ways[1:], [cancel_button()])
-    )
-
-
-async def _forget(message: Message) -> None:
-    """Take a typed ID number out of the chat (bots may delete what users send them)."""
-    with contextlib.suppress(TelegramBadRequest):  # too old or already gone: nothing to do
-        await message.delete()
+    keyboard = markup(ways[:1], ways[1:], [cancel_button()])
+    await message.answer(_("regulator.grading.ask"), reply_markup=keyboard)
 
 
 async def query_typed(
     message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
 ) -> None:
     text = message.text or ""
-    actor = account.actor()
+    compact = re.sub(r"\s+", "", text)
     try:
-        if _ID_LIKE.search(_compact(text)):
-            await _forget(message)
+        if _ID_LIKE.search(compact):
+            # take the typed ID number out of the chat (bots may delete what users send them);
+            # too old or already gone: nothing to do
+            with contextlib.suppress(TelegramBadRequest):
+                await message.delete()
             found = await worker_grading.find_workers_in_scope(
-                uow, actor, id_number=_compact(text)
+                uow, account.actor(), id_number=compact
             )
         else:
-            found = await worker_grading.find_workers_in_scope(uow, actor, name=text)
+            found = await worker_grading.find_workers_in_scope(uow, account.actor(), name=text)
     except ValidationError as exc:
-        await message.answer(
-            "\n".join((error_text(exc), _("regulator.grading.ask_again"))),
-            reply_markup=markup([cancel_button()]),
-        )
+        await ask(message, error_text(exc), _("regulator.grading.ask_again"))
         return
     if not found:
-        await message.answer(
-            _("regulator.grading.not_found"), reply_markup=markup([cancel_button()])
-        )
+        await message.answer(_("regulator.grading.not_found"), reply_markup=cancel_only())
         return
     await state.set_state(None)
     if len(found) == 1:
-        await _card(message, uow, found[0])
+        await show(message, *await card_screen(Ctx(message, uow, account, state), found[0]))
         return
     loc = locale()
     lines = [tr("regulator.grading.found", n=len(found))]
-    buttons = []
-    for index, card in enumerate(found, start=1):
+    for n, card in enumerate(found, start=1):
         lines.append(
             tr(
                 "regulator.grading.item",
-                n=index,
+                n=n,
                 name=card.name,
                 id_masked=card.id_masked,
                 trade=card.trade_name(loc),
@@ -92,83 +82,65 @@ async def query_typed(
                 enterprise=clip(card.enterprise_name, 20),
             )
         )
-        buttons.append(button(f"{index}. {card.name}", GradeCb(worker=card.worker_id)))
+    buttons = [
+        button(f"{n}. {card.name}", GradeCb(worker=card.worker_id))
+        for n, card in enumerate(found, start=1)
+    ]
     await message.answer("\n".join(lines), reply_markup=with_cancel(*rows(buttons)))
 
 
 async def query_expected(message: Message) -> None:
-    await message.answer(_("regulator.grading.ask_again"), reply_markup=markup([cancel_button()]))
+    await ask(message, _("regulator.grading.ask_again"))
 
 
-def _card_text(card: worker_grading.GradingCard) -> str:
+async def card_screen(c: Ctx, card: worker_grading.GradingCard, head: str = "") -> Reply:
+    """The worker's card with a button per grade (✅ the current one)."""
     loc = locale()
     rating = (
         tr("regulator.grading.rating", avg=card.avg_rating, count=card.rating_count)
         if card.avg_rating is not None
         else _("regulator.grading.no_rating")
     )
-    return tr(
+    text = tr(
         "regulator.grading.card",
         name=card.name,
-        gender=_(GENDERS.get(card.gender, GENDERS["M"])),
+        gender=gender(card.gender),
         id_masked=card.id_masked,
         trade=card.trade_name(loc),
         grade=card.grade_name(loc),
         enterprise=card.enterprise_name,
         rating=rating,
     )
-
-
-async def _card(
-    event: Event, uow: UnitOfWork, card: worker_grading.GradingCard, head: str | None = None
-) -> None:
-    loc = locale()
     grades = [
-        button(
-            f"✅ {g.name(loc)}" if int(g.code) == card.grade_level else g.name(loc),
-            GradeCb(worker=card.worker_id, grade=int(g.code)),
-        )
-        for g in await reference_choices.grade_choices(uow)
+        button(mark(level == card.grade_level, name), GradeCb(worker=card.worker_id, grade=level))
+        for level, name in (await c.grades()).items()
     ]
-    lines = [head] if head else []
-    lines += [_card_text(card), _("regulator.grading.pick")]
-    await show(event, "\n".join(lines), with_cancel(*rows(grades)))
+    lines = [head, text, _("regulator.grading.pick")]
+    return "\n".join(line for line in lines if line), with_cancel(*rows(grades))
 
 
-async def grade_tap(
-    query: CallbackQuery, callback_data: GradeCb, uow: UnitOfWork, account: AccountView
-) -> None:
-    cb = callback_data
-    actor = account.actor()
-    card = await worker_grading.get_grading_card(uow, actor, cb.worker)
-    loc = locale()
+async def grade(c: Ctx, cb: GradeCb) -> Reply | None:
+    """The card (grade 0), a new grade to confirm, or (ok 1) the grade applied."""
+    card = await worker_grading.get_grading_card(c.uow, c.actor, cb.worker)
     if cb.grade == 0:
-        await _card(query, uow, card)
-        return
-    names = {int(g.code): g.name(loc) for g in await reference_choices.grade_choices(uow)}
+        return await card_screen(c, card)
+    names = await c.grades()
     if cb.grade not in names:
         raise ValidationError("error.grade_unknown")
     if cb.grade == card.grade_level:
-        await query.answer(_("regulator.grading.same"))
-        return
-    if not cb.ok:
-        text = tr(
-            "regulator.grading.confirm",
-            name=card.name,
-            id_masked=card.id_masked,
-            old=card.grade_name(loc),
-            new=names[cb.grade],
-        )
-        keyboard = with_cancel(
-            [
-                button(
-                    _("regulator.confirm"), GradeCb(worker=card.worker_id, grade=cb.grade, ok=1)
-                ),
-                button(_("regulator.back"), GradeCb(worker=card.worker_id)),
-            ]
-        )
-        await show(query, text, keyboard)
-        return
-    updated = await worker_grading.set_worker_grade(uow, actor, cb.worker, cb.grade)
-    head = tr("regulator.grading.saved", name=updated.name, grade=updated.grade_name(loc))
-    await _card(query, uow, updated, head)
+        await c.event.answer(_("regulator.grading.same"))
+        return None
+    if cb.ok:
+        updated = await worker_grading.set_worker_grade(c.uow, c.actor, cb.worker, cb.grade)
+        name, level = updated.name, updated.grade_name(locale())
+        return await card_screen(c, updated, tr("regulator.grading.saved", name=name, grade=level))
+    text = tr(
+        "regulator.grading.confirm",
+        name=card.name,
+        id_masked=card.id_masked,
+        old=card.grade_name(locale()),
+        new=names[cb.grade],
+    )
+    ok = GradeCb(worker=card.worker_id, grade=cb.grade, ok=1)
+    back = button(_("regulator.back"), GradeCb(worker=card.worker_id))
+    return text, with_cancel([button(_("regulator.confirm"), ok), back])

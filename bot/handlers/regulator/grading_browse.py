@@ -9,35 +9,47 @@ from __future__ import annotations
 
 import io
 from datetime import date
-from typing import Any
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.regulator.common import Event, clip, home, locale, show
+from bot.handlers.regulator.common import (
+    PAGE,
+    Ctx,
+    Reply,
+    Screen,
+    ask,
+    cancel_only,
+    clip,
+    first_row,
+    locale,
+    mark,
+    page_no,
+    paging,
+    send_file,
+    stale,
+)
+from bot.handlers.regulator.grading import GENDERS, gender
 from bot.handlers.regulator.states import RegulatorGrading
 from bot.i18n import N_, tr
 from bot.keyboards.common import cancel_button
-from bot.keyboards.regulator import GradeCb, GradeListCb, button, markup, pager, rows
+from bot.keyboards.regulator import GradeCb, GradeListCb, button, markup, rows
 from bot.render.errors import error_text
 from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
 from core.domain.timeutil import local_date
 from core.reports.xlsx import DATE, Sheet, workbook_bytes
-from core.services import grading_upload, reference_choices, worker_grading
+from core.services import grading_upload, worker_grading
 from core.services.accounts import AccountView
-from core.services.paging import decode_id_cursor
 from core.services.regions import get_region
 
-PAGE = 10
 FILTER_KEY = "grading_filter"
 UPLOAD_KEY = "grading_upload"
 SHOWN = 15  # changes and refusals listed in the preview; the counts cover all
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 AGES = {"1": (16, 30), "2": (31, 40), "3": (41, 50), "4": (51, 60), "5": (61, 100)}
-GENDERS = {"M": N_("regulator.gender.male"), "F": N_("regulator.gender.female")}
 FILTER_NAMES = {
     "t": N_("regulator.browse.f_trade"),
     "g": N_("regulator.browse.f_grade"),
@@ -45,6 +57,7 @@ FILTER_NAMES = {
     "a": N_("regulator.browse.f_age"),
     "e": N_("regulator.browse.f_education"),
 }
+BACK = GradeListCb(act="l")
 
 
 async def _filters(state: FSMContext) -> dict[str, str]:
@@ -52,14 +65,14 @@ async def _filters(state: FSMContext) -> dict[str, str]:
 
 
 def _worker_filter(chosen: dict[str, str]) -> worker_grading.WorkerFilter:
-    ages = AGES.get(chosen.get("a", ""))
+    low, high = AGES.get(chosen.get("a", ""), (None, None))
     grade = chosen.get("g", "")
     return worker_grading.WorkerFilter(
         trade_code=chosen.get("t") or None,
         grade_level=int(grade) if grade.isdecimal() else None,
         gender=chosen.get("s") or None,
-        age_min=ages[0] if ages else None,
-        age_max=ages[1] if ages else None,
+        age_min=low,
+        age_max=high,
         education=chosen.get("e") or None,
     )
 
@@ -68,55 +81,46 @@ def _age(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-async def _value_names(uow: UnitOfWork, what: str) -> dict[str, str]:
-    loc = locale()
+async def _choices(c: Ctx, what: str) -> dict[str, str]:
+    """code → name of the values filter `what` offers."""
     if what == "t":
-        return {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
+        return await c.trades()
     if what == "g":
-        return {c.code: c.name(loc) for c in await reference_choices.grade_choices(uow)}
+        return {str(level): name for level, name in (await c.grades()).items()}
     if what == "s":
         return {code: _(name) for code, name in GENDERS.items()}
     if what == "a":
         return {code: f"{low}–{high}" for code, (low, high) in AGES.items()}
+    if what == "e":
+        return {e: e for e in await worker_grading.education_choices(c.uow, c.actor)}
     return {}
 
 
-async def show_list(
-    event: Event, uow: UnitOfWork, account: AccountView, state: FSMContext, cursor: str = ""
-) -> None:
-    actor = account.actor()
-    chosen = await _filters(state)
+async def _list(c: Ctx, cb: GradeListCb) -> Reply:
+    chosen = await _filters(c.state)
     found = await worker_grading.browse_workers(
-        uow, actor, _worker_filter(chosen), cursor=cursor or None, limit=PAGE
+        c.uow, c.actor, _worker_filter(chosen), cursor=cb.cursor or None, limit=PAGE
     )
     loc = locale()
-    region = await get_region(uow, home(account))
-    today = local_date(uow.now())
-    first = decode_id_cursor(cursor) if cursor else 0
-    lines = [
-        tr(
-            "regulator.browse.title",
-            region=region.name(loc),
-            n=found.total,
-            page=first // PAGE + 1,
-        )
+    region = await get_region(c.uow, c.home)
+    today = local_date(c.uow.now())
+    n = found.total
+    lines = [tr("regulator.browse.title", region=region.name(loc), n=n, page=page_no(cb.cursor))]
+    labels = [
+        f"{_(FILTER_NAMES[what])} {(await _choices(c, what)).get(chosen[what], chosen[what])}"
+        for what in FILTER_NAMES
+        if what in chosen
     ]
-    labels = []
-    for what in FILTER_NAMES:
-        if what in chosen:
-            names = await _value_names(uow, what)
-            labels.append(f"{_(FILTER_NAMES[what])} {names.get(chosen[what], chosen[what])}")
     lines.append(tr("regulator.browse.filters", filters=" · ".join(labels) or _("regulator.all")))
     if not found.page.items:
         lines.append(_("regulator.browse.empty"))
-    picks = []
-    for index, card in enumerate(found.page.items, start=first + 1):
+    for n, card in enumerate(found.page.items, start=first_row(cb.cursor) + 1):
         lines.append(
             tr(
                 "regulator.browse.line",
-                n=index,
+                n=n,
                 name=card.name,
-                gender=_(GENDERS.get(card.gender, GENDERS["M"])),
+                gender=gender(card.gender),
                 age=_age(card.birth_date, today),
                 trade=card.trade_name(loc),
                 grade=card.grade_name(loc),
@@ -124,90 +128,53 @@ async def show_list(
                 enterprise=clip(card.enterprise_name, 12),
             )
         )
-        picks.append(button(f"{index}. {card.name}", GradeCb(worker=card.worker_id)))
+    picks = [
+        button(f"{n}. {card.name}", GradeCb(worker=card.worker_id))
+        for n, card in enumerate(found.page.items, start=first_row(cb.cursor) + 1)
+    ]
     filters = [
-        button(("✅ " if what in chosen else "") + _(name), GradeListCb(act="f", v=what))
+        button(mark(what in chosen, _(name)), GradeListCb(act="f", v=what))
         for what, name in FILTER_NAMES.items()
     ]
-    prev = GradeListCb(act="l", cursor=found.page.prev_cursor) if found.page.prev_cursor else None
-    nxt = GradeListCb(act="l", cursor=found.page.next_cursor) if found.page.next_cursor else None
+    pages = paging(found.page, lambda at: GradeListCb(act="l", cursor=at))
     workbook = [
         button(_("regulator.browse.export"), GradeListCb(act="x")),
         button(_("regulator.browse.upload"), GradeListCb(act="u")),
     ]
-    keyboard = markup(*rows(picks, 2), filters[:3], filters[3:], pager(prev, nxt), workbook)
-    await show(event, "\n".join(lines), keyboard)
+    keyboard = markup(*rows(picks, 2), filters[:3], filters[3:], pages, workbook)
+    return "\n".join(lines), keyboard
 
 
-async def _choices(uow: UnitOfWork, account: AccountView, what: str) -> dict[str, str]:
-    """code → name of the values filter `what` offers."""
-    if what == "e":
-        return {e: e for e in await worker_grading.education_choices(uow, account.actor())}
-    return await _value_names(uow, what)
-
-
-async def _picker(query: CallbackQuery, uow: UnitOfWork, account: AccountView, what: str) -> None:
+async def _picker(c: Ctx, cb: GradeListCb) -> Reply | None:
+    what = cb.v
     if what not in FILTER_NAMES:
-        await query.answer(_("common.stale"))
-        return
-    names = await _choices(uow, account, what)
+        return await stale(c)
     choices = [button(_("regulator.all"), GradeListCb(act=what))]
-    choices += [button(name, GradeListCb(act=what, v=code)) for code, name in names.items()]
+    choices += [
+        button(name, GradeListCb(act=what, v=code))
+        for code, name in (await _choices(c, what)).items()
+    ]
     text = tr("regulator.browse.pick", what=_(FILTER_NAMES[what]))
-    await show(
-        query, text, markup(*rows(choices), [button(_("regulator.back"), GradeListCb(act="l"))])
-    )
+    return text, markup(*rows(choices), [button(_("regulator.back"), BACK)])
 
 
-async def browse_tap(
-    query: CallbackQuery,
-    callback_data: GradeListCb,
-    uow: UnitOfWork,
-    account: AccountView,
-    state: FSMContext,
-    bot: Bot,
-) -> None:
-    cb = callback_data
-    if cb.act == "l":
-        await show_list(query, uow, account, state, cb.cursor)
-    elif cb.act == "f":
-        await _picker(query, uow, account, cb.v)
-    elif cb.act in FILTER_NAMES:
-        if cb.v and cb.v not in await _choices(uow, account, cb.act):
-            raise ValidationError("error.invalid")  # a forged value is never kept
-        chosen = await _filters(state)
-        chosen[cb.act] = cb.v
-        await state.update_data({FILTER_KEY: chosen})
-        await show_list(query, uow, account, state)
-    elif cb.act == "x":
-        await _export(query, uow, account, state, bot)
-    elif cb.act == "u":
-        await state.set_state(RegulatorGrading.upload)
-        await show(query, _("regulator.browse.ask_upload"), markup([cancel_button()]))
-    elif cb.act == "ok":
-        await _apply(query, uow, account, state, bot)
-    else:
-        await query.answer(_("common.stale"))
+async def _set_filter(c: Ctx, cb: GradeListCb) -> Reply:
+    if cb.v and cb.v not in await _choices(c, cb.act):
+        raise ValidationError("error.invalid")  # a forged value is never kept
+    await c.state.update_data({FILTER_KEY: {**await _filters(c.state), cb.act: cb.v}})
+    return await _list(c, BACK)
 
 
-async def _export(
-    query: CallbackQuery, uow: UnitOfWork, account: AccountView, state: FSMContext, bot: Bot
-) -> None:
-    loc = locale()
-    chosen = await _filters(state)
+async def _export(c: Ctx, cb: GradeListCb) -> None:
+    """The filtered workers as the workbook to fill in (the screen stays)."""
     header, body = await grading_upload.grading_rows(
-        uow, account.actor(), _worker_filter(chosen), loc
+        c.uow, c.actor, _worker_filter(await _filters(c.state)), locale()
     )
-    sheet = Sheet(
-        _("regulator.browse.sheet"), header, body, (10, 10, 6, 12, 22, 10, 8, 8), {3: DATE}
-    )
-    name = f"grading-{home(account)}-{local_date(uow.now()).isoformat()}.xlsx"
-    await query.answer()
-    await bot.send_document(
-        query.from_user.id,
-        BufferedInputFile(workbook_bytes([sheet]), filename=name),
-        caption=tr("regulator.browse.export_caption", n=len(body), max=grading_upload.MAX_ROWS),
-    )
+    widths = (10, 10, 6, 12, 22, 10, 8, 8)
+    sheet = Sheet(_("regulator.browse.sheet"), header, body, widths, {3: DATE})
+    name = f"grading-{c.home}-{local_date(c.uow.now()).isoformat()}.xlsx"
+    caption = tr("regulator.browse.export_caption", n=len(body), max=grading_upload.MAX_ROWS)
+    await send_file(c, workbook_bytes([sheet]), name, caption)
 
 
 async def _download(bot: Bot, file_id: str) -> bytes:
@@ -228,31 +195,22 @@ def _preview(upload: grading_upload.GradingUpload) -> str:
     ]
     names = {level: tr("regulator.stats.grade_col", level=level) for level in range(1, 6)}
     for change in upload.changes[:SHOWN]:
+        old, new = (names.get(g, g) for g in (change.old_grade, change.new_grade))
         lines.append(
-            tr(
-                "regulator.browse.change",
-                row=change.row,
-                name=change.name,
-                old=names.get(change.old_grade, change.old_grade),
-                new=names.get(change.new_grade, change.new_grade),
-            )
+            tr("regulator.browse.change", row=change.row, name=change.name, old=old, new=new)
         )
-    if len(upload.changes) > SHOWN:
-        lines.append(tr("regulator.browse.more", n=len(upload.changes) - SHOWN))
+    lines += _more(len(upload.changes))
     if upload.refused:
         lines.append(_("regulator.browse.refused_head"))
     for refused in upload.refused[:SHOWN]:
-        lines.append(
-            tr(
-                "regulator.browse.refused",
-                row=refused.row,
-                value=refused.value or "—",
-                reason=tr(refused.reason),
-            )
-        )
-    if len(upload.refused) > SHOWN:
-        lines.append(tr("regulator.browse.more", n=len(upload.refused) - SHOWN))
+        value, reason = refused.value or "—", tr(refused.reason)
+        lines.append(tr("regulator.browse.refused", row=refused.row, value=value, reason=reason))
+    lines += _more(len(upload.refused))
     return "\n".join(lines)
+
+
+def _more(count: int) -> list[str]:
+    return [tr("regulator.browse.more", n=count - SHOWN)] if count > SHOWN else []
 
 
 async def upload_sent(
@@ -268,19 +226,14 @@ async def upload_sent(
             uow, account.actor(), await _download(bot, document.file_id)
         )
     except ValidationError as exc:
-        await message.answer(
-            "\n".join((error_text(exc), _("regulator.browse.ask_upload"))),
-            reply_markup=markup([cancel_button()]),
-        )
+        await ask(message, error_text(exc), _("regulator.browse.ask_upload"))
         return
-    buttons: list[Any] = [button(_("regulator.back"), GradeListCb(act="l"))]
+    buttons = [button(_("regulator.back"), BACK)]
     if upload.changes:
         await state.update_data({UPLOAD_KEY: document.file_id})
         await state.set_state(RegulatorGrading.confirm)
-        buttons.insert(
-            0,
-            button(tr("regulator.browse.apply", n=len(upload.changes)), GradeListCb(act="ok")),
-        )
+        apply = tr("regulator.browse.apply", n=len(upload.changes))
+        buttons.insert(0, button(apply, GradeListCb(act="ok")))
     else:
         await state.set_state(None)
     await message.answer(_preview(upload), reply_markup=markup(buttons, [cancel_button()]))
@@ -288,25 +241,40 @@ async def upload_sent(
 
 async def upload_expected(message: Message) -> None:
     """Text, a photo … where the workbook is due."""
-    await message.answer(_("regulator.browse.ask_upload"), reply_markup=markup([cancel_button()]))
+    await ask(message, _("regulator.browse.ask_upload"))
 
 
-async def _apply(
-    query: CallbackQuery, uow: UnitOfWork, account: AccountView, state: FSMContext, bot: Bot
-) -> None:
-    file_id = (await state.get_data()).get(UPLOAD_KEY)
-    if await state.get_state() != RegulatorGrading.confirm.state or not file_id:
-        await query.answer(_("common.stale"))  # applied already, or a button of an old preview
-        return
+async def _ask_upload(c: Ctx, cb: GradeListCb) -> Reply:
+    await c.state.set_state(RegulatorGrading.upload)
+    return _("regulator.browse.ask_upload"), cancel_only()
+
+
+async def _apply(c: Ctx, cb: GradeListCb) -> Reply | None:
+    file_id = (await c.state.get_data()).get(UPLOAD_KEY)
+    if await c.state.get_state() != RegulatorGrading.confirm.state or not file_id:
+        return await stale(c)  # applied already, or a button of an old preview
+    assert c.event.bot is not None  # a dispatched update carries its bot
     # read again: the grades now in the database are the "before" that the audit records
     upload = await grading_upload.read_grading_upload(
-        uow, account.actor(), await _download(bot, str(file_id))
+        c.uow, c.actor, await _download(c.event.bot, str(file_id))
     )
-    applied = await grading_upload.apply_grading_upload(uow, account.actor(), upload)
-    await state.set_state(None)
-    await state.update_data({UPLOAD_KEY: None})
-    await show(
-        query,
-        tr("regulator.browse.applied", n=applied, refused=len(upload.refused)),
-        markup([button(_("regulator.back"), GradeListCb(act="l"))]),
-    )
+    applied = await grading_upload.apply_grading_upload(c.uow, c.actor, upload)
+    await c.state.set_state(None)
+    await c.state.update_data({UPLOAD_KEY: None})
+    text = tr("regulator.browse.applied", n=applied, refused=len(upload.refused))
+    return text, markup([button(_("regulator.back"), BACK)])
+
+
+STEPS: dict[str, Screen[GradeListCb]] = {
+    "l": _list,
+    "f": _picker,
+    **dict.fromkeys(FILTER_NAMES, _set_filter),
+    "x": _export,
+    "u": _ask_upload,
+    "ok": _apply,
+}
+
+
+async def browse(c: Ctx, cb: GradeListCb) -> Reply | None:
+    step = STEPS.get(cb.act)
+    return await step(c, cb) if step else await stale(c)
