@@ -10,13 +10,14 @@ from datetime import date
 from typing import TypeVar
 
 from bot.handlers.regulator.common import Ctx, locale, send_file
-from bot.handlers.regulator.lists import GROUPS, span_dates
+from bot.handlers.regulator.lists import GROUPS
 from bot.i18n import N_, t
 from bot.keyboards.regulator import ExportCb
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import RegionLevel
 from core.domain.errors import ValidationError
+from core.domain.ranges import preset_span
 from core.domain.timeutil import local_date
 from core.reports.xlsx import DATE, DATETIME, MONEY, PERCENT, Cell, Sheet, workbook_bytes
 from core.services import (
@@ -169,7 +170,7 @@ async def _deals(
     uow: UnitOfWork, actor: Actor, loc: str, code: str, span: str, trade: str
 ) -> tuple[str, Sheet]:
     region_scope.require_scope(actor, code)
-    start, end = span_dates(span, local_date(uow.now()))
+    start, end = preset_span(span, local_date(uow.now()))
 
     async def fetch(cursor: str | None) -> Page[deals.DealRecord]:
         found = await deals.deal_records(

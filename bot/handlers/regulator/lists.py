@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from typing import Literal
 
 from aiogram.fsm.context import FSMContext
@@ -38,8 +37,6 @@ from bot.keyboards.regulator import (
     RateCb,
     ShortCb,
     button,
-    compact_cursor,
-    expand_cursor,
     export_button,
     markup,
     rows,
@@ -47,10 +44,11 @@ from bot.keyboards.regulator import (
 from bot.render.errors import error_text
 from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
-from core.domain.ranges import MAX_RANGE_DAYS
+from core.domain.ranges import preset_span
 from core.domain.timeutil import SHANGHAI, local_date
 from core.services import deals, open_shortages, ratings, region_scope
 from core.services.accounts import AccountView
+from core.services.paging import compact_cursor, expand_cursor
 from core.services.regions import children, get_region
 
 GROUPS: dict[str, Literal["enterprise", "project"]] = {"e": "enterprise", "p": "project"}
@@ -139,26 +137,13 @@ async def shortages(c: Ctx, cb: ShortCb) -> Reply:
 # --- 成交: deal records ---------------------------------------------------------------------
 
 
-def span_dates(span: str, today: date) -> tuple[date, date]:
-    """The inclusive Shanxi-day range of a preset."""
-    starts = {
-        "y": today - timedelta(days=1),
-        "w": today - timedelta(days=6),
-        "m": today - timedelta(days=29),
-        "c": today.replace(day=1),
-    }
-    if span not in starts:
-        raise ValidationError("error.invalid")
-    return starts[span], starts["y"] if span == "y" else today
-
-
 async def deals_screen(c: Ctx, cb: DealCb) -> Reply:
     region_scope.require_scope(c.actor, cb.area)  # the same refusal text on every screen
     # a typed date range, headcount and price bounds live in the FSM data (too long for a
     # button's 64 bytes); the button says span "r" for the typed range
     chosen = await deal_filters.current(c.state)
     if cb.span != CUSTOM_SPAN:
-        start, end = span_dates(cb.span, local_date(c.uow.now()))
+        start, end = preset_span(cb.span, local_date(c.uow.now()))
     elif chosen.dates is not None:
         start, end = chosen.dates
     else:
@@ -292,14 +277,14 @@ async def deal_filter_typed(
     try:
         back = await deal_filters.store(state, step, message.text or "", home(account))
     except ValidationError as exc:
-        await ask(message, error_text(exc), tr(deal_filters.question_of(step), max=MAX_RANGE_DAYS))
+        await ask(message, error_text(exc), deal_filters.question_of(step))
         return
     await render(Ctx(message, uow, account, state), deals_screen, back)
 
 
 async def deal_filter_expected(message: Message, state: FSMContext) -> None:
     """A sticker, photo or anything but text where a range is due."""
-    await ask(message, tr(deal_filters.question_of(await state.get_state()), max=MAX_RANGE_DAYS))
+    await ask(message, deal_filters.question_of(await state.get_state()))
 
 
 # --- 评价: worker ratings -------------------------------------------------------------------
