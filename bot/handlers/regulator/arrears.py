@@ -6,20 +6,17 @@ refused)."""
 
 from __future__ import annotations
 
-from aiogram.filters import CommandObject
+from aiogram.filters import Command, or_f
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.regulator.common import Ctx, Reply, locale, render
+from bot.handlers.regulator.common import Ctx, Reply, locale, on_message, screen, show_screen
 from bot.i18n import tr
+from bot.keyboards.common import ARREARS, ON_SITE, MenuText
 from bot.keyboards.regulator import button, markup, rows
 from bot.render.dispatch import arrears_text
-from core.db.uow import UnitOfWork
 from core.domain.dispatch import AlertStatus
 from core.services import dispatch, wages
-from core.services.accounts import AccountView
 from core.services.regions import get_region
 
 SHOWN = 10
@@ -40,6 +37,7 @@ async def _name(c: Ctx, code: str) -> str:
     return (await get_region(c.uow, code)).name(locale())
 
 
+@screen(ArrearsCb, ARREARS, lambda c: ArrearsCb())
 async def arrears(c: Ctx, cb: ArrearsCb) -> Reply:
     alerts = await wages.list_arrears(
         c.uow, c.actor, c.home, county_code=cb.c or None, status=cb.s, limit=50
@@ -59,24 +57,18 @@ async def arrears(c: Ctx, cb: ArrearsCb) -> Reply:
     return "\n\n".join(lines), markup(toggle, *rows(counties))
 
 
-async def arrears_command(
-    message: Message,
-    command: CommandObject,
-    uow: UnitOfWork,
-    account: AccountView,
-    state: FSMContext,
-) -> None:
-    args = (command.args or "").split()
+@on_message(Command("arrears"))
+async def arrears_command(c: Ctx) -> None:
+    """/arrears [county code] [resolved]."""
+    args = (c.message.text or "").split()[1:]
     county = next((a for a in args if a.isdigit()), "")
     status = "resolved" if "resolved" in args else "open"
-    await render(Ctx(message, uow, account, state), arrears, ArrearsCb(c=county, s=status))
+    await show_screen(c, arrears, ArrearsCb(c=county, s=status))
 
 
-async def onsite(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
-    c = Ctx(message, uow, account, state)
-    projects = await dispatch.on_site_by_project(uow, c.actor, c.home)
+@on_message(or_f(Command("onsite"), MenuText(ON_SITE)))
+async def onsite(c: Ctx) -> None:
+    projects = await dispatch.on_site_by_project(c.uow, c.actor, c.home)
     lines = [tr("onsite.title", region=await _name(c, c.home))]
     if not projects:
         lines.append(_("onsite.none"))
@@ -90,4 +82,4 @@ async def onsite(
                 left=p.left_today,
             )
         )
-    await message.answer("\n".join(lines))
+    await c.message.answer("\n".join(lines))

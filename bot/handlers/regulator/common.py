@@ -11,9 +11,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from aiogram import Router, html
-from aiogram.filters import Filter
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -25,7 +26,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import tr
-from bot.keyboards.common import cancel_button
+from bot.keyboards.common import ALL_MENU_KEYS, MenuText, cancel_button
 from bot.keyboards.regulator import markup, pager
 from bot.render.messages import edit_or_send
 from core.db.uow import UnitOfWork
@@ -71,6 +72,12 @@ class Ctx:
         return self.account.actor()
 
     @property
+    def message(self) -> Message:
+        """The message of a message handler (a typed step, a command)."""
+        assert isinstance(self.event, Message)  # on_message handlers get nothing else
+        return self.event
+
+    @property
     def home(self) -> str:
         return home(self.account)
 
@@ -88,6 +95,7 @@ class Ctx:
 # A screen renders the text and keyboard for its callback data, or answers the tap itself
 # (a stale button's notice) and returns None.
 Screen = Callable[[Ctx, CbT], Awaitable[Reply | None]]
+MessageHandler = Callable[[Ctx], Awaitable[None]]
 
 
 async def show(event: Event, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -99,44 +107,87 @@ async def show(event: Event, text: str, markup: InlineKeyboardMarkup | None = No
     await edit_or_send(event, text, markup)
 
 
-async def render(ctx: Ctx, screen: Screen[CbT], data: CbT) -> None:
-    reply = await screen(ctx, data)
+async def show_screen(ctx: Ctx, render: Screen[CbT], data: CbT) -> None:
+    reply = await render(ctx, data)
     if reply is not None:
         await show(ctx.event, *reply)
 
 
-def route(
-    router: Router,
-    data: type[CbT],
-    screen: Screen[CbT],
-    menu: Filter | None = None,
-    start: Callable[[Ctx], CbT] | None = None,
-) -> None:
-    """Route the buttons carrying `data` to `screen`; a `menu` message opens `start(ctx)`
-    afresh (a typed step left half-done is dropped)."""
+# Filled by the decorators below as the screen modules are imported; create_router routes them.
+SCREENS: list[tuple[type[CallbackData], Screen[Any], str | None, Callable[[Ctx], Any] | None]] = []
+MESSAGES: list[tuple[Callable[[Ctx], Awaitable[None]], tuple[Any, ...]]] = []
+NOT_MENU = ~MenuText(*ALL_MENU_KEYS)  # a menu button's text is no answer: it opens that screen
 
+
+def screen(
+    data: type[CbT], menu: str | None = None, start: Callable[[Ctx], CbT] | None = None
+) -> Callable[[Screen[CbT]], Screen[CbT]]:
+    """The screen for the buttons carrying `data`; the `menu` button opens `start(ctx)` afresh
+    (a typed step left half-done is dropped)."""
+
+    def add(render: Screen[CbT]) -> Screen[CbT]:
+        SCREENS.append((data, render, menu, start))
+        return render
+
+    return add
+
+
+def on_message(*filters: Any) -> Callable[[MessageHandler], MessageHandler]:
+    """A message handler (a menu entry, a command or a typed step) that gets a Ctx."""
+
+    def add(handler: MessageHandler) -> MessageHandler:
+        MESSAGES.append((handler, filters))
+        return handler
+
+    return add
+
+
+def register(router: Router) -> None:
+    for data, render, menu, start in SCREENS:
+        router.callback_query.register(_tapped(render), data.filter())
+        if menu is not None and start is not None:
+            router.message.register(_opened(render, start), MenuText(menu))
+    # entries (menu buttons, commands) before typed steps, whatever the modules' import order:
+    # a command sent in the middle of a step is that command, not the step's answer
+    for handler, filters in sorted(MESSAGES, key=lambda entry: _is_step(entry[1])):
+        router.message.register(_received(handler), *filters)
+
+
+def _is_step(filters: tuple[Any, ...]) -> bool:
+    return any(isinstance(f, State | StateFilter) for f in filters)
+
+
+def _tapped(render: Screen[Any]) -> Callable[..., Awaitable[None]]:
     async def tapped(
         query: CallbackQuery,
-        callback_data: CbT,
+        callback_data: CallbackData,
         uow: UnitOfWork,
         account: AccountView,
         state: FSMContext,
     ) -> None:
-        await render(Ctx(query, uow, account, state), screen, callback_data)
+        await show_screen(Ctx(query, uow, account, state), render, callback_data)
 
-    router.callback_query.register(tapped, data.filter())
-    if menu is None or start is None:
-        return
-    first = start
+    return tapped
 
+
+def _opened(render: Screen[Any], start: Callable[[Ctx], Any]) -> Callable[..., Awaitable[None]]:
     async def opened(
         message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
     ) -> None:
         await state.set_state(None)
         ctx = Ctx(message, uow, account, state)
-        await render(ctx, screen, first(ctx))
+        await show_screen(ctx, render, start(ctx))
 
-    router.message.register(opened, menu)
+    return opened
+
+
+def _received(handler: MessageHandler) -> Callable[..., Awaitable[None]]:
+    async def received(
+        message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
+    ) -> None:
+        await handler(Ctx(message, uow, account, state))
+
+    return received
 
 
 def paging(

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 
@@ -36,6 +37,8 @@ TYPED: dict[str, tuple[State, str, Callable[[str], Any]]] = {
     "h": (RegulatorDeals.headcount, N_("regulator.deals.ask_headcount"), parse_headcount_range),
     "p": (RegulatorDeals.price, N_("regulator.deals.ask_price"), parse_price_range),
 }
+
+DEAL_STEPS = StateFilter(*(step for step, _question, _parse in TYPED.values()))
 
 
 @dataclass(frozen=True, slots=True)

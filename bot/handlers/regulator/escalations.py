@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.regulator.common import Ctx, Reply, clip, locale, mark, paging, price_month
+from bot.handlers.regulator.common import (
+    Ctx,
+    Reply,
+    clip,
+    locale,
+    mark,
+    paging,
+    price_month,
+    screen,
+)
 from bot.i18n import N_, tr
+from bot.keyboards.common import ESCALATIONS
 from bot.keyboards.regulator import (
     BrokerCb,
     EscCb,
@@ -64,6 +74,7 @@ def card_line(card: PostingCard, loc: str) -> str:
     return f"{who}\n{what}"
 
 
+@screen(EscCb, ESCALATIONS, lambda c: EscCb(kind="s", code=c.home))
 async def escalated(c: Ctx, cb: EscCb) -> Reply:
     if cb.kind not in KINDS:
         raise ValidationError("error.unknown_kind")
@@ -101,6 +112,7 @@ async def escalated(c: Ctx, cb: EscCb) -> Reply:
     return "\n\n".join(lines), markup(toggle, *opens, pages)
 
 
+@screen(EscViewCb)
 async def posting(c: Ctx, cb: EscViewCb) -> Reply:
     """One escalated posting with its suggested matches, each with a Broker button."""
     if cb.kind not in KINDS:
@@ -128,6 +140,7 @@ async def posting(c: Ctx, cb: EscViewCb) -> Reply:
     return "\n".join(lines), markup(*buttons, back)
 
 
+@screen(BrokerCb)
 async def broker(c: Ctx, cb: BrokerCb) -> Reply:
     """Suggest the pair to both companies: asks first (ok 0), then queues both messages."""
     back = button(_("regulator.back"), EscViewCb(kind="s", id=cb.shortage))

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TypeVar
 
-from bot.handlers.regulator.common import Ctx, locale, send_file
+from bot.handlers.regulator.common import Ctx, locale, screen, send_file
 from bot.handlers.regulator.lists import GROUPS
 from bot.i18n import N_, t
 from bot.keyboards.regulator import ExportCb
@@ -289,6 +289,7 @@ async def build_export(
     return name, workbook_bytes([sheet])
 
 
+@screen(ExportCb)
 async def export(c: Ctx, cb: ExportCb) -> None:
     loc = locale()
     name, data = await build_export(c.uow, c.actor, loc, cb.table, cb.code, cb.a, cb.b)

@@ -6,21 +6,30 @@ from __future__ import annotations
 import contextlib
 import re
 
+from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.regulator.common import Ctx, Reply, ask, cancel_only, clip, locale, mark, show
+from bot.handlers.regulator.common import (
+    NOT_MENU,
+    Ctx,
+    Reply,
+    ask,
+    cancel_only,
+    clip,
+    locale,
+    mark,
+    on_message,
+    screen,
+    show,
+)
 from bot.handlers.regulator.states import RegulatorGrading
 from bot.i18n import N_, tr
-from bot.keyboards.common import cancel_button
+from bot.keyboards.common import GRADING, MenuText, cancel_button
 from bot.keyboards.regulator import GradeCb, GradeListCb, button, markup, rows, with_cancel
 from bot.render.errors import error_text
-from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
 from core.services import worker_grading
-from core.services.accounts import AccountView
 
 # six digits or more: meant as an ID number (names have none), so never searched as a name
 _ID_LIKE = re.compile(r"\d{6,}")
@@ -31,21 +40,21 @@ def gender(code: str) -> str:
     return _(GENDERS.get(code, GENDERS["M"]))
 
 
-async def grading_menu(message: Message, state: FSMContext) -> None:
-    await state.set_state(RegulatorGrading.query)
+@on_message(MenuText(GRADING))
+async def grading_menu(c: Ctx) -> None:
+    await c.state.set_state(RegulatorGrading.query)
     ways = [
         button(_("regulator.browse.open"), GradeListCb(act="l")),
         button(_("regulator.browse.export"), GradeListCb(act="x")),
         button(_("regulator.browse.upload"), GradeListCb(act="u")),
     ]
     keyboard = markup(ways[:1], ways[1:], [cancel_button()])
-    await message.answer(_("regulator.grading.ask"), reply_markup=keyboard)
+    await c.message.answer(_("regulator.grading.ask"), reply_markup=keyboard)
 
 
-async def query_typed(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
-    text = message.text or ""
+@on_message(RegulatorGrading.query, F.text, NOT_MENU)
+async def query_typed(c: Ctx) -> None:
+    message, text = c.message, c.message.text or ""
     compact = re.sub(r"\s+", "", text)
     try:
         if _ID_LIKE.search(compact):
@@ -53,20 +62,18 @@ async def query_typed(
             # too old or already gone: nothing to do
             with contextlib.suppress(TelegramBadRequest):
                 await message.delete()
-            found = await worker_grading.find_workers_in_scope(
-                uow, account.actor(), id_number=compact
-            )
+            found = await worker_grading.find_workers_in_scope(c.uow, c.actor, id_number=compact)
         else:
-            found = await worker_grading.find_workers_in_scope(uow, account.actor(), name=text)
+            found = await worker_grading.find_workers_in_scope(c.uow, c.actor, name=text)
     except ValidationError as exc:
         await ask(message, error_text(exc), _("regulator.grading.ask_again"))
         return
     if not found:
         await message.answer(_("regulator.grading.not_found"), reply_markup=cancel_only())
         return
-    await state.set_state(None)
+    await c.state.set_state(None)
     if len(found) == 1:
-        await show(message, *await card_screen(Ctx(message, uow, account, state), found[0]))
+        await show(message, *await card_screen(c, found[0]))
         return
     loc = locale()
     lines = [tr("regulator.grading.found", n=len(found))]
@@ -89,8 +96,9 @@ async def query_typed(
     await message.answer("\n".join(lines), reply_markup=with_cancel(*rows(buttons)))
 
 
-async def query_expected(message: Message) -> None:
-    await ask(message, _("regulator.grading.ask_again"))
+@on_message(RegulatorGrading.query, NOT_MENU)
+async def query_expected(c: Ctx) -> None:
+    await ask(c.message, _("regulator.grading.ask_again"))
 
 
 async def card_screen(c: Ctx, card: worker_grading.GradingCard, head: str = "") -> Reply:
@@ -119,6 +127,7 @@ async def card_screen(c: Ctx, card: worker_grading.GradingCard, head: str = "") 
     return "\n".join(line for line in lines if line), with_cancel(*rows(grades))
 
 
+@screen(GradeCb)
 async def grade(c: Ctx, cb: GradeCb) -> Reply | None:
     """The card (grade 0), a new grade to confirm, or (ok 1) the grade applied."""
     card = await worker_grading.get_grading_card(c.uow, c.actor, cb.worker)

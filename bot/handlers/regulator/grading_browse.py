@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from aiogram import Bot
+from aiogram import F
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.regulator.common import (
+    NOT_MENU,
     PAGE,
     Ctx,
     Reply,
@@ -26,8 +27,10 @@ from bot.handlers.regulator.common import (
     first_row,
     locale,
     mark,
+    on_message,
     page_no,
     paging,
+    screen,
     send_file,
     stale,
 )
@@ -37,12 +40,10 @@ from bot.i18n import N_, tr
 from bot.keyboards.common import cancel_button
 from bot.keyboards.regulator import GradeCb, GradeListCb, button, markup, rows
 from bot.render.errors import error_text
-from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
 from core.domain.timeutil import local_date
 from core.reports.xlsx import DATE, Sheet, workbook_bytes
 from core.services import grading_upload, worker_grading
-from core.services.accounts import AccountView
 from core.services.regions import get_region
 
 FILTER_KEY = "grading_filter"
@@ -177,9 +178,10 @@ async def _export(c: Ctx, cb: GradeListCb) -> None:
     await send_file(c, workbook_bytes([sheet]), name, caption)
 
 
-async def _download(bot: Bot, file_id: str) -> bytes:
+async def _download(c: Ctx, file_id: str) -> bytes:
     out = io.BytesIO()
-    await bot.download(file_id, destination=out)
+    assert c.event.bot is not None  # a dispatched update carries its bot
+    await c.event.bot.download(file_id, destination=out)
     return out.getvalue()
 
 
@@ -213,17 +215,16 @@ def _more(count: int) -> list[str]:
     return [tr("regulator.browse.more", n=count - SHOWN)] if count > SHOWN else []
 
 
-async def upload_sent(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext, bot: Bot
-) -> None:
+@on_message(StateFilter(RegulatorGrading.upload, RegulatorGrading.confirm), F.document)
+async def upload_sent(c: Ctx) -> None:
     """The workbook sent back: read it, show what it would change, wait for the confirm."""
-    document = message.document
+    message, state, document = c.message, c.state, c.message.document
     assert document is not None  # the router's filter
     try:
         if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
             raise ValidationError("error.grading_not_xlsx")
         upload = await grading_upload.read_grading_upload(
-            uow, account.actor(), await _download(bot, document.file_id)
+            c.uow, c.actor, await _download(c, document.file_id)
         )
     except ValidationError as exc:
         await ask(message, error_text(exc), _("regulator.browse.ask_upload"))
@@ -239,9 +240,10 @@ async def upload_sent(
     await message.answer(_preview(upload), reply_markup=markup(buttons, [cancel_button()]))
 
 
-async def upload_expected(message: Message) -> None:
+@on_message(RegulatorGrading.upload, NOT_MENU)
+async def upload_expected(c: Ctx) -> None:
     """Text, a photo … where the workbook is due."""
-    await ask(message, _("regulator.browse.ask_upload"))
+    await ask(c.message, _("regulator.browse.ask_upload"))
 
 
 async def _ask_upload(c: Ctx, cb: GradeListCb) -> Reply:
@@ -253,10 +255,9 @@ async def _apply(c: Ctx, cb: GradeListCb) -> Reply | None:
     file_id = (await c.state.get_data()).get(UPLOAD_KEY)
     if await c.state.get_state() != RegulatorGrading.confirm.state or not file_id:
         return await stale(c)  # applied already, or a button of an old preview
-    assert c.event.bot is not None  # a dispatched update carries its bot
     # read again: the grades now in the database are the "before" that the audit records
     upload = await grading_upload.read_grading_upload(
-        c.uow, c.actor, await _download(c.event.bot, str(file_id))
+        c.uow, c.actor, await _download(c, str(file_id))
     )
     applied = await grading_upload.apply_grading_upload(c.uow, c.actor, upload)
     await c.state.set_state(None)
@@ -275,6 +276,7 @@ STEPS: dict[str, Screen[GradeListCb]] = {
 }
 
 
+@screen(GradeListCb)
 async def browse(c: Ctx, cb: GradeListCb) -> Reply | None:
     step = STEPS.get(cb.act)
     return await step(c, cb) if step else await stale(c)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from aiogram.fsm.context import FSMContext
-from aiogram.types import Message
+from aiogram import F
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.regulator.common import (
+    NOT_MENU,
     Ctx,
     Reply,
     Screen,
@@ -18,14 +18,17 @@ from bot.handlers.regulator.common import (
     cancel_only,
     clip,
     locale,
+    on_message,
     pre_table,
     price_month,
+    screen,
     signed_pct,
     stale,
 )
 from bot.handlers.regulator.states import RegulatorGuide
 from bot.handlers.regulator.summary import grade_columns
 from bot.i18n import N_, Safe, tr
+from bot.keyboards.common import GUIDE_PRICES
 from bot.keyboards.regulator import (
     ExportCb,
     GuideCb,
@@ -36,13 +39,11 @@ from bot.keyboards.regulator import (
     with_cancel,
 )
 from bot.render.errors import error_text
-from core.db.uow import UnitOfWork
 from core.domain.enums import RegionLevel
 from core.domain.errors import PermissionDenied, ValidationError
 from core.domain.money import format_money
 from core.domain.values import parse_price, percent_off
 from core.services import guide_prices
-from core.services.accounts import AccountView
 from core.services.regions import children, city_of, region_level
 
 DATA_KEY = "rg_guide"  # {"city", "trade", "grade", "price"?}: codes and the typed price
@@ -168,21 +169,19 @@ async def _ask_price(c: Ctx, cb: GuideCb) -> Reply:
     return text, cancel_only()
 
 
-async def price_typed(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
-    data = (await state.get_data()).get(DATA_KEY) or {}
+@on_message(RegulatorGuide.price, F.text, NOT_MENU)
+async def price_typed(c: Ctx) -> None:
+    data = (await c.state.get_data()).get(DATA_KEY) or {}
     if not {"city", "trade", "grade"} <= set(data):
-        await state.set_state(None)
-        await message.answer(_("common.stale"))
+        await c.state.set_state(None)
+        await c.message.answer(_("common.stale"))
         return
     try:
-        price = parse_price(message.text or "")
+        price = parse_price(c.message.text or "")
     except ValidationError as exc:
         # stay in the step: the same question again, with what was wrong
-        await ask(message, error_text(exc), _("regulator.guide.retry"))
+        await ask(c.message, error_text(exc), _("regulator.guide.retry"))
         return
-    c = Ctx(message, uow, account, state)
     cb = GuideCb(
         act="g", city=str(data["city"]), trade=str(data["trade"]), grade=int(data["grade"])
     )
@@ -199,7 +198,7 @@ async def price_typed(
         if old is not None
         else _("regulator.guide.none")
     )
-    await state.update_data({DATA_KEY: {**data, "price": str(price)}})
+    await c.state.update_data({DATA_KEY: {**data, "price": str(price)}})
     text = tr(
         "regulator.guide.confirm",
         city=prices.city_name(locale()),
@@ -210,12 +209,13 @@ async def price_typed(
     )
     ok = GuideCb(act="ok", city=cb.city, trade=cb.trade, grade=cb.grade)
     keyboard = with_cancel([button(_("regulator.confirm"), ok), button(_("regulator.edit"), cb)])
-    await message.answer(text, reply_markup=keyboard)
+    await c.message.answer(text, reply_markup=keyboard)
 
 
-async def price_expected(message: Message) -> None:
+@on_message(RegulatorGuide.price, NOT_MENU)
+async def price_expected(c: Ctx) -> None:
     """A sticker, photo or anything but text where the price is due."""
-    await ask(message, _("regulator.guide.retry"))
+    await ask(c.message, _("regulator.guide.retry"))
 
 
 async def _confirm(c: Ctx, cb: GuideCb) -> Reply | None:
@@ -360,6 +360,7 @@ STEPS: dict[str, Screen[GuideCb]] = {
 }
 
 
+@screen(GuideCb, GUIDE_PRICES, start)
 async def guide(c: Ctx, cb: GuideCb) -> Reply | None:
     if cb.act in SETTING:
         _require_setter(c, cb.city)

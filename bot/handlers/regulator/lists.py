@@ -5,30 +5,33 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aiogram.fsm.context import FSMContext
-from aiogram.types import InlineKeyboardButton, Message
+from aiogram import F
+from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.regulator import deal_filters
 from bot.handlers.regulator.common import (
+    NOT_MENU,
     PAGE,
     Ctx,
     Reply,
     ask,
     clip,
     first_row,
-    home,
     locale,
     mark,
+    on_message,
     page_no,
     paging,
     pct,
     price_month,
-    render,
+    screen,
+    show_screen,
     stale,
 )
-from bot.handlers.regulator.deal_filters import CUSTOM_SPAN
+from bot.handlers.regulator.deal_filters import CUSTOM_SPAN, DEAL_STEPS
 from bot.i18n import N_, tr
+from bot.keyboards.common import DEAL_RECORDS, RATINGS, SHORTAGES, MenuText
 from bot.keyboards.regulator import (
     PREV,
     DealCb,
@@ -42,12 +45,10 @@ from bot.keyboards.regulator import (
     rows,
 )
 from bot.render.errors import error_text
-from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
 from core.domain.ranges import preset_span
 from core.domain.timeutil import SHANGHAI, local_date
 from core.services import deals, open_shortages, ratings, region_scope
-from core.services.accounts import AccountView
 from core.services.paging import compact_cursor, expand_cursor
 from core.services.regions import children, get_region
 
@@ -63,6 +64,7 @@ SPAN_LABELS = {
 # --- 需求: open shortages -------------------------------------------------------------------
 
 
+@screen(ShortCb, SHORTAGES, lambda c: ShortCb(code=c.home))
 async def shortages(c: Ctx, cb: ShortCb) -> Reply:
     if cb.group not in GROUPS:
         raise ValidationError("error.invalid")
@@ -137,6 +139,7 @@ async def shortages(c: Ctx, cb: ShortCb) -> Reply:
 # --- 成交: deal records ---------------------------------------------------------------------
 
 
+@screen(DealCb)
 async def deals_screen(c: Ctx, cb: DealCb) -> Reply:
     region_scope.require_scope(c.actor, cb.area)  # the same refusal text on every screen
     # a typed date range, headcount and price bounds live in the FSM data (too long for a
@@ -238,6 +241,7 @@ async def deals_screen(c: Ctx, cb: DealCb) -> Reply:
     return "\n".join(lines), keyboard
 
 
+@screen(DealPickCb)
 async def deals_pick(c: Ctx, cb: DealPickCb) -> Reply | None:
     """The trade or area picker (each choice goes back to the list with that filter), or the
     question for a typed date range, headcount or price bound."""
@@ -268,28 +272,37 @@ async def deals_pick(c: Ctx, cb: DealPickCb) -> Reply | None:
     return text, markup(*rows(buttons), [button(_("regulator.back"), back)])
 
 
-async def deal_filter_typed(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
+@on_message(MenuText(DEAL_RECORDS))
+async def deals_menu(c: Ctx) -> None:
+    """💰 成交 starts over: this week, every trade, no typed filters."""
+    await c.state.set_state(None)
+    await deal_filters.forget(c.state)
+    await show_screen(c, deals_screen, DealCb(area=c.home))
+
+
+@on_message(DEAL_STEPS, F.text, NOT_MENU)
+async def deal_filter_typed(c: Ctx) -> None:
     """A typed date range, headcount or price bound: the list again, filtered; a value that
     does not read gets what was wrong and the same question."""
-    step = await state.get_state()
+    step = await c.state.get_state()
     try:
-        back = await deal_filters.store(state, step, message.text or "", home(account))
+        back = await deal_filters.store(c.state, step, c.message.text or "", c.home)
     except ValidationError as exc:
-        await ask(message, error_text(exc), deal_filters.question_of(step))
+        await ask(c.message, error_text(exc), deal_filters.question_of(step))
         return
-    await render(Ctx(message, uow, account, state), deals_screen, back)
+    await show_screen(c, deals_screen, back)
 
 
-async def deal_filter_expected(message: Message, state: FSMContext) -> None:
+@on_message(DEAL_STEPS, NOT_MENU)
+async def deal_filter_expected(c: Ctx) -> None:
     """A sticker, photo or anything but text where a range is due."""
-    await ask(message, deal_filters.question_of(await state.get_state()))
+    await ask(c.message, deal_filters.question_of(await c.state.get_state()))
 
 
 # --- 评价: worker ratings -------------------------------------------------------------------
 
 
+@screen(RateCb, RATINGS, lambda c: RateCb(code=c.home))
 async def ratings_screen(c: Ctx, cb: RateCb) -> Reply:
     region_scope.require_scope(c.actor, cb.code)  # the same refusal text on every screen
     page = await ratings.worker_rating_stats(

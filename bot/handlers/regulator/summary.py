@@ -14,8 +14,10 @@ from bot.handlers.regulator.common import (
     paging,
     pct,
     pre_table,
+    screen,
 )
 from bot.i18n import Safe, tr
+from bot.keyboards.common import STATISTICS, SUMMARY
 from bot.keyboards.regulator import (
     ExportCb,
     SilentCb,
@@ -42,6 +44,7 @@ def _with_total(
     return body if level is RegionLevel.COUNTY else [*body, [_("regulator.total"), *total]]
 
 
+@screen(SumCb, SUMMARY, lambda c: SumCb(code=c.home))
 async def summary(c: Ctx, cb: SumCb) -> Reply:
     s = await summaries.regional_summary(c.uow, c.actor, cb.code)
     loc, region, tot, new = locale(), s.region, s.total, s.new_today
@@ -103,6 +106,7 @@ def _coverage_lines(coverage: reporting_coverage.RegionCoverage, level: RegionLe
     ]
 
 
+@screen(TopCb)
 async def top(c: Ctx, cb: TopCb) -> Reply:
     """The top-50 enterprises by credit, ten a page."""
     ranked = await credit_ranking.top_enterprises(c.uow, c.actor, cb.code)
@@ -167,6 +171,7 @@ def grade_columns(levels: list[int]) -> list[str]:
     return [tr("regulator.stats.grade_col", level=level) for level in levels]
 
 
+@screen(StatCb, STATISTICS, lambda c: StatCb(code=c.home))
 async def stats(c: Ctx, cb: StatCb) -> Reply:
     s = await summaries.regional_summary(c.uow, c.actor, cb.code)
     lines = [tr("regulator.stats.title", region=s.region.name(locale()))]
@@ -181,6 +186,7 @@ async def stats(c: Ctx, cb: StatCb) -> Reply:
     return "\n".join(lines), markup([export_button(ExportCb(table="t", code=code)), back])
 
 
+@screen(SilentCb)
 async def silent(c: Ctx, cb: SilentCb) -> Reply:
     """采集上报率: the projects of a region silent for 30 days."""
     page = await reporting_coverage.silent_projects(
