@@ -20,7 +20,6 @@ from bot.handlers.regulator import (  # noqa: F401  (imported for their screens)
     escalations,
     export,
     grading,
-    grading_browse,
     guide,
     lists,
     summary,
