@@ -8,15 +8,12 @@ sender's region scope again, so a forged code from another city is refused there
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.common import cancel_button
-from core.domain.errors import ValidationError
-from core.services.paging import decode_ts_cursor, encode_ts_cursor
 
 PER_ROW = 3  # region, trade and grade buttons per row: big enough for a thumb
 
@@ -72,41 +69,6 @@ class DealCb(CallbackData, prefix="rgd"):
 
 
 PREV = "<"  # in neither the base64url alphabet of core cursors nor base 36
-_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _base36(n: int) -> str:
-    digits = ""
-    while True:
-        n, r = divmod(n, 36)
-        digits = _B36[r] + digits
-        if n == 0:
-            return digits
-
-
-def compact_cursor(cursor: str) -> str:
-    """Core's timestamp cursor (base64 of "µs|id", 36 characters) as "µs.id" in base 36
-    (18 characters): the deal records' button stays within Telegram's 64 bytes."""
-    at, row_id = decode_ts_cursor(cursor)
-    micros = (at - _EPOCH) // timedelta(microseconds=1)
-    if micros < 0 or row_id < 0:
-        raise ValidationError("error.bad_cursor")
-    return f"{_base36(micros)}.{_base36(row_id)}"
-
-
-def expand_cursor(short: str) -> str:
-    """The core cursor of a compact one; a button made before compaction passes as it is."""
-    if "." not in short:
-        return short
-    micros, _, row_id = short.partition(".")
-    if not (micros.isalnum() and row_id.isalnum() and micros.isascii() and row_id.isascii()):
-        raise ValidationError("error.bad_cursor")
-    try:
-        at = _EPOCH + timedelta(microseconds=int(micros, 36))
-    except (ValueError, OverflowError) as exc:
-        raise ValidationError("error.bad_cursor") from exc
-    return encode_ts_cursor(at, int(row_id, 36))
 
 
 class DealPickCb(CallbackData, prefix="rgf"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from core.domain.errors import ValidationError
@@ -81,3 +81,17 @@ def parse_price_range(raw: str) -> tuple[Decimal, Decimal]:
     if low > high:
         raise ValidationError("error.price_range_inverted")
     return low, high
+
+
+def preset_span(span: str, today: date) -> tuple[date, date]:
+    """The inclusive Shanxi-day range of a deal-records preset: "y" yesterday, "w" the last 7
+    days, "m" the last 30 days, "c" this calendar month (today included but for "y")."""
+    starts = {
+        "y": today - timedelta(days=1),
+        "w": today - timedelta(days=6),
+        "m": today - timedelta(days=29),
+        "c": today.replace(day=1),
+    }
+    if span not in starts:
+        raise ValidationError("error.invalid")
+    return starts[span], starts["y"] if span == "y" else today

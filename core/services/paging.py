@@ -94,3 +94,39 @@ def encode_id_cursor(row_id: int) -> str:
 
 def decode_id_cursor(cursor: str) -> int:
     return _bounded(_unb64(cursor), 0, ROW_ID_MAX)
+
+
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(n: int) -> str:
+    digits = ""
+    while True:
+        n, r = divmod(n, 36)
+        digits = _B36[r] + digits
+        if n == 0:
+            return digits
+
+
+def compact_cursor(cursor: str) -> str:
+    """A timestamp cursor (base64 of "µs|id", 36 characters) as "µs.id" in base 36 (18
+    characters): a paging button of the bot stays within Telegram's 64 bytes."""
+    at, row_id = decode_ts_cursor(cursor)
+    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    if micros < 0 or row_id < 0:
+        raise ValidationError("error.bad_cursor")
+    return f"{_base36(micros)}.{_base36(row_id)}"
+
+
+def expand_cursor(short: str) -> str:
+    """The cursor of a compact one; a full cursor (a button made before compaction) passes."""
+    if "." not in short:
+        return short
+    micros, _, row_id = short.partition(".")
+    if not (micros.isalnum() and row_id.isalnum() and micros.isascii() and row_id.isascii()):
+        raise ValidationError("error.bad_cursor")
+    try:
+        at = _EPOCH + timedelta(microseconds=int(micros, 36))
+    except (ValueError, OverflowError) as exc:
+        raise ValidationError("error.bad_cursor") from exc
+    return encode_ts_cursor(at, int(row_id, 36))

@@ -21,14 +21,18 @@ from bot.keyboards.regulator import (
     GuideCb,
     RateCb,
     ShortCb,
-    compact_cursor,
-    expand_cursor,
 )
 from bot.keyboards.workers import WorkersCb, WorkerSetCb
 from core.db.models import Deal
 from core.db.uow import Services
 from core.domain.errors import ValidationError
-from core.services.paging import decode_ts_cursor, encode_id_cursor, encode_ts_cursor
+from core.services.paging import (
+    compact_cursor,
+    decode_ts_cursor,
+    encode_id_cursor,
+    encode_ts_cursor,
+    expand_cursor,
+)
 from tests.bot.harness import BotDriver, callback_for, last_reply_markup, last_text, tg_user
 from tests.integration.regulator_world import (
     TAIYUAN_REGULATOR_TG,

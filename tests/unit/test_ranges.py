@@ -8,7 +8,12 @@ from decimal import Decimal
 import pytest
 
 from core.domain.errors import ValidationError
-from core.domain.ranges import parse_date_range, parse_headcount_range, parse_price_range
+from core.domain.ranges import (
+    parse_date_range,
+    parse_headcount_range,
+    parse_price_range,
+    preset_span,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +60,21 @@ def test_headcount_and_price_ranges() -> None:
     with pytest.raises(ValidationError) as err:
         parse_price_range("6000-5000")
     assert err.value.key == "error.price_range_inverted"
+
+
+@pytest.mark.parametrize(
+    ("span", "start", "end"),
+    [
+        ("y", date(2026, 3, 3), date(2026, 3, 3)),
+        ("w", date(2026, 2, 26), date(2026, 3, 4)),
+        ("m", date(2026, 2, 3), date(2026, 3, 4)),
+        ("c", date(2026, 3, 1), date(2026, 3, 4)),
+    ],
+)
+def test_deal_record_presets_are_inclusive_shanxi_days(span: str, start: date, end: date) -> None:
+    assert preset_span(span, date(2026, 3, 4)) == (start, end)
+
+
+def test_an_unknown_preset_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        preset_span("q", date(2026, 3, 4))

@@ -1,23 +1,26 @@
 """The typed filters of 💰 成交: a date range ("2026-11-01 2026-11-30"), a headcount and a
-monthly price range. They are kept in the FSM data (a button's 64 bytes cannot hold them) until
-the 成交 menu is opened again; the list's buttons carry span "r" for the typed date range."""
+monthly price range. What was typed is kept in the FSM data (a button's 64 bytes cannot hold
+it) until the 成交 menu is opened again, and read again by the same parsers each time; the
+list's buttons carry span "r" for the typed date range."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery
 
-from bot.handlers.regulator.common import show
+from bot.handlers.regulator.common import Reply, cancel_only
 from bot.handlers.regulator.states import RegulatorDeals
-from bot.i18n import tr
-from bot.keyboards.common import cancel_button
-from bot.keyboards.regulator import DealPickCb, markup
+from bot.i18n import N_, tr
+from bot.keyboards.regulator import DealCb, DealPickCb
+from core.domain.errors import ValidationError
 from core.domain.money import format_money
 from core.domain.ranges import (
     MAX_RANGE_DAYS,
@@ -28,16 +31,14 @@ from core.domain.ranges import (
 
 CUSTOM_SPAN = "r"
 DATA_KEY = "deal_filter"
-TYPED: dict[str, State] = {
-    "d": RegulatorDeals.dates,
-    "h": RegulatorDeals.headcount,
-    "p": RegulatorDeals.price,
+# what → the step that asks for it, its question and the parser of the answer
+TYPED: dict[str, tuple[State, str, Callable[[str], Any]]] = {
+    "d": (RegulatorDeals.dates, N_("regulator.deals.ask_dates"), parse_date_range),
+    "h": (RegulatorDeals.headcount, N_("regulator.deals.ask_headcount"), parse_headcount_range),
+    "p": (RegulatorDeals.price, N_("regulator.deals.ask_price"), parse_price_range),
 }
-QUESTIONS = {
-    "d": "regulator.deals.ask_dates",
-    "h": "regulator.deals.ask_headcount",
-    "p": "regulator.deals.ask_price",
-}
+
+DEAL_STEPS = StateFilter(*(step for step, _question, _parse in TYPED.values()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +53,13 @@ async def _data(state: FSMContext) -> dict[str, Any]:
 
 
 async def current(state: FSMContext) -> Chosen:
-    """The typed filters in force (checked again: FSM data outlives a release)."""
-    data = await _data(state)
-    try:
-        dates = (date.fromisoformat(data["from"]), date.fromisoformat(data["to"]))
-    except (KeyError, TypeError, ValueError):
-        dates = None
-    headcount = tuple(int(v) for v in data["hc"]) if data.get("hc") else None
-    price = tuple(Decimal(v) for v in data["price"]) if data.get("price") else None
-    return Chosen(dates, headcount, price)  # type: ignore[arg-type]
+    """The typed filters in force (a value that no longer reads after a release is dropped)."""
+    data, found = await _data(state), {}
+    for what, (_step, _question, parse) in TYPED.items():
+        with contextlib.suppress(ValidationError):
+            found[what] = parse(str(data[what])) if data.get(what) else None
+    dates = found.get("d")
+    return Chosen(dates and (dates.start, dates.end), found.get("h"), found.get("p"))
 
 
 async def forget(state: FSMContext) -> None:
@@ -69,9 +68,7 @@ async def forget(state: FSMContext) -> None:
 
 async def clear_bounds(state: FSMContext) -> None:
     data = await _data(state)
-    data.pop("hc", None)
-    data.pop("price", None)
-    await state.update_data({DATA_KEY: data})
+    await state.update_data({DATA_KEY: {**data, "h": None, "p": None}})
 
 
 def describe(chosen: Chosen) -> list[str]:
@@ -81,51 +78,38 @@ def describe(chosen: Chosen) -> list[str]:
         low, high = chosen.headcount
         parts.append(tr("regulator.deals.headcount_bounds", low=low, high=high))
     if chosen.price:
-        low_price, high_price = chosen.price
-        parts.append(
-            tr(
-                "regulator.deals.price_bounds",
-                low=format_money(low_price, symbol=False),
-                high=format_money(high_price, symbol=False),
-            )
-        )
+        cheap, dear = (format_money(v, symbol=False) for v in chosen.price)
+        parts.append(tr("regulator.deals.price_bounds", low=cheap, high=dear))
     return [" · ".join(parts)] if parts else []
 
 
-async def ask(query: CallbackQuery, state: FSMContext, cb: DealPickCb) -> None:
+async def ask(state: FSMContext, cb: DealPickCb) -> Reply:
     """Ask for the typed value; the list's place (area, span, trade) waits in the FSM data."""
     data = await _data(state)
     data["back"] = {"area": cb.area, "span": cb.span, "trade": cb.trade}
     await state.update_data({DATA_KEY: data})
-    await state.set_state(TYPED[cb.what])
-    await show(query, tr(QUESTIONS[cb.what], max=MAX_RANGE_DAYS), markup([cancel_button()]))
+    step, question, _parse = TYPED[cb.what]
+    await state.set_state(step)
+    return tr(question, max=MAX_RANGE_DAYS), cancel_only()
+
+
+def _what(state_name: str | None) -> str:
+    return next((what for what, (step, *_) in TYPED.items() if step.state == state_name), "d")
 
 
 def question_of(state_name: str | None) -> str:
-    for what, typed_state in TYPED.items():
-        if typed_state.state == state_name:
-            return QUESTIONS[what]
-    return QUESTIONS["d"]
+    return tr(TYPED[_what(state_name)][1], max=MAX_RANGE_DAYS)
 
 
-async def store(state: FSMContext, state_name: str | None, text: str) -> dict[str, str]:
-    """Parse what was typed for the step `state_name` (ValidationError if it does not read),
+async def store(state: FSMContext, state_name: str | None, text: str, home: str) -> DealCb:
+    """Check what was typed for the step `state_name` (ValidationError if it does not read),
     keep it, leave the step; returns where the list was (area, span, trade)."""
+    what = _what(state_name)
+    TYPED[what][2](text)
     data = await _data(state)
     back = dict(data.get("back") or {})
-    span = str(back.get("span") or "w")
-    if state_name == RegulatorDeals.dates.state:
-        found = parse_date_range(text)
-        data["from"], data["to"] = found.start.isoformat(), found.end.isoformat()
-        span = CUSTOM_SPAN
-    elif state_name == RegulatorDeals.headcount.state:
-        data["hc"] = list(parse_headcount_range(text))
-    else:
-        data["price"] = [str(v) for v in parse_price_range(text)]
-    await state.update_data({DATA_KEY: data})
+    await state.update_data({DATA_KEY: {**data, what: text}})
     await state.set_state(None)
-    return {
-        "area": str(back.get("area") or ""),
-        "span": span,
-        "trade": str(back.get("trade") or ""),
-    }
+    span = CUSTOM_SPAN if what == "d" else str(back.get("span") or "w")
+    area, trade = str(back.get("area") or home), str(back.get("trade") or "")
+    return DealCb(area=area, span=span, trade=trade)

@@ -1,23 +1,25 @@
 """📥 Excel: the table a screen shows, as an .xlsx document (every row, not just the page).
 
 `build_export` reads through the same scoped core queries as the screens, so an export of a
-region outside the regulator's scope is refused exactly like the screen."""
+region outside the regulator's scope is refused exactly like the screen. Each table is a list
+of columns: a header msgid, how to read the cell from a row, and its Excel number format."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
-from aiogram.types import BufferedInputFile, CallbackQuery
-
-from bot.handlers.regulator.common import locale
-from bot.handlers.regulator.lists import GROUPS, span_dates
+from bot.handlers.regulator.common import Ctx, locale, screen, send_file
+from bot.handlers.regulator.lists import GROUPS
 from bot.i18n import N_, t
 from bot.keyboards.regulator import ExportCb
 from core.db.uow import UnitOfWork
 from core.domain.actor import Actor
 from core.domain.enums import RegionLevel
 from core.domain.errors import ValidationError
+from core.domain.ranges import preset_span
 from core.domain.timeutil import local_date
 from core.reports.xlsx import DATE, DATETIME, MONEY, PERCENT, Cell, Sheet, workbook_bytes
 from core.services import (
@@ -30,11 +32,58 @@ from core.services import (
     region_scope,
     summaries,
 )
-from core.services.accounts import AccountView
+from core.services.paging import Page
 from core.services.regions import get_region
 
 EXPORT_MAX_ROWS = 5000  # a sheet a bureau can still open on an old office PC
 _PAGE = 50
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    title: str  # a msgid
+    cell: Callable[[Any], Cell]
+    format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One export asked for: the table's region `code` and its screen's filters `a`, `b`."""
+
+    uow: UnitOfWork
+    actor: Actor
+    loc: str
+    code: str
+    a: str
+    b: str
+
+    async def trades(self) -> dict[str, str]:
+        return {c.code: c.name(self.loc) for c in await reference_choices.trade_choices(self.uow)}
+
+
+Table = tuple[str, Sheet]
+
+
+def _table(ask: Ask, title: str, columns: Sequence[Col], rows: Sequence[Any]) -> Table:
+    name = t(title, ask.loc)
+    headers = [t(col.title, ask.loc) for col in columns]
+    body = [[col.cell(row) for col in columns] for row in rows[:EXPORT_MAX_ROWS]]
+    formats = {i: col.format for i, col in enumerate(columns) if col.format}
+    return name, Sheet(name, headers, body, formats=formats)
+
+
+async def every_row(fetch: Callable[[str | None], Awaitable[Page[T]]]) -> list[T]:
+    """The rows of a paged core query, page after page, up to EXPORT_MAX_ROWS."""
+    rows: list[T] = []
+    cursor: str | None = None
+    while len(rows) < EXPORT_MAX_ROWS:
+        page = await fetch(cursor)
+        rows += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return rows[:EXPORT_MAX_ROWS]
 
 
 def _filename(title: str, region: str, day: date) -> str:
@@ -42,229 +91,159 @@ def _filename(title: str, region: str, day: date) -> str:
     return f"{safe}_{day.isoformat()}.xlsx"
 
 
-Builder = Callable[[UnitOfWork, Actor, str, str, str, str], Awaitable[tuple[str, Sheet]]]
+async def _summary(ask: Ask) -> Table:
+    s = await summaries.regional_summary(ask.uow, ask.actor, ask.code)
+    total = [] if s.region.level is RegionLevel.COUNTY else [s.total]
 
+    def area(row: summaries.AreaRow) -> str:
+        return t("regulator.total", ask.loc) if row is s.total else row.name(ask.loc)
 
-async def _summary(
-    uow: UnitOfWork, actor: Actor, loc: str, code: str, _a: str, _b: str
-) -> tuple[str, Sheet]:
-    s = await summaries.regional_summary(uow, actor, code)
-    body: list[list[Cell]] = [
-        [r.code, r.name(loc), r.shortage_postings, r.shortage_headcount, r.idle_postings,
-         r.idle_headcount, r.balance]
-        for r in s.rows
-    ]  # fmt: skip
-    if s.region.level is not RegionLevel.COUNTY:
-        tot = s.total
-        body.append(
-            [tot.code, t("regulator.total", loc), tot.shortage_postings, tot.shortage_headcount,
-             tot.idle_postings, tot.idle_headcount, tot.balance]
-        )  # fmt: skip
-    headers = [
-        t("regulator.col.code", loc),
-        t("regulator.col.area", loc),
-        t("regulator.col.shortage_postings", loc),
-        t("regulator.col.shortage", loc),
-        t("regulator.col.idle_postings", loc),
-        t("regulator.col.idle", loc),
-        t("regulator.col.balance", loc),
+    columns = [
+        Col(N_("regulator.col.code"), lambda r: r.code),
+        Col(N_("regulator.col.area"), area),
+        Col(N_("regulator.col.shortage_postings"), lambda r: r.shortage_postings),
+        Col(N_("regulator.col.shortage"), lambda r: r.shortage_headcount),
+        Col(N_("regulator.col.idle_postings"), lambda r: r.idle_postings),
+        Col(N_("regulator.col.idle"), lambda r: r.idle_headcount),
+        Col(N_("regulator.col.balance"), lambda r: r.balance),
     ]
-    title = t("regulator.file.summary", loc)
-    return title, Sheet(title, headers, body)
+    return _table(ask, N_("regulator.file.summary"), columns, [*s.rows, *total])
 
 
-async def _top(
-    uow: UnitOfWork, actor: Actor, loc: str, code: str, _a: str, _b: str
-) -> tuple[str, Sheet]:
-    top = await credit_ranking.top_enterprises(uow, actor, code)
-    headers = [
-        t("regulator.col.rank", loc),
-        t("regulator.col.enterprise", loc),
-        t("regulator.col.area", loc),
-        t("regulator.col.credit_score", loc),
-        t("regulator.col.credit_grade", loc),
-        t("regulator.col.shortage", loc),
-        t("regulator.col.idle", loc),
+async def _top(ask: Ask) -> Table:
+    columns = [
+        Col(N_("regulator.col.rank"), lambda e: e.rank),
+        Col(N_("regulator.col.enterprise"), lambda e: e.name),
+        Col(N_("regulator.col.area"), lambda e: e.county_name(ask.loc)),
+        Col(N_("regulator.col.credit_score"), lambda e: e.credit_score),
+        Col(N_("regulator.col.credit_grade"), lambda e: e.credit_grade),
+        Col(N_("regulator.col.shortage"), lambda e: e.shortage_headcount),
+        Col(N_("regulator.col.idle"), lambda e: e.idle_headcount),
     ]
-    body: list[list[Cell]] = [
-        [e.rank, e.name, e.county_name(loc), e.credit_score, e.credit_grade,
-         e.shortage_headcount, e.idle_headcount]
-        for e in top
-    ]  # fmt: skip
-    title = t("regulator.file.top", loc)
-    return title, Sheet(title, headers, body)
+    ranked = await credit_ranking.top_enterprises(ask.uow, ask.actor, ask.code)
+    return _table(ask, N_("regulator.file.top"), columns, ranked)
 
 
-async def _stats(
-    uow: UnitOfWork, actor: Actor, loc: str, code: str, _a: str, _b: str
-) -> tuple[str, Sheet]:
-    s = await summaries.regional_summary(uow, actor, code)
-    zh = loc.startswith("zh")
-    headers = [
-        t("regulator.col.trade", loc),
-        t("regulator.col.grade", loc),
-        t("regulator.col.shortage", loc),
-        t("regulator.col.idle", loc),
+async def _stats(ask: Ask) -> Table:
+    zh = ask.loc.startswith("zh")
+    columns = [
+        Col(N_("regulator.col.trade"), lambda c: c.trade_name_zh if zh else c.trade_name_en),
+        Col(N_("regulator.col.grade"), lambda c: c.grade_name_zh if zh else c.grade_name_en),
+        Col(N_("regulator.col.shortage"), lambda c: c.shortage),
+        Col(N_("regulator.col.idle"), lambda c: c.idle),
     ]
-    body: list[list[Cell]] = [
-        [c.trade_name_zh if zh else c.trade_name_en, c.grade_name_zh if zh else c.grade_name_en,
-         c.shortage, c.idle]
-        for c in s.matrix
-    ]  # fmt: skip
-    title = t("regulator.file.stats", loc)
-    return title, Sheet(title, headers, body)
+    s = await summaries.regional_summary(ask.uow, ask.actor, ask.code)
+    return _table(ask, N_("regulator.file.stats"), columns, s.matrix)
 
 
-async def _shortages(
-    uow: UnitOfWork, actor: Actor, loc: str, code: str, group: str, _b: str
-) -> tuple[str, Sheet]:
-    if group not in GROUPS:
+async def _shortages(ask: Ask) -> Table:
+    if ask.a not in GROUPS:
         raise ValidationError("error.invalid")
-    items: list[open_shortages.ShortageGroup] = []
-    cursor: str | None = None
-    while len(items) < EXPORT_MAX_ROWS:
-        result = await open_shortages.open_shortages(
-            uow,
-            actor,
-            code,
-            group=GROUPS[group],  # type: ignore[arg-type]
-            cursor=cursor,
-            limit=_PAGE,
+
+    async def fetch(cursor: str | None) -> Page[open_shortages.ShortageGroup]:
+        found = await open_shortages.open_shortages(
+            ask.uow, ask.actor, ask.code, group=GROUPS[ask.a], cursor=cursor, limit=_PAGE
         )
-        items += result.page.items
-        cursor = result.page.next_cursor
-        if cursor is None:
-            break
-    by_project = group == "p"
-    headers = [
-        t(N_("regulator.col.project") if by_project else N_("regulator.col.enterprise"), loc),
-        *([t("regulator.col.enterprise", loc)] if by_project else []),
-        t("regulator.col.area", loc),
-        t("regulator.col.postings", loc),
-        t("regulator.col.shortage", loc),
-        t("regulator.col.oldest", loc),
-        t("regulator.col.days_open", loc),
-        t("regulator.col.trades", loc),
+        return found.page
+
+    by_project = ask.a == "p"
+    columns = [
+        Col(
+            N_("regulator.col.project") if by_project else N_("regulator.col.enterprise"),
+            lambda g: g.name,
+        ),
+        *(
+            [Col(N_("regulator.col.enterprise"), lambda g: g.enterprise_name)]
+            if by_project
+            else []
+        ),
+        Col(N_("regulator.col.area"), lambda g: g.county_name(ask.loc)),
+        Col(N_("regulator.col.postings"), lambda g: g.postings),
+        Col(N_("regulator.col.shortage"), lambda g: g.open_headcount),
+        Col(N_("regulator.col.oldest"), lambda g: g.oldest_at, DATETIME),
+        Col(N_("regulator.col.days_open"), lambda g: g.days_open),
+        Col(
+            N_("regulator.col.trades"),
+            lambda g: ", ".join(f"{x.name(ask.loc)} {x.headcount}" for x in g.trades),
+        ),
     ]
-    body: list[list[Cell]] = []
-    for g in items[:EXPORT_MAX_ROWS]:
-        trades = ", ".join(f"{x.name(loc)} {x.headcount}" for x in g.trades)
-        body.append(
-            [g.name, *([g.enterprise_name] if by_project else []), g.county_name(loc),
-             g.postings, g.open_headcount, g.oldest_at, g.days_open, trades]
-        )  # fmt: skip
-    title = t("regulator.file.shortages", loc)
-    oldest = 5 if by_project else 4
-    return title, Sheet(title, headers, body, formats={oldest: DATETIME})
+    return _table(ask, N_("regulator.file.shortages"), columns, await every_row(fetch))
 
 
-async def _deals(
-    uow: UnitOfWork, actor: Actor, loc: str, code: str, span: str, trade: str
-) -> tuple[str, Sheet]:
-    region_scope.require_scope(actor, code)
-    start, end = span_dates(span, local_date(uow.now()))
-    records: list[deals.DealRecord] = []
-    cursor: str | None = None
-    while len(records) < EXPORT_MAX_ROWS:
-        result = await deals.deal_records(
-            uow,
-            actor,
-            region_code=code,
+async def _deals(ask: Ask) -> Table:
+    region_scope.require_scope(ask.actor, ask.code)
+    start, end = preset_span(ask.a, local_date(ask.uow.now()))
+
+    async def fetch(cursor: str | None) -> Page[deals.DealRecord]:
+        found = await deals.deal_records(
+            ask.uow,
+            ask.actor,
+            region_code=ask.code,
             date_from=start,
             date_to=end,
-            trade_code=trade or None,
+            trade_code=ask.b or None,
             cursor=cursor,
             limit=_PAGE,
         )
-        records += result.page.items
-        cursor = result.page.next_cursor
-        if cursor is None:
-            break
-    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
-    names = {r.code: r.name(loc) for r in [await get_region(uow, code)]}
-    headers = [
-        t("regulator.col.time", loc),
-        t("regulator.col.enterprise", loc),
-        t("regulator.col.supplier", loc),
-        t("regulator.col.trade", loc),
-        t("regulator.col.headcount", loc),
-        t("regulator.col.person_days", loc),
-        t("regulator.col.price", loc),
-        t("regulator.col.area", loc),
+        return found.page
+
+    records = await every_row(fetch)
+    trades = await ask.trades()
+    areas = {}
+    for code in {ask.code, *(r.county_code for r in records)}:
+        areas[code] = (await get_region(ask.uow, code)).name(ask.loc)
+    columns = [
+        Col(N_("regulator.col.time"), lambda r: r.accepted_at, DATETIME),
+        Col(N_("regulator.col.enterprise"), lambda r: r.enterprise_name),
+        Col(N_("regulator.col.supplier"), lambda r: r.supplier_name),
+        Col(N_("regulator.col.trade"), lambda r: trades.get(r.trade_code, r.trade_code)),
+        Col(N_("regulator.col.headcount"), lambda r: r.headcount),
+        Col(N_("regulator.col.person_days"), lambda r: r.person_days),
+        Col(N_("regulator.col.price"), lambda r: r.price, MONEY),
+        Col(N_("regulator.col.area"), lambda r: areas[r.county_code]),
     ]
-    body: list[list[Cell]] = []
-    for r in records[:EXPORT_MAX_ROWS]:
-        if r.county_code not in names:
-            names[r.county_code] = (await get_region(uow, r.county_code)).name(loc)
-        body.append(
-            [r.accepted_at, r.enterprise_name, r.supplier_name,
-             trades.get(r.trade_code, r.trade_code), r.headcount, r.person_days, r.price,
-             names[r.county_code]]
-        )  # fmt: skip
-    title = t("regulator.file.deals", loc)
-    return title, Sheet(title, headers, body, formats={0: DATETIME, 6: MONEY})
+    return _table(ask, N_("regulator.file.deals"), columns, records)
 
 
-async def _ratings(
-    uow: UnitOfWork, actor: Actor, loc: str, code: str, _a: str, _b: str
-) -> tuple[str, Sheet]:
-    region_scope.require_scope(actor, code)
-    stats: list[ratings.WorkerRatingStats] = []
-    cursor: str | None = None
-    while len(stats) < EXPORT_MAX_ROWS:
-        page = await ratings.worker_rating_stats(
-            uow, actor, region_code=code, cursor=cursor, limit=_PAGE
+async def _ratings(ask: Ask) -> Table:
+    region_scope.require_scope(ask.actor, ask.code)
+    stats = await every_row(
+        lambda cursor: ratings.worker_rating_stats(
+            ask.uow, ask.actor, region_code=ask.code, cursor=cursor, limit=_PAGE
         )
-        stats += page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
-    headers = [
-        t("regulator.col.worker", loc),
-        t("regulator.col.id_masked", loc),
-        t("regulator.col.enterprise", loc),
-        t("regulator.col.trade", loc),
-        t("regulator.col.ratings", loc),
-        t("regulator.col.average", loc),
-        t("regulator.col.unsatisfied", loc),
-        t("regulator.col.fair", loc),
-        t("regulator.col.satisfied", loc),
-        t("regulator.col.very_satisfied", loc),
+    )
+    trades = await ask.trades()
+    columns = [
+        Col(N_("regulator.col.worker"), lambda s: s.name),
+        Col(N_("regulator.col.id_masked"), lambda s: s.id_masked),
+        Col(N_("regulator.col.enterprise"), lambda s: s.enterprise_name),
+        Col(N_("regulator.col.trade"), lambda s: trades.get(s.trade_code, s.trade_code)),
+        Col(N_("regulator.col.ratings"), lambda s: s.rating_count),
+        Col(N_("regulator.col.average"), lambda s: s.average),
+        # percent cells hold fractions
+        Col(N_("regulator.col.unsatisfied"), lambda s: s.unsatisfied_pct / 100, PERCENT),
+        Col(N_("regulator.col.fair"), lambda s: s.fair_pct / 100, PERCENT),
+        Col(N_("regulator.col.satisfied"), lambda s: s.satisfied_pct / 100, PERCENT),
+        Col(N_("regulator.col.very_satisfied"), lambda s: s.very_satisfied_pct / 100, PERCENT),
     ]
-    body: list[list[Cell]] = [
-        [s.name, s.id_masked, s.enterprise_name, trades.get(s.trade_code, s.trade_code),
-         s.rating_count, s.average, s.unsatisfied_pct / 100, s.fair_pct / 100,
-         s.satisfied_pct / 100, s.very_satisfied_pct / 100]
-        for s in stats[:EXPORT_MAX_ROWS]
-    ]  # fmt: skip
-    title = t("regulator.file.ratings", loc)
-    formats = {6: PERCENT, 7: PERCENT, 8: PERCENT, 9: PERCENT}
-    return title, Sheet(title, headers, body, formats=formats)
+    return _table(ask, N_("regulator.file.ratings"), columns, stats)
 
 
-async def _guide(
-    uow: UnitOfWork, actor: Actor, loc: str, code: str, _a: str, _b: str
-) -> tuple[str, Sheet]:
-    prices = await guide_prices.city_guide_prices(uow, actor, code)
-    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
-    grades = {int(c.code): c.name(loc) for c in await reference_choices.grade_choices(uow)}
-    headers = [
-        t("regulator.col.trade", loc),
-        t("regulator.col.grade", loc),
-        t("regulator.col.guide_price", loc),
-        t("regulator.col.effective", loc),
+async def _guide(ask: Ask) -> Table:
+    prices = await guide_prices.city_guide_prices(ask.uow, ask.actor, ask.code)
+    trades = await ask.trades()
+    grade_choices = await reference_choices.grade_choices(ask.uow)
+    grades = {int(c.code): c.name(ask.loc) for c in grade_choices}
+    columns = [
+        Col(N_("regulator.col.trade"), lambda c: trades.get(c.trade_code, c.trade_code)),
+        Col(N_("regulator.col.grade"), lambda c: grades.get(c.grade_level, c.grade_level)),
+        Col(N_("regulator.col.guide_price"), lambda c: c.price, MONEY),
+        Col(N_("regulator.col.effective"), lambda c: c.effective_date, DATE),
     ]
-    body: list[list[Cell]] = [
-        [trades.get(c.trade_code, c.trade_code), grades.get(c.grade_level, c.grade_level),
-         c.price, c.effective_date]
-        for c in prices.cells
-    ]  # fmt: skip
-    title = t("regulator.file.guide", loc)
-    return title, Sheet(title, headers, body, formats={2: MONEY, 3: DATE})
+    return _table(ask, N_("regulator.file.guide"), columns, prices.cells)
 
 
-BUILDERS: dict[str, Builder] = {
+BUILDERS: dict[str, Callable[[Ask], Awaitable[Table]]] = {
     "s": _summary,
     "n": _top,
     "t": _stats,
@@ -282,21 +261,13 @@ async def build_export(
     builder = BUILDERS.get(table)
     if builder is None:
         raise ValidationError("error.invalid")
-    title, sheet = await builder(uow, actor, loc, code, a, b)
+    title, sheet = await builder(Ask(uow, actor, loc, code, a, b))
     region = await get_region(uow, code)
-    name = _filename(title, region.name(loc), local_date(uow.now()))
-    return name, workbook_bytes([sheet])
+    return _filename(title, region.name(loc), local_date(uow.now())), workbook_bytes([sheet])
 
 
-async def export_tap(
-    query: CallbackQuery, callback_data: ExportCb, uow: UnitOfWork, account: AccountView
-) -> None:
-    cb = callback_data
-    name, data = await build_export(uow, account.actor(), locale(), cb.table, cb.code, cb.a, cb.b)
-    await query.answer()
-    if query.bot is not None:
-        await query.bot.send_document(
-            query.from_user.id,
-            BufferedInputFile(data, filename=name),
-            caption=t("regulator.export.caption", locale(), name=name),
-        )
+@screen(ExportCb)
+async def export(c: Ctx, cb: ExportCb) -> None:
+    loc = locale()
+    name, data = await build_export(c.uow, c.actor, loc, cb.table, cb.code, cb.a, cb.b)
+    await send_file(c, data, name, t("regulator.export.caption", loc, name=name))

@@ -3,17 +3,35 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from typing import Literal
 
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram import F
+from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.regulator import deal_filters
-from bot.handlers.regulator.common import Event, clip, home, locale, pct, price_month, show
-from bot.handlers.regulator.deal_filters import CUSTOM_SPAN
+from bot.handlers.regulator.common import (
+    NOT_MENU,
+    PAGE,
+    Ctx,
+    Reply,
+    ask,
+    clip,
+    first_row,
+    locale,
+    mark,
+    on_message,
+    page_no,
+    paging,
+    pct,
+    price_month,
+    screen,
+    show_screen,
+    stale,
+)
+from bot.handlers.regulator.deal_filters import CUSTOM_SPAN, DEAL_STEPS
 from bot.i18n import N_, tr
-from bot.keyboards.common import cancel_button
+from bot.keyboards.common import DEAL_RECORDS, RATINGS, SHORTAGES, MenuText
 from bot.keyboards.regulator import (
     PREV,
     DealCb,
@@ -22,26 +40,19 @@ from bot.keyboards.regulator import (
     RateCb,
     ShortCb,
     button,
-    compact_cursor,
-    expand_cursor,
     export_button,
     markup,
-    pager,
     rows,
 )
 from bot.render.errors import error_text
-from core.db.uow import UnitOfWork
 from core.domain.errors import ValidationError
-from core.domain.ranges import MAX_RANGE_DAYS
+from core.domain.ranges import preset_span
 from core.domain.timeutil import SHANGHAI, local_date
-from core.services import deals, open_shortages, ratings, reference_choices, region_scope
-from core.services.accounts import AccountView
-from core.services.paging import decode_id_cursor
+from core.services import deals, open_shortages, ratings, region_scope
+from core.services.paging import compact_cursor, expand_cursor
 from core.services.regions import children, get_region
 
-PAGE = 10
-GROUPS = {"e": "enterprise", "p": "project"}
-SPANS = ("y", "w", "m", "c")
+GROUPS: dict[str, Literal["enterprise", "project"]] = {"e": "enterprise", "p": "project"}
 SPAN_LABELS = {
     "y": N_("regulator.span.yesterday"),
     "w": N_("regulator.span.week"),
@@ -50,35 +61,27 @@ SPAN_LABELS = {
 }
 
 
-def _mark(chosen: bool, text: str) -> str:
-    return f"✅ {text}" if chosen else text
-
-
-def _page_no(cursor: str) -> int:
-    return (decode_id_cursor(cursor) // PAGE + 1) if cursor else 1
-
-
 # --- 需求: open shortages -------------------------------------------------------------------
 
 
-async def _shortages(
-    event: Event, uow: UnitOfWork, account: AccountView, code: str, group: str, cursor: str
-) -> None:
-    if group not in GROUPS:
+@screen(ShortCb, SHORTAGES, lambda c: ShortCb(code=c.home))
+async def shortages(c: Ctx, cb: ShortCb) -> Reply:
+    if cb.group not in GROUPS:
         raise ValidationError("error.invalid")
+    by_enterprise = cb.group == "e"
     result = await open_shortages.open_shortages(
-        uow,
-        account.actor(),
-        code,
-        group=GROUPS[group],  # type: ignore[arg-type]
-        cursor=cursor or None,
+        c.uow,
+        c.actor,
+        cb.code,
+        group=GROUPS[cb.group],
+        cursor=cb.cursor or None,
         limit=PAGE,
     )
-    region = await get_region(uow, code)
+    region = await get_region(c.uow, cb.code)
     loc = locale()
     title = (
         N_("regulator.shortages.title_enterprise")
-        if group == "e"
+        if by_enterprise
         else N_("regulator.shortages.title_project")
     )
     lines = [
@@ -88,31 +91,27 @@ async def _shortages(
             groups=result.total_groups,
             postings=result.total_postings,
             headcount=result.total_headcount,
-            page=_page_no(cursor),
+            page=page_no(cb.cursor),
         ),
     ]
     page = result.page
     if not page.items:
         lines.append(_("regulator.shortages.empty"))
-    first = (_page_no(cursor) - 1) * PAGE
-    for index, item in enumerate(page.items, start=first + 1):
-        trades = " · ".join(f"{t.name(loc)} {t.headcount}" for t in item.trades)
-        if group == "e":
-            head = tr(
-                "regulator.shortages.line_enterprise",
-                n=index,
-                name=clip(item.name, 24),
-                county=item.county_name(loc),
-            )
+    for n, item in enumerate(page.items, start=first_row(cb.cursor) + 1):
+        county = item.county_name(loc)
+        if by_enterprise:
+            name = clip(item.name, 24)
+            lines.append(tr("regulator.shortages.line_enterprise", n=n, name=name, county=county))
         else:
-            head = tr(
-                "regulator.shortages.line_project",
-                n=index,
-                name=clip(item.name, 20),
-                enterprise=clip(item.enterprise_name, 16),
-                county=item.county_name(loc),
+            lines.append(
+                tr(
+                    "regulator.shortages.line_project",
+                    n=n,
+                    name=clip(item.name, 20),
+                    enterprise=clip(item.enterprise_name, 16),
+                    county=county,
+                )
             )
-        lines.append(head)
         lines.append(
             tr(
                 "regulator.shortages.detail",
@@ -120,109 +119,64 @@ async def _shortages(
                 headcount=item.open_headcount,
                 since=item.oldest_at.astimezone(SHANGHAI).strftime("%m-%d"),
                 days=item.days_open,
-                trades=trades,
+                trades=" · ".join(f"{t.name(loc)} {t.headcount}" for t in item.trades),
             )
         )
+    by_e = _("regulator.shortages.by_enterprise")
+    by_p = _("regulator.shortages.by_project")
     toggle = [
-        button(
-            _mark(group == "e", _("regulator.shortages.by_enterprise")),
-            ShortCb(code=code, group="e"),
-        ),
-        button(
-            _mark(group == "p", _("regulator.shortages.by_project")),
-            ShortCb(code=code, group="p"),
-        ),
+        button(mark(by_enterprise, by_e), ShortCb(code=cb.code, group="e")),
+        button(mark(not by_enterprise, by_p), ShortCb(code=cb.code, group="p")),
     ]
-    prev = (
-        ShortCb(code=code, group=group, cursor=page.prev_cursor)
-        if page.prev_cursor is not None
-        else None
-    )
-    nxt = (
-        ShortCb(code=code, group=group, cursor=page.next_cursor)
-        if page.next_cursor is not None
-        else None
-    )
     keyboard = markup(
-        toggle, pager(prev, nxt), [export_button(ExportCb(table="o", code=code, a=group))]
+        toggle,
+        paging(page, lambda at: ShortCb(code=cb.code, group=cb.group, cursor=at)),
+        [export_button(ExportCb(table="o", code=cb.code, a=cb.group))],
     )
-    await show(event, "\n".join(lines), keyboard)
-
-
-async def shortages_menu(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
-    await state.set_state(None)
-    await _shortages(message, uow, account, home(account), "e", "")
-
-
-async def shortages_tap(
-    query: CallbackQuery, callback_data: ShortCb, uow: UnitOfWork, account: AccountView
-) -> None:
-    cb = callback_data
-    await _shortages(query, uow, account, cb.code, cb.group, cb.cursor)
+    return "\n".join(lines), keyboard
 
 
 # --- 成交: deal records ---------------------------------------------------------------------
 
 
-def span_dates(span: str, today: date) -> tuple[date, date]:
-    """The inclusive Shanxi-day range of a preset."""
-    if span == "y":
-        yesterday = today - timedelta(days=1)
-        return yesterday, yesterday
-    if span == "w":
-        return today - timedelta(days=6), today
-    if span == "m":
-        return today - timedelta(days=29), today
-    if span == "c":
-        return today.replace(day=1), today
-    raise ValidationError("error.invalid")
-
-
-async def _deals(
-    event: Event, uow: UnitOfWork, account: AccountView, cb: DealCb, state: FSMContext
-) -> None:
-    actor = account.actor()
-    region_scope.require_scope(actor, cb.area)  # the same refusal text on every screen
+@screen(DealCb)
+async def deals_screen(c: Ctx, cb: DealCb) -> Reply:
+    region_scope.require_scope(c.actor, cb.area)  # the same refusal text on every screen
     # a typed date range, headcount and price bounds live in the FSM data (too long for a
     # button's 64 bytes); the button says span "r" for the typed range
-    chosen = await deal_filters.current(state)
-    if cb.span == CUSTOM_SPAN:
-        if chosen.dates is None:
-            raise ValidationError("error.invalid")
+    chosen = await deal_filters.current(c.state)
+    if cb.span != CUSTOM_SPAN:
+        start, end = preset_span(cb.span, local_date(c.uow.now()))
+    elif chosen.dates is not None:
         start, end = chosen.dates
     else:
-        start, end = span_dates(cb.span, local_date(uow.now()))
+        raise ValidationError("error.invalid")
+    low, high = chosen.headcount or (None, None)
+    cheap, dear = chosen.price or (None, None)
     result = await deals.deal_records(
-        uow,
-        actor,
+        c.uow,
+        c.actor,
         region_code=cb.area,
         date_from=start,
         date_to=end,
         trade_code=cb.trade or None,
-        headcount_min=chosen.headcount[0] if chosen.headcount else None,
-        headcount_max=chosen.headcount[1] if chosen.headcount else None,
-        price_min=chosen.price[0] if chosen.price else None,
-        price_max=chosen.price[1] if chosen.price else None,
+        headcount_min=low,
+        headcount_max=high,
+        price_min=cheap,
+        price_max=dear,
         cursor=expand_cursor(cb.cursor.removeprefix(PREV)) or None,
         direction="prev" if cb.cursor.startswith(PREV) else "next",
         limit=PAGE,
     )
     loc = locale()
-    area = await get_region(uow, cb.area)
-    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
+    area = await get_region(c.uow, cb.area)
+    trades = await c.trades()
     if cb.trade and cb.trade not in trades:
         raise ValidationError("error.trade_unknown")
     trade = trades[cb.trade] if cb.trade else _("regulator.all")
+    span = {"start": start.isoformat(), "end": end.isoformat()}
     lines = [
-        tr(
-            "regulator.deals.title",
-            region=area.name(loc),
-            start=start.isoformat(),
-            end=end.isoformat(),
-            trade=trade,
-        ),
+        tr("regulator.deals.title", region=area.name(loc), trade=trade, **span),
         *deal_filters.describe(chosen),
         tr(
             "regulator.deals.totals",
@@ -247,176 +201,123 @@ async def _deals(
                 price=price_month(record.price),
             )
         )
+
+    def pick(what: str, label: str) -> list[InlineKeyboardButton]:
+        return [button(label, DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what=what))]
+
+    def at(cursor: str) -> DealCb:
+        return DealCb(area=cb.area, span=cb.span, trade=cb.trade, cursor=cursor)
+
     spans = [
-        button(
-            _mark(span == cb.span, _(SPAN_LABELS[span])),
-            DealCb(area=cb.area, span=span, trade=cb.trade),
-        )
-        for span in SPANS
+        button(mark(span == cb.span, _(label)), DealCb(area=cb.area, span=span, trade=cb.trade))
+        for span, label in SPAN_LABELS.items()
     ]
     typed = [
-        button(
-            _mark(cb.span == CUSTOM_SPAN, _("regulator.deals.pick_dates")),
-            DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="d"),
-        ),
-        button(
-            _mark(chosen.headcount is not None, _("regulator.deals.pick_headcount")),
-            DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="h"),
-        ),
-        button(
-            _mark(chosen.price is not None, _("regulator.deals.pick_price")),
-            DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="p"),
-        ),
+        *pick("d", mark(cb.span == CUSTOM_SPAN, _("regulator.deals.pick_dates"))),
+        *pick("h", mark(chosen.headcount is not None, _("regulator.deals.pick_headcount"))),
+        *pick("p", mark(chosen.price is not None, _("regulator.deals.pick_price"))),
     ]
-    if chosen.headcount or chosen.price:
-        typed.append(
-            button(
-                _("regulator.deals.clear_filters"),
-                DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="x"),
-            )
-        )
-    filters = [
-        button(
-            tr("regulator.deals.trade_filter", trade=trade),
-            DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="t"),
-        )
-    ]
-    if await children(uow, home(account)):
-        filters.append(
-            button(
-                tr(
-                    "regulator.deals.area_filter",
-                    area=_("regulator.all") if cb.area == home(account) else area.name(loc),
-                ),
-                DealPickCb(area=cb.area, span=cb.span, trade=cb.trade, what="a"),
-            )
-        )
-    prev = (
-        DealCb(
-            area=cb.area,
-            span=cb.span,
-            trade=cb.trade,
-            cursor=PREV + compact_cursor(page.prev_cursor),
-        )
-        if page.prev_cursor
-        else None
-    )
-    nxt = (
-        DealCb(area=cb.area, span=cb.span, trade=cb.trade, cursor=compact_cursor(page.next_cursor))
-        if page.next_cursor
-        else None
+    bounded = bool(chosen.headcount or chosen.price)
+    clear = pick("x", _("regulator.deals.clear_filters")) if bounded else []
+    filters = pick("t", tr("regulator.deals.trade_filter", trade=trade))
+    if await children(c.uow, c.home):
+        name = _("regulator.all") if cb.area == c.home else area.name(loc)
+        filters += pick("a", tr("regulator.deals.area_filter", area=name))
+    pages = paging(
+        page, lambda cur: at(compact_cursor(cur)), lambda cur: at(PREV + compact_cursor(cur))
     )
     # the workbook covers the preset spans and the trade (its button has no room for more)
-    plain = cb.span != CUSTOM_SPAN and not chosen.headcount and not chosen.price
+    plain = cb.span != CUSTOM_SPAN and not bounded
+    export = ExportCb(table="d", code=cb.area, a=cb.span, b=cb.trade)
     keyboard = markup(
         spans[:2],
         spans[2:],
-        typed[:3],
-        typed[3:],
+        typed,
+        clear,
         filters,
-        pager(prev, nxt),
-        [export_button(ExportCb(table="d", code=cb.area, a=cb.span, b=cb.trade))] if plain else [],
+        pages,
+        [export_button(export)] if plain else [],
     )
-    await show(event, "\n".join(lines), keyboard)
+    return "\n".join(lines), keyboard
 
 
-async def deals_menu(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
-    await state.set_state(None)
-    await deal_filters.forget(state)  # the menu starts over: no typed filters
-    await _deals(message, uow, account, DealCb(area=home(account)), state)
-
-
-async def deals_tap(
-    query: CallbackQuery,
-    callback_data: DealCb,
-    uow: UnitOfWork,
-    account: AccountView,
-    state: FSMContext,
-) -> None:
-    await _deals(query, uow, account, callback_data, state)
-
-
-async def deals_pick(
-    query: CallbackQuery,
-    callback_data: DealPickCb,
-    uow: UnitOfWork,
-    account: AccountView,
-    state: FSMContext,
-) -> None:
+@screen(DealPickCb)
+async def deals_pick(c: Ctx, cb: DealPickCb) -> Reply | None:
     """The trade or area picker (each choice goes back to the list with that filter), or the
     question for a typed date range, headcount or price bound."""
-    cb = callback_data
-    region_scope.require_scope(account.actor(), cb.area)
+    region_scope.require_scope(c.actor, cb.area)
     if cb.what in deal_filters.TYPED:
-        await deal_filters.ask(query, state, cb)
-        return
+        return await deal_filters.ask(c.state, cb)
+    back = DealCb(area=cb.area, span=cb.span, trade=cb.trade)
     if cb.what == "x":
-        await deal_filters.clear_bounds(state)
-        await _deals(
-            query, uow, account, DealCb(area=cb.area, span=cb.span, trade=cb.trade), state
-        )
-        return
-    loc = locale()
-    choices = []
+        await deal_filters.clear_bounds(c.state)
+        return await deals_screen(c, back)
     if cb.what == "t":
         text = _("regulator.deals.pick_trade")
-        choices.append(
-            button(_mark(not cb.trade, _("regulator.all")), DealCb(area=cb.area, span=cb.span))
-        )
-        for trade in await reference_choices.trade_choices(uow):
-            choices.append(
-                button(
-                    _mark(trade.code == cb.trade, trade.name(loc)),
-                    DealCb(area=cb.area, span=cb.span, trade=trade.code),
-                )
-            )
+        choices = [("", _("regulator.all")), *(await c.trades()).items()]
+        buttons = [
+            button(mark(code == cb.trade, name), DealCb(area=cb.area, span=cb.span, trade=code))
+            for code, name in choices
+        ]
     elif cb.what == "a":
         text = _("regulator.deals.pick_area")
-        own = home(account)
-        choices.append(
-            button(
-                _mark(cb.area == own, _("regulator.all")),
-                DealCb(area=own, span=cb.span, trade=cb.trade),
-            )
-        )
-        for region in await children(uow, own):
-            choices.append(
-                button(
-                    _mark(region.code == cb.area, region.name(loc)),
-                    DealCb(area=region.code, span=cb.span, trade=cb.trade),
-                )
-            )
+        areas = [(c.home, _("regulator.all"))]
+        areas += [(r.code, r.name(locale())) for r in await children(c.uow, c.home)]
+        buttons = [
+            button(mark(code == cb.area, name), DealCb(area=code, span=cb.span, trade=cb.trade))
+            for code, name in areas
+        ]
     else:
-        await query.answer(_("common.stale"))
+        return await stale(c)
+    return text, markup(*rows(buttons), [button(_("regulator.back"), back)])
+
+
+@on_message(MenuText(DEAL_RECORDS))
+async def deals_menu(c: Ctx) -> None:
+    """💰 成交 starts over: this week, every trade, no typed filters."""
+    await c.state.set_state(None)
+    await deal_filters.forget(c.state)
+    await show_screen(c, deals_screen, DealCb(area=c.home))
+
+
+@on_message(DEAL_STEPS, F.text, NOT_MENU)
+async def deal_filter_typed(c: Ctx) -> None:
+    """A typed date range, headcount or price bound: the list again, filtered; a value that
+    does not read gets what was wrong and the same question."""
+    step = await c.state.get_state()
+    try:
+        back = await deal_filters.store(c.state, step, c.message.text or "", c.home)
+    except ValidationError as exc:
+        await ask(c.message, error_text(exc), deal_filters.question_of(step))
         return
-    back = button(_("regulator.back"), DealCb(area=cb.area, span=cb.span, trade=cb.trade))
-    await show(query, text, markup(*rows(choices), [back]))
+    await show_screen(c, deals_screen, back)
+
+
+@on_message(DEAL_STEPS, NOT_MENU)
+async def deal_filter_expected(c: Ctx) -> None:
+    """A sticker, photo or anything but text where a range is due."""
+    await ask(c.message, deal_filters.question_of(await c.state.get_state()))
 
 
 # --- 评价: worker ratings -------------------------------------------------------------------
 
 
-async def _ratings(
-    event: Event, uow: UnitOfWork, account: AccountView, code: str, cursor: str
-) -> None:
-    region_scope.require_scope(account.actor(), code)  # the same refusal text on every screen
+@screen(RateCb, RATINGS, lambda c: RateCb(code=c.home))
+async def ratings_screen(c: Ctx, cb: RateCb) -> Reply:
+    region_scope.require_scope(c.actor, cb.code)  # the same refusal text on every screen
     page = await ratings.worker_rating_stats(
-        uow, account.actor(), region_code=code, cursor=cursor or None, limit=PAGE
+        c.uow, c.actor, region_code=cb.code, cursor=cb.cursor or None, limit=PAGE
     )
-    region = await get_region(uow, code)
-    loc = locale()
-    trades = {c.code: c.name(loc) for c in await reference_choices.trade_choices(uow)}
-    lines = [tr("regulator.ratings.title", region=region.name(loc), page=_page_no(cursor))]
+    region = await get_region(c.uow, cb.code)
+    trades = await c.trades()
+    lines = [tr("regulator.ratings.title", region=region.name(locale()), page=page_no(cb.cursor))]
     if not page.items:
         lines.append(_("regulator.ratings.empty"))
-    first = (_page_no(cursor) - 1) * PAGE
-    for index, s in enumerate(page.items, start=first + 1):
+    for n, s in enumerate(page.items, start=first_row(cb.cursor) + 1):
         lines.append(
             tr(
                 "regulator.ratings.line",
-                n=index,
+                n=n,
                 name=s.name,
                 id_masked=s.id_masked,
                 trade=trades.get(s.trade_code, s.trade_code),
@@ -434,47 +335,5 @@ async def _ratings(
                 very=pct(s.very_satisfied_pct),
             )
         )
-    prev = RateCb(code=code, cursor=page.prev_cursor) if page.prev_cursor is not None else None
-    nxt = RateCb(code=code, cursor=page.next_cursor) if page.next_cursor is not None else None
-    keyboard = markup(pager(prev, nxt), [export_button(ExportCb(table="r", code=code))])
-    await show(event, "\n".join(lines), keyboard)
-
-
-async def ratings_menu(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
-    await state.set_state(None)
-    await _ratings(message, uow, account, home(account), "")
-
-
-async def ratings_tap(
-    query: CallbackQuery, callback_data: RateCb, uow: UnitOfWork, account: AccountView
-) -> None:
-    await _ratings(query, uow, account, callback_data.code, callback_data.cursor)
-
-
-async def deal_filter_typed(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
-    """A typed date range, headcount or price bound: the list again, filtered; a value that
-    does not read gets what was wrong and the same question."""
-    step = await state.get_state()
-    try:
-        back = await deal_filters.store(state, step, message.text or "")
-    except ValidationError as exc:
-        await message.answer(
-            "\n".join((error_text(exc), tr(deal_filters.question_of(step), max=MAX_RANGE_DAYS))),
-            reply_markup=markup([cancel_button()]),
-        )
-        return
-    cb = DealCb(area=back["area"] or home(account), span=back["span"], trade=back["trade"])
-    await _deals(message, uow, account, cb, state)
-
-
-async def deal_filter_expected(message: Message, state: FSMContext) -> None:
-    """A sticker, photo or anything but text where a range is due."""
-    step = await state.get_state()
-    await message.answer(
-        tr(deal_filters.question_of(step), max=MAX_RANGE_DAYS),
-        reply_markup=markup([cancel_button()]),
-    )
+    pages = paging(page, lambda at: RateCb(code=cb.code, cursor=at))
+    return "\n".join(lines), markup(pages, [export_button(ExportCb(table="r", code=cb.code))])

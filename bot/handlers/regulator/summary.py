@@ -1,14 +1,23 @@
-"""📊 汇总 (shortage vs idle per sub-region, drill-down, top-50 by credit) and 📈 统计
-(trade × grade)."""
+"""📊 汇总 (shortage vs idle per sub-region, drill-down, top-50 by credit, 采集上报率) and
+📈 统计 (trade × grade)."""
 
 from __future__ import annotations
 
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.regulator.common import Event, clip, home, locale, pct, pre_table, show
+from bot.handlers.regulator.common import (
+    PAGE,
+    Ctx,
+    Reply,
+    clip,
+    locale,
+    paging,
+    pct,
+    pre_table,
+    screen,
+)
 from bot.i18n import Safe, tr
+from bot.keyboards.common import STATISTICS, SUMMARY
 from bot.keyboards.regulator import (
     ExportCb,
     SilentCb,
@@ -21,48 +30,35 @@ from bot.keyboards.regulator import (
     pager,
     rows,
 )
-from core.db.uow import UnitOfWork
 from core.domain.enums import RegionLevel
 from core.services import credit_ranking, region_scope, reporting_coverage, summaries
-from core.services.accounts import AccountView
 from core.services.regions import get_region
 
-TOP_PAGE = 10
 NAME_WIDTH = 14  # characters of an enterprise or trade name in a narrow line
 
 
-# --- 汇总 ------------------------------------------------------------------------------------
+def _with_total(
+    body: list[list[object]], level: RegionLevel, *total: object
+) -> list[list[object]]:
+    """A county has no sub-regions to add up; above it the table ends with a total row."""
+    return body if level is RegionLevel.COUNTY else [*body, [_("regulator.total"), *total]]
 
 
-async def _summary(event: Event, uow: UnitOfWork, account: AccountView, code: str) -> None:
-    actor = account.actor()
-    summary = await summaries.regional_summary(uow, actor, code)
-    loc = locale()
-    region = summary.region
-    body: list[list[object]] = [
-        [row.name(loc), row.shortage_headcount, row.idle_headcount, f"{row.balance:+d}"]
-        for row in summary.rows
+@screen(SumCb, SUMMARY, lambda c: SumCb(code=c.home))
+async def summary(c: Ctx, cb: SumCb) -> Reply:
+    s = await summaries.regional_summary(c.uow, c.actor, cb.code)
+    loc, region, tot, new = locale(), s.region, s.total, s.new_today
+    body = [
+        [r.name(loc), r.shortage_headcount, r.idle_headcount, f"{r.balance:+d}"] for r in s.rows
     ]
-    if region.level is not RegionLevel.COUNTY:
-        total = summary.total
-        body.append(
-            [_("regulator.total"), total.shortage_headcount, total.idle_headcount,
-             f"{total.balance:+d}"]
-        )  # fmt: skip
-    table = pre_table(
-        [
-            _("regulator.col.area"),
-            _("regulator.col.shortage"),
-            _("regulator.col.idle"),
-            _("regulator.col.balance"),
-        ],
-        body,
+    body = _with_total(
+        body, region.level, tot.shortage_headcount, tot.idle_headcount, f"{tot.balance:+d}"
     )
-    new = summary.new_today
-    coverage = await reporting_coverage.region_coverage(uow, actor, code)
+    head = [_("regulator.col.area"), _("regulator.col.shortage"), _("regulator.col.idle")]
+    coverage = await reporting_coverage.region_coverage(c.uow, c.actor, cb.code)
     lines = [
-        tr("regulator.summary.title", region=region.name(loc), day=summary.day.isoformat()),
-        Safe(table),
+        tr("regulator.summary.title", region=region.name(loc), day=s.day.isoformat()),
+        Safe(pre_table([*head, _("regulator.col.balance")], body)),
         tr(
             "regulator.summary.new_today",
             sp=new.shortage_postings,
@@ -75,20 +71,17 @@ async def _summary(event: Event, uow: UnitOfWork, account: AccountView, code: st
     drill = []
     if region.level is not RegionLevel.COUNTY:
         lines.append(_("regulator.summary.drill_hint"))
-        drill = [button(row.name(loc), SumCb(code=row.code)) for row in summary.rows]
+        drill = [button(row.name(loc), SumCb(code=row.code)) for row in s.rows]
     nav = [
         button(_("regulator.summary.top"), TopCb(code=region.code)),
         button(_("regulator.summary.stats"), StatCb(code=region.code)),
         button(_("regulator.coverage.silent_button"), SilentCb(code=region.code)),
     ]
     bottom = [export_button(ExportCb(table="s", code=region.code))]
-    if (
-        region.parent_code
-        and region.code != home(account)
-        and region_scope.in_scope(actor, region.parent_code)
-    ):
-        bottom.append(button(_("regulator.up"), SumCb(code=region.parent_code)))
-    await show(event, "\n".join(lines), markup(*rows(drill), nav, bottom))
+    parent = region.parent_code
+    if parent and region.code != c.home and region_scope.in_scope(c.actor, parent):
+        bottom.append(button(_("regulator.up"), SumCb(code=parent)))
+    return "\n".join(lines), markup(*rows(drill), nav, bottom)
 
 
 def _coverage_lines(coverage: reporting_coverage.RegionCoverage, level: RegionLevel) -> list[str]:
@@ -98,64 +91,32 @@ def _coverage_lines(coverage: reporting_coverage.RegionCoverage, level: RegionLe
     def rate(area: reporting_coverage.AreaCoverage) -> str:
         return "—" if area.rate is None else pct(area.rate)
 
-    body: list[list[object]] = [
-        [area.name(loc), area.live_projects, rate(area)] for area in coverage.rows
-    ]
-    if level is not RegionLevel.COUNTY:
-        total = coverage.total
-        body.append([_("regulator.total"), total.live_projects, rate(total)])
+    body = [[area.name(loc), area.live_projects, rate(area)] for area in coverage.rows]
+    body = _with_total(body, level, coverage.total.live_projects, rate(coverage.total))
     head = [
         _("regulator.col.area"),
         _("regulator.coverage.col_projects"),
         _("regulator.coverage.col_rate"),
     ]
+    days, silent = reporting_coverage.REPORTED_DAYS, reporting_coverage.SILENT_DAYS
     return [
-        tr("regulator.coverage.title", days=reporting_coverage.REPORTED_DAYS),
+        tr("regulator.coverage.title", days=days),
         Safe(pre_table(head, body)),
-        tr(
-            "regulator.coverage.silent",
-            n=coverage.silent_projects,
-            days=reporting_coverage.SILENT_DAYS,
-        ),
+        tr("regulator.coverage.silent", n=coverage.silent_projects, days=silent),
     ]
 
 
-async def summary_menu(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
-    await state.set_state(None)
-    await _summary(message, uow, account, home(account))
-
-
-async def summary_tap(
-    query: CallbackQuery, callback_data: SumCb, uow: UnitOfWork, account: AccountView
-) -> None:
-    await _summary(query, uow, account, callback_data.code)
-
-
-# --- top-50 enterprises by credit -----------------------------------------------------------
-
-
-async def top_tap(
-    query: CallbackQuery, callback_data: TopCb, uow: UnitOfWork, account: AccountView
-) -> None:
-    code = callback_data.code
-    actor = account.actor()
-    top = await credit_ranking.top_enterprises(uow, actor, code)
-    region = await get_region(uow, code)
+@screen(TopCb)
+async def top(c: Ctx, cb: TopCb) -> Reply:
+    """The top-50 enterprises by credit, ten a page."""
+    ranked = await credit_ranking.top_enterprises(c.uow, c.actor, cb.code)
+    region = await get_region(c.uow, cb.code)
     loc = locale()
-    pages = max(1, -(-len(top) // TOP_PAGE))
-    page = min(max(0, callback_data.page), pages - 1)
-    chunk = top[page * TOP_PAGE : (page + 1) * TOP_PAGE]
-    lines = [
-        tr(
-            "regulator.top.title",
-            region=region.name(loc),
-            n=len(top),
-            page=page + 1,
-            pages=pages,
-        )
-    ]
+    pages = max(1, -(-len(ranked) // PAGE))
+    page = min(max(0, cb.page), pages - 1)
+    chunk = ranked[page * PAGE : (page + 1) * PAGE]
+    n = len(ranked)
+    lines = [tr("regulator.top.title", region=region.name(loc), n=n, page=page + 1, pages=pages)]
     if not chunk:
         lines.append(_("regulator.top.empty"))
     for e in chunk:
@@ -172,29 +133,13 @@ async def top_tap(
             )
         )
         if e.breakdown:  # the components of the last daily credit run
-            lines.append(
-                tr(
-                    "credit.breakdown",
-                    fulfilment=e.breakdown.get("fulfilment", "-"),
-                    payment=e.breakdown.get("payment", "-"),
-                    ratings=e.breakdown.get("ratings", "-"),
-                    arrears=e.breakdown.get("arrears", "-"),
-                    no_shows=e.breakdown.get("no_shows", "-"),
-                )
-            )
-    prev = TopCb(code=code, page=page - 1) if page > 0 else None
-    nxt = TopCb(code=code, page=page + 1) if page + 1 < pages else None
-    keyboard = markup(
-        pager(prev, nxt),
-        [
-            export_button(ExportCb(table="n", code=code)),
-            button(_("regulator.back"), SumCb(code=code)),
-        ],
-    )
-    await show(query, "\n".join(lines), keyboard)
-
-
-# --- 统计 ------------------------------------------------------------------------------------
+            parts = ("fulfilment", "payment", "ratings", "arrears", "no_shows")
+            lines.append(tr("credit.breakdown", **{k: e.breakdown.get(k, "-") for k in parts}))
+    prev = TopCb(code=cb.code, page=page - 1) if page > 0 else None
+    nxt = TopCb(code=cb.code, page=page + 1) if page + 1 < pages else None
+    back = button(_("regulator.back"), SumCb(code=cb.code))
+    keyboard = markup(pager(prev, nxt), [export_button(ExportCb(table="n", code=cb.code)), back])
+    return "\n".join(lines), keyboard
 
 
 def stats_table(matrix: tuple[summaries.TradeGradeCell, ...], loc: str) -> str:
@@ -207,80 +152,49 @@ def stats_table(matrix: tuple[summaries.TradeGradeCell, ...], loc: str) -> str:
         names[cell.trade_code] = cell.trade_name_zh if loc.startswith("zh") else cell.trade_name_en
     body: list[list[object]] = []
     for trade, cells in by_trade.items():
-        row: list[object] = [clip(names[trade], NAME_WIDTH)]
-        for level in levels:
-            found = cells.get(level)
-            row.append(f"{found.shortage}/{found.idle}" if found else "")
+        found = [cells.get(level) for level in levels]
         short = sum(c.shortage for c in cells.values())
         idle = sum(c.idle for c in cells.values())
-        row.append(f"{short}/{idle}")
-        body.append(row)
-    headers = [
-        _("regulator.col.trade"),
-        *(tr("regulator.stats.grade_col", level=level) for level in levels),
-        _("regulator.total"),
-    ]
-    return pre_table(headers, body)
+        body.append(
+            [
+                clip(names[trade], NAME_WIDTH),
+                *(f"{f.shortage}/{f.idle}" if f else "" for f in found),
+                f"{short}/{idle}",
+            ]
+        )
+    return pre_table(
+        [_("regulator.col.trade"), *grade_columns(levels), _("regulator.total")], body
+    )
 
 
-async def _stats(event: Event, uow: UnitOfWork, account: AccountView, code: str) -> None:
-    summary = await summaries.regional_summary(uow, account.actor(), code)
-    loc = locale()
-    lines = [tr("regulator.stats.title", region=summary.region.name(loc))]
-    if summary.matrix:
-        lines += [_("regulator.stats.legend"), Safe(stats_table(summary.matrix, loc))]
+def grade_columns(levels: list[int]) -> list[str]:
+    return [tr("regulator.stats.grade_col", level=level) for level in levels]
+
+
+@screen(StatCb, STATISTICS, lambda c: StatCb(code=c.home))
+async def stats(c: Ctx, cb: StatCb) -> Reply:
+    s = await summaries.regional_summary(c.uow, c.actor, cb.code)
+    lines = [tr("regulator.stats.title", region=s.region.name(locale()))]
+    if s.matrix:
+        lines += [_("regulator.stats.legend"), Safe(stats_table(s.matrix, locale()))]
     else:
         lines.append(_("regulator.stats.empty"))
-    lines.append(
-        tr(
-            "regulator.stats.totals",
-            short=sum(c.shortage for c in summary.matrix),
-            idle=sum(c.idle for c in summary.matrix),
-        )
-    )
-    keyboard = markup(
-        [
-            export_button(ExportCb(table="t", code=summary.region.code)),
-            button(_("regulator.summary.back"), SumCb(code=summary.region.code)),
-        ]
-    )
-    await show(event, "\n".join(lines), keyboard)
+    short, idle = sum(x.shortage for x in s.matrix), sum(x.idle for x in s.matrix)
+    lines.append(tr("regulator.stats.totals", short=short, idle=idle))
+    code = s.region.code
+    back = button(_("regulator.summary.back"), SumCb(code=code))
+    return "\n".join(lines), markup([export_button(ExportCb(table="t", code=code)), back])
 
 
-async def stats_menu(
-    message: Message, uow: UnitOfWork, account: AccountView, state: FSMContext
-) -> None:
-    await state.set_state(None)
-    await _stats(message, uow, account, home(account))
-
-
-async def stats_tap(
-    query: CallbackQuery, callback_data: StatCb, uow: UnitOfWork, account: AccountView
-) -> None:
-    await _stats(query, uow, account, callback_data.code)
-
-
-# --- 采集上报率: projects silent for 30 days ---------------------------------------------------
-
-SILENT_PAGE = 10
-
-
-async def silent_tap(
-    query: CallbackQuery, callback_data: SilentCb, uow: UnitOfWork, account: AccountView
-) -> None:
-    code, cursor = callback_data.code, callback_data.cursor
+@screen(SilentCb)
+async def silent(c: Ctx, cb: SilentCb) -> Reply:
+    """采集上报率: the projects of a region silent for 30 days."""
     page = await reporting_coverage.silent_projects(
-        uow, account.actor(), code, cursor=cursor or None, limit=SILENT_PAGE
+        c.uow, c.actor, cb.code, cursor=cb.cursor or None, limit=PAGE
     )
-    region = await get_region(uow, code)
-    loc = locale()
-    lines = [
-        tr(
-            "regulator.coverage.silent_title",
-            region=region.name(loc),
-            days=reporting_coverage.SILENT_DAYS,
-        )
-    ]
+    region = await get_region(c.uow, cb.code)
+    loc, days = locale(), reporting_coverage.SILENT_DAYS
+    lines = [tr("regulator.coverage.silent_title", region=region.name(loc), days=days)]
     if not page.items:
         lines.append(_("regulator.coverage.silent_empty"))
     for item in page.items:
@@ -293,7 +207,7 @@ async def silent_tap(
                 days=item.silent_days,
             )
         )
-    prev = SilentCb(code=code, cursor=page.prev_cursor) if page.prev_cursor is not None else None
-    nxt = SilentCb(code=code, cursor=page.next_cursor) if page.next_cursor is not None else None
-    back = [button(_("regulator.back"), SumCb(code=code))]
-    await show(query, "\n".join(lines), markup(pager(prev, nxt), back))
+    back = [button(_("regulator.back"), SumCb(code=cb.code))]
+    return "\n".join(lines), markup(
+        paging(page, lambda at: SilentCb(code=cb.code, cursor=at)), back
+    )
