@@ -19,7 +19,7 @@ from bot.keyboards.common import (
     cancel_keyboard,
     inline_rows,
 )
-from bot.render.messages import drop_inline_keyboard
+from bot.render.messages import drop_inline_keyboard, send_below
 from bot.states import InviteForeman
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
@@ -66,12 +66,7 @@ async def invite_project_chosen(
     await state.set_state(InviteForeman.name)
     await query.answer()
     await drop_inline_keyboard(query)
-    if query.bot is not None:
-        await query.bot.send_message(
-            query.from_user.id,
-            tr("invite.ask_name", project=chosen.name),
-            reply_markup=cancel_keyboard(),
-        )
+    await send_below(query, tr("invite.ask_name", project=chosen.name), cancel_keyboard())
 
 
 async def invite_project_expected(message: Message) -> None:

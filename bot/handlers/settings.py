@@ -18,7 +18,7 @@ from bot.handlers.common import LANGUAGE_NAMES, language_keyboard
 from bot.i18n import tr
 from bot.keyboards.common import SETTINGS, MenuText, checked, phone_keyboard
 from bot.keyboards.common import rows as grid
-from bot.render.messages import edit_or_send
+from bot.render.messages import edit_or_send, send_below
 from bot.states import Onboarding
 from core.channels.service import ChannelView
 from core.db.uow import UnitOfWork
@@ -143,10 +143,7 @@ async def setting_chosen(
     elif field == "phone":
         await state.set_state(Onboarding.phone)
         await query.answer()
-        if query.bot is not None:
-            await query.bot.send_message(
-                query.from_user.id, _("start.phone_ask"), reply_markup=phone_keyboard()
-            )
+        await send_below(query, _("start.phone_ask"), phone_keyboard())
         return
     else:
         # forged or from an older keyboard: nothing changes

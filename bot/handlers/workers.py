@@ -32,7 +32,7 @@ from bot.keyboards.workers import (
     workers_keyboard,
 )
 from bot.render.errors import error_text
-from bot.render.messages import edit_or_send
+from bot.render.messages import edit_or_send, send_below
 from bot.render.postings import grade_name, trade_name
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role, WorkerStatus
@@ -198,10 +198,7 @@ async def set_status(
 async def find_start(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(FindWorker.name)
     await query.answer()
-    if query.bot is not None:
-        await query.bot.send_message(
-            query.from_user.id, _("workers.ask_name"), reply_markup=cancel_keyboard()
-        )
+    await send_below(query, _("workers.ask_name"), cancel_keyboard())
 
 
 async def ask_name(message: Message, prompt: str | None = None) -> None:
