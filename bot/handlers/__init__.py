@@ -11,8 +11,8 @@ Order, and why:
 4. settings  - /settings and ⚙️.
 5. menu      - the menu's own dialogs (dispatcher: invite a foreman).
 6. FEATURES  - idle, deals, ratings, regulator… each matches its menu
-               buttons with `MenuText(KEY)` (bot/keyboards/common.py) and guards itself with a
-               router-level `HasRole(...)` filter (bot/filters.py).
+               buttons with `MenuText(KEY)` (bot/keyboards/common.py) and guards itself with
+               `role_router(__name__, *roles)` (bot/filters.py).
 7. dialogs   - the aiogram-dialog conversations (bot/dialogs: post shortage, my postings,
                search…), and the menu entries to them.
 8. fallback  - LAST: unknown text, stickers, photos, stale buttons.

@@ -16,7 +16,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import HasRole
+from bot.filters import role_router
 from bot.i18n import tr
 from bot.keyboards.common import checked
 from bot.render.messages import edit_or_send
@@ -134,9 +134,7 @@ def _register(
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    router.message.filter(HasRole(Role.DISPATCHER))
-    router.callback_query.filter(HasRole(Role.DISPATCHER))
+    router = role_router(__name__, Role.DISPATCHER)
     _register(
         router,
         "approval",

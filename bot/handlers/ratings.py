@@ -18,7 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import HasRole
+from bot.filters import role_router
 from bot.i18n import tr
 from bot.keyboards.common import ALL_MENU_KEYS, RATE_WORKERS, MenuText
 from bot.keyboards.ratings import (
@@ -232,10 +232,7 @@ async def comment_skipped(
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    receiving = HasRole(Role.FOREMAN, Role.DISPATCHER)
-    router.message.filter(receiving)
-    router.callback_query.filter(receiving)
+    router = role_router(__name__, Role.FOREMAN, Role.DISPATCHER)  # the receiving side
     not_menu = ~MenuText(*ALL_MENU_KEYS)
     router.message.register(show_deals, MenuText(RATE_WORKERS))
     router.callback_query.register(open_deal, RateDealCb.filter())

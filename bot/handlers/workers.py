@@ -14,7 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import HasRole
+from bot.filters import role_router
 from bot.i18n import tr
 from bot.keyboards.common import ALL_MENU_KEYS, WORKERS, MenuText, account_menu, cancel_keyboard
 from bot.keyboards.workers import (
@@ -227,9 +227,7 @@ async def name_typed(
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    router.message.filter(HasRole(Role.DISPATCHER))
-    router.callback_query.filter(HasRole(Role.DISPATCHER))
+    router = role_router(__name__, Role.DISPATCHER)
     not_menu = ~MenuText(*ALL_MENU_KEYS)
     router.message.register(show_workers, MenuText(WORKERS))
     router.callback_query.register(list_page, WorkersCb.filter())
