@@ -7,9 +7,6 @@ value is refused by the service (error handler) and changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
@@ -81,23 +78,39 @@ def _enterprise_of(actor: Actor) -> int:
     return actor.enterprise_id
 
 
-async def show_approval(uow: UnitOfWork, actor: Actor) -> Screen:
-    return approval_screen(await approval.approval_setting(uow, actor))
+async def _show(message: Message, screen: Screen) -> None:
+    text, markup = screen
+    await message.answer(text, reply_markup=markup)
 
 
-async def set_approval(uow: UnitOfWork, actor: Actor, cb: ApprovalSettingCb) -> Screen:
-    # the service checks the admin right on every tap
-    return approval_screen(
-        await approval.set_postings_need_approval(uow, actor, _enterprise_of(actor), cb.on)
+async def _saved(query: CallbackQuery, screen: Screen) -> None:
+    await query.answer(_("settings.saved"))  # the toast of every settings screen
+    await edit_or_send(query, *screen)
+
+
+async def show_approval(message: Message, uow: UnitOfWork, account: AccountView) -> None:
+    await _show(message, approval_screen(await approval.approval_setting(uow, account.actor())))
+
+
+async def set_approval(
+    query: CallbackQuery, callback_data: ApprovalSettingCb, uow: UnitOfWork, account: AccountView
+) -> None:
+    actor = account.actor()  # the service checks the admin right on every tap
+    on = await approval.set_postings_need_approval(
+        uow, actor, _enterprise_of(actor), callback_data.on
     )
+    await _saved(query, approval_screen(on))
 
 
-async def show_rings(uow: UnitOfWork, actor: Actor) -> Screen:
-    _enterprise_id, view = await rings.my_ring_settings(uow, actor)
-    return rings_screen(view)
+async def show_rings(message: Message, uow: UnitOfWork, account: AccountView) -> None:
+    _enterprise_id, view = await rings.my_ring_settings(uow, account.actor())
+    await _show(message, rings_screen(view))
 
 
-async def set_rings(uow: UnitOfWork, actor: Actor, cb: RingSettingCb) -> Screen:
+async def set_rings(
+    query: CallbackQuery, callback_data: RingSettingCb, uow: UnitOfWork, account: AccountView
+) -> None:
+    actor, cb = account.actor(), callback_data
     view = await rings.set_ring_settings(
         uow,
         actor,
@@ -105,43 +118,13 @@ async def set_rings(uow: UnitOfWork, actor: Actor, cb: RingSettingCb) -> Screen:
         default_ring=cb.ring or None,
         internal_open_hours=cb.hours or None,
     )
-    return rings_screen(view)
-
-
-def _register(
-    router: Router,
-    command: str,
-    show: Callable[[UnitOfWork, Actor], Awaitable[Screen]],
-    save: Callable[[UnitOfWork, Actor, Any], Awaitable[Screen]],
-    cb: type[CallbackData],
-    saved_key: str,
-) -> None:
-    """/command shows the screen; its buttons save and show it again."""
-
-    async def shown(message: Message, uow: UnitOfWork, account: AccountView) -> None:
-        text, markup = await show(uow, account.actor())
-        await message.answer(text, reply_markup=markup)
-
-    async def tapped(
-        query: CallbackQuery, callback_data: CallbackData, uow: UnitOfWork, account: AccountView
-    ) -> None:
-        screen = await save(uow, account.actor(), callback_data)
-        await query.answer(_(saved_key))
-        await edit_or_send(query, *screen)
-
-    router.message.register(shown, Command(command))
-    router.callback_query.register(tapped, cb.filter())
+    await _saved(query, rings_screen(view))
 
 
 def create_router() -> Router:
     router = role_router(__name__, Role.DISPATCHER)
-    _register(
-        router,
-        "approval",
-        show_approval,
-        set_approval,
-        ApprovalSettingCb,
-        "approval.setting_saved",
-    )
-    _register(router, "rings", show_rings, set_rings, RingSettingCb, "rings.setting_saved")
+    router.message.register(show_approval, Command("approval"))
+    router.callback_query.register(set_approval, ApprovalSettingCb.filter())
+    router.message.register(show_rings, Command("rings"))
+    router.callback_query.register(set_rings, RingSettingCb.filter())
     return router
