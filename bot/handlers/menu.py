@@ -1,5 +1,4 @@
-"""The main menu: the dispatcher's "Invite foreman" dialog, and a "coming soon" answer for
-buttons whose feature router is not included yet (see handlers/__init__.py)."""
+"""➕ 邀请工长, the dispatcher's invite of a foreman: project → name → a one-time link."""
 
 from __future__ import annotations
 
@@ -28,9 +27,6 @@ from core.services import accounts
 from core.services.accounts import AccountView
 
 PROJECT_BUTTON_LEN = 40  # long project names make unreadable buttons
-
-
-# --- invite a foreman: project → name → link --------------------------------------------------
 
 
 async def invite_start(
