@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram import Router
 from aiogram.filters import BaseFilter
 from aiogram.types import TelegramObject
 
@@ -17,3 +18,11 @@ class HasRole(BaseFilter):
 
     async def __call__(self, event: TelegramObject, account: AccountView | None = None) -> bool:
         return account is not None and account.role in self.roles
+
+
+def role_router(name: str, *roles: Role) -> Router:
+    """A feature's router whose messages and taps are for these roles only."""
+    router = Router(name=name)
+    router.message.filter(HasRole(*roles))
+    router.callback_query.filter(HasRole(*roles))
+    return router

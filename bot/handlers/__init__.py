@@ -11,8 +11,8 @@ Order, and why:
 4. settings  - /settings and ⚙️.
 5. menu      - the menu's own dialogs (dispatcher: invite a foreman).
 6. FEATURES  - idle, deals, ratings, regulator… each matches its menu
-               buttons with `MenuText(KEY)` (bot/keyboards/common.py) and guards itself with a
-               router-level `HasRole(...)` filter (bot/filters.py).
+               buttons with `MenuText(KEY)` (bot/keyboards/common.py) and guards itself with
+               `role_router(__name__, *roles)` (bot/filters.py).
 7. dialogs   - the aiogram-dialog conversations (bot/dialogs: post shortage, my postings,
                search…), and the menu entries to them.
 8. fallback  - LAST: unknown text, stickers, photos, stale buttons.
@@ -35,18 +35,17 @@ from bot.dialogs import wiring as dialogs
 from bot.handlers import (
     channels,
     common,
+    company_settings,
     contact_exchange,
     deals,
     dispatch,
     errors,
     fallback,
     menu,
-    posting_approval_setting,
     posting_card,
     projects,
     ratings,
     regulator,
-    ring_settings,
     settings,
     start,
     workers,
@@ -63,8 +62,7 @@ FEATURES: tuple[Callable[[], Router], ...] = (
     deals.create_router,
     dispatch.create_router,
     contact_exchange.create_router,  # 📞 交换电话 (core.services.contact_exchange)
-    posting_approval_setting.create_router,  # /approval: 需求待批 (bot/dialogs/posting_approval)
-    ring_settings.create_router,  # /rings: default ring, hours before internal opens
+    company_settings.create_router,  # /approval (需求待批), /rings: a company admin's
 )
 
 

@@ -18,10 +18,17 @@ from aiogram_dialog import DialogManager
 
 from bot.callbacks import CancelCb, LangCb
 from bot.i18n import N_, SUPPORTED_LOCALES, tr
-from bot.keyboards.common import CANCEL, ROLE_MENUS, MenuText, account_menu, menu_button
+from bot.keyboards.common import (
+    CANCEL,
+    ROLE_MENUS,
+    MenuText,
+    account_menu,
+    inline_rows,
+    menu_button,
+)
 from bot.keyboards.join import guest_keyboard
 from bot.middlewares.locale import FSM_LOCALE_KEY
-from bot.render.messages import drop_inline_keyboard
+from bot.render.messages import drop_inline_keyboard, send_below
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
 from core.services import accounts
@@ -66,6 +73,17 @@ async def show_menu(message: Message, account: AccountView, text: str | None = N
 # --- /cancel ---------------------------------------------------------------------------------
 
 
+async def _leave_flow(state: FSMContext, dialog_manager: DialogManager | None) -> None:
+    if dialog_manager is not None:  # an open dialog's buttons go away with it
+        await dialog_manager.reset_stack()
+    await state.set_state(None)
+    # the dialog's scratch data goes; a guest's language choice stays
+    data = await state.get_data()
+    kept = {k: v for k, v in data.items() if k == FSM_LOCALE_KEY}
+    if kept != data:
+        await state.set_data(kept)
+
+
 async def cancel(
     message: Message,
     state: FSMContext,
@@ -73,10 +91,7 @@ async def cancel(
     dialog_manager: DialogManager | None = None,
 ) -> None:
     """Leave whatever step the user is in and go back to the menu."""
-    if dialog_manager is not None:  # an open dialog's buttons go away with it
-        await dialog_manager.reset_stack()
-    await state.set_state(None)
-    await _forget_flow_data(state)
+    await _leave_flow(state, dialog_manager)
     if account is None:  # a guest leaving 申请入驻: its button stays
         await message.answer(_("common.cancelled"), reply_markup=guest_keyboard())
         return
@@ -89,26 +104,11 @@ async def cancel_inline(
     account: AccountView | None,
     dialog_manager: DialogManager | None = None,
 ) -> None:
-    if dialog_manager is not None:
-        await dialog_manager.reset_stack()
-    await state.set_state(None)
-    await _forget_flow_data(state)
+    await _leave_flow(state, dialog_manager)
     await query.answer(_("common.cancelled"))
     await drop_inline_keyboard(query)
-    if account is not None and query.bot is not None:
-        await query.bot.send_message(
-            query.from_user.id,
-            _("common.cancelled"),
-            reply_markup=account_menu(account),
-        )
-
-
-async def _forget_flow_data(state: FSMContext) -> None:
-    # the dialog's scratch data goes; a guest's language choice stays
-    data = await state.get_data()
-    kept = {k: v for k, v in data.items() if k == FSM_LOCALE_KEY}
-    if kept != data:
-        await state.set_data(kept)
+    if account is not None:
+        await send_below(query, _("common.cancelled"), account_menu(account))
 
 
 # --- /help, /menu ----------------------------------------------------------------------------
@@ -143,16 +143,11 @@ async def menu_command(message: Message, account: AccountView) -> None:
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=LANGUAGE_NAMES[code], callback_data=LangCb(code=code).pack()
-                )
-                for code in SUPPORTED_LOCALES
-            ]
-        ]
-    )
+    buttons = [
+        InlineKeyboardButton(text=LANGUAGE_NAMES[code], callback_data=LangCb(code=code).pack())
+        for code in SUPPORTED_LOCALES
+    ]
+    return inline_rows(buttons, len(buttons), cancel=False)
 
 
 async def language_command(message: Message) -> None:
@@ -178,17 +173,9 @@ async def language_chosen(
     with i18n.use_locale(code):
         await query.answer(_("language.changed"))
         await drop_inline_keyboard(query)
-        if query.bot is None:
-            return
-        if account is not None:
-            # re-send the menu: the reply keyboard's button texts change language too
-            await query.bot.send_message(
-                query.from_user.id,
-                _("language.changed"),
-                reply_markup=account_menu(account),
-            )
-        else:
-            await query.bot.send_message(query.from_user.id, _("language.changed"))
+        # re-send the menu: the reply keyboard's button texts change language too
+        menu = account_menu(account) if account is not None else None
+        await send_below(query, _("language.changed"), menu)
 
 
 def create_router() -> Router:

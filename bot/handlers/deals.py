@@ -19,8 +19,8 @@ from aiogram_dialog import DialogManager
 
 from bot.callbacks_deals import DealActCb
 from bot.dialogs.deal import start_accept_with_workers, start_counter
-from bot.filters import HasRole
-from bot.i18n import tr
+from bot.filters import role_router
+from bot.i18n import N_, tr
 from bot.keyboards.deals import deal_actions_keyboard
 from bot.middlewares.db import end_read
 from bot.render.messages import edit_or_send
@@ -32,6 +32,20 @@ from core.domain.errors import PermissionDenied
 from core.services import deals
 from core.services.accounts import AccountView
 from core.services.deals import DealView
+
+# the one-tap actions: the service and its toast
+ACTIONS = {
+    "x": (deals.cancel_deal, N_("deals.withdrawn_toast")),
+    "d": (deals.decline_deal, N_("deals.declined_toast")),
+    "a": (deals.accept_deal, N_("deals.accepted_toast")),
+}
+
+
+def needs_workers_named(view: DealView) -> bool:
+    """An offer to idle workers that named none: the idle side picks them when accepting."""
+    return (
+        view.awaiting_side is Side.IDLE and not view.workers and view.idle_posting_id is not None
+    )
 
 
 async def show_deal(
@@ -80,38 +94,20 @@ async def deal_action(
         return
     if not await still_open(query, uow, view, version):
         return
-    if a == "x":
-        view = await deals.cancel_deal(uow, actor, deal_id, expected_version=version)
-        await query.answer(_("deals.withdrawn_toast"))
-        await show_deal(query, uow, view)
-        return
-    if not view.my_turn:
+    if a != "x" and not view.my_turn:  # withdrawing is the offerer's, the rest the other's
         raise PermissionDenied("error.not_your_turn")
-    if a == "d":
-        view = await deals.decline_deal(uow, actor, deal_id, expected_version=version)
-        await query.answer(_("deals.declined_toast"))
-        await show_deal(query, uow, view)
-    elif a == "a" and view.awaiting_side is Side.IDLE and not view.workers:
-        if view.idle_posting_id is not None:
-            await start_accept_with_workers(dialog_manager, view)
-            await query.answer()
-            return
-        view = await deals.accept_deal(uow, actor, deal_id, expected_version=version)
-        await query.answer(_("deals.accepted_toast"))
-        await show_deal(query, uow, view, headline=_("deals.accepted_toast"))
-    elif a == "a":
-        view = await deals.accept_deal(uow, actor, deal_id, expected_version=version)
-        await query.answer(_("deals.accepted_toast"))
-        await show_deal(query, uow, view, headline=_("deals.accepted_toast"))
-    else:
-        await start_counter(dialog_manager, view)
+    if a == "c" or (a == "a" and needs_workers_named(view)):
+        # the counter's price, or the workers of an offer made without them: a dialog below
+        await (start_counter if a == "c" else start_accept_with_workers)(dialog_manager, view)
         await query.answer()
+        return
+    act, toast = ACTIONS[a]
+    view = await act(uow, actor, deal_id, expected_version=version)
+    await query.answer(_(toast))
+    await show_deal(query, uow, view, headline=_(toast) if a == "a" else None)
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    allowed = HasRole(Role.FOREMAN, Role.DISPATCHER)
-    router.message.filter(allowed)
-    router.callback_query.filter(allowed)
+    router = role_router(__name__, Role.FOREMAN, Role.DISPATCHER)
     router.callback_query.register(deal_action, DealActCb.filter())
     return router

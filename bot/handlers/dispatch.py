@@ -7,16 +7,18 @@ carries ids only; every tap goes through a core service, which re-checks who may
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, StartMode
 
 from bot.callbacks_dispatch import ArrivalCb, DispatchCb, ReplaceCb, WageCb
 from bot.dialogs.dispatch import AmountSG, LastDaySG
-from bot.filters import HasRole
+from bot.filters import role_router
 from bot.i18n import tr
 from bot.render.dispatch import (
     arrival_keyboard,
@@ -33,10 +35,17 @@ from core.services import dispatch, wages
 from core.services.accounts import AccountView
 
 MONTH_DAYS = 30
+PAYER = {"paid": "paid", "unpaid": "unpaid"}
+LABOR = {"rcv": "received", "none": "none"}
+WORKERS_PAID = {"wp1": True, "wp0": False}
 
 
-def _t(key: str, /, **params: object) -> str:
-    return tr(key, **params)
+async def _ask_typed(
+    query: CallbackQuery, manager: DialogManager, state: State, data: dict[str, Any]
+) -> None:
+    """A typed answer is due (the right to give it checked before): its dialog opens."""
+    await query.answer()
+    await manager.start(state, mode=StartMode.RESET_STACK, data=data)
 
 
 async def arrival_tapped(
@@ -52,11 +61,7 @@ async def arrival_tapped(
         raise ValidationError("error.bad_answer")
     await query.answer(_("dispatch.saved") if result.changed else _("dispatch.already"))
     view = result.view
-    await edit_or_send(query, arrival_text(view, _t), arrival_keyboard(view, _t))
-
-
-PAYER = {"paid": "paid", "unpaid": "unpaid"}
-LABOR = {"rcv": "received", "none": "none"}
+    await edit_or_send(query, arrival_text(view, tr), arrival_keyboard(view, tr))
 
 
 async def wage_tapped(
@@ -69,41 +74,24 @@ async def wage_tapped(
     actor = account.actor()
     cb = callback_data
     if cb.a in ("part", "rpart"):
-        side = "shortage" if cb.a == "part" else "idle"
+        side = Side.SHORTAGE if cb.a == "part" else Side.IDLE
         # check the right to answer before asking for a number
-        view = await wages.get_wage_period(uow, actor, cb.p)
-        if (Side.SHORTAGE if side == "shortage" else Side.IDLE) not in view.my_sides:
+        if side not in (await wages.get_wage_period(uow, actor, cb.p)).my_sides:
             raise PermissionDenied("error.forbidden")
-        await query.answer()
-        await dialog_manager.start(
-            AmountSG.amount, mode=StartMode.RESET_STACK, data={"period": cb.p, "side": side}
-        )
+        data = {"period": cb.p, "side": side.value}
+        await _ask_typed(query, dialog_manager, AmountSG.amount, data)
         return
     if cb.a in PAYER:
         view = await wages.answer_payer(uow, actor, cb.p, PAYER[cb.a])
-        side = "shortage"
     elif cb.a in LABOR:
-        current = await wages.get_wage_period(uow, actor, cb.p)
-        view = await wages.answer_labor(
-            uow, actor, cb.p, LABOR[cb.a], workers_paid=current.workers_paid
-        )
-        side = "idle"
-    elif cb.a in ("wp1", "wp0"):
-        current = await wages.get_wage_period(uow, actor, cb.p)
-        received = current.labor_answer.value if current.labor_answer else "received"
-        view = await wages.answer_labor(
-            uow,
-            actor,
-            cb.p,
-            received,
-            amount=current.received if received == "partial" else None,
-            workers_paid=cb.a == "wp1",
-        )
-        side = "idle"
+        view = await wages.answer_labor(uow, actor, cb.p, LABOR[cb.a])
+    elif cb.a in WORKERS_PAID:
+        view = await wages.answer_labor(uow, actor, cb.p, workers_paid=WORKERS_PAID[cb.a])
     else:
         raise ValidationError("error.bad_answer")
+    side = Side.SHORTAGE if cb.a in PAYER else Side.IDLE
     await query.answer(_("dispatch.saved"))
-    await edit_or_send(query, wage_text(view, side, _t), wage_keyboard(view, side, _t))
+    await edit_or_send(query, wage_text(view, side, tr), wage_keyboard(view, side, tr))
 
 
 async def show_dispatch(
@@ -115,7 +103,7 @@ async def show_dispatch(
         await message.answer(_("dispatch.usage"))
         return
     view = await dispatch.get_dispatch(uow, account.actor(), int(raw))
-    text, markup = dispatch_card(view, _t, account.locale)
+    text, markup = dispatch_card(view, tr, account.locale)
     await message.answer(text, reply_markup=markup)
 
 
@@ -146,15 +134,12 @@ async def dispatch_tapped(
             raise PermissionDenied("error.forbidden")
         if view.status is not DealStatus.ACCEPTED:
             raise Conflict("error.dispatch_not_active")
-        await query.answer()
-        await dialog_manager.start(
-            LastDaySG.day, mode=StartMode.RESET_STACK, data={"deal": view.deal_id}
-        )
+        await _ask_typed(query, dialog_manager, LastDaySG.day, {"deal": view.deal_id})
         return
     else:
         raise ValidationError("error.bad_answer")
     await query.answer(_("dispatch.saved"))
-    text, markup = dispatch_card(view, _t, account.locale)
+    text, markup = dispatch_card(view, tr, account.locale)
     await edit_or_send(query, text, markup)
 
 
@@ -169,10 +154,7 @@ async def replacement_tapped(
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    parties = HasRole(Role.FOREMAN, Role.DISPATCHER)
-    router.message.filter(parties)
-    router.callback_query.filter(parties)
+    router = role_router(__name__, Role.FOREMAN, Role.DISPATCHER)
     router.callback_query.register(arrival_tapped, ArrivalCb.filter())
     router.callback_query.register(wage_tapped, WageCb.filter())
     router.callback_query.register(dispatch_tapped, DispatchCb.filter())

@@ -1,5 +1,4 @@
-"""The main menu: the dispatcher's "Invite foreman" dialog, and a "coming soon" answer for
-buttons whose feature router is not included yet (see handlers/__init__.py)."""
+"""➕ 邀请工长, the dispatcher's invite of a foreman: project → name → a one-time link."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from bot.keyboards.common import (
     cancel_keyboard,
     inline_rows,
 )
-from bot.render.messages import drop_inline_keyboard
+from bot.render.messages import drop_inline_keyboard, send_below
 from bot.states import InviteForeman
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
@@ -28,9 +27,6 @@ from core.services import accounts
 from core.services.accounts import AccountView
 
 PROJECT_BUTTON_LEN = 40  # long project names make unreadable buttons
-
-
-# --- invite a foreman: project → name → link --------------------------------------------------
 
 
 async def invite_start(
@@ -66,12 +62,7 @@ async def invite_project_chosen(
     await state.set_state(InviteForeman.name)
     await query.answer()
     await drop_inline_keyboard(query)
-    if query.bot is not None:
-        await query.bot.send_message(
-            query.from_user.id,
-            tr("invite.ask_name", project=chosen.name),
-            reply_markup=cancel_keyboard(),
-        )
+    await send_below(query, tr("invite.ask_name", project=chosen.name), cancel_keyboard())
 
 
 async def invite_project_expected(message: Message) -> None:

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks_deals import ViewPostingCb
-from bot.filters import HasRole
+from bot.filters import role_router
 from bot.i18n import tr
 from bot.render.messages import edit_or_send
 from bot.renderers.match import (
@@ -61,7 +61,6 @@ async def view_posting(
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    allowed = HasRole(Role.FOREMAN, Role.DISPATCHER)
-    router.callback_query.register(view_posting, ViewPostingCb.filter(), allowed)
+    router = role_router(__name__, Role.FOREMAN, Role.DISPATCHER)
+    router.callback_query.register(view_posting, ViewPostingCb.filter())
     return router

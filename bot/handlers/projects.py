@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import HasRole
+from bot.filters import role_router
 from bot.i18n import tr
 from bot.keyboards.common import PROJECTS, MenuText
 from bot.keyboards.projects import PROJECTS_PAGE, ProjectsPageCb, projects_pager
@@ -87,9 +87,7 @@ async def page_turned(
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    router.message.filter(HasRole(Role.DISPATCHER))
-    router.callback_query.filter(HasRole(Role.DISPATCHER))
+    router = role_router(__name__, Role.DISPATCHER)
     router.message.register(show_projects, MenuText(PROJECTS))
     router.callback_query.register(page_turned, ProjectsPageCb.filter())
     return router

@@ -10,13 +10,15 @@ stars, so it works from any old prompt; the rating is written with its comment (
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import HasRole
+from bot.filters import role_router
 from bot.i18n import tr
 from bot.keyboards.common import ALL_MENU_KEYS, RATE_WORKERS, MenuText
 from bot.keyboards.ratings import (
@@ -30,12 +32,13 @@ from bot.keyboards.ratings import (
 )
 from bot.render.errors import error_text
 from bot.render.messages import drop_inline_keyboard, edit_or_send
+from bot.render.postings import grade_name, zh
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
 from core.domain.errors import Conflict, ValidationError
 from core.services import postings, ratings
 from core.services.accounts import AccountView
-from core.services.ratings import MAX_COMMENT_LEN, RatingView
+from core.services.ratings import MAX_COMMENT_LEN
 
 DEALS_SHOWN = 10
 
@@ -43,6 +46,7 @@ DEALS_SHOWN = 10
 DEAL = "rate_deal"
 WORKER = "rate_worker"
 STARS_KEY = "rate_stars"
+Held = tuple[int, int, int]  # deal, worker, stars of the comment step
 
 
 class RateWorkers(StatesGroup):
@@ -51,6 +55,14 @@ class RateWorkers(StatesGroup):
 
 def _stars(n: int) -> str:
     return "★" * n + "☆" * (5 - n)
+
+
+def _held(data: dict[str, Any]) -> Held | None:
+    """What the comment step holds; None once it moved on (another device, /cancel)."""
+    deal, worker, stars = data.get(DEAL), data.get(WORKER), data.get(STARS_KEY)
+    if isinstance(deal, int) and isinstance(worker, int) and isinstance(stars, int):
+        return deal, worker, stars
+    return None
 
 
 # --- the list of deals -----------------------------------------------------------------------
@@ -64,21 +76,22 @@ async def show_deals(
     if not deals:
         await message.answer(_("rating.nothing"))
         return
+    trades = [d.trade_name_zh if zh() else d.trade_name_en for d in deals]
     lines = [_("rating.deals_title")]
-    for d in deals:
+    for d, trade in zip(deals, trades, strict=True):
         lines.append(
             tr(
                 "rating.deal_line",
                 id=d.deal_id,
                 project=d.project_name,
-                trade=d.trade_name_zh if account.locale.startswith("zh") else d.trade_name_en,
+                trade=trade,
                 supplier=d.idle_enterprise_name,
                 start=d.start_date.isoformat(),
                 unrated=d.unrated,
                 workers=d.workers,
             )
         )
-    await message.answer("\n".join(lines), reply_markup=deals_keyboard(deals, account.locale))
+    await message.answer("\n".join(lines), reply_markup=deals_keyboard(deals, trades))
 
 
 # --- one worker after the other --------------------------------------------------------------
@@ -96,19 +109,11 @@ async def _next(
     if not pending:
         lines = [tr("rating.deal_done", id=deal_id, count=len(summary.rated))]
         if summary.rated:
-            lines.append(
-                tr(
-                    "rating.distribution",
-                    unsatisfied=summary.unsatisfied,
-                    fair=summary.fair,
-                    satisfied=summary.satisfied,
-                    very_satisfied=summary.very_satisfied,
-                )
-            )
+            buckets = {bucket: getattr(summary, bucket) for bucket in ratings.BUCKETS}
+            lines.append(tr("rating.distribution", **buckets))
             lines.append(tr("rating.deal_average", average=f"{summary.average}"))
         return "\n".join(lines), None
     worker = pending[0]
-    grades = {g.level: g.name(account.locale) for g in await postings.list_grades(uow)}
     text = tr(
         "rating.ask_stars",
         id=deal_id,
@@ -116,7 +121,7 @@ async def _next(
         total=summary.workers,
         name=worker.name,
         masked=worker.id_masked,
-        grade=grades.get(worker.grade_level, str(worker.grade_level)),
+        grade=grade_name(await postings.list_grades(uow), worker.grade_level),
     )
     return text, stars_keyboard(deal_id, worker.id)
 
@@ -164,31 +169,20 @@ async def stars_chosen(
     await edit_or_send(query, text, comment_keyboard(cb.deal_id, cb.worker_id))
 
 
-def _saved(view: RatingView) -> str:
-    return tr(
-        "rating.saved",
-        name=view.worker_name,
-        stars=_stars(view.stars),
-        average=f"{view.worker_avg}",
-        count=view.worker_rating_count,
-    )
-
-
 async def _rate(
-    uow: UnitOfWork, state: FSMContext, account: AccountView, comment: str | None
-) -> tuple[str, InlineKeyboardMarkup | None] | None:
-    """Write the rating the dialog holds; the saved line and what comes next (None: stale)."""
-    data = await state.get_data()
-    deal_id, worker_id, stars = data.get(DEAL), data.get(WORKER), data.get(STARS_KEY)
-    if (
-        not isinstance(deal_id, int)
-        or not isinstance(worker_id, int)
-        or not isinstance(stars, int)
-    ):
-        return None
+    uow: UnitOfWork, state: FSMContext, account: AccountView, held: Held, comment: str | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Write the held rating; the saved line and what comes next."""
+    deal_id, worker_id, stars = held
     try:
         view = await ratings.rate_worker(uow, account.actor(), deal_id, worker_id, stars, comment)
-        done = _saved(view)
+        done = tr(
+            "rating.saved",
+            name=view.worker_name,
+            stars=_stars(view.stars),
+            average=f"{view.worker_avg}",
+            count=view.worker_rating_count,
+        )
     except Conflict as exc:
         # rated meanwhile (another device, the dispatcher): go on with the others
         await uow.rollback()
@@ -200,29 +194,23 @@ async def _rate(
 async def comment_typed(
     message: Message, uow: UnitOfWork, state: FSMContext, account: AccountView
 ) -> None:
-    data = await state.get_data()
-    try:
-        result = await _rate(uow, state, account, message.text or "")
-    except ValidationError as exc:
-        # too long, or nothing but control characters: the same step again
-        markup = None
-        if isinstance(data.get(DEAL), int) and isinstance(data.get(WORKER), int):
-            markup = comment_keyboard(int(data[DEAL]), int(data[WORKER]))
-        await message.answer(error_text(exc), reply_markup=markup)
-        return
-    if result is None:
+    held = _held(await state.get_data())
+    if held is None:
         await state.set_state(None)
         await message.answer(_("common.stale"))
         return
-    text, markup = result
+    try:
+        text, markup = await _rate(uow, state, account, held, message.text or "")
+    except ValidationError as exc:
+        # too long, or nothing but control characters: the same step again
+        await message.answer(error_text(exc), reply_markup=comment_keyboard(*held[:2]))
+        return
     await message.answer(text, reply_markup=markup)
 
 
 async def comment_expected(message: Message, state: FSMContext) -> None:
-    data = await state.get_data()
-    markup = None
-    if isinstance(data.get(DEAL), int) and isinstance(data.get(WORKER), int):
-        markup = comment_keyboard(int(data[DEAL]), int(data[WORKER]))
+    held = _held(await state.get_data())
+    markup = comment_keyboard(*held[:2]) if held else None
     await message.answer(tr("rating.comment_again", max=MAX_COMMENT_LEN), reply_markup=markup)
 
 
@@ -233,25 +221,18 @@ async def comment_skipped(
     state: FSMContext,
     account: AccountView,
 ) -> None:
-    data = await state.get_data()
-    if data.get(DEAL) != callback_data.deal_id or data.get(WORKER) != callback_data.worker_id:
+    held = _held(await state.get_data())
+    if held is None or held[:2] != (callback_data.deal_id, callback_data.worker_id):
         await query.answer(_("common.stale"))
         await drop_inline_keyboard(query)
         return
-    result = await _rate(uow, state, account, None)
-    if result is None:
-        await query.answer(_("common.stale"))
-        return
+    text, markup = await _rate(uow, state, account, held, None)
     await query.answer()
-    text, markup = result
     await edit_or_send(query, text, markup)
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    receiving = HasRole(Role.FOREMAN, Role.DISPATCHER)
-    router.message.filter(receiving)
-    router.callback_query.filter(receiving)
+    router = role_router(__name__, Role.FOREMAN, Role.DISPATCHER)  # the receiving side
     not_menu = ~MenuText(*ALL_MENU_KEYS)
     router.message.register(show_deals, MenuText(RATE_WORKERS))
     router.callback_query.register(open_deal, RateDealCb.filter())

@@ -16,8 +16,9 @@ from bot.callbacks import SettingsCb
 from bot.handlers.channels import channel_buttons, channel_lines, channels_of
 from bot.handlers.common import LANGUAGE_NAMES, language_keyboard
 from bot.i18n import tr
-from bot.keyboards.common import SETTINGS, MenuText, phone_keyboard
-from bot.render.messages import edit_or_send
+from bot.keyboards.common import SETTINGS, MenuText, checked, phone_keyboard
+from bot.keyboards.common import rows as grid
+from bot.render.messages import edit_or_send, send_below
 from bot.states import Onboarding
 from core.channels.service import ChannelView
 from core.db.uow import UnitOfWork
@@ -25,14 +26,6 @@ from core.domain.values import mask_phone
 from core.services import accounts
 from core.services.accounts import AccountView
 
-# (start, end) in local time; the callback value is "HHMM-HHMM"
-QUIET_PRESETS: tuple[tuple[time, time], ...] = (
-    (time(22, 0), time(7, 0)),
-    (time(21, 0), time(8, 0)),
-    (time(23, 0), time(6, 0)),
-    (time(12, 0), time(14, 0)),
-)
-DIGEST_PRESETS: tuple[time, ...] = tuple(time(h, 0) for h in range(6, 11))
 OFF = "off"
 
 
@@ -40,29 +33,27 @@ def _hm(value: time) -> str:
     return value.strftime("%H:%M")
 
 
-def _code(value: time) -> str:
-    return value.strftime("%H%M")
+def _code(*values: time) -> str:
+    return "-".join(value.strftime("%H%M") for value in values)
 
 
-def _parse_code(code: str) -> time | None:
-    if len(code) != 4 or not code.isdigit():
-        return None
-    hour, minute = int(code[:2]), int(code[2:])
-    return time(hour, minute) if hour < 24 and minute < 60 else None
-
-
-def _quiet_code(start: time, end: time) -> str:
-    return f"{_code(start)}-{_code(end)}"
+# the callback value → (start, end) in local time, "HHMM-HHMM"
+QUIET_PRESETS = {
+    _code(*preset): preset
+    for preset in (
+        (time(22, 0), time(7, 0)),
+        (time(21, 0), time(8, 0)),
+        (time(23, 0), time(6, 0)),
+        (time(12, 0), time(14, 0)),
+    )
+}
+DIGEST_PRESETS = {_code(time(h, 0)): time(h, 0) for h in range(6, 11)}
 
 
 def _button(text: str, field: str, value: str = "") -> InlineKeyboardButton:
     return InlineKeyboardButton(
         text=text, callback_data=SettingsCb(field=field, value=value).pack()
     )
-
-
-def _mark(chosen: bool, text: str) -> str:
-    return f"✅ {text}" if chosen else text
 
 
 def settings_text(account: AccountView, channels: Sequence[ChannelView] = ()) -> str:
@@ -96,26 +87,22 @@ def settings_keyboard(
         notify = _button(_("settings.notify_turn_on"), "notify", "1")
     rows = [[notify]]
     current_quiet = (
-        _quiet_code(account.quiet_start, account.quiet_end)
+        _code(account.quiet_start, account.quiet_end)
         if account.quiet_start is not None and account.quiet_end is not None
         else OFF
     )
     quiet = [
-        _button(
-            _mark(_quiet_code(s, e) == current_quiet, f"🌙 {_hm(s)}–{_hm(e)}"),
-            "quiet",
-            _quiet_code(s, e),
-        )
-        for s, e in QUIET_PRESETS
+        _button(checked(code == current_quiet, f"🌙 {_hm(s)}–{_hm(e)}"), "quiet", code)
+        for code, (s, e) in QUIET_PRESETS.items()
     ]
-    quiet.append(_button(_mark(current_quiet == OFF, _("settings.quiet_off")), "quiet", OFF))
-    rows += [quiet[i : i + 2] for i in range(0, len(quiet), 2)]
+    quiet.append(_button(checked(current_quiet == OFF, _("settings.quiet_off")), "quiet", OFF))
+    rows += grid(quiet, 2)
     if account.has_digest:
         digest = [
-            _button(_mark(at == account.digest_time, f"⏰ {_hm(at)}"), "digest", _code(at))
-            for at in DIGEST_PRESETS
+            _button(checked(at == account.digest_time, f"⏰ {_hm(at)}"), "digest", code)
+            for code, at in DIGEST_PRESETS.items()
         ]
-        rows += [digest[:3], digest[3:]]
+        rows += grid(digest, 3)
     rows.append(
         [
             _button(_("settings.change_language"), "lang"),
@@ -145,11 +132,10 @@ async def setting_chosen(
         account = await accounts.set_notifications(uow, account.id, value == "1")
     elif field == "quiet" and value == OFF:
         account = await accounts.set_quiet_hours(uow, account.id, None, None)
-    elif field == "quiet" and value in {_quiet_code(s, e) for s, e in QUIET_PRESETS}:
-        start, end = (_parse_code(part) for part in value.split("-"))
-        account = await accounts.set_quiet_hours(uow, account.id, start, end)
-    elif field == "digest" and (at := _parse_code(value)) in DIGEST_PRESETS and at is not None:
-        account = await accounts.set_digest_time(uow, account.id, at)
+    elif field == "quiet" and value in QUIET_PRESETS:
+        account = await accounts.set_quiet_hours(uow, account.id, *QUIET_PRESETS[value])
+    elif field == "digest" and value in DIGEST_PRESETS:
+        account = await accounts.set_digest_time(uow, account.id, DIGEST_PRESETS[value])
     elif field == "lang":
         await query.answer()
         await edit_or_send(query, _("language.pick"), language_keyboard())
@@ -157,10 +143,7 @@ async def setting_chosen(
     elif field == "phone":
         await state.set_state(Onboarding.phone)
         await query.answer()
-        if query.bot is not None:
-            await query.bot.send_message(
-                query.from_user.id, _("start.phone_ask"), reply_markup=phone_keyboard()
-            )
+        await send_below(query, _("start.phone_ask"), phone_keyboard())
         return
     else:
         # forged or from an older keyboard: nothing changes

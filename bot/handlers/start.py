@@ -4,6 +4,7 @@ Also the account's link to the chat: blocked → deactivated, unblocked → acti
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.enums import ChatMemberStatus
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ChatMemberUpdated, Message
@@ -86,17 +87,15 @@ async def phone_shared(
     await show_menu(message, account, _("start.phone_saved"))
 
 
-async def bot_blocked(
+async def chat_member_changed(
     event: ChatMemberUpdated, uow: UnitOfWork, bound_account: AccountView | None
 ) -> None:
-    if bound_account is not None:
+    """Blocked: the account rests (nothing is sent to it); unblocked: active again."""
+    if bound_account is None:
+        return
+    if event.new_chat_member.status == ChatMemberStatus.KICKED:
         await accounts.deactivate(uow, bound_account.id)
-
-
-async def bot_unblocked(
-    event: ChatMemberUpdated, uow: UnitOfWork, bound_account: AccountView | None
-) -> None:
-    if bound_account is not None:
+    else:
         await accounts.reactivate(uow, bound_account.id)
 
 
@@ -106,6 +105,5 @@ def create_router() -> Router:
     router.message.register(start_plain, CommandStart())
     router.message.register(phone_shared, Onboarding.phone, F.contact)
     router.message.register(ask_phone, Onboarding.phone)
-    router.my_chat_member.register(bot_blocked, ChatMemberUpdatedFilter(KICKED))
-    router.my_chat_member.register(bot_unblocked, ChatMemberUpdatedFilter(MEMBER))
+    router.my_chat_member.register(chat_member_changed, ChatMemberUpdatedFilter(KICKED | MEMBER))
     return router

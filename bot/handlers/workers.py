@@ -6,13 +6,15 @@ ID numbers only ever show masked; the worker's phone shows masked too (company s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import HasRole
+from bot.filters import role_router
 from bot.i18n import tr
 from bot.keyboards.common import ALL_MENU_KEYS, WORKERS, MenuText, account_menu, cancel_keyboard
 from bot.keyboards.workers import (
@@ -25,68 +27,53 @@ from bot.keyboards.workers import (
     WorkersFindCb,
     WorkersTradesCb,
     card_keyboard,
-    found_keyboard,
     list_keyboard,
     trades_keyboard,
+    workers_keyboard,
 )
 from bot.render.errors import error_text
-from bot.render.messages import edit_or_send
+from bot.render.messages import edit_or_send, send_below
+from bot.render.postings import grade_name, trade_name
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role, WorkerStatus
 from core.domain.errors import NotFound, ValidationError
 from core.services import postings, workers
 from core.services.accounts import AccountView
 from core.services.paging import decode_id_cursor, encode_id_cursor
+from core.services.postings import GradeChoice, TradeChoice
 from core.services.workers import WorkerView
+
+Screen = tuple[str, InlineKeyboardMarkup]
 
 
 class FindWorker(StatesGroup):
     name = State()  # typing (part of) a worker's name
 
 
-def _status_text(status: str) -> str:
-    if status == WorkerStatus.BUSY.value:
-        return _("workers.status_busy")
-    return _("workers.status_idle")
+class _Reference:
+    """The trade and grade tables, for names in the viewer's language."""
 
-
-def _rating(w: WorkerView) -> str:
-    if w.avg_rating is None:
-        return _("workers.unrated")
-    return f"★{w.avg_rating}"
-
-
-class _Names:
-    """Trade and grade names in the viewer's language (reference data from the database)."""
-
-    def __init__(self, trades: dict[str, str], grades: dict[int, str]) -> None:
-        self.trades = trades
-        self.grades = grades
+    def __init__(self, trades: Sequence[TradeChoice], grades: Sequence[GradeChoice]) -> None:
+        self.trades, self.grades = trades, grades
 
     @classmethod
-    async def load(cls, uow: UnitOfWork, locale: str) -> _Names:
-        trades = {t.code: t.name(locale) for t in await postings.list_trades(uow)}
-        grades = {g.level: g.name(locale) for g in await postings.list_grades(uow)}
-        return cls(trades, grades)
+    async def load(cls, uow: UnitOfWork) -> _Reference:
+        return cls(await postings.list_trades(uow), await postings.list_grades(uow))
 
-    def trade(self, code: str) -> str:
-        return self.trades.get(code, code)
+    def of(self, w: WorkerView) -> dict[str, str]:
+        """The worker's trade, grade, rating and status as catalog params."""
+        busy = w.status == WorkerStatus.BUSY.value
+        return {
+            "trade": trade_name(self.trades, w.trade_code),
+            "grade": grade_name(self.grades, w.grade_level),
+            "rating": _("workers.unrated") if w.avg_rating is None else f"★{w.avg_rating}",
+            "status": _("workers.status_busy") if busy else _("workers.status_idle"),
+        }
 
-    def grade(self, level: int) -> str:
-        return self.grades.get(level, str(level))
 
-
-def _line(w: WorkerView, names: _Names) -> str:
-    return tr(
-        "workers.line",
-        mark=STATUS_MARKS.get(w.status, ""),
-        name=w.name,
-        id=w.id_masked,
-        trade=names.trade(w.trade_code),
-        grade=names.grade(w.grade_level),
-        rating=_rating(w),
-        status=_status_text(w.status),
-    )
+def _line(w: WorkerView, ref: _Reference) -> str:
+    mark = STATUS_MARKS.get(w.status, "")
+    return tr("workers.line", mark=mark, name=w.name, id=w.id_masked, **ref.of(w))
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -94,10 +81,9 @@ def _line(w: WorkerView, names: _Names) -> str:
 
 async def _list(
     uow: UnitOfWork, account: AccountView, st: str, trade: str, anchor: int, direction: str
-) -> tuple[str, InlineKeyboardMarkup]:
+) -> Screen:
     actor = account.actor()
-    counts = await workers.worker_trade_counts(uow, actor)
-    names = await _Names.load(uow, account.locale)
+    ref = await _Reference.load(uow)
     page = await workers.list_workers(
         uow,
         actor,
@@ -107,19 +93,12 @@ async def _list(
         direction="prev" if direction == "p" else "next",
         limit=WORKERS_PAGE,
     )
+    counts = await workers.worker_trade_counts(uow, actor)
     shown = [c for c in counts if not trade or c.trade_code == trade]
-    trade_label = names.trade(trade) if trade else _("workers.all_trades")
-    lines = [
-        tr(
-            "workers.title",
-            trade=trade_label,
-            busy=sum(c.busy for c in shown),
-            idle=sum(c.idle for c in shown),
-        )
-    ]
-    lines += [_line(w, names) for w in page.items]
-    if not page.items:
-        lines.append(_("workers.none"))
+    trade_label = trade_name(ref.trades, trade) if trade else _("workers.all_trades")
+    busy, idle = sum(c.busy for c in shown), sum(c.idle for c in shown)
+    lines = [tr("workers.title", trade=trade_label, busy=busy, idle=idle)]
+    lines += [_line(w, ref) for w in page.items] or [_("workers.none")]
     markup = list_keyboard(
         page.items,
         st,
@@ -144,7 +123,7 @@ async def list_page(
 ) -> None:
     cb = callback_data
     valid = cb.st in STATUS_LETTERS and cb.d in ("n", "p") and cb.at >= 0
-    if not valid or (cb.tr and cb.tr not in (await _Names.load(uow, account.locale)).trades):
+    if not valid or (cb.tr and cb.tr not in {t.code for t in await postings.list_trades(uow)}):
         # forged, or from a keyboard no version of the bot made
         await query.answer(_("common.stale"))
         return
@@ -169,27 +148,14 @@ async def trade_filter(
 # --- the card --------------------------------------------------------------------------------
 
 
-async def _card(
-    uow: UnitOfWork, account: AccountView, worker_id: int, st: str, trade: str
-) -> tuple[str, InlineKeyboardMarkup]:
-    found = await workers.get_workers(uow, account.actor(), [worker_id])
-    if not found:
-        # not this company's worker (or no such id): the same answer either way
-        raise NotFound("error.worker_not_found")
-    return _card_of(found[0], await _Names.load(uow, account.locale), st, trade)
-
-
-def _card_of(
-    w: WorkerView, names: _Names, st: str, trade: str
-) -> tuple[str, InlineKeyboardMarkup]:
+def _card(w: WorkerView, ref: _Reference, st: str, trade: str) -> Screen:
+    params = ref.of(w)
     lines = [
         tr("workers.card_title", mark=STATUS_MARKS.get(w.status, ""), name=w.name),
         tr("workers.card_id", id=w.id_masked),
-        tr(
-            "workers.card_trade", trade=names.trade(w.trade_code), grade=names.grade(w.grade_level)
-        ),
-        tr("workers.card_status", status=_status_text(w.status)),
-        tr("workers.card_rating", rating=_rating(w), count=w.rating_count),
+        tr("workers.card_trade", trade=params["trade"], grade=params["grade"]),
+        tr("workers.card_status", status=params["status"]),
+        tr("workers.card_rating", rating=params["rating"], count=w.rating_count),
         tr("workers.card_credit", grade=w.credit_grade),
     ]
     if w.phone_masked:
@@ -203,7 +169,11 @@ async def open_card(
     query: CallbackQuery, callback_data: WorkerCardCb, uow: UnitOfWork, account: AccountView
 ) -> None:
     cb = callback_data
-    text, markup = await _card(uow, account, cb.worker_id, cb.st, cb.tr)
+    found = await workers.get_workers(uow, account.actor(), [cb.worker_id])
+    if not found:
+        # not this company's worker (or no such id): the same answer either way
+        raise NotFound("error.worker_not_found")
+    text, markup = _card(found[0], await _Reference.load(uow), cb.st, cb.tr)
     await query.answer()
     await edit_or_send(query, text, markup)
 
@@ -217,7 +187,7 @@ async def set_status(
         await query.answer(_("common.stale"))
         return
     view = await workers.set_worker_status(uow, account.actor(), cb.worker_id, target)
-    text, markup = _card_of(view, await _Names.load(uow, account.locale), cb.st, cb.tr)
+    text, markup = _card(view, await _Reference.load(uow), cb.st, cb.tr)
     await query.answer(_("workers.saved"))
     await edit_or_send(query, text, markup)
 
@@ -228,10 +198,11 @@ async def set_status(
 async def find_start(query: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(FindWorker.name)
     await query.answer()
-    if query.bot is not None:
-        await query.bot.send_message(
-            query.from_user.id, _("workers.ask_name"), reply_markup=cancel_keyboard()
-        )
+    await send_below(query, _("workers.ask_name"), cancel_keyboard())
+
+
+async def ask_name(message: Message, prompt: str | None = None) -> None:
+    await message.answer(prompt or _("workers.ask_name"), reply_markup=cancel_keyboard())
 
 
 async def name_typed(
@@ -240,30 +211,23 @@ async def name_typed(
     try:
         found = await workers.find_workers(uow, account.actor(), name=message.text or "")
     except ValidationError as exc:
-        await message.answer(error_text(exc), reply_markup=cancel_keyboard())
+        await ask_name(message, error_text(exc))
         return
     if not found:
-        await message.answer(_("workers.not_found"), reply_markup=cancel_keyboard())
+        await ask_name(message, _("workers.not_found"))
         return
     await state.set_state(None)
-    names = await _Names.load(uow, account.locale)
+    ref = await _Reference.load(uow)
     # the menu comes back with the count; the list with its buttons follows
+    await message.answer(tr("workers.found", count=len(found)), reply_markup=account_menu(account))
     await message.answer(
-        tr("workers.found", count=len(found)),
-        reply_markup=account_menu(account),
+        "\n".join(_line(w, ref) for w in found),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=workers_keyboard(found)),
     )
-    text = "\n".join(_line(w, names) for w in found)
-    await message.answer(text, reply_markup=found_keyboard(found))
-
-
-async def name_expected(message: Message) -> None:
-    await message.answer(_("workers.ask_name"), reply_markup=cancel_keyboard())
 
 
 def create_router() -> Router:
-    router = Router(name=__name__)
-    router.message.filter(HasRole(Role.DISPATCHER))
-    router.callback_query.filter(HasRole(Role.DISPATCHER))
+    router = role_router(__name__, Role.DISPATCHER)
     not_menu = ~MenuText(*ALL_MENU_KEYS)
     router.message.register(show_workers, MenuText(WORKERS))
     router.callback_query.register(list_page, WorkersCb.filter())
@@ -272,5 +236,5 @@ def create_router() -> Router:
     router.callback_query.register(set_status, WorkerSetCb.filter())
     router.callback_query.register(find_start, WorkersFindCb.filter())
     router.message.register(name_typed, FindWorker.name, F.text, not_menu)
-    router.message.register(name_expected, FindWorker.name, not_menu)
+    router.message.register(ask_name, FindWorker.name, not_menu)
     return router

@@ -4,7 +4,7 @@ and the `MenuText` filter that matches a button's text in any language."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram.filters import BaseFilter
 from aiogram.types import (
@@ -21,6 +21,8 @@ from bot.callbacks import CancelCb
 from bot.i18n import N_
 from core.domain.enums import Role
 from core.services.accounts import AccountView
+
+B = TypeVar("B", KeyboardButton, InlineKeyboardButton)
 
 # --- button keys (msgids). Feature routers match them with MenuText(KEY). ---------------------
 POST_SHORTAGE = N_("menu.post_shortage")
@@ -108,8 +110,14 @@ class MenuText(BaseFilter):
         return {"menu_key": key} if key else False
 
 
-def _rows(buttons: Sequence[KeyboardButton], per_row: int = 2) -> list[list[KeyboardButton]]:
+def rows(buttons: Sequence[B], per_row: int = 2) -> list[list[B]]:
+    """Buttons (reply or inline) `per_row` a row."""
     return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def checked(chosen: bool, text: str) -> str:
+    """The current choice among its siblings is ticked."""
+    return f"✅ {text}" if chosen else text
 
 
 def menu_keys(
@@ -132,7 +140,7 @@ def main_menu(
     """The role's reply-keyboard menu: big buttons, two per row."""
     keys = menu_keys(role, admin=admin, posts_shortages=posts_shortages)
     buttons = [KeyboardButton(text=menu_button(key)) for key in keys]
-    return ReplyKeyboardMarkup(keyboard=_rows(buttons), resize_keyboard=True, is_persistent=True)
+    return ReplyKeyboardMarkup(keyboard=rows(buttons), resize_keyboard=True, is_persistent=True)
 
 
 def account_menu(account: AccountView) -> ReplyKeyboardMarkup:
@@ -173,7 +181,7 @@ def inline_rows(
     buttons: Sequence[InlineKeyboardButton], per_row: int = 1, *, cancel: bool = True
 ) -> InlineKeyboardMarkup:
     """Inline buttons in rows, with the Cancel button last when asked."""
-    rows = [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+    grid = rows(buttons, per_row)
     if cancel:
-        rows.append([cancel_button()])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+        grid.append([cancel_button()])
+    return InlineKeyboardMarkup(inline_keyboard=grid)

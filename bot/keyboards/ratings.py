@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards.common import cancel_button
+from bot.keyboards.common import cancel_button, inline_rows
 from core.services.ratings import AwaitingRating
 
 STARS = (1, 2, 3, 4, 5)
@@ -38,19 +38,16 @@ def rate_now_keyboard(deal_id: int, text: str) -> InlineKeyboardMarkup:
     )
 
 
-def deals_keyboard(deals: Sequence[AwaitingRating], locale: str) -> InlineKeyboardMarkup:
-    rows = []
-    for d in deals:
-        trade = d.trade_name_zh if locale.startswith("zh") else d.trade_name_en
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text=f"#{d.deal_id} {trade} ({d.unrated})",
-                    callback_data=RateDealCb(deal_id=d.deal_id).pack(),
-                )
-            ]
+def deals_keyboard(deals: Sequence[AwaitingRating], trades: Sequence[str]) -> InlineKeyboardMarkup:
+    """A button per deal, with its trade and how many workers wait for stars."""
+    buttons = [
+        InlineKeyboardButton(
+            text=f"#{d.deal_id} {trade} ({d.unrated})",
+            callback_data=RateDealCb(deal_id=d.deal_id).pack(),
         )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+        for d, trade in zip(deals, trades, strict=True)
+    ]
+    return inline_rows(buttons, cancel=False)
 
 
 def stars_keyboard(deal_id: int, worker_id: int) -> InlineKeyboardMarkup:

@@ -13,6 +13,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import N_
+from bot.keyboards.common import checked, rows
 from core.domain.enums import WorkerStatus
 from core.services.workers import TradeCount, WorkerView
 
@@ -20,6 +21,11 @@ WORKERS_PAGE = 6
 BUTTON_NAME_LEN = 12
 STATUS_LETTERS = {"a": None, "b": WorkerStatus.BUSY, "i": WorkerStatus.IDLE}
 STATUS_MARKS = {WorkerStatus.BUSY.value: "🟢", WorkerStatus.IDLE.value: "🟡"}
+FILTERS = (
+    ("a", N_("workers.filter_all")),
+    ("b", N_("workers.filter_busy")),
+    ("i", N_("workers.filter_idle")),
+)
 
 
 class WorkersCb(CallbackData, prefix="wkl"):
@@ -50,14 +56,22 @@ class WorkersFindCb(CallbackData, prefix="wkf"):
     pass
 
 
-def _rows(
-    buttons: Sequence[InlineKeyboardButton], per_row: int
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def workers_keyboard(
+    items: Sequence[WorkerView], st: str = "a", trade: str = ""
 ) -> list[list[InlineKeyboardButton]]:
-    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
-
-
-def _marked(chosen: bool, text: str) -> str:
-    return f"✅ {text}" if chosen else text
+    """A card button per worker, two a row; the card goes back to this list."""
+    buttons = [
+        _button(
+            f"{STATUS_MARKS.get(w.status, '')} {w.name[:BUTTON_NAME_LEN]}",
+            WorkerCardCb(worker_id=w.id, st=st, tr=trade),
+        )
+        for w in items
+    ]
+    return rows(buttons, 2)
 
 
 def list_keyboard(
@@ -68,91 +82,33 @@ def list_keyboard(
     prev_anchor: int | None,
     next_anchor: int | None,
 ) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(
-            text=f"{STATUS_MARKS.get(w.status, '')} {w.name[:BUTTON_NAME_LEN]}",
-            callback_data=WorkerCardCb(worker_id=w.id, st=st, tr=trade).pack(),
-        )
-        for w in items
+    grid = workers_keyboard(items, st, trade)
+    nav = [
+        _button(arrow, WorkersCb(st=st, tr=trade, at=anchor, d=d))
+        for arrow, anchor, d in (("◀", prev_anchor, "p"), ("▶", next_anchor, "n"))
+        if anchor is not None
     ]
-    rows = _rows(buttons, 2)
-    nav = []
-    if prev_anchor is not None:
-        nav.append(
-            InlineKeyboardButton(
-                text="◀", callback_data=WorkersCb(st=st, tr=trade, at=prev_anchor, d="p").pack()
-            )
-        )
-    if next_anchor is not None:
-        nav.append(
-            InlineKeyboardButton(
-                text="▶", callback_data=WorkersCb(st=st, tr=trade, at=next_anchor, d="n").pack()
-            )
-        )
-    if nav:
-        rows.append(nav)
-    rows.append(
-        [
-            InlineKeyboardButton(
-                text=_marked(st == letter, _(key)),
-                callback_data=WorkersCb(st=letter, tr=trade).pack(),
-            )
-            for letter, key in (
-                ("a", N_("workers.filter_all")),
-                ("b", N_("workers.filter_busy")),
-                ("i", N_("workers.filter_idle")),
-            )
-        ]
-    )
-    rows.append(
-        [
-            InlineKeyboardButton(
-                text=_("workers.filter_trade").format(trade=trade_label),
-                callback_data=WorkersTradesCb(st=st).pack(),
-            ),
-            InlineKeyboardButton(text=_("workers.find"), callback_data=WorkersFindCb().pack()),
-        ]
-    )
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    filters = [_button(checked(st == s, _(key)), WorkersCb(st=s, tr=trade)) for s, key in FILTERS]
+    tools = [
+        _button(_("workers.filter_trade").format(trade=trade_label), WorkersTradesCb(st=st)),
+        _button(_("workers.find"), WorkersFindCb()),
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[*grid, *([nav] if nav else []), filters, tools])
 
 
 def trades_keyboard(trades: Sequence[TradeCount], st: str, locale: str) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(text=_("workers.all_trades"), callback_data=WorkersCb(st=st).pack())
-    ]
-    buttons += [
-        InlineKeyboardButton(
-            text=f"{t.name(locale)} ({t.busy + t.idle})",
-            callback_data=WorkersCb(st=st, tr=t.trade_code).pack(),
-        )
+    buttons = [_button(_("workers.all_trades"), WorkersCb(st=st))] + [
+        _button(f"{t.name(locale)} ({t.busy + t.idle})", WorkersCb(st=st, tr=t.trade_code))
         for t in trades
     ]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))
+    return InlineKeyboardMarkup(inline_keyboard=rows(buttons, 2))
 
 
 def card_keyboard(w: WorkerView, st: str, trade: str) -> InlineKeyboardMarkup:
-    if w.status == WorkerStatus.BUSY.value:
-        switch = InlineKeyboardButton(
-            text=_("workers.set_idle"),
-            callback_data=WorkerSetCb(worker_id=w.id, to="i", st=st, tr=trade).pack(),
-        )
-    else:
-        switch = InlineKeyboardButton(
-            text=_("workers.set_busy"),
-            callback_data=WorkerSetCb(worker_id=w.id, to="b", st=st, tr=trade).pack(),
-        )
-    back = InlineKeyboardButton(
-        text=_("workers.back_to_list"), callback_data=WorkersCb(st=st, tr=trade).pack()
+    busy = w.status == WorkerStatus.BUSY.value
+    switch = _button(
+        _("workers.set_idle") if busy else _("workers.set_busy"),
+        WorkerSetCb(worker_id=w.id, to="i" if busy else "b", st=st, tr=trade),
     )
+    back = _button(_("workers.back_to_list"), WorkersCb(st=st, tr=trade))
     return InlineKeyboardMarkup(inline_keyboard=[[switch], [back]])
-
-
-def found_keyboard(items: Sequence[WorkerView]) -> InlineKeyboardMarkup:
-    buttons = [
-        InlineKeyboardButton(
-            text=f"{STATUS_MARKS.get(w.status, '')} {w.name[:BUTTON_NAME_LEN]}",
-            callback_data=WorkerCardCb(worker_id=w.id).pack(),
-        )
-        for w in items
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))

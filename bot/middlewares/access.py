@@ -4,7 +4,6 @@ gets one "no access" reply and reveals nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -14,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import LangCb
 from bot.keyboards.join import APPLY, JOIN_GATE_STATE, guest_keyboard
+from bot.middlewares import Handler
 
 OPEN_COMMANDS = frozenset({"start", "help", "language"})
 
@@ -45,12 +45,7 @@ def _apply_texts(data: dict[str, Any]) -> set[str]:
 
 
 class AccessMiddleware(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
         message = event.message or event.edited_message

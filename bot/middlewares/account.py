@@ -6,24 +6,19 @@ placeholder account (申请入驻) is only `bound_account`: to handlers the appl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
+from bot.middlewares import Handler
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
 from core.services import accounts
 
 
 class AccountMiddleware(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         uow: UnitOfWork = data["uow"]
         bound = None

@@ -18,7 +18,7 @@ returns, so what is still open between service calls has only read.
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,6 +33,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StateType, StorageKey
 from aiogram.types import TelegramObject
 
+from bot.middlewares import Handler
 from bot.storage import FsmRecords, SqlStorage, dialog_context_key, dialog_stack_key, top_intent
 from core.db.uow import Services, UnitOfWork
 
@@ -248,12 +249,7 @@ class StateInUnitOfWork(FSMContextMiddleware):
             services.session_factory
         )
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not self._deferred:
             return await super().__call__(handler, event, data)
         context = self.resolve_event_context(cast("Bot", data["bot"]), data)
@@ -270,12 +266,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         state = data.get("state")
         view: _UpdateFsm | None = None
         try:

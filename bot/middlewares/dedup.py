@@ -8,7 +8,7 @@ finish together share that commit. A row still `claimed` after a crash makes the
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from aiogram.types import TelegramObject, Update
 from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.middlewares import Handler
 from bot.middlewares.db import FSM_VIEW_KEY, _UpdateFsm, end_read
 from bot.storage import FsmRecords, SqlStorage
 from core.db.group_commit import GroupCommit
@@ -116,12 +117,7 @@ class DedupMiddleware(BaseMiddleware):
             self._mark_done
         )
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
         marker = data.get(STORED_KEY)

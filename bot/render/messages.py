@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 
 
 async def edit_or_send(
@@ -21,7 +21,15 @@ async def edit_or_send(
         except TelegramBadRequest as exc:
             if "not modified" in exc.message:
                 return
-    if query.from_user is not None and query.bot is not None:
+    await send_below(query, text, markup)
+
+
+async def send_below(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+) -> None:
+    """A new message to whoever tapped: a reply keyboard (the menu, Cancel) can't go on an
+    edited message."""
+    if query.bot is not None:
         await query.bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 

@@ -309,22 +309,27 @@ async def answer_labor(
     uow: UnitOfWork,
     actor: Actor,
     period_id: int,
-    answer: LaborAnswer | str,
+    answer: LaborAnswer | str | None = None,
     *,
     amount: str | Decimal | int | None = None,
     workers_paid: bool | None = None,
 ) -> WagePeriodView:
     """The labor side: was the money received (all / part: amount / none), were the workers
-    paid. Either may come alone; what was answered before stays."""
+    paid. Either may come alone; what was answered before stays (no money answer yet and
+    the workers paid: the money counts as received)."""
     period, deal, sides = await _load(uow, actor, period_id)
     _check_answerable(deal, sides, Side.IDLE)
-    try:
-        choice = LaborAnswer(answer)
-    except ValueError as exc:
-        raise ValidationError("error.bad_answer") from exc
-    received = (
-        _amount(amount, period.due_fen, Side.IDLE) if choice is LaborAnswer.PARTIAL else None
-    )
+    if answer is None:
+        choice = LaborAnswer(period.labor_answer or LaborAnswer.RECEIVED)
+        received = period.received_fen if choice is LaborAnswer.PARTIAL else None
+    else:
+        try:
+            choice = LaborAnswer(answer)
+        except ValueError as exc:
+            raise ValidationError("error.bad_answer") from exc
+        received = (
+            _amount(amount, period.due_fen, Side.IDLE) if choice is LaborAnswer.PARTIAL else None
+        )
     new_paid = period.workers_paid if workers_paid is None else workers_paid
     if (
         period.labor_answer == choice.value

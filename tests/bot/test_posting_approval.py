@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.handlers.posting_approval_setting import ApprovalSettingCb
+from bot.handlers.company_settings import ApprovalSettingCb
 from bot.i18n import t
 from bot.renderers.posting_approval import RequestCb
 from core.db.models import Enterprise, ShortagePosting, ShortageRequest

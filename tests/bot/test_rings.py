@@ -10,7 +10,7 @@ import pytest
 from aiogram.types import User
 from sqlalchemy import select
 
-from bot.handlers.ring_settings import RingSettingCb
+from bot.handlers.company_settings import RingSettingCb
 from bot.i18n import t
 from core.db.models import (
     Account,

@@ -23,7 +23,7 @@ from core.db.models import (
     Worker,
 )
 from core.db.uow import Services
-from core.domain.dispatch import AlertReason, AlertStatus, Arrival
+from core.domain.dispatch import AlertReason, AlertStatus, Arrival, LaborAnswer
 from core.domain.errors import Conflict, PermissionDenied, ValidationError
 from core.domain.timeutil import SHANGHAI
 from core.ports import FixedClock
@@ -402,8 +402,15 @@ async def test_answers_that_disagree_are_a_mismatch(services: Services, clock: F
     async with services.uow() as uow:
         await answer_payer(uow, w.foreman, period.id, "paid")
         view = await answer_labor(
-            uow, w.supplier_dispatcher, period.id, "partial", amount="10000", workers_paid=True
+            uow, w.supplier_dispatcher, period.id, "partial", amount="10000", workers_paid=False
         )
+        # the workers' pay alone (its own button): the partial amount stays as it was
+        view = await answer_labor(uow, w.supplier_dispatcher, period.id, workers_paid=True)
+    assert (view.labor_answer, view.received, view.workers_paid) == (
+        LaborAnswer.PARTIAL,
+        Decimal("10000.00"),
+        True,
+    )
     assert view.alert_status is AlertStatus.OPEN
     async with services.uow() as uow:
         reason = await uow.session.scalar(select(ArrearsAlert.reason))
