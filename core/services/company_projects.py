@@ -141,6 +141,28 @@ def _optional_date(raw: str) -> date | None:
     return parse_planned_date(raw) if raw.strip() else None
 
 
+OPTIONAL = ("address", "start", "end", "realname")  # a new project may leave these out
+
+
+async def draft_field(uow: UnitOfWork, field: str, raw: str, *, start: str = "") -> str:
+    """One answer of a project being added, checked as create_project will check it and kept
+    as text ("" for an optional field left out); a planned end must follow `start`."""
+    if field in OPTIONAL and not raw.strip():
+        return ""
+    if field == "county":
+        return await check_county(uow, raw)
+    if field in ("start", "end"):
+        day = parse_planned_date(raw, today_of(uow))
+        if field == "end":
+            check_planned_dates(date.fromisoformat(start) if start else None, day)
+        return day.isoformat()
+    if field == "address":
+        return parse_address(raw)
+    if field == "realname":
+        return parse_realname_code(raw) or ""
+    return parse_project_name(raw)
+
+
 async def create_project(
     uow: UnitOfWork, actor: Actor, draft: ProjectDraft, *, enterprise_id: int | None = None
 ) -> ProjectView:

@@ -1,0 +1,78 @@
+"""Two shapes the company's dialogs share. A typed answer: a window asks, a core parser checks
+the text; a refused one is said above the same prompt, which asks again, and nothing is
+written before a good answer. A decision on a card (an application, a 需求待批 request): a tap
+a rule refuses is answered with the reason, and a card with nothing left to decide loses its
+buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, Window
+from aiogram_dialog.widgets.kbd import Row
+
+from bot.dialogs.widgets import ERROR, cancel_button, pop_error, show_error, typed, uow_of
+from bot.i18n import N_
+from bot.render.errors import alert_text, error_text
+from bot.render.messages import drop_inline_keyboard
+from core.domain.errors import DomainError
+
+Take = Callable[[DialogManager, str], Awaitable[None]]
+
+
+def on_answer(take: Take, retry: type[DomainError] = DomainError) -> Any:
+    """Typed text goes to `take`; a `retry` error it raises is said above the same prompt."""
+
+    async def answered(message: Message, _widget: Any, manager: DialogManager) -> None:
+        try:
+            await take(manager, message.text or "")
+        except retry as exc:
+            await uow_of(manager).rollback()
+            show_error(manager, error_text(exc))
+
+    return answered
+
+
+async def error_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    return {"error": pop_error(dialog_manager)}
+
+
+def answer_window(
+    state: State,
+    *widgets: Any,
+    take: Take,
+    need: str = N_("shortage.need_text"),
+    retry: type[DomainError] = DomainError,
+    nav: Any = None,
+    getter: Any = None,
+) -> Window:
+    """The prompt (and any buttons) in `widgets`, ❌ Cancel unless `nav` says otherwise; a
+    sticker or photo is told `need`."""
+    return Window(
+        ERROR,
+        *widgets,
+        nav if nav is not None else Row(cancel_button()),
+        *typed(on_answer(take, retry), need),
+        getter=(error_getter, getter) if getter is not None else error_getter,
+        state=state,
+    )
+
+
+def started(manager: DialogManager, key: str) -> int:
+    """An id the dialog was opened with (its start data)."""
+    data = manager.start_data
+    assert isinstance(data, dict)
+    return int(data[key])
+
+
+async def refuse_on_card(
+    query: CallbackQuery, exc: DomainError, done: frozenset[str], text: str = ""
+) -> None:
+    """A clear alert (`text`, else the error's); a card whose `done` refusal leaves nothing to
+    decide (decided already, gone, out of reach) loses its buttons."""
+    await query.answer(alert_text(text or error_text(exc)), show_alert=True)
+    if exc.key in done:
+        await drop_inline_keyboard(query)
