@@ -11,14 +11,23 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
-from aiogram_dialog import DialogManager, Window
+from aiogram_dialog import DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Row
 
-from bot.dialogs.widgets import ERROR, cancel_button, pop_error, show_error, typed, uow_of
+from bot.dialogs.widgets import (
+    ERROR,
+    account_of,
+    cancel_button,
+    pop_error,
+    show_error,
+    typed,
+    uow_of,
+)
 from bot.i18n import N_
+from bot.keyboards.common import account_menu
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import drop_inline_keyboard
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, ValidationError
 
 Take = Callable[[DialogManager, str], Awaitable[None]]
 
@@ -76,3 +85,22 @@ async def refuse_on_card(
     await query.answer(alert_text(text or error_text(exc)), show_alert=True)
     if exc.key in done:
         await drop_inline_keyboard(query)
+
+
+async def settle(
+    manager: DialogManager, decision: Awaitable[Any], card: Callable[[Any], Awaitable[str]]
+) -> None:
+    """A decision typed in its dialog: a bad value (ValidationError) is asked again; else the
+    dialog ends with the decided `card`, or why nothing was left to decide (decided meanwhile,
+    out of reach), and the menu."""
+    try:
+        text = await card(await decision)
+    except ValidationError:
+        raise
+    except DomainError as exc:
+        text = error_text(exc)
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    event = manager.event
+    message = event if isinstance(event, Message) else getattr(event, "message", None)
+    if isinstance(message, Message):
+        await message.answer(text, reply_markup=account_menu(account_of(manager)))
