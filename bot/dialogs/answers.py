@@ -11,7 +11,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
-from aiogram_dialog import DialogManager, ShowMode, Window
+from aiogram_dialog import DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Row
 
 from bot.dialogs.widgets import (
@@ -26,10 +26,12 @@ from bot.dialogs.widgets import (
 from bot.i18n import N_
 from bot.keyboards.common import account_menu
 from bot.render.errors import alert_text, error_text
-from bot.render.messages import drop_inline_keyboard
+from bot.render.messages import drop_inline_keyboard, edit_or_send
 from core.domain.errors import DomainError, ValidationError
 
 Take = Callable[[DialogManager, str], Awaitable[None]]
+Refuse = Callable[[DomainError], Awaitable[None]]
+Card = Callable[[Any], Awaitable[str]]
 
 
 def on_answer(take: Take, retry: type[DomainError] = DomainError) -> Any:
@@ -87,9 +89,39 @@ async def refuse_on_card(
         await drop_inline_keyboard(query)
 
 
-async def settle(
-    manager: DialogManager, decision: Awaitable[Any], card: Callable[[Any], Awaitable[str]]
+async def decide_on_card(
+    query: CallbackQuery, decision: Awaitable[Any], refuse: Refuse, short: str, card: Card
 ) -> None:
+    """A one-tap decision (✅ 批准): the card becomes the decided one, or `refuse` says why not."""
+    try:
+        view = await decision
+    except DomainError as exc:
+        await refuse(exc)
+        return
+    await query.answer(short)
+    await edit_or_send(query, await card(view))
+
+
+async def ask_from_card(
+    query: CallbackQuery,
+    manager: DialogManager,
+    state: State,
+    data: dict[str, int],
+    check: Awaitable[Any],
+    refuse: Refuse,
+) -> None:
+    """A card's button that asks something first (a reason, new values): the rules are checked
+    before the question (`refuse` says why not), then its dialog opens."""
+    try:
+        await check
+    except DomainError as exc:
+        await refuse(exc)
+        return
+    await query.answer()
+    await manager.start(state, mode=StartMode.RESET_STACK, data=data)
+
+
+async def settle(manager: DialogManager, decision: Awaitable[Any], card: Card) -> None:
     """A decision typed in its dialog: a bad value (ValidationError) is asked again; else the
     dialog ends with the decided `card`, or why nothing was left to decide (decided meanwhile,
     out of reach), and the menu."""

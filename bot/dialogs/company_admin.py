@@ -383,18 +383,9 @@ async def skip_optional(_callback: CallbackQuery, _widget: Any, manager: DialogM
 
 
 async def create_confirmed(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
-    new = _new(manager) or {}
+    draft = ProjectDraft.of(_new(manager) or {})
     view = await company_projects.create_project(
-        uow_of(manager),
-        account_of(manager).actor(),
-        ProjectDraft(
-            name=new.get("name", ""),
-            county_code=new.get("county", ""),
-            address=new.get("address", ""),
-            planned_start=new.get("start", ""),
-            planned_end=new.get("end", ""),
-            realname_code=new.get("realname", ""),
-        ),
+        uow_of(manager), account_of(manager).actor(), draft
     )
     await _go(manager, S.project, tr("admin.created", name=view.name), project=view.id, new=None)
 
@@ -402,23 +393,26 @@ async def create_confirmed(_callback: CallbackQuery, _widget: Any, manager: Dial
 # --- teams, workers, invites -------------------------------------------------------------------
 
 
+async def _move(manager: DialogManager, worker_id: int, team_id: int) -> int | None:
+    card = await teams.move_worker(
+        uow_of(manager), account_of(manager).actor(), worker_id, team_id
+    )
+    manager.dialog_data["notice"] = tr("admin.moved", name=card.name, team=card.team_name or "")
+    return card.team_id
+
+
 async def joiner_chosen(
     _callback: CallbackQuery, _widget: Any, manager: DialogManager, item: int
 ) -> None:
-    card = await teams.move_worker(
-        uow_of(manager), account_of(manager).actor(), int(item), _id(manager, "team")
-    )
-    manager.dialog_data["notice"] = tr("admin.moved", name=card.name, team=card.team_name or "")
+    await _move(manager, int(item), _id(manager, "team"))
 
 
 async def target_chosen(
     _callback: CallbackQuery, _widget: Any, manager: DialogManager, item: int
 ) -> None:
-    card = await teams.move_worker(
-        uow_of(manager), account_of(manager).actor(), _id(manager, "worker"), int(item)
-    )
-    notice = tr("admin.moved", name=card.name, team=card.team_name or "")
-    await _go(manager, S.worker, notice, team=card.team_id)
+    team_id = await _move(manager, _id(manager, "worker"), int(item))
+    manager.dialog_data["team"] = team_id
+    await manager.switch_to(S.worker)
 
 
 async def leave_confirmed(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
@@ -530,8 +524,8 @@ def _dialog() -> Dialog:
         ),
         _list(
             S.projects,
-            "admin.projects_title",
-            "admin.no_projects",
+            N_("admin.projects_title"),
+            N_("admin.no_projects"),
             opens(S.project, "project", company_projects.get_project),
             Button(Tr("admin.new_project"), id="new", on_click=new_project),
             back=goto(S.home),
@@ -581,8 +575,8 @@ def _dialog() -> Dialog:
         ),
         _list(
             S.teams,
-            "admin.teams_title",
-            "admin.no_teams",
+            N_("admin.teams_title"),
+            N_("admin.no_teams"),
             opens(S.team, "team", teams.get_team),
             Button(
                 Tr("admin.new_team"),
@@ -595,8 +589,8 @@ def _dialog() -> Dialog:
         ),
         _list(
             S.team,
-            "admin.team_title",
-            "admin.no_members",
+            N_("admin.team_title"),
+            N_("admin.no_members"),
             opens(S.worker, "worker", teams.worker_card),
             Row(
                 Button(
@@ -612,8 +606,8 @@ def _dialog() -> Dialog:
         ),
         _list(
             S.joinable,
-            "admin.joinable_title",
-            "admin.no_joinable",
+            N_("admin.joinable_title"),
+            N_("admin.no_joinable"),
             joiner_chosen,
             back=goto(S.team, page=0),
             getter=_workers_getter(teams.joinable_workers, "➕"),
@@ -632,16 +626,16 @@ def _dialog() -> Dialog:
         ),
         _list(
             S.targets,
-            "admin.targets_title",
-            "admin.no_targets",
+            N_("admin.targets_title"),
+            N_("admin.no_targets"),
             target_chosen,
             back=goto(S.worker),
             getter=targets_getter,
         ),
         _list(
             S.invite_project,
-            "admin.invite_pick_project",
-            "admin.no_projects",
+            N_("admin.invite_pick_project"),
+            N_("admin.no_projects"),
             invite_project_chosen,
             back=goto(S.home),
             getter=invite_project_getter,

@@ -25,7 +25,7 @@ from bot.dialogs.answers import answer_window
 from bot.dialogs.widgets import RegionPicker, StepOrder, Tr, buttons_only, choice, toast, uow_of
 from bot.i18n import N_, tr
 from bot.keyboards.common import MenuText
-from bot.keyboards.join import APPLY, JoinGate, guest_keyboard
+from bot.keyboards.join import APPLY, KIND_LABELS, JoinGate, guest_keyboard
 from bot.render.errors import error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import locale
@@ -37,11 +37,6 @@ from core.services.accounts import AccountView
 from core.services.enterprises import KINDS, clean_enterprise_name
 from core.services.regions import get_region
 
-KIND_LABELS = {
-    "general": N_("join.kind.general"),
-    "specialty": N_("join.kind.specialty"),
-    "labor": N_("join.kind.labor"),
-}
 FIELDS = {
     "name": N_("join.field.name"),
     "uscc": N_("join.field.uscc"),

@@ -14,19 +14,25 @@ from aiogram import F, Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, StartMode
+from aiogram_dialog import Dialog, DialogManager
 
-from bot.dialogs.answers import answer_window, refuse_on_card, settle, started
+from bot.dialogs.answers import (
+    answer_window,
+    ask_from_card,
+    decide_on_card,
+    refuse_on_card,
+    settle,
+    started,
+)
 from bot.dialogs.widgets import Tr, account_of, uow_of
 from bot.filters import HasRole
 from bot.i18n import N_, tr
 from bot.keyboards.join import ReviewCb
-from bot.render.messages import edit_or_send
 from bot.render.postings import locale
 from bot.renderers.join import card_text, verdict_line
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
-from core.domain.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from core.domain.errors import DomainError, PermissionDenied, ValidationError
 from core.services import enterprise_applications as applications
 from core.services.accounts import AccountView
 from core.services.enterprise_applications import ApplicationView
@@ -49,7 +55,7 @@ class RejectReason(StatesGroup):
     reason = State()
 
 
-async def _refused(query: CallbackQuery, uow: UnitOfWork, exc: DomainError, app_id: int) -> None:
+async def _refused(query: CallbackQuery, uow: UnitOfWork, app_id: int, exc: DomainError) -> None:
     """Out of this regulator's region: the alert names the application's county."""
     text = ""
     if isinstance(exc, PermissionDenied) and exc.key == "error.out_of_scope":
@@ -68,13 +74,9 @@ async def approve(
     query: CallbackQuery, callback_data: ReviewCb, uow: UnitOfWork, account: AccountView
 ) -> None:
     app_id = callback_data.app_id
-    try:
-        view = await applications.approve_application(uow, account.actor(), app_id)
-    except DomainError as exc:
-        await _refused(query, uow, exc, app_id)
-        return
-    await query.answer(_("join.approved_short"))
-    await edit_or_send(query, await _decided(uow, view))
+    approved = applications.approve_application(uow, account.actor(), app_id)
+    refuse = partial(_refused, query, uow, app_id)
+    await decide_on_card(query, approved, refuse, _("join.approved_short"), partial(_decided, uow))
 
 
 async def reject(
@@ -86,17 +88,11 @@ async def reject(
 ) -> None:
     """Check first (region, still pending), then ask for the reason."""
     app_id = callback_data.app_id
-    view = await applications.get_application(uow, app_id)
-    try:
-        if view is None:
-            raise NotFound("error.application_not_found")
-        applications.check_reviewer(account.actor(), view)
-    except DomainError as exc:
-        await _refused(query, uow, exc, app_id)
-        return
-    await query.answer()
-    data = {"app_id": app_id}
-    await dialog_manager.start(RejectReason.reason, mode=StartMode.RESET_STACK, data=data)
+    check = applications.reviewable(uow, account.actor(), app_id)
+    refuse = partial(_refused, query, uow, app_id)
+    await ask_from_card(
+        query, dialog_manager, RejectReason.reason, {"app_id": app_id}, check, refuse
+    )
 
 
 async def reason_taken(manager: DialogManager, raw: str) -> None:

@@ -12,20 +12,26 @@ from aiogram import F, Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, StartMode
+from aiogram_dialog import Dialog, DialogManager
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.answers import answer_window, refuse_on_card, settle, started
+from bot.dialogs.answers import (
+    answer_window,
+    ask_from_card,
+    decide_on_card,
+    refuse_on_card,
+    settle,
+    started,
+)
 from bot.dialogs.widgets import Tr, account_of, cancel_button, uow_of
 from bot.filters import HasRole
 from bot.i18n import N_, tr
-from bot.render.messages import edit_or_send
 from bot.render.postings import locale
 from bot.renderers.posting_approval import RequestCb, request_text, verdict_line
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
-from core.domain.errors import DomainError, NotFound, ValidationError
+from core.domain.errors import ValidationError
 from core.domain.values import parse_headcount, parse_price
 from core.services import posting_approval as approval
 from core.services.accounts import AccountView
@@ -77,13 +83,10 @@ async def _decided_text(uow: UnitOfWork, view: RequestView) -> str:
 async def approve(
     query: CallbackQuery, callback_data: RequestCb, uow: UnitOfWork, account: AccountView
 ) -> None:
-    try:
-        view = await approval.approve_request(uow, account.actor(), callback_data.req_id)
-    except DomainError as exc:
-        await refuse_on_card(query, exc, CARD_DONE)
-        return
-    await query.answer(_("approval.approved_short"))
-    await edit_or_send(query, await _decided_text(uow, view))
+    approved = approval.approve_request(uow, account.actor(), callback_data.req_id)
+    refuse = partial(refuse_on_card, query, done=CARD_DONE)
+    short = _("approval.approved_short")
+    await decide_on_card(query, approved, refuse, short, partial(_decided_text, uow))
 
 
 def opens(state: State) -> Any:
@@ -96,17 +99,10 @@ def opens(state: State) -> Any:
         account: AccountView,
         dialog_manager: DialogManager,
     ) -> None:
-        view = await approval.get_request(uow, callback_data.req_id)
-        try:
-            if view is None:
-                raise NotFound("error.request_not_found")
-            approval.check_decider(account.actor(), view)
-        except DomainError as exc:
-            await refuse_on_card(query, exc, CARD_DONE)
-            return
-        await query.answer()
-        data = {"req_id": callback_data.req_id}
-        await dialog_manager.start(state, mode=StartMode.RESET_STACK, data=data)
+        req_id = callback_data.req_id
+        check = approval.decidable(uow, account.actor(), req_id)
+        refuse = partial(refuse_on_card, query, done=CARD_DONE)
+        await ask_from_card(query, dialog_manager, state, {"req_id": req_id}, check, refuse)
 
     return open_dialog
 

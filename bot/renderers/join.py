@@ -13,7 +13,7 @@ from typing import Any
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
 
 from bot.keyboards.common import menu_keys
-from bot.keyboards.join import APPLY, review_keyboard
+from bot.keyboards.join import APPLY, KIND_LABELS, review_keyboard
 from bot.notifier import OutgoingMessage, Renderers, Translate
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
@@ -26,11 +26,6 @@ from core.services.outbox import OutboxItem
 from core.services.regions import get_region
 
 RENDERERS = Renderers()  # combined by bot.renderers.outbox_renderers
-KIND_LABEL_KEYS = {
-    "general": "join.kind.general",
-    "specialty": "join.kind.specialty",
-    "labor": "join.kind.labor",
-}
 PER_ROW = 2
 
 
@@ -51,7 +46,7 @@ async def card_text(uow: UnitOfWork, view: ApplicationView, t: Translate, locale
         id=view.id,
         name=view.name,
         uscc=view.uscc,
-        kind=t(KIND_LABEL_KEYS[view.kind]),
+        kind=t(KIND_LABELS[view.kind]),
         region=f"{city.name(locale)} {county.name(locale)}",
         contact=view.contact_name,
         phone=mask_phone(view.contact_phone),

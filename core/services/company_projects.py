@@ -65,6 +65,18 @@ class ProjectDraft:
     planned_end: str = ""
     realname_code: str = ""
 
+    @classmethod
+    def of(cls, answers: dict[str, str]) -> ProjectDraft:
+        """The draft of draft_field's answers, keyed by FIELDS."""
+        return cls(
+            name=answers.get("name", ""),
+            county_code=answers.get("county", ""),
+            address=answers.get("address", ""),
+            planned_start=answers.get("start", ""),
+            planned_end=answers.get("end", ""),
+            realname_code=answers.get("realname", ""),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ProjectPage:
