@@ -42,7 +42,7 @@ from core.domain.enums import Role
 from core.services import accounts, company_projects, teams
 from core.services.accounts import AccountView
 from core.services.company_admin import invite_member, is_company_admin
-from core.services.company_projects import FIELDS, OPTIONAL, ProjectDraft, ProjectView
+from core.services.company_projects import FIELDS, OPTIONAL, ProjectDraft
 from core.services.regions import get_region
 from core.services.teams import WorkerCard
 
@@ -145,27 +145,27 @@ async def projects_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict
     return _page(dialog_manager, found.page, found.pages, items)
 
 
-async def _project_text(manager: DialogManager, view: ProjectView) -> str:
-    county = await get_region(uow_of(manager), view.county_code)
-    return tr(
-        "admin.project_card",
-        name=view.name,
-        county=county.name(locale()),
-        address=view.address or _("admin.unset"),
-        start=_day(view.planned_start),
-        end=_day(view.planned_end),
-        realname=view.realname_code or _("admin.unset"),
-        status=_("admin.status.closed") if view.closed else _("admin.status.active"),
-        teams=view.teams,
-        workers=view.workers,
-    )
+async def _project_text(manager: DialogManager, key: str, fields: Any, **more: Any) -> str:
+    """A project's card, or the summary of one being added; a field not given reads 未填写."""
+    county = await get_region(uow_of(manager), str(fields.get("county", "")))
+    shown = {f: str(fields.get(f) or _("admin.unset")) for f in OPTIONAL}
+    name = fields.get("name", "")
+    return tr(key, name=name, county=county.name(locale()), **shown, **more)
 
 
 async def project_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     view = await company_projects.get_project(
         uow_of(dialog_manager), account_of(dialog_manager).actor(), _id(dialog_manager, "project")
     )
-    return {"card": Safe(await _project_text(dialog_manager, view)), "active": not view.closed}
+    card = await _project_text(
+        dialog_manager,
+        "admin.project_card",
+        view.fields(),
+        status=_("admin.status.closed") if view.closed else _("admin.status.active"),
+        teams=view.teams,
+        workers=view.workers,
+    )
+    return {"card": Safe(card), "active": not view.closed}
 
 
 async def fields_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -180,17 +180,7 @@ async def text_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
 
 async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     new = _new(dialog_manager) or {}
-    county = await get_region(uow_of(dialog_manager), new.get("county", ""))
-    text = tr(
-        "admin.new_summary",
-        name=new.get("name", ""),
-        county=county.name(locale()),
-        address=new.get("address") or _("admin.unset"),
-        start=new.get("start") or _("admin.unset"),
-        end=new.get("end") or _("admin.unset"),
-        realname=new.get("realname") or _("admin.unset"),
-    )
-    return {"summary": Safe(text)}
+    return {"summary": Safe(await _project_text(dialog_manager, "admin.new_summary", new))}
 
 
 async def teams_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:

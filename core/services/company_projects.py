@@ -55,6 +55,17 @@ class ProjectView:
     def closed(self) -> bool:
         return self.status is not ProjectStatus.ACTIVE
 
+    def fields(self) -> dict[str, object]:
+        """Its values keyed by FIELDS, as a draft's answers are (None: not known)."""
+        return {
+            "name": self.name,
+            "county": self.county_code,
+            "address": self.address,
+            "start": self.planned_start,
+            "end": self.planned_end,
+            "realname": self.realname_code,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ProjectDraft:
