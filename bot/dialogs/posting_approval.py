@@ -148,36 +148,23 @@ async def getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any
 
 def _dialogs() -> tuple[Dialog, Dialog]:
     card = Format("{card}")
+    ask = partial(answer_window, need=NEED, retry=ValidationError)  # a bad value: asked again
     change_dialog = Dialog(
-        answer_window(
+        ask(
             ChangeRequest.headcount,
             card,
             Tr("approval.ask_headcount"),
             take=headcount_taken,
-            need=NEED,
-            retry=ValidationError,
             nav=_keep(headcount_taken),
             getter=getter,
         ),
-        answer_window(
-            ChangeRequest.price,
-            Tr("approval.ask_price"),
-            take=price_taken,
-            need=NEED,
-            retry=ValidationError,
-            nav=_keep(price_taken),
+        ask(
+            ChangeRequest.price, Tr("approval.ask_price"), take=price_taken, nav=_keep(price_taken)
         ),
     )
+    reason = Tr("approval.ask_reason")
     reject_dialog = Dialog(
-        answer_window(
-            RejectRequest.reason,
-            card,
-            Tr("approval.ask_reason"),
-            take=reason_taken,
-            need=NEED,
-            retry=ValidationError,
-            getter=getter,
-        )
+        ask(RejectRequest.reason, card, reason, take=reason_taken, getter=getter)
     )
     return change_dialog, reject_dialog
 
