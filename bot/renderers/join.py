@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
 
 from bot.keyboards.common import menu_keys
 from bot.keyboards.join import APPLY, KIND_LABELS, review_keyboard
-from bot.notifier import OutgoingMessage, Renderers, Translate
+from bot.notifier import OutgoingMessage, Renderers, Translate, decision_card, named
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
 from core.domain.rules import offers_shortage_posting
@@ -30,10 +31,9 @@ PER_ROW = 2
 
 
 async def _load(item: OutboxItem, uow: UnitOfWork) -> ApplicationView:
-    app_id = int(item.payload["application_id"])
-    view = await applications.get_application(uow, app_id)
-    if view is None:
-        raise LookupError(f"application {app_id} is gone")
+    view: ApplicationView = await named(
+        item, "application_id", partial(applications.get_application, uow)
+    )
     return view
 
 
@@ -65,12 +65,8 @@ def verdict_line(view: ApplicationView, t: Translate) -> str:
 async def render_card(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
     view = await _load(item, uow)
     text = await card_text(uow, view, t, item.locale)
-    if view.status != applications.PENDING:
-        return OutgoingMessage(text=f"{text}\n\n{verdict_line(view, t)}")
-    return OutgoingMessage(
-        text=text,
-        reply_markup=review_keyboard(view.id, t("join.approve"), t("join.reject")),
-    )
+    keyboard = review_keyboard(view.id, t("join.approve"), t("join.reject"))
+    return decision_card(text, verdict_line(view, t), keyboard)
 
 
 def _menu(t: Translate, keys: tuple[str, ...]) -> ReplyKeyboardMarkup:
