@@ -159,7 +159,7 @@ async def project_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
     )
     card = await _project_text(
         dialog_manager,
-        "admin.project_card",
+        N_("admin.project_card"),
         view.fields(),
         status=_("admin.status.closed") if view.closed else _("admin.status.active"),
         teams=view.teams,
@@ -180,7 +180,7 @@ async def text_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
 
 async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     new = _new(dialog_manager) or {}
-    return {"summary": Safe(await _project_text(dialog_manager, "admin.new_summary", new))}
+    return {"summary": Safe(await _project_text(dialog_manager, N_("admin.new_summary"), new))}
 
 
 async def teams_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -465,6 +465,11 @@ async def text_taken(manager: DialogManager, raw: str) -> None:
 # --- windows -----------------------------------------------------------------------------------
 
 
+def _tap(key: str, on_click: Any, when: str | None = None) -> Button:
+    """A button named by its catalog key (its id the key's last part)."""
+    return Button(Tr(key), id=key.rsplit(".", 1)[-1], on_click=on_click, when=when)
+
+
 def _back(handler: Handler) -> Row:
     return Row(Button(Tr("shortage.back"), id="back", on_click=handler), cancel_button())
 
@@ -505,10 +510,10 @@ def _dialog() -> Dialog:
             S.home,
             Tr("admin.home"),
             Column(
-                Button(Tr("admin.projects"), id="projects", on_click=goto(S.projects, page=0)),
-                Button(Tr("admin.new_project"), id="new", on_click=new_project),
-                Button(Tr("admin.invite_dispatcher"), id="inv_d", on_click=invite_dispatcher),
-                Button(Tr("admin.invite_foreman"), id="inv_f", on_click=invite_foreman),
+                _tap(N_("admin.projects"), goto(S.projects, page=0)),
+                _tap(N_("admin.new_project"), new_project),
+                _tap(N_("admin.invite_dispatcher"), invite_dispatcher),
+                _tap(N_("admin.invite_foreman"), invite_foreman),
             ),
             back=None,
         ),
@@ -517,7 +522,7 @@ def _dialog() -> Dialog:
             N_("admin.projects_title"),
             N_("admin.no_projects"),
             opens(S.project, "project", company_projects.get_project),
-            Button(Tr("admin.new_project"), id="new", on_click=new_project),
+            _tap(N_("admin.new_project"), new_project),
             back=goto(S.home),
             getter=projects_getter,
         ),
@@ -525,9 +530,9 @@ def _dialog() -> Dialog:
             S.project,
             Format("{card}"),
             Column(
-                Button(Tr("admin.teams"), id="teams", on_click=goto(S.teams, page=0)),
-                Button(Tr("admin.edit"), id="edit", on_click=goto(S.edit), when="active"),
-                Button(Tr("admin.close"), id="close", on_click=goto(S.close), when="active"),
+                _tap(N_("admin.teams"), goto(S.teams, page=0)),
+                _tap(N_("admin.edit"), goto(S.edit), when="active"),
+                _tap(N_("admin.close"), goto(S.close), when="active"),
             ),
             back=goto(S.projects),
             getter=project_getter,
@@ -536,7 +541,7 @@ def _dialog() -> Dialog:
             S.close,
             Format("{card}"),
             Tr("admin.close_confirm"),
-            Button(Tr("admin.close_yes"), id="yes", on_click=close_confirmed),
+            _tap(N_("admin.close_yes"), close_confirmed),
             back=goto(S.project),
             getter=project_getter,
         ),
@@ -551,7 +556,7 @@ def _dialog() -> Dialog:
         answer_window(
             S.text,
             Format("{prompt}"),
-            Button(Tr("admin.skip"), id="skip", on_click=skip_optional, when="optional"),
+            _tap(N_("admin.skip"), skip_optional, when="optional"),
             take=text_taken,
             nav=_back(text_back),
             getter=text_getter,
@@ -559,7 +564,7 @@ def _dialog() -> Dialog:
         _screen(
             S.new_summary,
             Format("{summary}"),
-            Button(Tr("admin.create_yes"), id="create", on_click=create_confirmed),
+            _tap(N_("admin.create_yes"), create_confirmed),
             back=None,
             getter=summary_getter,
         ),
@@ -568,12 +573,7 @@ def _dialog() -> Dialog:
             N_("admin.teams_title"),
             N_("admin.no_teams"),
             opens(S.team, "team", teams.get_team),
-            Button(
-                Tr("admin.new_team"),
-                id="new_team",
-                on_click=ask("team_new", S.teams),
-                when="active",
-            ),
+            _tap(N_("admin.new_team"), ask("team_new", S.teams), when="active"),
             back=goto(S.project),
             getter=teams_getter,
         ),
@@ -583,13 +583,8 @@ def _dialog() -> Dialog:
             N_("admin.no_members"),
             opens(S.worker, "worker", teams.worker_card),
             Row(
-                Button(
-                    Tr("admin.add_worker"),
-                    id="add",
-                    on_click=goto(S.joinable, page=0),
-                    when="active",
-                ),
-                Button(Tr("admin.rename"), id="rename", on_click=ask("team_rename", S.team)),
+                _tap(N_("admin.add_worker"), goto(S.joinable, page=0), when="active"),
+                _tap(N_("admin.rename"), ask("team_rename", S.team)),
             ),
             back=goto(S.teams, page=0),
             getter=_workers_getter(teams.team_members, "👷"),
@@ -606,10 +601,8 @@ def _dialog() -> Dialog:
             S.worker,
             Format("{card}"),
             Row(
-                Button(Tr("admin.move"), id="move", on_click=goto(S.targets, page=0)),
-                Button(
-                    Tr("admin.leave_site"), id="leave", on_click=leave_confirmed, when="in_team"
-                ),
+                _tap(N_("admin.move"), goto(S.targets, page=0)),
+                _tap(N_("admin.leave_site"), leave_confirmed, when="in_team"),
             ),
             back=worker_back,
             getter=worker_getter,
