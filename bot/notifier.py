@@ -119,6 +119,23 @@ class Renderers:
         return list(result)
 
 
+async def named(item: OutboxItem, key: str, load: Callable[[int], Awaitable[Any]]) -> Any:
+    """The row an outbox item names by id (`payload[key]`), through `load`; gone: LookupError."""
+    row_id = int(item.payload[key])
+    found = await load(row_id)
+    if found is None:
+        raise LookupError(f"{key} {row_id} is gone")
+    return found
+
+
+def decision_card(text: str, verdict: str, keyboard: InlineKeyboardMarkup) -> OutgoingMessage:
+    """A card to decide (an application, a 需求待批 request): its buttons while undecided
+    (`verdict` empty), else the verdict under it and no buttons."""
+    if verdict:
+        return OutgoingMessage(text=f"{text}\n\n{verdict}")
+    return OutgoingMessage(text=text, reply_markup=keyboard)
+
+
 # --- splitting ------------------------------------------------------------------------------
 
 

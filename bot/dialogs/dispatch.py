@@ -10,22 +10,18 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
-from aiogram_dialog.widgets.kbd import Row
-from aiogram_dialog.widgets.text import Format
+from aiogram_dialog import Dialog, DialogManager, ShowMode
 
-from bot.dialogs.widgets import Tr, cancel_button, pop_error, show_error, typed
+from bot.dialogs.answers import answer_window, started
+from bot.dialogs.widgets import Tr, account_of, uow_of
 from bot.i18n import tr
 from bot.render.dispatch import dispatch_card, wage_keyboard, wage_text
-from bot.render.errors import error_text
-from core.db.uow import UnitOfWork
 from core.domain.errors import DomainError, ValidationError
 from core.domain.money import format_money
 from core.domain.values import parse_day
 from core.services import dispatch, wages
-from core.services.accounts import AccountView
 
 
 class AmountSG(StatesGroup):
@@ -40,112 +36,75 @@ def _t(key: str, /, **params: object) -> str:
     return tr(key, **params)
 
 
-async def _getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow: UnitOfWork = dialog_manager.middleware_data["uow"]
-    account: AccountView = dialog_manager.middleware_data["account"]
-    data = dialog_manager.start_data
-    assert isinstance(data, dict)
-    period_id = int(data["period"])
-    view = await wages.get_wage_period(uow, account.actor(), period_id)
-    return {"error": pop_error(dialog_manager), "due": format_money(view.due, symbol=False)}
+async def _saved(manager: DialogManager, text: str, markup: InlineKeyboardMarkup) -> None:
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    if isinstance(manager.event, Message):
+        await manager.event.answer(_("dispatch.saved") + "\n" + text, reply_markup=markup)
 
 
-async def amount_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    uow: UnitOfWork = manager.middleware_data["uow"]
-    account: AccountView = manager.middleware_data["account"]
+# --- the amount of a partial payment --------------------------------------------------------
+
+
+async def _amount_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    actor, period_id = account_of(dialog_manager).actor(), started(dialog_manager, "period")
+    view = await wages.get_wage_period(uow_of(dialog_manager), actor, period_id)
+    return {"due": format_money(view.due, symbol=False)}
+
+
+async def amount_taken(manager: DialogManager, raw: str) -> None:
+    uow, actor = uow_of(manager), account_of(manager).actor()
     data = manager.start_data
     assert isinstance(data, dict)
-    period_id, side = int(data["period"]), str(data["side"])
-    try:
-        if side == "shortage":
-            view = await wages.answer_payer(
-                uow, account.actor(), period_id, "partial", amount=message.text or ""
-            )
-        else:
-            current = await wages.get_wage_period(uow, account.actor(), period_id)
-            view = await wages.answer_labor(
-                uow,
-                account.actor(),
-                period_id,
-                "partial",
-                amount=message.text or "",
-                workers_paid=current.workers_paid,
-            )
-    except ValidationError as exc:
-        await uow.rollback()
-        show_error(manager, error_text(exc))
-        return
-    await manager.done(show_mode=ShowMode.NO_UPDATE)
-    await message.answer(
-        _("dispatch.saved") + "\n" + wage_text(view, side, _t),
-        reply_markup=wage_keyboard(view, side, _t),
-    )
-
-
-def _dialog() -> Dialog:
-    return Dialog(
-        Window(
-            Format("{error}", when="error"),
-            Tr("wage.ask_amount"),
-            Row(cancel_button()),
-            *typed(amount_typed, "wage.amount_expected"),
-            getter=_getter,
-            state=AmountSG.amount,
+    period_id, side = started(manager, "period"), str(data["side"])
+    if side == "shortage":
+        view = await wages.answer_payer(uow, actor, period_id, "partial", amount=raw)
+    else:
+        current = await wages.get_wage_period(uow, actor, period_id)
+        view = await wages.answer_labor(
+            uow, actor, period_id, "partial", amount=raw, workers_paid=current.workers_paid
         )
-    )
+    await _saved(manager, wage_text(view, side, _t), wage_keyboard(view, side, _t))
 
 
 # --- the last day of a dispatch -------------------------------------------------------------
 
 
 async def _day_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow: UnitOfWork = dialog_manager.middleware_data["uow"]
-    account: AccountView = dialog_manager.middleware_data["account"]
-    data = dialog_manager.start_data
-    assert isinstance(data, dict)
-    view = await dispatch.get_dispatch(uow, account.actor(), int(data["deal"]))
+    actor, deal_id = account_of(dialog_manager).actor(), started(dialog_manager, "deal")
+    view = await dispatch.get_dispatch(uow_of(dialog_manager), actor, deal_id)
     return {
-        "error": pop_error(dialog_manager),
         "id": view.deal_id,
         "start": view.start_date.isoformat(),
         "today": view.report_date.isoformat(),
     }
 
 
-async def day_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    uow: UnitOfWork = manager.middleware_data["uow"]
-    account: AccountView = manager.middleware_data["account"]
-    data = manager.start_data
-    assert isinstance(data, dict)
-    deal_id = int(data["deal"])
-    try:
-        day = parse_day(message.text, dispatch.today_of(uow))
-        view = await dispatch.set_last_day(uow, account.actor(), deal_id, day)
-    except DomainError as exc:
-        # a refusal (not the receiving side, the deal no longer active) ends nothing: the
-        # user reads why and may type another day or cancel
-        await uow.rollback()
-        show_error(manager, error_text(exc))
-        return
-    await manager.done(show_mode=ShowMode.NO_UPDATE)
-    text, markup = dispatch_card(view, _t, account.locale)
-    await message.answer(_("dispatch.saved") + "\n" + text, reply_markup=markup)
-
-
-def _day_dialog() -> Dialog:
-    return Dialog(
-        Window(
-            Format("{error}", when="error"),
-            Tr("dispatch.ask_last_day"),
-            Row(cancel_button()),
-            *typed(day_typed, "dispatch.last_day_expected"),
-            getter=_day_getter,
-            state=LastDaySG.day,
-        )
-    )
+async def day_taken(manager: DialogManager, raw: str) -> None:
+    # a refusal (not the receiving side, the deal no longer active) ends nothing: the user
+    # reads why and may type another day or cancel
+    uow, account = uow_of(manager), account_of(manager)
+    day = parse_day(raw, dispatch.today_of(uow))
+    view = await dispatch.set_last_day(uow, account.actor(), started(manager, "deal"), day)
+    await _saved(manager, *dispatch_card(view, _t, account.locale))
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.include_routers(_dialog(), _day_dialog())
+    amount = answer_window(
+        AmountSG.amount,
+        Tr("wage.ask_amount"),
+        take=amount_taken,
+        need="wage.amount_expected",
+        retry=ValidationError,
+        getter=_amount_getter,
+    )
+    day = answer_window(
+        LastDaySG.day,
+        Tr("dispatch.ask_last_day"),
+        take=day_taken,
+        need="dispatch.last_day_expected",
+        retry=DomainError,
+        getter=_day_getter,
+    )
+    router.include_routers(Dialog(amount), Dialog(day))
     return router

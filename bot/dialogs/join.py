@@ -10,7 +10,6 @@ JoinGate.open while the dialog is open: the access middleware lets the guest thr
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
 from aiogram import F, Router
@@ -19,29 +18,25 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Row, Select
+from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.widgets import Tr, buttons_only, choice, pop_error, show_error, toast, typed
+from bot.dialogs.answers import answer_window
+from bot.dialogs.widgets import RegionPicker, StepOrder, Tr, buttons_only, choice, toast, uow_of
 from bot.i18n import N_, tr
 from bot.keyboards.common import MenuText
-from bot.keyboards.join import APPLY, JoinGate, guest_keyboard
+from bot.keyboards.join import APPLY, KIND_LABELS, JoinGate, guest_keyboard
 from bot.render.errors import error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import locale
 from core.db.uow import UnitOfWork
 from core.domain.contact import parse_contact
-from core.domain.errors import DomainError, ValidationError
+from core.domain.errors import DomainError
 from core.services import enterprise_applications as applications
 from core.services.accounts import AccountView
-from core.services.enterprises import KINDS, check_county, clean_enterprise_name
-from core.services.regions import PROVINCE_CODE, children, get_region
+from core.services.enterprises import KINDS, clean_enterprise_name
+from core.services.regions import get_region
 
-KIND_LABELS = {
-    "general": N_("join.kind.general"),
-    "specialty": N_("join.kind.specialty"),
-    "labor": N_("join.kind.labor"),
-}
 FIELDS = {
     "name": N_("join.field.name"),
     "uscc": N_("join.field.uscc"),
@@ -49,52 +44,21 @@ FIELDS = {
     "county": N_("join.field.county"),
     "contact": N_("join.field.contact"),
 }
+NEED = N_("join.need_text")
 
 
 class Join(StatesGroup):
     name = State()
     uscc = State()
     kind = State()
-    city = State()
-    county = State()
+    county = State()  # the city, then its county
     contact = State()
     summary = State()
     edit = State()
 
 
 J = Join
-ORDER = (J.name, J.uscc, J.kind, J.city, J.county, J.contact, J.summary)
-
-
-def _uow(manager: DialogManager) -> UnitOfWork:
-    uow: UnitOfWork = manager.middleware_data["uow"]
-    return uow
-
-
-def _state(manager: DialogManager) -> FSMContext:
-    state: FSMContext = manager.middleware_data["state"]
-    return state
-
-
-async def _after(manager: DialogManager) -> None:
-    """The next step, or back to the summary when a field was being changed."""
-    if manager.dialog_data.get("editing"):
-        # a county belongs to its city: changing the city asks the county again
-        if manager.current_context().state is J.city:
-            await manager.switch_to(J.county)
-            return
-        await manager.switch_to(J.summary)
-        return
-    state = manager.current_context().state
-    await manager.switch_to(ORDER[ORDER.index(state) + 1])
-
-
-async def go_back(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    if manager.dialog_data.get("editing"):
-        await manager.switch_to(J.summary)
-        return
-    state = manager.current_context().state
-    await manager.switch_to(ORDER[max(ORDER.index(state) - 1, 0)])
+ORDER = StepOrder(J.name, J.uscc, J.kind, J.county, J.contact, J.summary)
 
 
 async def cancel(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
@@ -108,29 +72,48 @@ async def cancel(callback: CallbackQuery, _button: Any, manager: DialogManager) 
 
 
 def nav(*, back: bool = True) -> Row:
-    buttons = [Button(Tr("shortage.back"), id="back", on_click=go_back)] if back else []
+    buttons = [Button(Tr("shortage.back"), id="back", on_click=ORDER.back)] if back else []
     return Row(*buttons, Button(Tr("common.cancel"), id="cancel", on_click=cancel))
 
 
-# --- getters -----------------------------------------------------------------------------------
+# --- the steps: every answer checked by the core functions the filing runs again ---------------
 
 
-async def base_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    return {"error": pop_error(dialog_manager)}
+async def name_taken(manager: DialogManager, raw: str) -> None:
+    manager.dialog_data["name"] = clean_enterprise_name(raw)
+    await ORDER.after(manager)
 
 
-async def city_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    loc = locale()
-    cities = await children(_uow(dialog_manager), PROVINCE_CODE)
-    return {"cities": [(c.code, c.name(loc)) for c in cities]}
+async def uscc_taken(manager: DialogManager, raw: str) -> None:
+    # checked, and not already registered nor applied for (filing checks it again)
+    manager.dialog_data["uscc"] = await applications.check_uscc_free(uow_of(manager), raw)
+    await ORDER.after(manager)
 
 
-async def county_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    loc, uow = locale(), _uow(dialog_manager)
-    city = str(dialog_manager.dialog_data.get("city", ""))
-    counties = await children(uow, city) if city else []
-    name = (await get_region(uow, city)).name(loc) if city else ""
-    return {"counties": [(c.code, c.name(loc)) for c in counties], "city": name}
+async def kind_chosen(
+    callback: CallbackQuery, _widget: Any, manager: DialogManager, kind: str
+) -> None:
+    if kind not in KINDS:
+        await toast(callback, _("common.stale"))
+        return
+    manager.dialog_data["kind"] = kind
+    await ORDER.after(manager)
+
+
+async def county_taken(manager: DialogManager, code: str) -> None:
+    manager.dialog_data["county"] = code
+    await ORDER.after(manager)
+
+
+REGION = RegionPicker(
+    "county", county_taken, asks=(N_("join.ask_city"), N_("join.ask_county")), state=J.county
+)
+
+
+async def contact_taken(manager: DialogManager, raw: str) -> None:
+    contact = parse_contact(raw)
+    manager.dialog_data.update(contact_name=contact.name, contact_phone=contact.phone)
+    await ORDER.after(manager)
 
 
 async def kind_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -138,7 +121,7 @@ async def kind_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
 
 
 async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    data, uow, loc = dialog_manager.dialog_data, _uow(dialog_manager), locale()
+    data, uow, loc = dialog_manager.dialog_data, uow_of(dialog_manager), locale()
     county = await get_region(uow, str(data["county"]))
     city = await get_region(uow, str(county.parent_code))
     text = tr(
@@ -153,90 +136,16 @@ async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
     return {"summary": text, "fields": [(k, _(v)) for k, v in FIELDS.items()]}
 
 
-# --- the steps ---------------------------------------------------------------------------------
-
-
-async def name_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        manager.dialog_data["name"] = clean_enterprise_name(message.text)
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
-    await _after(manager)
-
-
-async def uscc_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        # checked, and not already registered nor applied for (filing checks it again)
-        manager.dialog_data["uscc"] = await applications.check_uscc_free(
-            _uow(manager), message.text or ""
-        )
-    except DomainError as exc:
-        show_error(manager, error_text(exc))
-        return
-    await _after(manager)
-
-
-async def kind_chosen(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, kind: str
-) -> None:
-    if kind not in KINDS:
-        await toast(callback, _("common.stale"))
-        return
-    manager.dialog_data["kind"] = kind
-    await _after(manager)
-
-
-async def city_chosen(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
-) -> None:
-    cities = await children(_uow(manager), PROVINCE_CODE)
-    if not any(c.code == code for c in cities):
-        await toast(callback, _("common.stale"))
-        return
-    manager.dialog_data["city"] = code
-    await _after(manager)
-
-
-async def county_chosen(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
-) -> None:
-    city = str(manager.dialog_data.get("city", ""))
-    try:
-        county = await check_county(_uow(manager), code)
-    except DomainError:
-        county = ""
-    if not city or county[:4] != city[:4]:  # forged, or a county of another city
-        await toast(callback, _("common.stale"))
-        return
-    manager.dialog_data["county"] = county
-    await _after(manager)
-
-
-async def contact_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        contact = parse_contact(message.text)
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
-    manager.dialog_data.update(contact_name=contact.name, contact_phone=contact.phone)
-    await _after(manager)
-
-
 async def edit_field(
     _callback: CallbackQuery, _widget: Any, manager: DialogManager, field: str
 ) -> None:
-    steps = {"name": J.name, "uscc": J.uscc, "kind": J.kind}
-    steps |= {"county": J.city, "contact": J.contact}
-    if field not in steps:
-        return
-    manager.dialog_data["editing"] = True
-    await manager.switch_to(steps[field])
+    steps = {"name": J.name, "uscc": J.uscc, "kind": J.kind, "county": J.county}
+    if field in FIELDS:
+        await ORDER.edit(manager, steps.get(field, J.contact))
 
 
 async def submit(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    data, uow = manager.dialog_data, _uow(manager)
-    user = callback.from_user
+    data, user = manager.dialog_data, callback.from_user
     command = applications.ApplyCommand(
         telegram_user_id=user.id,
         chat_id=user.id,  # private chats only: the chat is the user
@@ -248,7 +157,7 @@ async def submit(callback: CallbackQuery, _button: Any, manager: DialogManager) 
         contact=f"{data['contact_name']} {data['contact_phone']}",
     )
     try:
-        view = await applications.submit_application(uow, command)
+        view = await applications.submit_application(uow_of(manager), command)
     except DomainError as exc:
         # e.g. the USCC was applied for meanwhile: say so on the summary, change nothing
         await toast(callback, error_text(exc)[:200], alert=True)
@@ -259,68 +168,26 @@ async def submit(callback: CallbackQuery, _button: Any, manager: DialogManager) 
 
 
 async def _on_close(_result: Any, manager: DialogManager) -> None:
-    await _state(manager).set_state(None)  # the guest is a guest again for the access gate
-
-
-# --- windows -----------------------------------------------------------------------------------
+    state: FSMContext = manager.middleware_data["state"]
+    await state.set_state(None)  # the guest is a guest again for the access gate
 
 
 def _dialog() -> Dialog:
-    error = Format("{error}", when="error")
     return Dialog(
-        Window(
-            error,
-            Tr("join.ask_name"),
-            nav(back=False),
-            *typed(name_typed, N_("join.need_text")),
-            state=J.name,
+        answer_window(
+            J.name, Tr("join.ask_name"), take=name_taken, need=NEED, nav=nav(back=False)
         ),
-        Window(
-            error,
-            Tr("join.ask_uscc"),
-            nav(),
-            *typed(uscc_typed, N_("join.need_text")),
-            state=J.uscc,
-        ),
+        answer_window(J.uscc, Tr("join.ask_uscc"), take=uscc_taken, need=NEED, nav=nav()),
         Window(
             Tr("join.ask_kind"),
-            Column(
-                Select(
-                    Format("{item[1]}"),
-                    id="kind",
-                    item_id_getter=itemgetter(0),
-                    items="kinds",
-                    on_click=kind_chosen,
-                )
-            ),
+            choice("kind", "kinds", kind_chosen, width=1),
             nav(),
             buttons_only(),
             getter=kind_getter,
             state=J.kind,
         ),
-        Window(
-            Tr("join.ask_city"),
-            choice("city", "cities", city_chosen, width=3),
-            nav(),
-            buttons_only(),
-            getter=city_getter,
-            state=J.city,
-        ),
-        Window(
-            Tr("join.ask_county"),
-            choice("county", "counties", county_chosen, width=3),
-            nav(),
-            buttons_only(),
-            getter=county_getter,
-            state=J.county,
-        ),
-        Window(
-            error,
-            Tr("join.ask_contact"),
-            nav(),
-            *typed(contact_typed, N_("join.need_text")),
-            state=J.contact,
-        ),
+        REGION.window(nav()),
+        answer_window(J.contact, Tr("join.ask_contact"), take=contact_taken, need=NEED, nav=nav()),
         Window(
             Format("{summary}"),
             Row(
@@ -340,7 +207,6 @@ def _dialog() -> Dialog:
             getter=summary_getter,
             state=J.edit,
         ),
-        getter=base_getter,
         on_close=_on_close,
     )
 

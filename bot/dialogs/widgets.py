@@ -602,70 +602,131 @@ class ContactStep:
         return {"name": str(dialog_manager.dialog_data.get(TYPED_NAME, ""))}
 
 
-# --- the region step: a county, the company's own first -----------------------------------
+# --- a region: a city, then one of its counties ---------------------------------------------
 
-PROVINCE = "140000"
-REGION_CITY = "region_city"  # None: the company's counties; "all": the cities; a city code
-ALL_CITIES = "all"
+SaveRegion = Callable[[DialogManager, str], Awaitable[None]]
+ALL_CITIES = "all"  # the city key of a picker with `home`: the cities, not the company's counties
 
 
-class RegionStep:
-    """A county: the company's own counties first, or 🗺 another city, then its counties.
-    `save` gets the county's code."""
+class RegionPicker:
+    """A region in one window: the cities, then the counties of the tapped one (🏙 换个市 back).
+    `asks` are the prompts of the cities and of a city's counties ({city}); with `home`, the
+    company's own counties come first under that prompt, 🗺 other city leading to the rest;
+    `whole` (a filter) adds 全省 among the cities and "all of the city" among its counties.
+    `save(manager, code)` gets a county (else a city, or "" for all of Shanxi); a code the
+    reference data lacks, or a county of another city than the one shown, is stale. The city
+    shown lives in dialog data (`city_key`)."""
 
-    def __init__(self, state: State, save: Save, *, ask: str) -> None:
-        self.state, self.save, self.ask = state, save, ask
+    def __init__(
+        self,
+        widget_id: str,
+        save: SaveRegion,
+        *,
+        asks: tuple[str, str],
+        state: State | None = None,
+        home: str | None = None,
+        whole: bool = False,
+        up: str = N_("search.btn_other_city"),
+    ) -> None:
+        self.id, self.save, self.asks, self.state = widget_id, save, asks, state
+        self.home, self.whole, self.up = home, whole, up
+        self.city_key = f"{widget_id}_city"
 
-    async def chosen(
+    async def _picked(
         self, callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
     ) -> None:
-        uow = uow_of(manager)
+        level: RegionLevel | None = None
+        parent: str | None = None
         try:
-            region = await regions.get_region(uow, code)
+            region = await regions.get_region(uow_of(manager), code)
+            level, parent = region.level, region.parent_code
         except DomainError:
-            region = None
-        if region is not None and region.level is RegionLevel.CITY:
-            manager.dialog_data[REGION_CITY] = region.code
-        elif region is not None and region.level is RegionLevel.COUNTY:
-            manager.dialog_data[REGION_CITY] = None
-            await self.save(manager, region.code)
+            pass  # an unknown code: stale below
+        shown = manager.dialog_data.get(self.city_key)
+        # a county shown is one of the city's, or (home) one of the company's, in any city
+        listed = parent == shown or (self.home is not None and shown is None)
+        if level is RegionLevel.CITY and shown in (None, ALL_CITIES):
+            manager.dialog_data[self.city_key] = code  # its counties next
+        elif (level is RegionLevel.CITY and self.whole and shown == code) or (
+            level is RegionLevel.COUNTY and listed
+        ):
+            await self._save(manager, code)
         else:
             await toast(callback, _("common.stale"))
 
-    async def wider(self, _callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-        """🗺 Other city from the company's counties; ◀ back to the cities from one city."""
-        shown = manager.dialog_data.get(REGION_CITY)
-        manager.dialog_data[REGION_CITY] = ALL_CITIES if shown != ALL_CITIES else None
+    async def _save(self, manager: DialogManager, code: str) -> None:
+        manager.dialog_data.pop(self.city_key, None)
+        await self.save(manager, code)  # a rule it breaks is answered by bot.handlers.errors
+
+    async def _any(self, _callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+        await self._save(manager, "")
+
+    async def _up(self, _callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+        """From a city to the cities; with `home`, between the company's counties and cities."""
+        wider = self.home is not None and manager.dialog_data.get(self.city_key) != ALL_CITIES
+        manager.dialog_data[self.city_key] = ALL_CITIES if wider else None
 
     async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-        uow, account = uow_of(dialog_manager), account_of(dialog_manager)
-        shown = dialog_manager.dialog_data.get(REGION_CITY)
-        if shown is None:
-            found = await regions.company_counties(uow, account.actor())
-            prompt, wider = _(self.ask), _("idle.other_city")
-        elif shown == ALL_CITIES:
-            found = await regions.children(uow, PROVINCE)
-            prompt, wider = _("idle.ask_city"), _("idle.back")
+        uow, loc = uow_of(dialog_manager), locale()
+        shown = dialog_manager.dialog_data.get(self.city_key)
+        first: list[tuple[str, str]] = []
+        if shown is None and self.home:
+            found = await regions.company_counties(uow, account_of(dialog_manager).actor())
+            prompt, up = _(self.home), _("idle.other_city")
+        elif shown in (None, ALL_CITIES):
+            found = await regions.children(uow, regions.PROVINCE_CODE)
+            prompt, up = _(self.asks[0]), _("idle.back") if self.home else ""
         else:
-            city = await regions.get_region(uow, shown)
+            city = await regions.get_region(uow, str(shown))
             found = await regions.children(uow, city.code)
-            prompt, wider = tr("idle.ask_county_of", city=city.name(locale())), _("idle.back")
+            prompt, up = tr(self.asks[1], city=city.name(loc)), _(self.up)
+            if self.whole:
+                first = [(city.code, _("search.all_of_city").format(city=city.name(loc)))]
         return {
             "region_prompt": prompt,
-            "regions": [(r.code, r.name(locale())) for r in found],
-            "region_wider": wider,
+            "region_items": first + [(r.code, r.name(loc)) for r in found],
+            "region_up": up,
+            "region_any": self.whole and shown is None,
         }
 
+    def keyboard(self) -> Group:
+        return Group(
+            Button(Tr("search.any_region"), id=f"{self.id}_any", on_click=self._any,
+                   when="region_any"),
+            choice(self.id, "region_items", self._picked, width=3),
+            Button(Format("{region_up}"), id=f"{self.id}_up", on_click=self._up,
+                   when="region_up"),
+        )  # fmt: skip
+
     def window(self, nav: Any) -> Window:
+        assert self.state is not None, "a picker with its own window names its state"
         return Window(
             Format("{region_prompt}"),
-            choice("region", "regions", self.chosen, width=3),
-            Button(Format("{region_wider}"), id="wider", on_click=self.wider),
+            self.keyboard(),
             nav,
             buttons_only(),
             getter=self.getter,
             state=self.state,
         )
+
+
+class RegionStep(RegionPicker):
+    """A county for a posting: the company's own counties first (`ask`), or 🗺 another city."""
+
+    def __init__(self, state: State, save: SaveRegion, *, ask: str) -> None:
+        asks = (N_("idle.ask_city"), N_("idle.ask_county_of"))
+        super().__init__("region", save, asks=asks, state=state, home=ask, up=N_("idle.back"))
+
+
+REGION_CITY = "region_city"  # RegionStep's city key: paste opens it on the city a post named
+
+
+class RegionFilter(RegionPicker):
+    """A region to narrow by: 全省, a city ("all of the city") or one of its counties."""
+
+    def __init__(self, widget_id: str, save: SaveRegion) -> None:
+        asks = (N_("search.pick_city"), N_("search.pick_county"))
+        super().__init__(widget_id, save, asks=asks, whole=True)
 
 
 # --- picking workers ----------------------------------------------------------------------
@@ -987,90 +1048,4 @@ class PagedList:
                 Button(Tr("list.next"), id=f"{self.id}_x", on_click=self._turn,
                        when=f"{self.id}_has_next"),
             ),
-        )  # fmt: skip
-
-
-# --- a region filter: all of Shanxi, a city, or one of its counties -----------------------
-
-SaveRegion = Callable[[DialogManager, str], Awaitable[None]]
-
-
-class RegionFilter:
-    """A region to narrow by, in two taps: 不限 (all of Shanxi) or a city, then "all of the
-    city" or one of its counties (🔙 other city goes back). `save(manager, code)` gets "" for
-    all of Shanxi, else a city or county code; a code the reference data lacks is stale."""
-
-    def __init__(self, widget_id: str, save: SaveRegion) -> None:
-        self.id, self.save = widget_id, save
-        self.city_key = f"{widget_id}_city"
-
-    async def _region(self, manager: DialogManager, code: str) -> Any:
-        try:
-            return await regions.get_region(manager.middleware_data["uow"], code)
-        except DomainError:
-            return None
-
-    async def _picked(
-        self, callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
-    ) -> None:
-        region = await self._region(manager, code)
-        city = manager.dialog_data.get(self.city_key)
-        if region is None or region.level not in (RegionLevel.CITY, RegionLevel.COUNTY):
-            await toast(callback, _("common.stale"))
-        elif region.level is RegionLevel.CITY and city is None:
-            manager.dialog_data[self.city_key] = region.code  # its counties next
-        elif region.level is RegionLevel.COUNTY and region.parent_code != city:
-            await toast(callback, _("common.stale"))
-        else:  # "all of the city" or a county of it
-            manager.dialog_data.pop(self.city_key, None)
-            await self.save(manager, region.code)
-
-    async def _any(self, _callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-        manager.dialog_data.pop(self.city_key, None)
-        await self.save(manager, "")
-
-    async def _cities(
-        self, _callback: CallbackQuery, _button: Any, manager: DialogManager
-    ) -> None:
-        manager.dialog_data.pop(self.city_key, None)
-
-    async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-        uow = dialog_manager.middleware_data["uow"]
-        city_code = dialog_manager.dialog_data.get(self.city_key)
-        loc = locale()
-        if city_code is None:
-            cities = await regions.children(uow, regions.PROVINCE_CODE)
-            return {
-                "region_prompt": _("search.pick_city"),
-                "region_items": [(c.code, c.name(loc)) for c in cities],
-                "region_in_city": False,
-            }
-        city = await regions.get_region(uow, str(city_code))
-        counties = await regions.children(uow, city.code)
-        return {
-            "region_prompt": tr("search.pick_county", city=city.name(loc)),
-            "region_items": [
-                (city.code, _("search.all_of_city").format(city=city.name(loc))),
-                *((c.code, c.name(loc)) for c in counties),
-            ],
-            "region_in_city": True,
-        }
-
-    def keyboard(self) -> Group:
-        in_city = F["region_in_city"]
-        return Group(
-            Button(Tr("search.any_region"), id=f"{self.id}_any", on_click=self._any,
-                   when=~in_city),
-            Group(
-                Select(
-                    Format("{item[1]}"),
-                    id=self.id,
-                    item_id_getter=itemgetter(0),
-                    items="region_items",
-                    on_click=self._picked,
-                ),
-                width=3,
-            ),
-            Button(Tr("search.btn_other_city"), id=f"{self.id}_up", on_click=self._cities,
-                   when=in_city),
         )  # fmt: skip

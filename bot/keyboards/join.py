@@ -19,6 +19,11 @@ from aiogram.utils.i18n import gettext as _
 from bot.i18n import N_
 
 APPLY = N_("join.apply_button")
+KIND_LABELS = {  # an applying company's kind, as the form and the regulator's card name it
+    "general": N_("join.kind.general"),
+    "specialty": N_("join.kind.specialty"),
+    "labor": N_("join.kind.labor"),
+}
 
 
 class JoinGate(StatesGroup):

@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
 
 from bot.keyboards.common import menu_keys
-from bot.keyboards.join import APPLY, review_keyboard
-from bot.notifier import OutgoingMessage, Renderers, Translate
+from bot.keyboards.join import APPLY, KIND_LABELS, review_keyboard
+from bot.notifier import OutgoingMessage, Renderers, Translate, decision_card, named
 from core.db.uow import UnitOfWork
 from core.domain.enums import Role
 from core.domain.rules import offers_shortage_posting
@@ -26,19 +27,13 @@ from core.services.outbox import OutboxItem
 from core.services.regions import get_region
 
 RENDERERS = Renderers()  # combined by bot.renderers.outbox_renderers
-KIND_LABEL_KEYS = {
-    "general": "join.kind.general",
-    "specialty": "join.kind.specialty",
-    "labor": "join.kind.labor",
-}
 PER_ROW = 2
 
 
 async def _load(item: OutboxItem, uow: UnitOfWork) -> ApplicationView:
-    app_id = int(item.payload["application_id"])
-    view = await applications.get_application(uow, app_id)
-    if view is None:
-        raise LookupError(f"application {app_id} is gone")
+    view: ApplicationView = await named(
+        item, "application_id", partial(applications.get_application, uow)
+    )
     return view
 
 
@@ -51,7 +46,7 @@ async def card_text(uow: UnitOfWork, view: ApplicationView, t: Translate, locale
         id=view.id,
         name=view.name,
         uscc=view.uscc,
-        kind=t(KIND_LABEL_KEYS[view.kind]),
+        kind=t(KIND_LABELS[view.kind]),
         region=f"{city.name(locale)} {county.name(locale)}",
         contact=view.contact_name,
         phone=mask_phone(view.contact_phone),
@@ -70,12 +65,8 @@ def verdict_line(view: ApplicationView, t: Translate) -> str:
 async def render_card(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
     view = await _load(item, uow)
     text = await card_text(uow, view, t, item.locale)
-    if view.status != applications.PENDING:
-        return OutgoingMessage(text=f"{text}\n\n{verdict_line(view, t)}")
-    return OutgoingMessage(
-        text=text,
-        reply_markup=review_keyboard(view.id, t("join.approve"), t("join.reject")),
-    )
+    keyboard = review_keyboard(view.id, t("join.approve"), t("join.reject"))
+    return decision_card(text, verdict_line(view, t), keyboard)
 
 
 def _menu(t: Translate, keys: tuple[str, ...]) -> ReplyKeyboardMarkup:

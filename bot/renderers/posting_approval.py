@@ -7,12 +7,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.notifier import OutgoingMessage, Renderers, Translate
+from bot.notifier import OutgoingMessage, Renderers, Translate, decision_card, named
 from core.db.uow import UnitOfWork
 from core.domain.money import format_money
 from core.domain.values import fen_to_price, price_to_fen
@@ -69,10 +70,7 @@ def verdict_line(view: RequestView, t: Translate) -> str:
 
 
 async def _load(item: OutboxItem, uow: UnitOfWork) -> RequestView:
-    req_id = int(item.payload["request_id"])
-    view = await approval.get_request(uow, req_id)
-    if view is None:
-        raise LookupError(f"shortage request {req_id} is gone")
+    view: RequestView = await named(item, "request_id", partial(approval.get_request, uow))
     return view
 
 
@@ -80,9 +78,7 @@ async def _load(item: OutboxItem, uow: UnitOfWork) -> RequestView:
 async def render_request(item: OutboxItem, uow: UnitOfWork, t: Translate) -> OutgoingMessage:
     view = await _load(item, uow)
     text = await request_text(uow, view, t, item.locale)
-    if view.status != approval.PENDING:
-        return OutgoingMessage(text=f"{text}\n\n{verdict_line(view, t)}")
-    return OutgoingMessage(text=text, reply_markup=request_keyboard(view.id, t))
+    return decision_card(text, verdict_line(view, t), request_keyboard(view.id, t))
 
 
 @RENDERERS.register(approval.KIND_APPROVED)

@@ -55,6 +55,17 @@ class ProjectView:
     def closed(self) -> bool:
         return self.status is not ProjectStatus.ACTIVE
 
+    def fields(self) -> dict[str, object]:
+        """Its values keyed by FIELDS, as a draft's answers are (None: not known)."""
+        return {
+            "name": self.name,
+            "county": self.county_code,
+            "address": self.address,
+            "start": self.planned_start,
+            "end": self.planned_end,
+            "realname": self.realname_code,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class ProjectDraft:
@@ -64,6 +75,18 @@ class ProjectDraft:
     planned_start: str = ""  # typed; empty: not known yet
     planned_end: str = ""
     realname_code: str = ""
+
+    @classmethod
+    def of(cls, answers: dict[str, str]) -> ProjectDraft:
+        """The draft of draft_field's answers, keyed by FIELDS."""
+        return cls(
+            name=answers.get("name", ""),
+            county_code=answers.get("county", ""),
+            address=answers.get("address", ""),
+            planned_start=answers.get("start", ""),
+            planned_end=answers.get("end", ""),
+            realname_code=answers.get("realname", ""),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +162,28 @@ async def _realname_free(uow: UnitOfWork, code: str | None, project_id: int | No
 
 def _optional_date(raw: str) -> date | None:
     return parse_planned_date(raw) if raw.strip() else None
+
+
+OPTIONAL = ("address", "start", "end", "realname")  # a new project may leave these out
+
+
+async def draft_field(uow: UnitOfWork, field: str, raw: str, *, start: str = "") -> str:
+    """One answer of a project being added, checked as create_project will check it and kept
+    as text ("" for an optional field left out); a planned end must follow `start`."""
+    if field in OPTIONAL and not raw.strip():
+        return ""
+    if field == "county":
+        return await check_county(uow, raw)
+    if field in ("start", "end"):
+        day = parse_planned_date(raw, today_of(uow))
+        if field == "end":
+            check_planned_dates(date.fromisoformat(start) if start else None, day)
+        return day.isoformat()
+    if field == "address":
+        return parse_address(raw)
+    if field == "realname":
+        return parse_realname_code(raw) or ""
+    return parse_project_name(raw)
 
 
 async def create_project(

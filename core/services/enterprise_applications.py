@@ -282,6 +282,15 @@ async def _claim(uow: UnitOfWork, row: EnterpriseApplication, status: str) -> No
     await uow.session.refresh(row)
 
 
+async def reviewable(uow: UnitOfWork, actor: Actor, application_id: int) -> ApplicationView:
+    """The application this actor may decide now (check_reviewer), or why not."""
+    view = await get_application(uow, application_id)
+    if view is None:
+        raise NotFound("error.application_not_found")
+    check_reviewer(actor, view)
+    return view
+
+
 async def approve_application(
     uow: UnitOfWork, actor: Actor, application_id: int
 ) -> ApplicationView:

@@ -191,6 +191,15 @@ def check_decider(actor: Actor, view: RequestView) -> None:
         raise Conflict("error.request_rejected", id=view.id)
 
 
+async def decidable(uow: UnitOfWork, actor: Actor, request_id: int) -> RequestView:
+    """The request this actor may decide now (check_decider), or why not."""
+    view = await get_request(uow, request_id)
+    if view is None:
+        raise NotFound("error.request_not_found")
+    check_decider(actor, view)
+    return view
+
+
 async def _claim(uow: UnitOfWork, actor: Actor, request_id: int, status: str) -> ShortageRequest:
     row = await uow.session.get(ShortageRequest, request_id)
     if row is None:
