@@ -389,6 +389,17 @@ class StepOrder:
             return
         await manager.switch_to(self.order[max(self.order.index(self._step(manager)) - 1, 0)])
 
+    def saving(self, *keys: str) -> Save:
+        """A step's value kept under its key (a Contact's name and phone under two), then on
+        to the step after it."""
+
+        async def save(manager: DialogManager, value: Any) -> None:
+            values = (value.name, value.phone) if isinstance(value, Contact) else (value,)
+            manager.dialog_data.update(zip(keys, values, strict=True))
+            await self.after(manager)
+
+        return save
+
     async def edit(self, manager: DialogManager, step: State) -> None:
         """From the summary to one step; done, it comes back to the summary."""
         manager.dialog_data["editing"] = True
