@@ -24,14 +24,13 @@ from aiogram import F, Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Row
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
+from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.callbacks import DeclareIdleCb
 from bot.callbacks_deals import ProposeCb, ViewPostingCb
 from bot.dialogs.widgets import (
-    ERROR,
     HEADCOUNT_BUTTONS,
     PASSTHROUGH,
     TYPING,
@@ -40,22 +39,22 @@ from bot.dialogs.widgets import (
     Tr,
     WorkerPicker,
     account_of,
-    buttons_only,
-    cancel_button,
     choice,
+    set_idle_button,
     show_error,
     start_below,
+    start_typing,
+    step,
     step_getter,
     toast,
-    typed,
     uow_of,
+    with_cancel,
 )
 from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
 from bot.keyboards.common import DEALS as DEALS_MENU
-from bot.keyboards.common import DECLARE_IDLE, MenuText, inline_cancel_keyboard
+from bot.keyboards.common import DECLARE_IDLE, MenuText, inline_rows
 from bot.keyboards.deals import deal_actions_keyboard, short
-from bot.keyboards.workers import WorkersCb
 from bot.render.errors import error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import locale
@@ -64,10 +63,7 @@ from bot.renderers.match import grade_names, price_text, trade_name
 from core.domain.enums import DealStatus, Role, Side
 from core.domain.errors import Conflict, ValidationError
 from core.domain.money import format_money
-from core.domain.rules import (
-    check_start_date,
-    parse_start_date,
-)
+from core.domain.rules import check_start_date, parse_start_date
 from core.domain.timeutil import local_date
 from core.domain.values import parse_headcount, parse_price
 from core.services import deals, guide_prices, postings
@@ -198,10 +194,6 @@ async def headcount_typed(message: Message, _widget: Any, manager: DialogManager
         show_error(manager, error_text(exc))
         return
     await headcount_saved(manager, count)
-
-
-async def type_headcount(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    _data(manager)["typing"] = True
 
 
 class DealPicker(WorkerPicker):
@@ -365,10 +357,6 @@ async def _finish(manager: DialogManager, view: DealView, headline: str) -> None
 
 
 # --- getters -------------------------------------------------------------------------------------
-
-
-async def base_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    return await step_getter(dialog_manager, **kwargs)
 
 
 async def shortage_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -544,59 +532,48 @@ async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
 
 
 def _dialog() -> Dialog:
-    nav = Row(cancel_button())
+    nav = with_cancel()
     return Dialog(
-        Window(
+        step(
+            S.shortage,
+            shortage_getter,
             Tr("deals.pick_shortage"),
             choice("shortage", "shortages", shortage_picked, width=1, type_factory=int),
             nav,
-            buttons_only(),
-            getter=shortage_getter,
-            state=S.shortage,
         ),
-        Window(
-            ERROR,
+        step(
+            S.headcount,
+            headcount_getter,
             Format("{headcount_text}"),
             choice("count", "counts", headcount_tapped, width=4, type_factory=int),
-            Button(
-                Tr("deals.btn_other_number"),
-                id="ntype",
-                on_click=type_headcount,
-                when=F["more_counts"] & ~TYPING,
-            ),
+            Button(Tr("deals.btn_other_number"), id="ntype", on_click=start_typing,
+                   when=F["more_counts"] & ~TYPING),
             nav,
-            *typed(headcount_typed, N_("deals.hint_headcount")),
-            getter=headcount_getter,
-            state=S.headcount,
+            on_text=headcount_typed,
+            need=N_("deals.hint_headcount"),
         ),
-        Window(
-            ERROR,
-            Format("{workers_text}"),
-            PICKER.keyboard(),
-            nav,
-            buttons_only(),
-            getter=workers_getter,
-            state=S.workers,
-        ),
-        Window(
-            ERROR,
+        step(S.workers, workers_getter, Format("{workers_text}"), PICKER.keyboard(), nav),
+        step(
+            S.price,
+            price_getter,
             Format("{price_text}"),
             choice("price", "price_options", price_tapped, width=2),
             nav,
-            *typed(price_typed, N_("deals.hint_price")),
-            getter=price_getter,
-            state=S.price,
+            on_text=price_typed,
+            need=N_("deals.hint_price"),
         ),
-        Window(
-            ERROR,
+        step(
+            S.start,
+            start_getter,
             Tr("deals.ask_start"),
             choice("day", "days", start_tapped, width=1, type_factory=int),
             nav,
-            *typed(start_typed, N_("deals.hint_start")),
-            getter=start_getter,
-            state=S.start,
+            on_text=start_typed,
+            need=N_("deals.hint_start"),
         ),
-        Window(
+        step(
+            S.summary,
+            summary_getter,
             Format("{summary}"),
             Button(Format("{send_text}"), id="ok", on_click=send),
             Row(
@@ -607,11 +584,8 @@ def _dialog() -> Dialog:
                 Button(Tr("deals.btn_edit_start"), id="ed", on_click=edit),
             ),
             nav,
-            buttons_only(),
-            getter=summary_getter,
-            state=S.summary,
         ),
-        getter=base_getter,
+        getter=step_getter,
         on_start=_on_start,
     )  # fmt: skip
 
@@ -626,11 +600,6 @@ async def _on_start(start_data: Any, manager: DialogManager) -> None:
         picked = start_data.get("picked")
         if picked:
             await PICKER.set_checked(manager, [int(w) for w in picked])
-
-
-async def _open(manager: DialogManager, state: State, data: dict[str, Any]) -> None:
-    # from a notification or a card: a new message, the notification stays as it was
-    await start_below(manager, state, data)
 
 
 async def _say_below(
@@ -667,7 +636,7 @@ async def propose_tapped(
             await _say_below(query, dialog_manager, _("deals.no_matching_shortage"))
             return
         if len(mine) > 1:
-            await _open(dialog_manager, S.shortage, data)
+            await start_below(dialog_manager, S.shortage, data)
             return
         shortage = mine[0]
         data["s"] = shortage.id
@@ -686,22 +655,19 @@ async def propose_tapped(
             return
     if data["open"] <= 0:
         raise Conflict("error.posting_closed")
-    await _open(dialog_manager, S.headcount, data)
+    await start_below(dialog_manager, S.headcount, data)
 
 
 def _no_workers_keyboard(shortage: PostingCard, via: int) -> InlineKeyboardMarkup:
     """Not a dead end: set busy workers of the trade idle, or declare idle workers and come
     back (the posted message leads back here), or back to the card."""
-
-    def button(text: str, data: str) -> list[InlineKeyboardButton]:
-        return [InlineKeyboardButton(text=text, callback_data=data)]
-
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            button(_("deals.btn_set_idle"), WorkersCb(st="b", tr=shortage.trade_code).pack()),
-            button(_(DECLARE_IDLE), DeclareIdleCb(s=shortage.id, tr=shortage.trade_code).pack()),
-            button(_("search.btn_back"), ViewPostingCb(kind="s", id=shortage.id, via=via).pack()),
-            *inline_cancel_keyboard().inline_keyboard,
+    declare = DeclareIdleCb(s=shortage.id, tr=shortage.trade_code).pack()
+    card = ViewPostingCb(kind="s", id=shortage.id, via=via).pack()
+    return inline_rows(
+        [
+            set_idle_button(shortage.trade_code),
+            InlineKeyboardButton(text=_(DECLARE_IDLE), callback_data=declare),
+            InlineKeyboardButton(text=_("search.btn_back"), callback_data=card),
         ]
     )
 
@@ -724,7 +690,7 @@ async def start_counter(manager: DialogManager, view: DealView) -> None:
         # the deal's own headcount may stay whatever the postings' open counts say now
         "open": max(min(limits), view.headcount),
     }  # fmt: skip
-    await _open(manager, S.price, data)
+    await start_below(manager, S.price, data)
 
 
 async def start_accept_with_workers(manager: DialogManager, view: DealView) -> None:
@@ -741,7 +707,7 @@ async def start_accept_with_workers(manager: DialogManager, view: DealView) -> N
         "deal": view.id, "ver": view.version, "hc": view.headcount, "open": view.headcount,
         "picked": [w.id for w in pool[: view.headcount]],
     }  # fmt: skip
-    await _open(manager, S.workers, data)
+    await start_below(manager, S.workers, data)
 
 
 def create_router() -> Router:
@@ -842,27 +808,19 @@ async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     }
 
 
-async def _to_list(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+async def _recount(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
     DEALS.recount(manager)  # a deal may have moved on meanwhile
-    await manager.switch_to(DealList.list)
 
 
 def _list_dialog() -> Dialog:
     return Dialog(
-        Window(
-            Format("{list_text}"),
-            DEALS.keyboard(),
-            buttons_only(),
-            getter=list_getter,
-            state=DealList.list,
-        ),
-        Window(
+        step(DealList.list, list_getter, Format("{list_text}"), DEALS.keyboard()),
+        step(
+            DealList.card,
+            card_getter,
             Format("{card}"),
             Passthrough("actions"),  # accept / counter / decline / withdraw: bot/handlers/deals
-            Button(Tr("deals.btn_list"), id="list", on_click=_to_list),
-            buttons_only(),
-            getter=card_getter,
-            state=DealList.card,
+            SwitchTo(Tr("deals.btn_list"), id="list", state=DealList.list, on_click=_recount),
             markup_factory=PASSTHROUGH,
         ),
     )

@@ -40,6 +40,7 @@ from bot.dialogs.widgets import (
     grade_label,
     grade_level,
     nav_row,
+    set_idle_button,
     show_error,
     step,
     step_getter,
@@ -50,7 +51,6 @@ from bot.dialogs.widgets import (
 from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
 from bot.keyboards.common import DECLARE_IDLE, MenuText
-from bot.keyboards.workers import WorkersCb
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import grade_name, locale, trade_name
@@ -378,17 +378,7 @@ async def _open(manager: DialogManager, trade: str, shortage_id: int) -> None:
     trades = [t.trade_code for t in await _trades(manager)]
     if not trades:
         await manager.reset_stack(remove_keyboard=False)
-        # not a dead end: 👷 sets busy workers of the trade idle first
-        markup = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=_("deals.btn_set_idle"),
-                        callback_data=WorkersCb(st="b", tr=trade).pack(),
-                    )
-                ]
-            ]
-        )
+        markup = InlineKeyboardMarkup(inline_keyboard=[[set_idle_button(trade)]])
         event = manager.event
         target = event.message if isinstance(event, CallbackQuery) else event
         if isinstance(target, Message):

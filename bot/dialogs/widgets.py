@@ -40,6 +40,7 @@ from aiogram_dialog.widgets.text import Const, Format, Text
 
 from bot.i18n import N_, Safe, render, tr
 from bot.keyboards.common import ALL_MENU_KEYS, MenuText, account_menu, inline_cancel_keyboard
+from bot.keyboards.workers import WorkersCb
 from bot.render.errors import error_text
 from bot.render.postings import deviation_line, grade_name, guide_line, locale, money
 from core.db.uow import UnitOfWork
@@ -902,6 +903,13 @@ def declarable_picker(widget_id: str, done: Save) -> WorkerPicker:
 
 
 # --- buttons another router answers ------------------------------------------------------
+
+
+def set_idle_button(trade_code: str) -> InlineKeyboardButton:
+    """👷 the trade's busy workers, to set some idle: where nobody idle fits, not a dead end."""
+    data = WorkersCb(st="b", tr=trade_code).pack()
+    return InlineKeyboardButton(text=_("deals.btn_set_idle"), callback_data=data)
+
 
 PASS = "\x1e"  # marks a button's callback data to be sent as it is (no dialog intent id)
 
