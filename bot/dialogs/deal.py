@@ -52,8 +52,7 @@ from bot.dialogs.widgets import (
 )
 from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
-from bot.keyboards.common import DEALS as DEALS_MENU
-from bot.keyboards.common import DECLARE_IDLE, MenuText, inline_rows
+from bot.keyboards.common import DECLARE_IDLE, inline_rows
 from bot.keyboards.deals import deal_actions_keyboard, short
 from bot.render.errors import error_text
 from bot.render.messages import edit_or_send
@@ -828,12 +827,3 @@ def _list_dialog() -> Dialog:
 
 async def open_list(_message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(DealList.list, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
-
-
-def entry_router() -> Router:
-    """🤝 from the menu: before every dialog, so it works from inside any of them."""
-    router = Router(name=f"{__name__}.entry")
-    router.message.register(
-        open_list, MenuText(DEALS_MENU), HasRole(Role.FOREMAN, Role.DISPATCHER)
-    )
-    return router

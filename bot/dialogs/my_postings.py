@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, cast
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -37,9 +37,7 @@ from bot.dialogs.widgets import (
     uow_of,
     with_cancel,
 )
-from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
-from bot.keyboards.common import MY_POSTINGS, MenuText
 from bot.keyboards.shortage import propose_buttons, start_button
 from bot.render.errors import alert_text, error_text
 from bot.render.postings import (
@@ -451,7 +449,7 @@ PRICE = PriceStep(
 # --- windows -----------------------------------------------------------------------------
 
 
-def _dialog() -> Dialog:
+def dialog() -> Dialog:
     to_card = back_to("mp.back_card", M.card, "to_card")
     return Dialog(
         step(
@@ -538,16 +536,3 @@ async def start(message: Message, dialog_manager: DialogManager) -> None:
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
     if isinstance(start_data, dict):
         manager.dialog_data.update(cast(dict[str, Any], start_data))
-
-
-def entry_router() -> Router:
-    """📋 from the menu: before every dialog, so it works from inside any of them."""
-    router = Router(name=f"{__name__}.entry")
-    router.message.register(start, MenuText(MY_POSTINGS), HasRole(Role.FOREMAN, Role.DISPATCHER))
-    return router
-
-
-def create_router() -> Router:
-    router = Router(name=__name__)
-    router.include_router(_dialog())
-    return router

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import F, Router, html
+from aiogram import F, html
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import gettext as _
@@ -33,9 +33,7 @@ from bot.dialogs.widgets import (
     uow_of,
     with_cancel,
 )
-from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
-from bot.keyboards.common import SEARCH, MenuText
 from bot.render.postings import locale
 from bot.renderers.contact_exchange import request_button
 from bot.renderers.match import (
@@ -352,7 +350,7 @@ def _field_button(field: str, when: Any = None) -> Button:
     return Button(Tr(FIELDS[field][0]), id=field, on_click=open_field, when=when)
 
 
-def _dialog() -> Dialog:
+def dialog() -> Dialog:
     to_filters = back_to("search.btn_back", S.filters)
     return Dialog(
         step(
@@ -412,16 +410,3 @@ async def start(message: Message, dialog_manager: DialogManager, account: Accoun
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
     kind = start_data.get("kind") if isinstance(start_data, dict) else None
     manager.dialog_data["f"] = {"kind": kind or "idle"}
-
-
-def entry_router() -> Router:
-    """🔍 from the menu: before every dialog, so it works from inside any of them."""
-    router = Router(name=f"{__name__}.entry")
-    router.message.register(start, MenuText(SEARCH), HasRole(Role.FOREMAN, Role.DISPATCHER))
-    return router
-
-
-def create_router() -> Router:
-    router = Router(name=__name__)
-    router.include_router(_dialog())
-    return router
