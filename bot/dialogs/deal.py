@@ -40,12 +40,13 @@ from bot.dialogs.widgets import (
     WorkerPicker,
     account_of,
     choice,
+    read,
     set_idle_button,
-    show_error,
     start_below,
     start_typing,
     step,
     step_getter,
+    tap,
     toast,
     uow_of,
     with_cancel,
@@ -54,13 +55,12 @@ from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
 from bot.keyboards.common import DECLARE_IDLE, inline_rows
 from bot.keyboards.deals import deal_actions_keyboard, short
-from bot.render.errors import error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import locale
 from bot.renderers.deals import deal_text, worker_line
 from bot.renderers.match import grade_names, price_text, trade_name
 from core.domain.enums import DealStatus, Role, Side
-from core.domain.errors import Conflict, ValidationError
+from core.domain.errors import Conflict
 from core.domain.money import format_money
 from core.domain.rules import check_start_date, parse_start_date
 from core.domain.timeutil import local_date
@@ -177,22 +177,8 @@ async def headcount_saved(manager: DialogManager, count: int) -> None:
     await _after_terms_step(manager)
 
 
-async def headcount_tapped(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, count: int
-) -> None:
-    if not 1 <= count <= int(_data(manager)["open"]):
-        await toast(callback, _("common.stale"))
-        return
-    await headcount_saved(manager, count)
-
-
-async def headcount_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        count = parse_headcount(message.text or "", maximum=max(int(_data(manager)["open"]), 1))
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
-    await headcount_saved(manager, count)
+def _headcount(raw: Any, manager: DialogManager) -> int:
+    return parse_headcount(raw, maximum=max(int(_data(manager)["open"]), 1))
 
 
 class DealPicker(WorkerPicker):
@@ -258,47 +244,18 @@ async def _price_saved(manager: DialogManager, price: Decimal) -> None:
     await _after_terms_step(manager)
 
 
-async def price_tapped(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str
-) -> None:
-    try:
-        price = parse_price(value)
-    except ValidationError:
-        await toast(callback, _("common.stale"))
-        return
-    await _price_saved(manager, price)
+async def _start_saved(manager: DialogManager, day: date) -> None:
+    _data(manager)["start"] = day.isoformat()
+    await _after_terms_step(manager)
 
 
-async def price_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        price = parse_price(message.text or "")
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
-    await _price_saved(manager, price)
+def _price(raw: str, _manager: DialogManager) -> Decimal:
+    return parse_price(raw)
 
 
-async def start_tapped(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, days: int
-) -> None:
+def _start_in(days: int, manager: DialogManager) -> date:
     today = _today(manager)
-    try:
-        day = check_start_date(today + timedelta(days=days), today)
-    except ValidationError:
-        await toast(callback, _("common.stale"))
-        return
-    _data(manager)["start"] = day.isoformat()
-    await _after_terms_step(manager)
-
-
-async def start_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        day = parse_start_date(message.text, _today(manager))
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
-    _data(manager)["start"] = day.isoformat()
-    await _after_terms_step(manager)
+    return check_start_date(today + timedelta(days=days), today)
 
 
 async def edit(_callback: CallbackQuery, button: Any, manager: DialogManager) -> None:
@@ -544,11 +501,11 @@ def _dialog() -> Dialog:
             S.headcount,
             headcount_getter,
             Format("{headcount_text}"),
-            choice("count", "counts", headcount_tapped, width=4, type_factory=int),
+            choice("count", "counts", tap(_headcount, headcount_saved), width=4, type_factory=int),
             Button(Tr("deals.btn_other_number"), id="ntype", on_click=start_typing,
                    when=F["more_counts"] & ~TYPING),
             nav,
-            on_text=headcount_typed,
+            on_text=read(_headcount, headcount_saved),
             need=N_("deals.hint_headcount"),
         ),
         step(S.workers, workers_getter, Format("{workers_text}"), PICKER.keyboard(), nav),
@@ -556,18 +513,18 @@ def _dialog() -> Dialog:
             S.price,
             price_getter,
             Format("{price_text}"),
-            choice("price", "price_options", price_tapped, width=2),
+            choice("price", "price_options", tap(_price, _price_saved), width=2),
             nav,
-            on_text=price_typed,
+            on_text=read(_price, _price_saved),
             need=N_("deals.hint_price"),
         ),
         step(
             S.start,
             start_getter,
             Tr("deals.ask_start"),
-            choice("day", "days", start_tapped, width=1, type_factory=int),
+            choice("day", "days", tap(_start_in, _start_saved), width=1, type_factory=int),
             nav,
-            on_text=start_typed,
+            on_text=read(lambda text, m: parse_start_date(text, _today(m)), _start_saved),
             need=N_("deals.hint_start"),
         ),
         step(

@@ -41,6 +41,7 @@ from bot.dialogs.widgets import (
     price_items,
     price_keyboard,
     profile_contact,
+    read,
     show_error,
     start_typing,
     step,
@@ -62,7 +63,7 @@ from bot.render.postings import (
 )
 from core.config import Settings
 from core.db.uow import UnitOfWork
-from core.domain.contact import parse_contact
+from core.domain.contact import Contact, parse_contact
 from core.domain.enums import RegionLevel, Role
 from core.domain.errors import DomainError, ValidationError
 from core.domain.values import MAX_HEADCOUNT, parse_price
@@ -74,8 +75,6 @@ from core.services.paging import MAX_PAGE_SIZE
 from core.services.postings import DeclareIdleCommand, PostShortageCommand
 
 EXAMPLE = "急招钢筋工5人，中级，小店区，8000/月，联系张工13912345678"
-WORKERS_SHOWN = 50  # one page of the multi-select; a larger crew is declared from 📤
-MATCHES_SHOWN = 5
 
 
 class PasteSG(StatesGroup):
@@ -435,12 +434,11 @@ async def price_chosen(
         await go_on(manager)
 
 
-async def contact_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        contact = parse_contact(message.text, own=profile_contact(manager))
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
+def _contact(text: str, manager: DialogManager) -> Contact:
+    return parse_contact(text, own=profile_contact(manager))
+
+
+async def contact_saved(manager: DialogManager, contact: Contact) -> None:
     manager.dialog_data.update(name=contact.name, phone=contact.phone)
     await go_on(manager)
 
@@ -594,7 +592,7 @@ def build_dialog() -> Dialog:
             need=N_("shortage.need_number"),
         ),
         step(PasteSG.contact, None, Tr("paste.ask_contact"), cancel_button(),
-             on_text=contact_typed),
+             on_text=read(_contact, contact_saved)),
         step(
             PasteSG.summary,
             summary_getter,

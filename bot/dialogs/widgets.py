@@ -80,6 +80,7 @@ NATIONAL_GRADE = {
 OnClick = Callable[[CallbackQuery, Any, DialogManager], Awaitable[None]]
 OnItem = OnItemClick[Any, Any]
 OnMessage = Callable[[Message, Any, DialogManager], Awaitable[None]]
+Save = Callable[[DialogManager, Any], Awaitable[None]]
 TYPING = F["typing"]
 CHOOSING = ~F["typing"]
 ERROR = Format("{error}", when="error")
@@ -223,6 +224,41 @@ def typed(on_text: OnMessage, need_text_key: str) -> tuple[MessageInput, Message
     )
 
 
+Parse = Callable[[Any, DialogManager], Any]
+
+
+def read(parse: Parse, save: Save) -> OnMessage:
+    """Typed text through a core parser (`parse(text, manager)`): the value is saved, or the
+    parser's reason shown above the same question."""
+
+    async def on_text(message: Message, _widget: Any, manager: DialogManager) -> None:
+        try:
+            value = parse(message.text or "", manager)
+        except ValidationError as exc:
+            show_error(manager, error_text(exc))
+            return
+        await save(manager, value)
+
+    return on_text
+
+
+def tap(parse: Parse, save: Save) -> OnItem:
+    """A tapped value through the same parser as typed text: one it refuses is an old or
+    forged button."""
+
+    async def on_tap(
+        callback: CallbackQuery, _widget: Any, manager: DialogManager, raw: Any
+    ) -> None:
+        try:
+            value = parse(raw, manager)
+        except ValidationError:
+            await toast(callback, _("common.stale"))
+            return
+        await save(manager, value)
+
+    return on_tap
+
+
 def buttons_only() -> MessageInput:
     """Where a tap is due, typed text gets a reminder with Cancel."""
     return MessageInput(_button_expected, filter=~MenuText(*ALL_MENU_KEYS))
@@ -342,8 +378,6 @@ def price_keyboard(on_price: OnItem, on_type: OnClick) -> Group:
 
 
 # --- the order of a form's steps ----------------------------------------------------------
-
-Save = Callable[[DialogManager, Any], Awaitable[None]]
 
 
 async def start_typing(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
@@ -609,12 +643,7 @@ class ContactStep:
         manager.dialog_data[TYPED_NAME] = parts.name
         await manager.switch_to(self.phone)
 
-    async def phone_typed(self, message: Message, _widget: Any, manager: DialogManager) -> None:
-        try:
-            phone = parse_mobile(message.text or "")
-        except ValidationError as exc:
-            show_error(manager, error_text(exc))
-            return
+    async def _phone_saved(self, manager: DialogManager, phone: str) -> None:
         await self.save(manager, Contact(str(manager.dialog_data.get(TYPED_NAME, "")), phone))
 
     async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -651,7 +680,7 @@ class ContactStep:
                 ERROR,
                 Tr("shortage.type_contact_phone"),
                 nav,
-                *typed(self.phone_typed, need),
+                *typed(read(lambda text, _m: parse_mobile(text), self._phone_saved), need),
                 getter=self._phone_getter,
                 state=self.phone,
             ),
