@@ -450,7 +450,7 @@ PRICE = PriceStep(
 
 
 def dialog() -> Dialog:
-    to_card = back_to("mp.back_card", M.card, "to_card")
+    to_card = back_to(N_("mp.back_card"), M.card, "to_card")
     return Dialog(
         step(
             M.list,
@@ -490,7 +490,7 @@ def dialog() -> Dialog:
                            when="can_open")),
                 when="live",
             ),
-            back_to("mp.back_list", M.list, "to_list", on_click=recount),
+            back_to(N_("mp.back_list"), M.list, "to_list", on_click=recount),
         ),
         step(
             M.confirm,

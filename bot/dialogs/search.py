@@ -351,7 +351,7 @@ def _field_button(field: str, when: Any = None) -> Button:
 
 
 def dialog() -> Dialog:
-    to_filters = back_to("search.btn_back", S.filters)
+    to_filters = back_to(N_("search.btn_back"), S.filters)
     return Dialog(
         step(
             S.filters,
@@ -384,14 +384,14 @@ def dialog() -> Dialog:
             results_getter,
             Format("{results}"),
             RESULTS.keyboard(),
-            back_to("search.btn_filters", S.filters, "filters"),
+            back_to(N_("search.btn_filters"), S.filters, "filters"),
         ),
         step(
             S.card,
             card_getter,
             Format("{card}"),
             Passthrough("propose"),
-            back_to("search.btn_back_results", S.results, "back_results"),
+            back_to(N_("search.btn_back_results"), S.results, "back_results"),
             markup_factory=PASSTHROUGH,
         ),
         on_start=_on_start,

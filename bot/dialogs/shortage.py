@@ -323,7 +323,7 @@ def _dialog() -> Dialog:
             summary_getter,
             Tr("shortage.edit_pick"),
             choice("field", "fields", edit_field, width=3),
-            back_to("shortage.back", S.summary),
+            back_to(N_("shortage.back"), S.summary),
         ),
         getter=base_getter,
         on_start=_on_start,
