@@ -24,14 +24,13 @@ from aiogram import F, Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Row
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
+from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.callbacks import DeclareIdleCb
 from bot.callbacks_deals import ProposeCb, ViewPostingCb
 from bot.dialogs.widgets import (
-    ERROR,
     HEADCOUNT_BUTTONS,
     PASSTHROUGH,
     TYPING,
@@ -40,34 +39,30 @@ from bot.dialogs.widgets import (
     Tr,
     WorkerPicker,
     account_of,
-    buttons_only,
-    cancel_button,
     choice,
-    show_error,
+    read,
+    set_idle_button,
     start_below,
+    start_typing,
+    step,
     step_getter,
+    tap,
     toast,
-    typed,
     uow_of,
+    with_cancel,
 )
 from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
-from bot.keyboards.common import DEALS as DEALS_MENU
-from bot.keyboards.common import DECLARE_IDLE, MenuText, inline_cancel_keyboard
+from bot.keyboards.common import DECLARE_IDLE, inline_rows
 from bot.keyboards.deals import deal_actions_keyboard, short
-from bot.keyboards.workers import WorkersCb
-from bot.render.errors import error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import locale
 from bot.renderers.deals import deal_text, worker_line
 from bot.renderers.match import grade_names, price_text, trade_name
 from core.domain.enums import DealStatus, Role, Side
-from core.domain.errors import Conflict, ValidationError
+from core.domain.errors import Conflict
 from core.domain.money import format_money
-from core.domain.rules import (
-    check_start_date,
-    parse_start_date,
-)
+from core.domain.rules import check_start_date, parse_start_date
 from core.domain.timeutil import local_date
 from core.domain.values import parse_headcount, parse_price
 from core.services import deals, guide_prices, postings
@@ -182,26 +177,8 @@ async def headcount_saved(manager: DialogManager, count: int) -> None:
     await _after_terms_step(manager)
 
 
-async def headcount_tapped(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, count: int
-) -> None:
-    if not 1 <= count <= int(_data(manager)["open"]):
-        await toast(callback, _("common.stale"))
-        return
-    await headcount_saved(manager, count)
-
-
-async def headcount_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        count = parse_headcount(message.text or "", maximum=max(int(_data(manager)["open"]), 1))
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
-    await headcount_saved(manager, count)
-
-
-async def type_headcount(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    _data(manager)["typing"] = True
+def _headcount(raw: Any, manager: DialogManager) -> int:
+    return parse_headcount(raw, maximum=max(int(_data(manager)["open"]), 1))
 
 
 class DealPicker(WorkerPicker):
@@ -267,47 +244,18 @@ async def _price_saved(manager: DialogManager, price: Decimal) -> None:
     await _after_terms_step(manager)
 
 
-async def price_tapped(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str
-) -> None:
-    try:
-        price = parse_price(value)
-    except ValidationError:
-        await toast(callback, _("common.stale"))
-        return
-    await _price_saved(manager, price)
+async def _start_saved(manager: DialogManager, day: date) -> None:
+    _data(manager)["start"] = day.isoformat()
+    await _after_terms_step(manager)
 
 
-async def price_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        price = parse_price(message.text or "")
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
-    await _price_saved(manager, price)
+def _price(raw: str, _manager: DialogManager) -> Decimal:
+    return parse_price(raw)
 
 
-async def start_tapped(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, days: int
-) -> None:
+def _start_in(days: int, manager: DialogManager) -> date:
     today = _today(manager)
-    try:
-        day = check_start_date(today + timedelta(days=days), today)
-    except ValidationError:
-        await toast(callback, _("common.stale"))
-        return
-    _data(manager)["start"] = day.isoformat()
-    await _after_terms_step(manager)
-
-
-async def start_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        day = parse_start_date(message.text, _today(manager))
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
-    _data(manager)["start"] = day.isoformat()
-    await _after_terms_step(manager)
+    return check_start_date(today + timedelta(days=days), today)
 
 
 async def edit(_callback: CallbackQuery, button: Any, manager: DialogManager) -> None:
@@ -365,10 +313,6 @@ async def _finish(manager: DialogManager, view: DealView, headline: str) -> None
 
 
 # --- getters -------------------------------------------------------------------------------------
-
-
-async def base_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    return await step_getter(dialog_manager, **kwargs)
 
 
 async def shortage_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -544,59 +488,48 @@ async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
 
 
 def _dialog() -> Dialog:
-    nav = Row(cancel_button())
+    nav = with_cancel()
     return Dialog(
-        Window(
+        step(
+            S.shortage,
+            shortage_getter,
             Tr("deals.pick_shortage"),
             choice("shortage", "shortages", shortage_picked, width=1, type_factory=int),
             nav,
-            buttons_only(),
-            getter=shortage_getter,
-            state=S.shortage,
         ),
-        Window(
-            ERROR,
+        step(
+            S.headcount,
+            headcount_getter,
             Format("{headcount_text}"),
-            choice("count", "counts", headcount_tapped, width=4, type_factory=int),
-            Button(
-                Tr("deals.btn_other_number"),
-                id="ntype",
-                on_click=type_headcount,
-                when=F["more_counts"] & ~TYPING,
-            ),
+            choice("count", "counts", tap(_headcount, headcount_saved), width=4, type_factory=int),
+            Button(Tr("deals.btn_other_number"), id="ntype", on_click=start_typing,
+                   when=F["more_counts"] & ~TYPING),
             nav,
-            *typed(headcount_typed, N_("deals.hint_headcount")),
-            getter=headcount_getter,
-            state=S.headcount,
+            on_text=read(_headcount, headcount_saved),
+            need=N_("deals.hint_headcount"),
         ),
-        Window(
-            ERROR,
-            Format("{workers_text}"),
-            PICKER.keyboard(),
-            nav,
-            buttons_only(),
-            getter=workers_getter,
-            state=S.workers,
-        ),
-        Window(
-            ERROR,
+        step(S.workers, workers_getter, Format("{workers_text}"), PICKER.keyboard(), nav),
+        step(
+            S.price,
+            price_getter,
             Format("{price_text}"),
-            choice("price", "price_options", price_tapped, width=2),
+            choice("price", "price_options", tap(_price, _price_saved), width=2),
             nav,
-            *typed(price_typed, N_("deals.hint_price")),
-            getter=price_getter,
-            state=S.price,
+            on_text=read(_price, _price_saved),
+            need=N_("deals.hint_price"),
         ),
-        Window(
-            ERROR,
+        step(
+            S.start,
+            start_getter,
             Tr("deals.ask_start"),
-            choice("day", "days", start_tapped, width=1, type_factory=int),
+            choice("day", "days", tap(_start_in, _start_saved), width=1, type_factory=int),
             nav,
-            *typed(start_typed, N_("deals.hint_start")),
-            getter=start_getter,
-            state=S.start,
+            on_text=read(lambda text, m: parse_start_date(text, _today(m)), _start_saved),
+            need=N_("deals.hint_start"),
         ),
-        Window(
+        step(
+            S.summary,
+            summary_getter,
             Format("{summary}"),
             Button(Format("{send_text}"), id="ok", on_click=send),
             Row(
@@ -607,11 +540,8 @@ def _dialog() -> Dialog:
                 Button(Tr("deals.btn_edit_start"), id="ed", on_click=edit),
             ),
             nav,
-            buttons_only(),
-            getter=summary_getter,
-            state=S.summary,
         ),
-        getter=base_getter,
+        getter=step_getter,
         on_start=_on_start,
     )  # fmt: skip
 
@@ -626,11 +556,6 @@ async def _on_start(start_data: Any, manager: DialogManager) -> None:
         picked = start_data.get("picked")
         if picked:
             await PICKER.set_checked(manager, [int(w) for w in picked])
-
-
-async def _open(manager: DialogManager, state: State, data: dict[str, Any]) -> None:
-    # from a notification or a card: a new message, the notification stays as it was
-    await start_below(manager, state, data)
 
 
 async def _say_below(
@@ -667,7 +592,7 @@ async def propose_tapped(
             await _say_below(query, dialog_manager, _("deals.no_matching_shortage"))
             return
         if len(mine) > 1:
-            await _open(dialog_manager, S.shortage, data)
+            await start_below(dialog_manager, S.shortage, data)
             return
         shortage = mine[0]
         data["s"] = shortage.id
@@ -686,22 +611,19 @@ async def propose_tapped(
             return
     if data["open"] <= 0:
         raise Conflict("error.posting_closed")
-    await _open(dialog_manager, S.headcount, data)
+    await start_below(dialog_manager, S.headcount, data)
 
 
 def _no_workers_keyboard(shortage: PostingCard, via: int) -> InlineKeyboardMarkup:
     """Not a dead end: set busy workers of the trade idle, or declare idle workers and come
     back (the posted message leads back here), or back to the card."""
-
-    def button(text: str, data: str) -> list[InlineKeyboardButton]:
-        return [InlineKeyboardButton(text=text, callback_data=data)]
-
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            button(_("deals.btn_set_idle"), WorkersCb(st="b", tr=shortage.trade_code).pack()),
-            button(_(DECLARE_IDLE), DeclareIdleCb(s=shortage.id, tr=shortage.trade_code).pack()),
-            button(_("search.btn_back"), ViewPostingCb(kind="s", id=shortage.id, via=via).pack()),
-            *inline_cancel_keyboard().inline_keyboard,
+    declare = DeclareIdleCb(s=shortage.id, tr=shortage.trade_code).pack()
+    card = ViewPostingCb(kind="s", id=shortage.id, via=via).pack()
+    return inline_rows(
+        [
+            set_idle_button(shortage.trade_code),
+            InlineKeyboardButton(text=_(DECLARE_IDLE), callback_data=declare),
+            InlineKeyboardButton(text=_("search.btn_back"), callback_data=card),
         ]
     )
 
@@ -724,7 +646,7 @@ async def start_counter(manager: DialogManager, view: DealView) -> None:
         # the deal's own headcount may stay whatever the postings' open counts say now
         "open": max(min(limits), view.headcount),
     }  # fmt: skip
-    await _open(manager, S.price, data)
+    await start_below(manager, S.price, data)
 
 
 async def start_accept_with_workers(manager: DialogManager, view: DealView) -> None:
@@ -741,7 +663,7 @@ async def start_accept_with_workers(manager: DialogManager, view: DealView) -> N
         "deal": view.id, "ver": view.version, "hc": view.headcount, "open": view.headcount,
         "picked": [w.id for w in pool[: view.headcount]],
     }  # fmt: skip
-    await _open(manager, S.workers, data)
+    await start_below(manager, S.workers, data)
 
 
 def create_router() -> Router:
@@ -842,27 +764,19 @@ async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     }
 
 
-async def _to_list(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+async def _recount(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
     DEALS.recount(manager)  # a deal may have moved on meanwhile
-    await manager.switch_to(DealList.list)
 
 
 def _list_dialog() -> Dialog:
     return Dialog(
-        Window(
-            Format("{list_text}"),
-            DEALS.keyboard(),
-            buttons_only(),
-            getter=list_getter,
-            state=DealList.list,
-        ),
-        Window(
+        step(DealList.list, list_getter, Format("{list_text}"), DEALS.keyboard()),
+        step(
+            DealList.card,
+            card_getter,
             Format("{card}"),
             Passthrough("actions"),  # accept / counter / decline / withdraw: bot/handlers/deals
-            Button(Tr("deals.btn_list"), id="list", on_click=_to_list),
-            buttons_only(),
-            getter=card_getter,
-            state=DealList.card,
+            SwitchTo(Tr("deals.btn_list"), id="list", state=DealList.list, on_click=_recount),
             markup_factory=PASSTHROUGH,
         ),
     )
@@ -870,12 +784,3 @@ def _list_dialog() -> Dialog:
 
 async def open_list(_message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(DealList.list, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
-
-
-def entry_router() -> Router:
-    """🤝 from the menu: before every dialog, so it works from inside any of them."""
-    router = Router(name=f"{__name__}.entry")
-    router.message.register(
-        open_list, MenuText(DEALS_MENU), HasRole(Role.FOREMAN, Role.DISPATCHER)
-    )
-    return router

@@ -19,7 +19,7 @@ from aiogram import Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
 from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Format
 
@@ -28,21 +28,21 @@ from bot.callbacks_deals import ProposeCb, ViewPostingCb
 from bot.callbacks_dispatch import ReIdleCb
 from bot.dialogs import ring_choice
 from bot.dialogs.widgets import (
-    ERROR,
     ContactStep,
     PriceStep,
     RegionStep,
     StepOrder,
     Tr,
     account_of,
-    buttons_only,
     cancel_button,
     declarable_picker,
     grade_keyboard,
     grade_label,
     grade_level,
     nav_row,
+    set_idle_button,
     show_error,
+    step,
     step_getter,
     toast,
     trade_keyboard,
@@ -51,11 +51,9 @@ from bot.dialogs.widgets import (
 from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
 from bot.keyboards.common import DECLARE_IDLE, MenuText
-from bot.keyboards.workers import WorkersCb
 from bot.render.errors import alert_text, error_text
 from bot.render.messages import edit_or_send
 from bot.render.postings import grade_name, locale, trade_name
-from core.domain.contact import Contact
 from core.domain.enums import Role
 from core.domain.errors import DomainError
 from core.domain.money import format_money
@@ -169,24 +167,14 @@ async def grade_chosen(
 
 
 async def workers_picked(manager: DialogManager, _ids: Sequence[int]) -> None:
-    await STEPS.after(manager)
+    await STEPS.after(manager)  # the picker keeps the ticks
 
 
 PICKER = declarable_picker(PICKED, workers_picked)
 
 
-async def price_saved(manager: DialogManager, price: str) -> None:
-    manager.dialog_data["price"] = price
-    await STEPS.after(manager)
-
-
-async def contact_saved(manager: DialogManager, contact: Contact) -> None:
-    manager.dialog_data.update(name=contact.name, phone=contact.phone)
-    await STEPS.after(manager)
-
-
-PRICE = PriceStep(S.price, S.price_confirm, _price_context, price_saved)
-CONTACT = ContactStep(S.contact, S.contact_phone, contact_saved)
+PRICE = PriceStep(S.price, S.price_confirm, _price_context, STEPS.saving("price"))
+CONTACT = ContactStep(S.contact, S.contact_phone, STEPS.saving("name", "phone"))
 REGION = RegionStep(S.county, county_saved, ask=N_("idle.ask_county"))
 
 
@@ -308,36 +296,21 @@ def _dialog() -> Dialog:
     back = nav_row(STEPS.back, back_when="can_back")
     return Dialog(
         REGION.window(back),
-        Window(
-            Tr("idle.ask_trade"),
-            trade_keyboard(trade_chosen),
-            back,
-            buttons_only(),
-            getter=trade_getter,
-            state=S.trade,
-        ),
-        Window(
-            Tr("idle.ask_grade"),
-            grade_keyboard(grade_chosen),
-            back,
-            buttons_only(),
-            getter=grade_getter,
-            state=S.grade,
-        ),
-        Window(
-            ERROR,
+        step(S.trade, trade_getter, Tr("idle.ask_trade"), trade_keyboard(trade_chosen), back),
+        step(S.grade, grade_getter, Tr("idle.ask_grade"), grade_keyboard(grade_chosen), back),
+        step(
+            S.workers,
+            workers_getter,
             Tr("idle.pick_title"),
             Format("{pick_lines}"),
             PICKER.keyboard(),
             back,
-            buttons_only(),
-            getter=workers_getter,
-            state=S.workers,
         ),
         *PRICE.windows(back),
         *CONTACT.windows(back),
-        Window(
-            ERROR,
+        step(
+            S.summary,
+            summary_getter,
             Format("{summary}"),
             Button(Tr("idle.confirm"), id="confirm", on_click=confirm),
             Row(
@@ -346,9 +319,6 @@ def _dialog() -> Dialog:
                 Button(Tr("idle.edit_contact"), id="edit_contact", on_click=edit),
             ),
             Row(ring_choice.toggle_button("ring"), cancel_button()),
-            buttons_only(),
-            getter=summary_getter,
-            state=S.summary,
         ),
         getter=base_getter,
         on_start=_on_start,
@@ -408,17 +378,7 @@ async def _open(manager: DialogManager, trade: str, shortage_id: int) -> None:
     trades = [t.trade_code for t in await _trades(manager)]
     if not trades:
         await manager.reset_stack(remove_keyboard=False)
-        # not a dead end: 👷 sets busy workers of the trade idle first
-        markup = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=_("deals.btn_set_idle"),
-                        callback_data=WorkersCb(st="b", tr=trade).pack(),
-                    )
-                ]
-            ]
-        )
+        markup = InlineKeyboardMarkup(inline_keyboard=[[set_idle_button(trade)]])
         event = manager.event
         target = event.message if isinstance(event, CallbackQuery) else event
         if isinstance(target, Message):

@@ -13,32 +13,31 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, cast
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Group, Row
+from aiogram_dialog import Dialog, DialogManager, StartMode
+from aiogram_dialog.widgets.kbd import Button, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.widgets import (
     PASSTHROUGH,
     PagedList,
     Passthrough,
+    PriceStep,
     Tr,
-    buttons_only,
-    cancel_button,
-    headcount_keyboard,
-    pop_error,
-    price_items,
-    price_keyboard,
+    account_of,
+    back_to,
+    headcount_window,
     show_error,
+    step,
+    step_getter,
     toast,
-    typed,
+    uow_of,
+    with_cancel,
 )
-from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
-from bot.keyboards.common import MY_POSTINGS, MenuText
 from bot.keyboards.shortage import propose_buttons, start_button
 from bot.render.errors import alert_text, error_text
 from bot.render.postings import (
@@ -57,10 +56,9 @@ from core.db.uow import UnitOfWork
 from core.domain.enums import PostingStatus, Ring, Role
 from core.domain.errors import Conflict, ValidationError
 from core.domain.timeutil import local_date
-from core.domain.values import MAX_HEADCOUNT, parse_price
+from core.domain.values import MAX_HEADCOUNT
 from core.services import postings, rings
-from core.services.accounts import AccountView
-from core.services.guide_prices import current_guide_price, is_far_from_guide
+from core.services.guide_prices import current_guide_price
 from core.services.matching import match_posting
 from core.services.paging import Direction, Page
 from core.services.postings import IdlePostingView, ShortageView
@@ -90,16 +88,6 @@ class MyPostings(StatesGroup):
 M = MyPostings
 
 
-def _account(manager: DialogManager) -> AccountView:
-    account: AccountView = manager.middleware_data["account"]
-    return account
-
-
-def _uow(manager: DialogManager) -> UnitOfWork:
-    uow: UnitOfWork = manager.middleware_data["uow"]
-    return uow
-
-
 def _kind(manager: DialogManager) -> PostingKind:
     return "idle" if manager.dialog_data.get("kind") == "idle" else "shortage"
 
@@ -111,8 +99,8 @@ async def _load(
     manager: DialogManager, cursor: str | None, direction: Direction, size: int
 ) -> Page[PostingCard]:
     return await list_my_postings(
-        _uow(manager),
-        _account(manager).actor(),
+        uow_of(manager),
+        account_of(manager).actor(),
         kind=_kind(manager),
         live=bool(manager.dialog_data.get("live", True)),
         cursor=cursor,
@@ -123,8 +111,8 @@ async def _load(
 
 async def _count(manager: DialogManager) -> int:
     live = bool(manager.dialog_data.get("live", True))
-    actor = _account(manager).actor()
-    return await count_my_postings(_uow(manager), actor, kind=_kind(manager), live=live)
+    actor = account_of(manager).actor()
+    return await count_my_postings(uow_of(manager), actor, kind=_kind(manager), live=live)
 
 
 def _label(_n: int, card: PostingCard) -> str:
@@ -141,7 +129,7 @@ POSTINGS = PagedList("mp", load=_load, count=_count, label=_label, on_pick=_open
 
 
 async def list_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow, data = _uow(dialog_manager), dialog_manager.dialog_data
+    uow, data = uow_of(dialog_manager), dialog_manager.dialog_data
     kind, live = _kind(dialog_manager), bool(data.get("live", True))
     page = await POSTINGS.page(dialog_manager)
     grades = await postings.list_grades(uow)
@@ -173,7 +161,7 @@ async def list_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
         "lines": Safe("\n".join(lines)),
         "live": live,
         "other_kind": _("mp.tab_idle") if kind == "shortage" else _("mp.tab_shortage"),
-        "both_kinds": _account(dialog_manager).role is Role.DISPATCHER,
+        "both_kinds": account_of(dialog_manager).role is Role.DISPATCHER,
         "post": [[start_button()]] if kind == "shortage" else [],
         **POSTINGS.data(dialog_manager, page),
     }
@@ -185,16 +173,15 @@ async def toggle_live(_callback: CallbackQuery, _button: Any, manager: DialogMan
 
 
 async def toggle_kind(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    if _account(manager).role is not Role.DISPATCHER:  # only dispatchers see the button
+    if account_of(manager).role is not Role.DISPATCHER:  # only dispatchers see the button
         await toast(callback, _("common.stale"))
         return
     manager.dialog_data["kind"] = "shortage" if _kind(manager) == "idle" else "idle"
     POSTINGS.reset(manager)
 
 
-async def back_to_list(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
+async def recount(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
     POSTINGS.recount(manager)  # something may have closed
-    await manager.switch_to(M.list)
 
 
 # --- the card ----------------------------------------------------------------------------
@@ -202,7 +189,7 @@ async def back_to_list(_callback: CallbackQuery, _button: Any, manager: DialogMa
 
 async def _view(manager: DialogManager) -> View:
     """The posting as its own side sees it; the service checks the rights."""
-    uow, actor = _uow(manager), _account(manager).actor()
+    uow, actor = uow_of(manager), account_of(manager).actor()
     posting_id = int(manager.dialog_data["id"])
     if _kind(manager) == "shortage":
         return await postings.get_shortage(uow, actor, posting_id)
@@ -223,7 +210,7 @@ async def _names(uow: UnitOfWork, view: View) -> tuple[str, str, Decimal | None,
 
 
 async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow, kind = _uow(dialog_manager), _kind(dialog_manager)
+    uow, kind = uow_of(dialog_manager), _kind(dialog_manager)
     view = await _view(dialog_manager)
     dialog_manager.dialog_data["v"] = view.version  # every change is made at this version
     card = (await load_cards(uow, kind, [view.id]))[view.id]
@@ -250,7 +237,6 @@ async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
         tr("mp.card_expires", date=local_date(view.expires_at).isoformat()),
     ]
     return {
-        "error": pop_error(dialog_manager),
         "card": Safe("\n".join(lines)),
         "live": live,
         "shortage": kind == "shortage",
@@ -259,24 +245,31 @@ async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     }
 
 
-async def _refused(callback: CallbackQuery | None, manager: DialogManager, exc: Conflict) -> None:
-    """A stale card or a closed posting: say why, then the fresh card."""
-    await _uow(manager).rollback()
-    if callback is not None:
-        await toast(callback, alert_text(error_text(exc)), alert=True)
+async def _tell(manager: DialogManager, text: str, *, alert: bool = False) -> None:
+    """A tap is answered with a toast (an alert for a refusal); typed text gets it above the
+    screen that follows."""
+    event = manager.event
+    if isinstance(event, CallbackQuery):
+        await toast(event, alert_text(text) if alert else text, alert=alert)
     else:
-        show_error(manager, error_text(exc))
+        show_error(manager, text)
+
+
+async def _refused(manager: DialogManager, exc: Conflict) -> None:
+    """A stale card or a closed posting: say why, then the fresh card."""
+    await uow_of(manager).rollback()
+    await _tell(manager, error_text(exc), alert=True)
     await manager.switch_to(M.card)
 
 
-async def _current(callback: CallbackQuery | None, manager: DialogManager) -> View | None:
+async def _current(manager: DialogManager) -> View | None:
     """The posting if the card is current and the posting still live, else the fresh card."""
     view = await _view(manager)
     if view.version != manager.dialog_data.get("v"):
-        await _refused(callback, manager, Conflict("error.stale"))
+        await _refused(manager, Conflict("error.stale"))
         return None
     if not PostingStatus(view.status).is_live:
-        await _refused(callback, manager, Conflict("error.posting_closed"))
+        await _refused(manager, Conflict("error.posting_closed"))
         return None
     return view
 
@@ -293,11 +286,11 @@ async def ask_confirm(callback: CallbackQuery, button: Any, manager: DialogManag
     if act == "fill" and _kind(manager) != "shortage":
         await toast(callback, _("common.stale"))  # idle workers are withdrawn, not filled
         return
-    view = await _current(callback, manager)
+    view = await _current(manager)
     if view is None:
         return
     if act == "esc" and view.ring == Ring.ESCALATED:
-        await _refused(callback, manager, Conflict("error.already_escalated"))
+        await _refused(manager, Conflict("error.already_escalated"))
         return
     manager.dialog_data["act"] = act
     await manager.switch_to(M.confirm)
@@ -308,9 +301,9 @@ async def confirm_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
     act, posting_id = str(data.get("act")), int(data["id"])
     question, yes = CONFIRMS.get(act, CONFIRMS["cancel"])
     if act == "esc":
-        actor = _account(dialog_manager).actor()
+        actor = account_of(dialog_manager).actor()
         people = await postings.escalation_recipients(
-            _uow(dialog_manager), actor, _kind(dialog_manager), posting_id
+            uow_of(dialog_manager), actor, _kind(dialog_manager), posting_id
         )
         names = [
             tr("mp.regulator_line", region=p.region_name_zh if zh() else p.region_name_en,
@@ -325,7 +318,7 @@ async def confirm_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
 
 
 async def confirmed(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    data, uow, actor = manager.dialog_data, _uow(manager), _account(manager).actor()
+    data, uow, actor = manager.dialog_data, uow_of(manager), account_of(manager).actor()
     act, shortage = data.get("act"), _kind(manager) == "shortage"
     pid, version = int(data["id"]), int(data.get("v") or 0)
     try:
@@ -344,7 +337,7 @@ async def confirmed(callback: CallbackQuery, _button: Any, manager: DialogManage
             await toast(callback, _("common.stale"))
             return
     except Conflict as exc:
-        await _refused(callback, manager, exc)
+        await _refused(manager, exc)
         return
     await toast(callback, done)
     await manager.switch_to(M.card)
@@ -356,28 +349,28 @@ async def open_market(callback: CallbackQuery, _button: Any, manager: DialogMana
     data = manager.dialog_data
     try:
         await rings.open_to_market(
-            _uow(manager),
-            _account(manager).actor(),
+            uow_of(manager),
+            account_of(manager).actor(),
             _kind(manager),
             int(data["id"]),
             expected_version=int(data.get("v") or 0),
         )
     except Conflict as exc:
-        await _refused(callback, manager, exc)
+        await _refused(manager, exc)
         return
     await toast(callback, _("rings.opened_ok"))
     await manager.switch_to(M.card)
 
 
 async def show_matches(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    if await _current(callback, manager) is not None:
+    if await _current(manager) is not None:
         await manager.switch_to(M.matches)
 
 
 async def matches_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow, kind = _uow(dialog_manager), _kind(dialog_manager)
+    uow, kind = uow_of(dialog_manager), _kind(dialog_manager)
     posting_id = int(dialog_manager.dialog_data["id"])
-    actor = _account(dialog_manager).actor()
+    actor = account_of(dialog_manager).actor()
     matches = await match_posting(uow, actor, kind, posting_id, limit=MATCHES_SHOWN)
     grades = await postings.list_grades(uow)
     title = N_("mp.matches_shortage") if kind == "shortage" else N_("mp.matches_idle")
@@ -390,142 +383,78 @@ async def matches_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
 # --- change headcount / price ------------------------------------------------------------
 
 
-async def ask_change(callback: CallbackQuery, button: Any, manager: DialogManager) -> None:
-    if await _current(callback, manager) is None:
+async def ask_change(_callback: CallbackQuery, button: Any, manager: DialogManager) -> None:
+    if await _current(manager) is None:
         return
-    manager.dialog_data.update(typing=False, pending=None)
+    manager.dialog_data["typing"] = False
     await manager.switch_to(M.headcount if button.widget_id == "hc" else M.price)
 
 
-async def start_typing(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    manager.dialog_data["typing"] = True
+async def _change_context(manager: DialogManager) -> tuple[dict[str, Any], Decimal | None, str]:
+    """The change prompts' fields, the city's guide price and the city's name."""
+    view = await _view(manager)
+    trade, grade, guide, city = await _names(uow_of(manager), view)
+    fields: dict[str, Any] = {"id": view.id, "headcount": view.headcount}
+    fields |= {"filled": view.filled_count, "max": MAX_HEADCOUNT, "price": money(view.price)}
+    fields |= {"trade": trade, "grade": grade}
+    return fields, guide, city
 
 
-async def edit_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    view = await _view(dialog_manager)
-    trade, grade, guide, city = await _names(_uow(dialog_manager), view)
-    pending = dialog_manager.dialog_data.get("pending")
-    far = ""
-    if pending:
-        far = tr(
-            "shortage.price_far",
-            price=money(Decimal(pending)),
-            warning=Safe(deviation_line(Decimal(pending), guide)),
-        )
-    return {
-        "error": pop_error(dialog_manager),
-        "typing": bool(dialog_manager.dialog_data.get("typing")),
-        "id": view.id,
-        "headcount": view.headcount,
-        "filled": view.filled_count,
-        "max": MAX_HEADCOUNT,
-        "price": money(view.price),
-        "guide": Safe(guide_line(guide, city, trade, grade)),
-        "far": Safe(far),
-        **price_items(guide),
-    }
+async def headcount_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    fields, _guide, _city = await _change_context(dialog_manager)
+    return fields
 
 
-async def _save(callback: CallbackQuery | None, manager: DialogManager, **change: Any) -> None:
+async def _save(manager: DialogManager, **change: Any) -> None:
     """Change the posting at the version the card showed: a wrong value is said above the
     same question, a conflict shows the fresh card."""
     data = manager.dialog_data
     try:
         await postings.edit_posting(
-            _uow(manager),
-            _account(manager).actor(),
+            uow_of(manager),
+            account_of(manager).actor(),
             _kind(manager),
             int(data["id"]),
             expected_version=int(data.get("v") or 0),
             **change,
         )
     except ValidationError as exc:
-        await _uow(manager).rollback()
-        if callback is not None:
-            await toast(callback, alert_text(error_text(exc)), alert=True)
-        else:
-            show_error(manager, error_text(exc))
+        await uow_of(manager).rollback()
+        await _tell(manager, error_text(exc), alert=True)
         return
     except Conflict as exc:
-        await _refused(callback, manager, exc)
+        await _refused(manager, exc)
         return
-    if callback is not None:
-        await toast(callback, _("mp.saved"))
-    else:
-        show_error(manager, _("mp.saved"))  # above the fresh card
+    await _tell(manager, _("mp.saved"))  # a toast, or above the fresh card
     await manager.switch_to(M.card)
 
 
-async def headcount_chosen(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, count: int
-) -> None:
-    await _save(callback, manager, headcount=count)
+async def headcount_saved(manager: DialogManager, count: int) -> None:
+    await _save(manager, headcount=count)
 
 
-async def headcount_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    manager.dialog_data["typing"] = True
-    await _save(None, manager, headcount=message.text or "")
+async def price_saved(manager: DialogManager, price: str) -> None:
+    await _save(manager, price=price)
 
 
-async def _take_price(callback: CallbackQuery | None, manager: DialogManager, raw: str) -> None:
-    try:
-        price = parse_price(raw)
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        manager.dialog_data.update(typing=True, pending=None)
-        await manager.switch_to(M.price)
-        return
-    view = await _view(manager)
-    _trade, _grade, guide, _city = await _names(_uow(manager), view)
-    if is_far_from_guide(price, guide):
-        manager.dialog_data["pending"] = str(price)
-        await manager.switch_to(M.price_confirm)
-        return
-    await _save(callback, manager, price=str(price))
-
-
-async def price_chosen(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str
-) -> None:
-    await _take_price(callback, manager, value)
-
-
-async def price_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    await _take_price(None, manager, message.text or "")
-
-
-async def price_kept(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    pending = manager.dialog_data.get("pending")
-    if not isinstance(pending, str):
-        await toast(callback, _("common.stale"))
-        return
-    await _save(callback, manager, price=pending)
-
-
-async def price_reenter(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    manager.dialog_data["pending"] = None
-    await manager.switch_to(M.price)
-
-
-async def to_card(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    await manager.switch_to(M.card)
+PRICE = PriceStep(
+    M.price,
+    M.price_confirm,
+    _change_context,
+    price_saved,
+    texts=(N_("mp.ask_price"), N_("mp.ask_price")),
+)
 
 
 # --- windows -----------------------------------------------------------------------------
 
-TYPING = F["typing"]
-CHOOSING = ~F["typing"]
-ERROR = Format("{error}", when="error")
 
-
-def _back_to_card() -> Row:
-    return Row(Button(Tr("mp.back_card"), id="to_card", on_click=to_card), cancel_button())
-
-
-def _dialog() -> Dialog:
-    need_number = N_("shortage.need_number")
+def dialog() -> Dialog:
+    to_card = back_to(N_("mp.back_card"), M.card, "to_card")
     return Dialog(
-        Window(
+        step(
+            M.list,
+            list_getter,
             Format("{lines}"),
             POSTINGS.keyboard(),
             Row(
@@ -535,14 +464,12 @@ def _dialog() -> Dialog:
                        when="both_kinds"),
             ),
             Passthrough("post"),
-            Row(cancel_button()),
-            buttons_only(),
-            getter=list_getter,
-            state=M.list,
+            with_cancel(),
             markup_factory=PASSTHROUGH,
         ),
-        Window(
-            ERROR,
+        step(
+            M.card,
+            card_getter,
             Format("{card}"),
             Group(
                 Row(
@@ -563,60 +490,36 @@ def _dialog() -> Dialog:
                            when="can_open")),
                 when="live",
             ),
-            Row(Button(Tr("mp.back_list"), id="to_list", on_click=back_to_list), cancel_button()),
-            buttons_only(),
-            getter=card_getter,
-            state=M.card,
+            back_to(N_("mp.back_list"), M.list, "to_list", on_click=recount),
         ),
-        Window(
+        step(
+            M.confirm,
+            confirm_getter,
             Format("{question}"),
             Row(
                 Button(Format("{yes}"), id="yes", on_click=confirmed),
-                Button(Tr("mp.back_card"), id="to_card", on_click=to_card),
+                SwitchTo(Tr("mp.back_card"), id="to_card", state=M.card),
             ),
-            Row(cancel_button()),
-            buttons_only(),
-            getter=confirm_getter,
-            state=M.confirm,
+            with_cancel(),
         ),
-        Window(
+        step(
+            M.matches,
+            matches_getter,
             Format("{matches}"),
             Passthrough("propose"),
-            _back_to_card(),
-            buttons_only(),
-            getter=matches_getter,
-            state=M.matches,
+            to_card,
             markup_factory=PASSTHROUGH,
         ),
-        Window(
-            ERROR,
-            Tr("mp.ask_headcount"),
-            Group(headcount_keyboard(headcount_chosen, start_typing), when=CHOOSING),
-            _back_to_card(),
-            *typed(headcount_typed, need_number),
-            getter=edit_getter,
-            state=M.headcount,
+        headcount_window(
+            M.headcount,
+            headcount_saved,
+            ask=N_("mp.ask_headcount"),
+            type_=N_("mp.ask_headcount"),
+            nav=to_card,
+            getter=headcount_getter,
         ),
-        Window(
-            ERROR,
-            Tr("mp.ask_price"),
-            Group(price_keyboard(price_chosen, start_typing), when=CHOOSING),
-            _back_to_card(),
-            *typed(price_typed, need_number),
-            getter=edit_getter,
-            state=M.price,
-        ),
-        Window(
-            Format("{far}"),
-            Row(
-                Button(Tr("shortage.keep_price"), id="keep", on_click=price_kept),
-                Button(Tr("shortage.reenter"), id="reenter", on_click=price_reenter),
-            ),
-            _back_to_card(),
-            *typed(price_typed, need_number),
-            getter=edit_getter,
-            state=M.price_confirm,
-        ),
+        *PRICE.windows(to_card, to_card),
+        getter=step_getter,
         on_start=_on_start,
     )  # fmt: skip
 
@@ -633,16 +536,3 @@ async def start(message: Message, dialog_manager: DialogManager) -> None:
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
     if isinstance(start_data, dict):
         manager.dialog_data.update(cast(dict[str, Any], start_data))
-
-
-def entry_router() -> Router:
-    """📋 from the menu: before every dialog, so it works from inside any of them."""
-    router = Router(name=f"{__name__}.entry")
-    router.message.register(start, MenuText(MY_POSTINGS), HasRole(Role.FOREMAN, Role.DISPATCHER))
-    return router
-
-
-def create_router() -> Router:
-    router = Router(name=__name__)
-    router.include_router(_dialog())
-    return router

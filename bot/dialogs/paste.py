@@ -22,15 +22,15 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Group, Row
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
+from aiogram_dialog.widgets.kbd import Button, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import posting_approval, shortage
 from bot.dialogs.widgets import (
     REGION_CITY,
     RegionStep,
-    buttons_only,
+    Tr,
     cancel_button,
     choice,
     declarable_picker,
@@ -38,15 +38,15 @@ from bot.dialogs.widgets import (
     grade_keyboard,
     headcount_window,
     on_grade,
-    pop_error,
     price_items,
     price_keyboard,
     profile_contact,
+    read,
     show_error,
     start_typing,
+    step,
     step_getter,
     toast,
-    typed,
 )
 from bot.filters import HasRole
 from bot.handlers.common import show_menu
@@ -63,7 +63,7 @@ from bot.render.postings import (
 )
 from core.config import Settings
 from core.db.uow import UnitOfWork
-from core.domain.contact import parse_contact
+from core.domain.contact import Contact, parse_contact
 from core.domain.enums import RegionLevel, Role
 from core.domain.errors import DomainError, ValidationError
 from core.domain.values import MAX_HEADCOUNT, parse_price
@@ -75,8 +75,6 @@ from core.services.paging import MAX_PAGE_SIZE
 from core.services.postings import DeclareIdleCommand, PostShortageCommand
 
 EXAMPLE = "急招钢筋工5人，中级，小店区，8000/月，联系张工13912345678"
-WORKERS_SHOWN = 50  # one page of the multi-select; a larger crew is declared from 📤
-MATCHES_SHOWN = 5
 
 
 class PasteSG(StatesGroup):
@@ -238,12 +236,19 @@ async def _project_of(
     return next((p for p in projects if p.id == project_id), None)
 
 
-async def _city_code(uow: UnitOfWork, account: AccountView, data: dict[str, Any]) -> str | None:
+async def _guide(
+    uow: UnitOfWork, account: AccountView, data: dict[str, Any]
+) -> tuple[Decimal | None, str | None]:
+    """The guide price for the post's city, trade and grade, and the city's code (the
+    project's city, or the county's)."""
     if data["kind"] == "shortage":
         project = await _project_of(uow, account, data.get("project"))
-        return project.city_code if project else None
-    county = data.get("county")
-    return regions.city_of(county) if county else None
+        city_code = project.city_code if project else None
+    else:
+        city_code = regions.city_of(data["county"]) if data.get("county") else None
+    if city_code is None:
+        return None, None
+    return await current_guide_price(uow, city_code, data["trade"], int(data["grade"])), city_code
 
 
 def _price_lines(price: Price, settings: Settings) -> tuple[Decimal, str]:
@@ -282,12 +287,7 @@ async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
     if price is not None:
         monthly, shown = _price_lines(price, settings)
         lines.append(tr("paste.line_price", price=shown))
-        city_code = await _city_code(uow, account, data)
-        guide = (
-            await current_guide_price(uow, city_code, data["trade"], int(data["grade"]))
-            if city_code
-            else None
-        )
+        guide, city_code = await _guide(uow, account, data)
         if city_code:
             city = await regions.get_region(uow, city_code)
             lines.append(guide_line(guide, city.name(account.locale), trade, grade))
@@ -296,12 +296,7 @@ async def summary_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
     lines.append(tr("paste.line_contact", name=data["name"], phone=data["phone"]))
     if data.get("queue"):
         lines.append(tr("paste.more_waiting", count=len(data["queue"])))
-    return {
-        "text": "\n".join(lines),
-        "publish": _("paste.publish"),
-        "edit": _("paste.edit"),
-        "wrong": _("paste.wrong"),
-    }
+    return {"text": "\n".join(lines)}
 
 
 async def project_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -323,11 +318,10 @@ async def grade_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[st
     return {"text": tr(key, trade=trade), "grades": grade_items(grades, with_any=shortage)}
 
 
-async def headcount_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+async def headcount_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     uow, _account, _settings = _ctx(dialog_manager)
     trade, grade = await _names(uow, dialog_manager.dialog_data)
-    fields = {"trade": trade, "grade": grade, "max": MAX_HEADCOUNT}
-    return {**await step_getter(dialog_manager, **kwargs), **fields}
+    return {"trade": trade, "grade": grade, "max": MAX_HEADCOUNT}
 
 
 async def workers_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
@@ -349,25 +343,15 @@ async def workers_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
     return {**picker, "text": text, "has_workers": total > 0}
 
 
-async def text_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    """Prompts of the typed steps (price, contact) and the edit menu."""
-    data = dialog_manager.dialog_data
-    state = dialog_manager.current_context().state
+async def price_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     uow, account, _settings = _ctx(dialog_manager)
-    if state == PasteSG.price:
-        city_code = await _city_code(uow, account, data)
-        guide = (
-            await current_guide_price(uow, city_code, data["trade"], int(data["grade"]))
-            if city_code
-            else None
-        )
-        return {
-            "text": _("paste.ask_price"),
-            "error": pop_error(dialog_manager),
-            **price_items(guide),
-        }
-    if state == PasteSG.contact:
-        return {"text": _("paste.ask_contact"), "error": pop_error(dialog_manager)}
+    guide, _city = await _guide(uow, account, dialog_manager.dialog_data)
+    return price_items(guide)
+
+
+async def edit_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    data = dialog_manager.dialog_data
+    uow, account, _settings = _ctx(dialog_manager)
     several = len(await postings.list_posting_projects(uow, account.actor())) > 1
     fields = [("grade", _("paste.field_grade")), ("price", _("paste.field_price"))]
     if data["kind"] == "shortage":
@@ -377,7 +361,7 @@ async def text_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     else:
         fields[:0] = [("county", _("paste.field_county")), ("workers", _("paste.field_workers"))]
     fields.append(("contact", _("paste.field_contact")))
-    return {"text": _("paste.edit_pick"), "fields": fields, "back": _("paste.back")}
+    return {"fields": fields}
 
 
 # --- answers -------------------------------------------------------------------------------
@@ -450,12 +434,11 @@ async def price_chosen(
         await go_on(manager)
 
 
-async def contact_typed(message: Message, _widget: Any, manager: DialogManager) -> None:
-    try:
-        contact = parse_contact(message.text, own=profile_contact(manager))
-    except ValidationError as exc:
-        show_error(manager, error_text(exc))
-        return
+def _contact(text: str, manager: DialogManager) -> Contact:
+    return parse_contact(text, own=profile_contact(manager))
+
+
+async def contact_saved(manager: DialogManager, contact: Contact) -> None:
     manager.dialog_data.update(name=contact.name, phone=contact.phone)
     await go_on(manager)
 
@@ -503,10 +486,6 @@ async def wrong(query: CallbackQuery, _widget: Any, manager: DialogManager) -> N
     await toast(query, _("paste.dropped_short"))
     await edit_or_send(query, _("paste.dropped"), None)
     await manager.done(show_mode=ShowMode.NO_UPDATE)
-
-
-async def open_edit(_query: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
-    await manager.switch_to(PasteSG.edit)
 
 
 async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
@@ -570,25 +549,22 @@ async def publish(query: CallbackQuery, _widget: Any, manager: DialogManager) ->
 
 
 def build_dialog() -> Dialog:
-    error = Format("{error}", when="error")
     prompt = Format("{text}")
     return Dialog(
-        Window(
+        step(
+            PasteSG.project,
+            project_getter,
             prompt,
             choice("paste_project", "projects", project_chosen, width=1),
             cancel_button(),
-            buttons_only(),
-            state=PasteSG.project,
-            getter=project_getter,
         ),
         REGION.window(cancel_button()),
-        Window(
+        step(
+            PasteSG.grade,
+            grade_getter,
             prompt,
             grade_keyboard(on_grade(grade_saved)),
             cancel_button(),
-            buttons_only(),
-            state=PasteSG.grade,
-            getter=grade_getter,
         ),
         headcount_window(
             PasteSG.headcount,
@@ -598,53 +574,46 @@ def build_dialog() -> Dialog:
             nav=cancel_button(),
             getter=headcount_getter,
         ),
-        Window(
+        step(
+            PasteSG.workers,
+            workers_getter,
             prompt,
             Format("{pick_lines}", when="has_workers"),
             Group(PICKER.keyboard(), when="has_workers"),
             cancel_button(),
-            buttons_only(),
-            state=PasteSG.workers,
-            getter=workers_getter,
         ),
-        Window(
-            error,
-            prompt,
+        step(
+            PasteSG.price,
+            price_getter,
+            Tr("paste.ask_price"),
             price_keyboard(price_chosen, start_typing),
             cancel_button(),
-            *typed(price_typed, "shortage.need_number"),
-            state=PasteSG.price,
-            getter=text_getter,
+            on_text=price_typed,
+            need=N_("shortage.need_number"),
         ),
-        Window(
-            error,
-            prompt,
-            cancel_button(),
-            *typed(contact_typed, "shortage.need_text"),
-            state=PasteSG.contact,
-            getter=text_getter,
-        ),
-        Window(
+        step(PasteSG.contact, None, Tr("paste.ask_contact"), cancel_button(),
+             on_text=read(_contact, contact_saved)),
+        step(
+            PasteSG.summary,
+            summary_getter,
             prompt,
             Row(
-                Button(Format("{publish}"), id="paste_publish", on_click=publish),
-                Button(Format("{edit}"), id="paste_edit", on_click=open_edit),
-                Button(Format("{wrong}"), id="paste_wrong", on_click=wrong),
+                Button(Tr("paste.publish"), id="paste_publish", on_click=publish),
+                SwitchTo(Tr("paste.edit"), id="paste_edit", state=PasteSG.edit),
+                Button(Tr("paste.wrong"), id="paste_wrong", on_click=wrong),
             ),
-            *typed(pasted_again, "shortage.need_text"),
-            state=PasteSG.summary,
-            getter=summary_getter,
+            on_text=pasted_again,
         ),
-        Window(
-            prompt,
+        step(
+            PasteSG.edit,
+            edit_getter,
+            Tr("paste.edit_pick"),
             choice("paste_field", "fields", edit_chosen, width=2),
-            Button(Format("{back}"), id="paste_back", on_click=back_to_summary),
-            buttons_only(),
-            state=PasteSG.edit,
-            getter=text_getter,
+            Button(Tr("paste.back"), id="paste_back", on_click=back_to_summary),
         ),
+        getter=step_getter,
         on_start=on_start,
-    )
+    )  # fmt: skip
 
 
 def create_router() -> Router:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import F, Router, html
+from aiogram import F, html
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Group, Row, Select
+from aiogram_dialog import Dialog, DialogManager, StartMode
+from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.widgets import (
@@ -24,14 +24,16 @@ from bot.dialogs.widgets import (
     Passthrough,
     RegionFilter,
     Tr,
-    buttons_only,
-    cancel_button,
+    account_of,
+    back_to,
+    choice,
     grade_items,
+    step,
     toast,
+    uow_of,
+    with_cancel,
 )
-from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
-from bot.keyboards.common import SEARCH, MenuText
 from bot.render.postings import locale
 from bot.renderers.contact_exchange import request_button
 from bot.renderers.match import (
@@ -42,7 +44,6 @@ from bot.renderers.match import (
     propose_callback,
     trade_name,
 )
-from core.db.uow import UnitOfWork
 from core.domain.credit import WORKER_GRADES
 from core.domain.enums import Role
 from core.domain.money import format_money
@@ -102,16 +103,6 @@ class Search(StatesGroup):
 S = Search
 
 
-def _account(manager: DialogManager) -> AccountView:
-    account: AccountView = manager.middleware_data["account"]
-    return account
-
-
-def _uow(manager: DialogManager) -> UnitOfWork:
-    uow: UnitOfWork = manager.middleware_data["uow"]
-    return uow
-
-
 def _filters(manager: DialogManager) -> dict[str, Any]:
     found = manager.dialog_data.setdefault("f", {})
     assert isinstance(found, dict)
@@ -146,7 +137,7 @@ def _query(manager: DialogManager, cursor: str | None, direction: Direction, siz
 
 async def _choices(manager: DialogManager, field: str) -> list[tuple[str, str]]:
     """(value, label) of every value a filter's buttons offer."""
-    uow, loc = _uow(manager), locale()
+    uow, loc = uow_of(manager), locale()
     if field == "trade":
         return [(t.code, t.name(loc)) for t in await postings.list_trades(uow)]
     if field == "grade":
@@ -155,7 +146,7 @@ async def _choices(manager: DialogManager, field: str) -> list[tuple[str, str]]:
     if field == "price":
         return list(PRICE_LABELS.items())
     if field == "ring":
-        rings = ["m", "e"] + (["i"] if _account(manager).enterprise_id is not None else [])
+        rings = ["m", "e"] + (["i"] if account_of(manager).enterprise_id is not None else [])
         return [(r, _(RING_KEYS[r])) for r in rings]
     if field == "gender" and _kind(manager) == "idle":
         return [(g, _(key)) for g, key in GENDER_KEYS.items()]
@@ -166,7 +157,7 @@ async def _choices(manager: DialogManager, field: str) -> list[tuple[str, str]]:
 
 async def _described(manager: DialogManager) -> dict[str, str]:
     """Readable values of the filters that are set (HTML), by field."""
-    f, uow, loc = _filters(manager), _uow(manager), locale()
+    f, uow, loc = _filters(manager), uow_of(manager), locale()
     shown: dict[str, str] = {}
     if f.get("region"):
         found = await regions.get_region(uow, str(f["region"]))
@@ -206,7 +197,7 @@ async def filters_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
             continue
         lines.append(tr(line, value=Safe(shown.get(field) or _(any_key))))
     lines += ["", _("search.filters_hint")]
-    dispatcher = _account(dialog_manager).role is Role.DISPATCHER
+    dispatcher = account_of(dialog_manager).role is Role.DISPATCHER
     return {
         "filters": Safe("\n".join(lines)),
         "to_idle": dispatcher and not idle,
@@ -216,7 +207,7 @@ async def filters_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
 
 
 async def switch_kind(callback: CallbackQuery, button: Any, manager: DialogManager) -> None:
-    if _account(manager).role is not Role.DISPATCHER:  # only they see the button
+    if account_of(manager).role is not Role.DISPATCHER:  # only they see the button
         await toast(callback, _("common.stale"))
         return
     f = _filters(manager)
@@ -227,9 +218,6 @@ async def switch_kind(callback: CallbackQuery, button: Any, manager: DialogManag
 
 
 async def open_field(_callback: CallbackQuery, button: Any, manager: DialogManager) -> None:
-    if button.widget_id == "region":
-        await manager.switch_to(S.region)
-        return
     manager.dialog_data["field"] = button.widget_id
     await manager.switch_to(S.choice)
 
@@ -276,27 +264,19 @@ async def any_chosen(callback: CallbackQuery, _button: Any, manager: DialogManag
     await _set(manager, field, "")
 
 
-async def to_filters(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    await manager.switch_to(S.filters)
-
-
-async def to_results(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    await manager.switch_to(S.results)
-
-
 # --- results and the card --------------------------------------------------------------------
 
 
 async def _load(
     manager: DialogManager, cursor: str | None, direction: Direction, size: int
 ) -> Page[PostingCard]:
-    actor = _account(manager).actor()
-    return await search_postings(_uow(manager), actor, _query(manager, cursor, direction, size))
+    actor = account_of(manager).actor()
+    return await search_postings(uow_of(manager), actor, _query(manager, cursor, direction, size))
 
 
 async def _count(manager: DialogManager) -> int:
-    actor = _account(manager).actor()
-    return await count_postings(_uow(manager), actor, _query(manager, None, "next", 5))
+    actor = account_of(manager).actor()
+    return await count_postings(uow_of(manager), actor, _query(manager, None, "next", 5))
 
 
 def _label(n: int, card: PostingCard) -> str:
@@ -317,7 +297,7 @@ RESULTS = PagedList("sr", load=_load, count=_count, label=_label, on_pick=_open_
 async def results_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     page = await RESULTS.page(dialog_manager)
     loc = locale()
-    grades = {g.level: g.name(loc) for g in await postings.list_grades(_uow(dialog_manager))}
+    grades = {g.level: g.name(loc) for g in await postings.list_grades(uow_of(dialog_manager))}
     shown = await _described(dialog_manager)
     # the kind, then only the filters that narrow something
     summary = " · ".join([html.quote(_kind_text(dialog_manager)), *shown.values()])
@@ -341,7 +321,7 @@ async def results_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
 
 
 async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    uow, account = _uow(dialog_manager), _account(dialog_manager)
+    uow, account = uow_of(dialog_manager), account_of(dialog_manager)
     kind = _kind(dialog_manager)
     posting_id = int(dialog_manager.dialog_data["card"])
     card = await get_posting_card(uow, account.actor(), kind, posting_id)
@@ -351,9 +331,8 @@ async def card_getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str
     if is_live(card, now) and may_propose_on(account.role, card.kind):
         # an idle posting is asked for by a project, a shortage offered workers by a company
         propose = [[propose_button(card)]]
-    if is_live(card, now) and account.role in (Role.FOREMAN, Role.DISPATCHER) and (
-        card.enterprise_id != account.enterprise_id
-    ):
+    theirs = card.enterprise_id != account.enterprise_id
+    if is_live(card, now) and account.role in (Role.FOREMAN, Role.DISPATCHER) and theirs:
         # 📞 交换电话 with the viewer's own open posting of the other kind (picked in core)
         shortage_id, idle_id = (card.id, 0) if card.kind == "shortage" else (0, card.id)
         propose.append([request_button(tr, shortage_id, idle_id)])
@@ -371,69 +350,48 @@ def _field_button(field: str, when: Any = None) -> Button:
     return Button(Tr(FIELDS[field][0]), id=field, on_click=open_field, when=when)
 
 
-def _dialog() -> Dialog:
-    back = Button(Tr("search.btn_back"), id="back", on_click=to_filters)
+def dialog() -> Dialog:
+    to_filters = back_to(N_("search.btn_back"), S.filters)
     return Dialog(
-        Window(
+        step(
+            S.filters,
+            filters_getter,
             Format("{filters}"),
             Button(Tr("search.btn_switch_to_idle"), id="to_idle", on_click=switch_kind,
                    when="to_idle"),
             Button(Tr("search.btn_switch_to_shortage"), id="to_shortage", on_click=switch_kind,
                    when="to_shortage"),
-            Row(Button(Tr("search.btn_region"), id="region", on_click=open_field),
+            Row(SwitchTo(Tr("search.btn_region"), id="region", state=S.region),
                 _field_button("trade")),
             Row(_field_button("grade"), _field_button("price")),
             Row(_field_button("ring"), _field_button("gender", when="idle"),
                 _field_button("credit", when="idle")),
-            Button(Tr("search.btn_go"), id="go", on_click=to_results),
-            Row(cancel_button()),
-            buttons_only(),
-            getter=filters_getter,
-            state=S.filters,
+            SwitchTo(Tr("search.btn_go"), id="go", state=S.results),
+            with_cancel(),
         ),
-        Window(
-            Format("{region_prompt}"),
-            REGION.keyboard(),
-            Row(back, cancel_button()),
-            buttons_only(),
-            getter=REGION.getter,
-            state=S.region,
-        ),
-        Window(
+        step(S.region, REGION.getter, Format("{region_prompt}"), REGION.keyboard(), to_filters),
+        step(
+            S.choice,
+            choice_getter,
             Format("{prompt}"),
             Button(Format("{any}"), id="any", on_click=any_chosen),
-            Group(
-                Select(Format("{item[1]}"), id="v", item_id_getter=lambda item: item[0],
-                       items="choices", on_click=value_chosen),
-                width=3, when=~F["wide"],
-            ),
-            Group(
-                Select(Format("{item[1]}"), id="w", item_id_getter=lambda item: item[0],
-                       items="choices", on_click=value_chosen),
-                width=1, when="wide",
-            ),
-            Row(back, cancel_button()),
-            buttons_only(),
-            getter=choice_getter,
-            state=S.choice,
+            choice("v", "choices", value_chosen, width=3, when=~F["wide"]),
+            choice("w", "choices", value_chosen, width=1, when="wide"),
+            to_filters,
         ),
-        Window(
+        step(
+            S.results,
+            results_getter,
             Format("{results}"),
             RESULTS.keyboard(),
-            Row(Button(Tr("search.btn_filters"), id="filters", on_click=to_filters),
-                cancel_button()),
-            buttons_only(),
-            getter=results_getter,
-            state=S.results,
+            back_to(N_("search.btn_filters"), S.filters, "filters"),
         ),
-        Window(
+        step(
+            S.card,
+            card_getter,
             Format("{card}"),
             Passthrough("propose"),
-            Row(Button(Tr("search.btn_back_results"), id="back_results", on_click=to_results),
-                cancel_button()),
-            buttons_only(),
-            getter=card_getter,
-            state=S.card,
+            back_to(N_("search.btn_back_results"), S.results, "back_results"),
             markup_factory=PASSTHROUGH,
         ),
         on_start=_on_start,
@@ -452,16 +410,3 @@ async def start(message: Message, dialog_manager: DialogManager, account: Accoun
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
     kind = start_data.get("kind") if isinstance(start_data, dict) else None
     manager.dialog_data["f"] = {"kind": kind or "idle"}
-
-
-def entry_router() -> Router:
-    """🔍 from the menu: before every dialog, so it works from inside any of them."""
-    router = Router(name=f"{__name__}.entry")
-    router.message.register(start, MenuText(SEARCH), HasRole(Role.FOREMAN, Role.DISPATCHER))
-    return router
-
-
-def create_router() -> Router:
-    router = Router(name=__name__)
-    router.include_router(_dialog())
-    return router

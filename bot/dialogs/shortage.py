@@ -6,7 +6,6 @@ finds no dialog and is answered as stale (bot/dialogs/stale.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -14,8 +13,8 @@ from aiogram import F, Router
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Row
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode
+from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs import posting_approval, ring_choice
@@ -26,7 +25,7 @@ from bot.dialogs.widgets import (
     StepOrder,
     Tr,
     account_of,
-    buttons_only,
+    back_to,
     cancel_button,
     choice,
     grade_items,
@@ -34,11 +33,13 @@ from bot.dialogs.widgets import (
     headcount_window,
     nav_row,
     on_grade,
+    step,
     step_getter,
     toast,
     trade_items,
     trade_keyboard,
     uow_of,
+    with_cancel,
 )
 from bot.filters import HasRole
 from bot.i18n import N_, Safe, tr
@@ -55,7 +56,6 @@ from bot.render.postings import (
     trade_name,
 )
 from core.db.uow import UnitOfWork
-from core.domain.contact import Contact
 from core.domain.enums import Role
 from core.domain.errors import PermissionDenied
 from core.domain.values import MAX_HEADCOUNT
@@ -233,23 +233,8 @@ async def trade_chosen(
     await STEPS.after(manager)
 
 
-def _saving(key: str) -> Callable[[DialogManager, Any], Awaitable[None]]:
-    """A step's value kept under `key`, then on to the next step."""
-
-    async def save(manager: DialogManager, value: Any) -> None:
-        manager.dialog_data[key] = value
-        await STEPS.after(manager)
-
-    return save
-
-
-async def contact_saved(manager: DialogManager, contact: Contact) -> None:
-    manager.dialog_data.update(sh_name=contact.name, sh_phone=contact.phone)
-    await STEPS.after(manager)
-
-
-PRICE = PriceStep(S.price, S.price_confirm, _price_context, _saving("sh_price"))
-CONTACT = ContactStep(S.contact, S.contact_phone, contact_saved)
+PRICE = PriceStep(S.price, S.price_confirm, _price_context, STEPS.saving("sh_price"))
+CONTACT = ContactStep(S.contact, S.contact_phone, STEPS.saving("sh_name", "sh_phone"))
 
 
 async def edit_field(
@@ -292,33 +277,30 @@ async def confirm(callback: CallbackQuery, _button: Any, manager: DialogManager)
 def _dialog() -> Dialog:
     back = nav_row(STEPS.back)
     return Dialog(
-        Window(
+        step(
+            S.project,
+            project_getter,
             Tr("shortage.pick_project"),
             choice("proj", "projects", project_chosen, width=1, type_factory=int),
-            Row(cancel_button()),
-            buttons_only(),
-            getter=project_getter,
-            state=S.project,
+            with_cancel(),
         ),
-        Window(
+        step(
+            S.trade,
+            trade_getter,
             Tr("shortage.pick_trade"),
             trade_keyboard(trade_chosen, toggle_trades),
             nav_row(STEPS.back, back_when="can_back"),
-            buttons_only(),
-            getter=trade_getter,
-            state=S.trade,
         ),
-        Window(
+        step(
+            S.grade,
+            grade_getter,
             Tr("shortage.pick_grade"),
-            grade_keyboard(on_grade(_saving("sh_grade"))),
+            grade_keyboard(on_grade(STEPS.saving("sh_grade"))),
             back,
-            buttons_only(),
-            getter=grade_getter,
-            state=S.grade,
         ),
         headcount_window(
             S.headcount,
-            _saving("sh_count"),
+            STEPS.saving("sh_count"),
             ask=N_("shortage.ask_headcount"),
             type_=N_("shortage.type_headcount"),
             nav=back,
@@ -326,35 +308,22 @@ def _dialog() -> Dialog:
         ),
         *PRICE.windows(back),
         *CONTACT.windows(back),
-        Window(
+        step(
+            S.summary,
+            summary_getter,
             Format("{summary}"),
             Row(
                 Button(Tr("shortage.confirm"), id="confirm", on_click=confirm),
-                Button(
-                    Tr("shortage.edit"),
-                    id="edit",
-                    on_click=lambda _c, _b, m: m.switch_to(S.edit),
-                ),
+                SwitchTo(Tr("shortage.edit"), id="edit", state=S.edit),
             ),
             Row(ring_choice.toggle_button("sh_ring"), cancel_button()),
-            buttons_only(),
-            getter=summary_getter,
-            state=S.summary,
         ),
-        Window(
+        step(
+            S.edit,
+            summary_getter,
             Tr("shortage.edit_pick"),
             choice("field", "fields", edit_field, width=3),
-            Row(
-                Button(
-                    Tr("shortage.back"),
-                    id="back",
-                    on_click=lambda _c, _b, m: m.switch_to(S.summary),
-                ),
-                cancel_button(),
-            ),
-            buttons_only(),
-            getter=summary_getter,
-            state=S.edit,
+            back_to(N_("shortage.back"), S.summary),
         ),
         getter=base_getter,
         on_start=_on_start,

@@ -24,13 +24,23 @@ from aiogram_dialog.api.internal import RawKeyboard
 from aiogram_dialog.manager.message_manager import MessageManager
 from aiogram_dialog.utils import intent_callback_data
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Keyboard, Multiselect, Row, Select
+from aiogram_dialog.widgets.kbd import (
+    Button,
+    Column,
+    Group,
+    Keyboard,
+    Multiselect,
+    Row,
+    Select,
+    SwitchTo,
+)
 from aiogram_dialog.widgets.kbd.select import OnItemClick
 from aiogram_dialog.widgets.markup.inline_keyboard import InlineKeyboardFactory
 from aiogram_dialog.widgets.text import Const, Format, Text
 
 from bot.i18n import N_, Safe, render, tr
 from bot.keyboards.common import ALL_MENU_KEYS, MenuText, account_menu, inline_cancel_keyboard
+from bot.keyboards.workers import WorkersCb
 from bot.render.errors import error_text
 from bot.render.postings import deviation_line, grade_name, guide_line, locale, money
 from core.db.uow import UnitOfWork
@@ -70,6 +80,10 @@ NATIONAL_GRADE = {
 OnClick = Callable[[CallbackQuery, Any, DialogManager], Awaitable[None]]
 OnItem = OnItemClick[Any, Any]
 OnMessage = Callable[[Message, Any, DialogManager], Awaitable[None]]
+Save = Callable[[DialogManager, Any], Awaitable[None]]
+TYPING = F["typing"]
+CHOOSING = ~F["typing"]
+ERROR = Format("{error}", when="error")
 
 
 class Tr(Text):
@@ -95,7 +109,13 @@ def account_of(manager: DialogManager) -> AccountView:
 
 
 def choice(
-    widget_id: str, items: str, on_click: Any, *, width: int = 2, type_factory: Any = str
+    widget_id: str,
+    items: str,
+    on_click: Any,
+    *,
+    width: int = 2,
+    type_factory: Any = str,
+    when: Any = None,
 ) -> Group:
     """Buttons of the getter's `items` ([(id, label), …]), `width` a row."""
     select: Select[Any] = Select(
@@ -106,7 +126,7 @@ def choice(
         type_factory=type_factory,
         on_click=on_click,
     )
-    return Group(select, width=width)
+    return Group(select, width=width, when=when)
 
 
 # --- answering a callback once ------------------------------------------------------------
@@ -168,12 +188,21 @@ def cancel_button() -> Button:
     return Button(Tr("common.cancel"), id="cancel", on_click=cancel_dialog)
 
 
+def with_cancel(*buttons: Keyboard) -> Row:
+    """A step's last row: its own way back, then ❌ Cancel."""
+    return Row(*buttons, cancel_button())
+
+
 def nav_row(on_back: OnClick | None, *, back_when: Any = None) -> Row:
     """⬅️ Back (when given and `back_when` holds) and ❌ Cancel."""
-    buttons = []
-    if on_back is not None:
-        buttons.append(Button(Tr("shortage.back"), id="back", on_click=on_back, when=back_when))
-    return Row(*buttons, cancel_button())
+    if on_back is None:
+        return with_cancel()
+    return with_cancel(Button(Tr("shortage.back"), id="back", on_click=on_back, when=back_when))
+
+
+def back_to(key: str, state: State, widget_id: str = "back", on_click: Any = None) -> Row:
+    """A button back to another window of the dialog, and ❌ Cancel."""
+    return with_cancel(SwitchTo(Tr(key), id=widget_id, state=state, on_click=on_click))
 
 
 async def _button_expected(message: Message, _widget: Any, manager: DialogManager) -> None:
@@ -195,9 +224,58 @@ def typed(on_text: OnMessage, need_text_key: str) -> tuple[MessageInput, Message
     )
 
 
+Parse = Callable[[Any, DialogManager], Any]
+
+
+def read(parse: Parse, save: Save) -> OnMessage:
+    """Typed text through a core parser (`parse(text, manager)`): the value is saved, or the
+    parser's reason shown above the same question."""
+
+    async def on_text(message: Message, _widget: Any, manager: DialogManager) -> None:
+        try:
+            value = parse(message.text or "", manager)
+        except ValidationError as exc:
+            show_error(manager, error_text(exc))
+            return
+        await save(manager, value)
+
+    return on_text
+
+
+def tap(parse: Parse, save: Save) -> OnItem:
+    """A tapped value through the same parser as typed text: one it refuses is an old or
+    forged button."""
+
+    async def on_tap(
+        callback: CallbackQuery, _widget: Any, manager: DialogManager, raw: Any
+    ) -> None:
+        try:
+            value = parse(raw, manager)
+        except ValidationError:
+            await toast(callback, _("common.stale"))
+            return
+        await save(manager, value)
+
+    return on_tap
+
+
 def buttons_only() -> MessageInput:
     """Where a tap is due, typed text gets a reminder with Cancel."""
     return MessageInput(_button_expected, filter=~MenuText(*ALL_MENU_KEYS))
+
+
+def step(
+    state: State,
+    getter: Any,
+    *widgets: Any,
+    on_text: OnMessage | None = None,
+    need: str = N_("shortage.need_text"),
+    **window: Any,
+) -> Window:
+    """A dialog window: the pending error above its texts and buttons; typed text goes to
+    `on_text` (`need` says what a sticker or photo is not), else a tap is due."""
+    inputs = typed(on_text, need) if on_text is not None else (buttons_only(),)
+    return Window(ERROR, *widgets, *inputs, getter=getter, state=state, **window)
 
 
 def show_error(manager: DialogManager, text: str) -> None:
@@ -301,11 +379,6 @@ def price_keyboard(on_price: OnItem, on_type: OnClick) -> Group:
 
 # --- the order of a form's steps ----------------------------------------------------------
 
-Save = Callable[[DialogManager, Any], Awaitable[None]]
-TYPING = F["typing"]
-CHOOSING = ~F["typing"]
-ERROR = Format("{error}", when="error")
-
 
 async def start_typing(_callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
     """ "Other number / price / contact": the step already takes typed text; the prompt says so."""
@@ -350,6 +423,17 @@ class StepOrder:
             await manager.switch_to(self.order[-1])
             return
         await manager.switch_to(self.order[max(self.order.index(self._step(manager)) - 1, 0)])
+
+    def saving(self, *keys: str) -> Save:
+        """A step's value kept under its key (a Contact's name and phone under two), then on
+        to the step after it."""
+
+        async def save(manager: DialogManager, value: Any) -> None:
+            values = (value.name, value.phone) if isinstance(value, Contact) else (value,)
+            manager.dialog_data.update(zip(keys, values, strict=True))
+            await self.after(manager)
+
+        return save
 
     async def edit(self, manager: DialogManager, step: State) -> None:
         """From the summary to one step; done, it comes back to the summary."""
@@ -426,9 +510,18 @@ class PriceStep:
     `context` gives the prompt's fields (trade, grade, headcount), the guide price and the
     city's name; `save` gets the price as a string ("5500.00")."""
 
-    def __init__(self, ask: State, confirm: State, context: PriceContext, save: Save) -> None:
+    def __init__(
+        self,
+        ask: State,
+        confirm: State,
+        context: PriceContext,
+        save: Save,
+        *,
+        texts: tuple[str, str] = (N_("shortage.ask_price"), N_("shortage.type_price")),
+    ) -> None:
         self.ask, self.confirm = ask, confirm
         self.context, self.save = context, save
+        self.ask_text, self.type_text = texts  # the prompt with the buttons, then to type
 
     async def _take(self, manager: DialogManager, raw: str) -> None:
         price = parse_price(raw)
@@ -480,18 +573,18 @@ class PriceStep:
             )
         return {**fields, "guide": Safe(line), "far": Safe(far), **price_items(guide)}
 
-    def windows(self, nav: Any) -> tuple[Window, Window]:
+    def windows(self, nav: Any, confirm_nav: Any = None) -> tuple[Window, Window]:
         need = N_("shortage.need_number")
         return (
-            Window(
-                ERROR,
-                Tr("shortage.ask_price", when=CHOOSING),
-                Tr("shortage.type_price", when=TYPING),
+            step(
+                self.ask,
+                self.getter,
+                Tr(self.ask_text, when=CHOOSING),
+                Tr(self.type_text, when=TYPING),
                 Group(price_keyboard(self.chosen, start_typing), when=CHOOSING),
                 nav,
-                *typed(self.typed, need),
-                getter=self.getter,
-                state=self.ask,
+                on_text=self.typed,
+                need=need,
             ),
             Window(
                 Format("{far}"),
@@ -499,7 +592,7 @@ class PriceStep:
                     Button(Tr("shortage.keep_price"), id="keep", on_click=self.kept),
                     Button(Tr("shortage.reenter"), id="reenter", on_click=self.reenter),
                 ),
-                Row(cancel_button()),
+                confirm_nav or with_cancel(),
                 *typed(self.typed, need),
                 getter=self.getter,
                 state=self.confirm,
@@ -550,12 +643,7 @@ class ContactStep:
         manager.dialog_data[TYPED_NAME] = parts.name
         await manager.switch_to(self.phone)
 
-    async def phone_typed(self, message: Message, _widget: Any, manager: DialogManager) -> None:
-        try:
-            phone = parse_mobile(message.text or "")
-        except ValidationError as exc:
-            show_error(manager, error_text(exc))
-            return
+    async def _phone_saved(self, manager: DialogManager, phone: str) -> None:
         await self.save(manager, Contact(str(manager.dialog_data.get(TYPED_NAME, "")), phone))
 
     async def getter(self, dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -592,7 +680,7 @@ class ContactStep:
                 ERROR,
                 Tr("shortage.type_contact_phone"),
                 nav,
-                *typed(self.phone_typed, need),
+                *typed(read(lambda text, _m: parse_mobile(text), self._phone_saved), need),
                 getter=self._phone_getter,
                 state=self.phone,
             ),
@@ -905,6 +993,13 @@ def declarable_picker(widget_id: str, done: Save) -> WorkerPicker:
 
 
 # --- buttons another router answers ------------------------------------------------------
+
+
+def set_idle_button(trade_code: str) -> InlineKeyboardButton:
+    """👷 the trade's busy workers, to set some idle: where nobody idle fits, not a dead end."""
+    data = WorkersCb(st="b", tr=trade_code).pack()
+    return InlineKeyboardButton(text=_("deals.btn_set_idle"), callback_data=data)
+
 
 PASS = "\x1e"  # marks a button's callback data to be sent as it is (no dialog intent id)
 

@@ -8,6 +8,8 @@ event-isolation as every update."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram_dialog import setup_dialogs
@@ -27,6 +29,16 @@ from bot.dialogs import (
 )
 from bot.dialogs.stale import register_stale_handler
 from bot.dialogs.widgets import AnswerOnceMessageManager
+from bot.filters import HasRole
+from bot.keyboards.common import DEALS, MY_POSTINGS, SEARCH, MenuText
+from core.domain.enums import Role
+
+
+def _menu_entry(key: str, start: Any) -> Router:
+    """A menu button that opens a dialog of foremen and dispatchers."""
+    router = Router(name=f"dialogs.entry.{key}")
+    router.message.register(start, MenuText(key), HasRole(Role.FOREMAN, Role.DISPATCHER))
+    return router
 
 
 def create_router() -> Router:
@@ -34,15 +46,15 @@ def create_router() -> Router:
     # menu entries before every dialog: an open dialog takes every message that reaches it;
     # paste last: its entry takes text that no dialog step and no menu entry took
     router.include_routers(
-        my_postings.entry_router(),
-        deal.entry_router(),
-        search.entry_router(),
+        _menu_entry(MY_POSTINGS, my_postings.start),
+        _menu_entry(DEALS, deal.open_list),
+        _menu_entry(SEARCH, search.start),
         shortage.create_router(),
         idle.create_router(),
         dispatch.create_router(),
         deal.create_router(),
-        my_postings.create_router(),
-        search.create_router(),
+        my_postings.dialog(),
+        search.dialog(),
         company_admin.create_router(),
         join.create_router(),
         join_review.create_router(),

@@ -9,13 +9,10 @@ from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks_deals import ProposeCb
-from bot.dialogs.widgets import HEADCOUNT_BUTTONS, price_options
 from bot.keyboards.common import POST_SHORTAGE
 from core.services.matching import MatchView
 
 PROPOSE_NAME_LEN = 16
-
-__all__ = ["HEADCOUNT_BUTTONS", "ShCb", "price_options", "propose_buttons", "start_button"]
 
 
 class ShCb(CallbackData, prefix="sh"):
