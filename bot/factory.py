@@ -1,8 +1,11 @@
 """Composition root of the bot: the Bot and the Dispatcher, used by production and tests alike.
 
 Update middleware order (outer, per update; aiogram's own come first: errors, user context,
-FSM with the event-isolation lock, so everything below runs under the per-user lock):
-  1. UnitOfWorkMiddleware  - `uow` for handlers, always closed; FSM state kept per update
+then StateInUnitOfWork, aiogram's FSM middleware with its event-isolation lock, so everything
+below runs under the per-user lock; with the SQL storage on the same database it leaves the
+state read to the next one, which does it inside the update's first transaction):
+  1. UnitOfWorkMiddleware  - `uow` for handlers, always closed; FSM state kept per update,
+                             written back in the mark-done commit
   2. AccountMiddleware     - `account` / `bound_account` by Telegram user id
   3. DedupMiddleware       - an update_id seen before is dropped; its claim commits in the
                              account read's transaction (one transaction for both)

@@ -59,10 +59,8 @@ async def amount_taken(manager: DialogManager, raw: str) -> None:
     if side == "shortage":
         view = await wages.answer_payer(uow, actor, period_id, "partial", amount=raw)
     else:
-        current = await wages.get_wage_period(uow, actor, period_id)
-        view = await wages.answer_labor(
-            uow, actor, period_id, "partial", amount=raw, workers_paid=current.workers_paid
-        )
+        # workers_paid left out: answer_labor keeps what was answered before
+        view = await wages.answer_labor(uow, actor, period_id, "partial", amount=raw)
     await _saved(manager, wage_text(view, side, _t), wage_keyboard(view, side, _t))
 
 

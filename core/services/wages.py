@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -279,10 +280,7 @@ async def answer_payer(
     again changes nothing; a later, different answer (paid after all) replaces it."""
     period, deal, sides = await _load(uow, actor, period_id)
     _check_answerable(deal, sides, Side.SHORTAGE)
-    try:
-        choice = PayerAnswer(answer)
-    except ValueError as exc:
-        raise ValidationError("error.bad_answer") from exc
+    choice = _answer(PayerAnswer, answer)
     paid = (
         _amount(amount, period.due_fen, Side.SHORTAGE) if choice is PayerAnswer.PARTIAL else None
     )
@@ -305,6 +303,17 @@ async def answer_payer(
     return await _view(uow, period, deal, sides)
 
 
+_Answer = TypeVar("_Answer", PayerAnswer, LaborAnswer)
+
+
+def _answer(kind: type[_Answer], value: _Answer | str) -> _Answer:
+    """A tapped answer, or the reason it is not one (a forged or outdated button)."""
+    try:
+        return kind(value)
+    except ValueError as exc:
+        raise ValidationError("error.bad_answer") from exc
+
+
 async def answer_labor(
     uow: UnitOfWork,
     actor: Actor,
@@ -323,10 +332,7 @@ async def answer_labor(
         choice = LaborAnswer(period.labor_answer or LaborAnswer.RECEIVED)
         received = period.received_fen if choice is LaborAnswer.PARTIAL else None
     else:
-        try:
-            choice = LaborAnswer(answer)
-        except ValueError as exc:
-            raise ValidationError("error.bad_answer") from exc
+        choice = _answer(LaborAnswer, answer)
         received = (
             _amount(amount, period.due_fen, Side.IDLE) if choice is LaborAnswer.PARTIAL else None
         )
